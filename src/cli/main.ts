@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * The composition root: the only code that touches argv, the environment, signals and
+ * process.exit. Commands live in ./commands/<name>.ts and are loaded only when run, so
+ * `briefing --help` stays fast and heavy modules (MJML, SQLite) load lazily.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import type { CliContext, CommandRunner } from './context.js';
+import { BriefingError, isBriefingError } from '../errors.js';
+
+const DEFAULT_CONFIG = 'briefing.config.json';
+/** Commands that stop taking new work on SIGTERM/SIGINT and finish what is in flight; others just die. */
+const GRACEFUL_COMMANDS = new Set(['send', 'run', 'schedule', 'serve']);
+
+interface GlobalOptions {
+  config: string;
+}
+
+function buildProgram(run: (name: string, options: Record<string, unknown>, args: string[]) => Promise<void>): Command {
+  const program = new Command('briefing')
+    .description('Turns article records into feeds and an email briefing, and delivers it to subscribers.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const withConfig = (command: Command): Command =>
+    command.option('--config <file>', 'publication config (folders are relative to it)', DEFAULT_CONFIG).exitOverride();
+  const date = new Option('--date <date>', 'edition date (YYYY-MM-DD) or slot id in the publication time zone');
+
+  withConfig(program.command('build'))
+    .description('load content and write the feeds and archive pages into output/')
+    .addOption(date)
+    .option('--json', 'print the result as JSON')
+    .action((options, command: Command) => run('build', options, command.args));
+
+  withConfig(program.command('preview'))
+    .description("render an edition's briefing to output/editions/D/ (html, txt, eml) without sending")
+    .addOption(date)
+    .option('--json', 'print the result as JSON')
+    .action((options, command: Command) => run('preview', options, command.args));
+
+  withConfig(program.command('send'))
+    .description('send an edition to every active subscriber (or one test copy with --to)')
+    .addOption(date)
+    .option('--to <address>', 'send one test copy, subject prefixed [TEST], without touching the outbox')
+    .option('--dry-run', 'report what would be sent and write nothing')
+    .option('--resume', 'only continue an edition already enqueued')
+    .option('--json', 'print the summary as JSON')
+    .action((options, command: Command) => run('send', options, command.args));
+
+  withConfig(program.command('run'))
+    .description('what the schedule does once: build, plan the due edition, send it')
+    .option('--json', 'print the summary as JSON')
+    .action((options, command: Command) => run('run', options, command.args));
+
+  withConfig(program.command('schedule'))
+    .description('long-running: run on the configured cron in the configured time zone')
+    .action((options, command: Command) => run('schedule', options, command.args));
+
+  withConfig(program.command('serve'))
+    .description('HTTP: feeds, archive, web versions, subscribe, confirm, one-click unsubscribe')
+    .option('--port <port>', 'port to listen on', '8080')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action((options, command: Command) => run('serve', options, command.args));
+
+  const subscribers = program.command('subscribers').description('manage the subscriber list');
+  withConfig(subscribers.command('add <address>'))
+    .description('add (or update) one active subscriber')
+    .option('--name <name>', 'display name')
+    .addOption(new Option('--status <status>', 'initial status').choices(['active', 'pending']).default('active'))
+    .action((address: string, options, command: Command) => run('subscribers-add', options, [address, ...command.args.slice(1)]));
+  withConfig(subscribers.command('remove <address>'))
+    .description('delete a subscriber and their deliveries')
+    .action((address: string, options) => run('subscribers-remove', options, [address]));
+  withConfig(subscribers.command('list'))
+    .description('list subscribers')
+    .addOption(new Option('--status <status>', 'only this status').choices(['pending', 'active', 'unsubscribed', 'bounced']))
+    .option('--json', 'one JSON object per line')
+    .action((options) => run('subscribers-list', options, []));
+  withConfig(subscribers.command('import <file>'))
+    .description('import a CSV file (header row with address and name columns)')
+    .addOption(new Option('--status <status>', 'status of new addresses').choices(['active', 'pending']).default('active'))
+    .option('--json', 'print the result as JSON')
+    .action((file: string, options) => run('subscribers-import', options, [file]));
+  withConfig(subscribers.command('export'))
+    .description('write the list as CSV to stdout')
+    .addOption(new Option('--status <status>', 'only this status').choices(['pending', 'active', 'unsubscribed', 'bounced']))
+    .action((options) => run('subscribers-export', options, []));
+
+  withConfig(program.command('import <files...>'))
+    .description('turn raw article text into content records')
+    .option('--published <iso>', 'publication time for texts without a Published: line')
+    .option('--out <dir>', 'where to write the records (default: the content folder)')
+    .option('--json', 'print the result as JSON')
+    .action((files: string[], options) => run('import', options, files));
+
+  withConfig(program.command('status'))
+    .description("an edition's delivery counts and failures, the next slots and the last editions")
+    .addOption(date)
+    .option('--json', 'print the result as JSON')
+    .action((options) => run('status', options, []));
+
+  return program;
+}
+
+/** Builds the real parts for a command; the only place that reads the process environment. */
+async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSignal): Promise<CliContext> {
+  const { loadConfig } = await import('../config.js');
+  const { createLogger } = await import('./logger.js');
+  const interactive = Boolean(process.stdout.isTTY);
+  const logger = createLogger(Boolean(process.stderr.isTTY));
+  let loaded: ReturnType<typeof loadConfig> | undefined;
+  const config = (): ReturnType<typeof loadConfig> => (loaded ??= loadConfig(globalOptions.config, process.env));
+  return {
+    config,
+    clock: { now: () => new Date() },
+    logger,
+    interactive,
+    print: (line) => process.stdout.write(`${line}\n`),
+    openStore: async () => {
+      const { openStore } = await import('../store/open-store.js');
+      return openStore(config());
+    },
+    createTransport: async (editionId) => {
+      const { createTransport } = await import('../delivery/create-transport.js');
+      return createTransport(config(), editionId, logger);
+    },
+    stopSignal,
+  };
+}
+
+async function loadCommand(name: string): Promise<CommandRunner<Record<string, unknown>> | undefined> {
+  try {
+    const module = (await import(`./commands/${name}.js`)) as { default: CommandRunner<Record<string, unknown>> };
+    return module.default;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(error).includes(`commands/${name}.js`)) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  const program = buildProgram(async (name, options, args) => {
+    const runner = await loadCommand(name);
+    if (!runner) {
+      process.stderr.write(`briefing: the ${name.replace('-', ' ')} command is not built yet\n`);
+      exitCode = 2;
+      return;
+    }
+    if (GRACEFUL_COMMANDS.has(name)) {
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    }
+    const context = await createContext(options as unknown as GlobalOptions, stop.signal);
+    exitCode = (await runner(context, options, args)) ?? 0;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors with 2.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isBriefingError(error)) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = (error as BriefingError).exitCode;
+    } else {
+      process.stderr.write(`briefing: unexpected error (a bug):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

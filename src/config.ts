@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { BriefingError } from './errors.js';
+import { parseYamlSource, zodProblems } from './yaml-source.js';
+
+const topicSchema = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
+  title: z.string().min(1),
+  /** Words or phrases (case-insensitive, whole words) that put a section or article in this topic. */
+  match: z.array(z.string().min(1)).default([]),
+  /** How many matches a section needs before it belongs to the topic. */
+  minMatches: z.number().int().positive().default(1),
+});
+
+const zoneSchema = z.string().refine((zone) => IANAZone.isValidZone(zone), 'is not an IANA time zone');
+
+const durationMinutes = z.number().int().nonnegative();
+
+const fileConfigSchema = z.strictObject({
+  title: z.string().min(1),
+  description: z.string().min(1),
+  /** Absolute base URL of the published site; feeds and emails link to it. */
+  siteUrl: z.url({ protocol: /^https?$/ }).transform((url) => (url.endsWith('/') ? url : `${url}/`)),
+  /** BCP 47 language tag, e.g. `en` or `en-CA`. */
+  language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag'),
+  direction: z.enum(['ltr', 'rtl']).default('ltr'),
+  timeZone: zoneSchema,
+  author: z.strictObject({ name: z.string().min(1), email: z.email().optional(), url: z.url().optional() }),
+  sender: z.strictObject({
+    name: z.string().min(1),
+    address: z.email(),
+    replyTo: z.email().optional(),
+    /** Mailbox that receives `mailto:` unsubscribe requests. */
+    unsubscribeAddress: z.email().optional(),
+  }),
+  /** The postal/footer line every briefing carries. */
+  postalAddress: z.string().min(1),
+  /** `List-Id` identifier, e.g. `briefing.example.org`. */
+  listId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain-like identifier'),
+  schedule: z
+    .strictObject({
+      cron: z.string().min(1),
+      catchUpMinutes: durationMinutes.default(360),
+    })
+    .default({ cron: '0 0 7 * * *', catchUpMinutes: 360 }),
+  edition: z
+    .strictObject({
+      /** Hours before the first edition's date that it covers. */
+      firstLookBackHours: z.number().int().positive().default(48),
+      /** Sections with no topic go to a general section (true) or are left out (false). */
+      generalSection: z.boolean().default(true),
+      generalTitle: z.string().min(1).default('Also in the news'),
+      /** Send an edition even when nothing is new. */
+      sendWhenEmpty: z.boolean().default(false),
+      subject: z.string().min(1).default('{{title}}, {{date}}: {{topics}}'),
+      preheader: z.string().min(1).default('{{summary}}'),
+      maxHtmlBytes: z.number().int().positive().default(102_000),
+    })
+    .default({
+      firstLookBackHours: 48,
+      generalSection: true,
+      generalTitle: 'Also in the news',
+      sendWhenEmpty: false,
+      subject: '{{title}}, {{date}}: {{topics}}',
+      preheader: '{{summary}}',
+      maxHtmlBytes: 102_000,
+    }),
+  feed: z
+    .strictObject({
+      /** Articles in the subscription feeds; older ones go to archive feeds. */
+      items: z.number().int().positive().default(20),
+      archivePageSize: z.number().int().positive().default(20),
+    })
+    .default({ items: 20, archivePageSize: 20 }),
+  delivery: z
+    .strictObject({
+      concurrency: z.number().int().positive().max(64).default(8),
+      messagesPerSecond: z.number().nonnegative().default(0),
+      maxAttempts: z.number().int().positive().default(5),
+      retryBaseMs: z.number().int().nonnegative().default(2000),
+      retryMaxMs: z.number().int().positive().default(300_000),
+      leaseSeconds: z.number().int().positive().default(120),
+      batchSize: z.number().int().positive().default(200),
+      timeoutMs: z.number().int().positive().default(60_000),
+    })
+    .default({
+      concurrency: 8,
+      messagesPerSecond: 0,
+      maxAttempts: 5,
+      retryBaseMs: 2000,
+      retryMaxMs: 300_000,
+      leaseSeconds: 120,
+      batchSize: 200,
+      timeoutMs: 60_000,
+    }),
+  topics: z.array(topicSchema).min(1),
+  /** CSV of subscribers added to an empty store on first run (the sample list `npm start` sends to). */
+  sampleSubscribers: z.string().optional(),
+  paths: z
+    .strictObject({
+      content: z.string().default('content'),
+      templates: z.string().default('templates'),
+      output: z.string().default('output'),
+      data: z.string().default('data'),
+    })
+    .default({ content: 'content', templates: 'templates', output: 'output', data: 'data' }),
+});
+
+export type Topic = z.infer<typeof topicSchema>;
+export type FileConfig = z.infer<typeof fileConfigSchema>;
+
+/** Secrets and machine facts: only from the environment. */
+export interface EnvironmentConfig {
+  smtpUrl: string | undefined;
+  databaseUrl: string | undefined;
+  secret: string;
+  /** False when BRIEFING_SECRET was not set and a development key is used. */
+  secretFromEnvironment: boolean;
+  dkim: { domain: string; selector: string; privateKey: string } | undefined;
+}
+
+/** Everything a run needs to know, with folders made absolute. */
+export interface Config extends Omit<FileConfig, 'paths' | 'sampleSubscribers'> {
+  configFile: string;
+  paths: { content: string; templates: string; output: string; data: string };
+  sampleSubscribers: string | undefined;
+  env: EnvironmentConfig;
+}
+
+/** Used only when BRIEFING_SECRET is absent, so a fresh clone works; the CLI warns about it. */
+const DEVELOPMENT_SECRET = 'briefing-development-secret-not-for-production';
+
+/** Reads the environment variables Briefing knows; the only reader of process.env. */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
+  const dkimKey = env.BRIEFING_DKIM_KEY ?? (env.BRIEFING_DKIM_KEY_FILE ? readFileSync(env.BRIEFING_DKIM_KEY_FILE, 'utf8') : undefined);
+  const dkim =
+    env.BRIEFING_DKIM_DOMAIN && env.BRIEFING_DKIM_SELECTOR && dkimKey
+      ? { domain: env.BRIEFING_DKIM_DOMAIN, selector: env.BRIEFING_DKIM_SELECTOR, privateKey: dkimKey }
+      : undefined;
+  const secret = env.BRIEFING_SECRET;
+  if (secret !== undefined && secret.length < 16) {
+    throw new BriefingError('config', 'weak-secret', 'BRIEFING_SECRET must be at least 16 characters long');
+  }
+  return {
+    smtpUrl: env.BRIEFING_SMTP_URL || undefined,
+    databaseUrl: env.BRIEFING_DATABASE_URL || undefined,
+    secret: secret ?? DEVELOPMENT_SECRET,
+    secretFromEnvironment: secret !== undefined,
+    dkim,
+  };
+}
+
+/** Validates a config object; problems name the file, line and field. */
+export function parseConfig(text: string, configFile: string, env: EnvironmentConfig): Config {
+  const displayName = path.relative(process.cwd(), configFile) || configFile;
+  const source = parseYamlSource(text, displayName);
+  if (source.syntaxProblems.length > 0) {
+    throw BriefingError.fromProblems('config', 'invalid-config', source.syntaxProblems, `${displayName} is not valid JSON`);
+  }
+  const parsed = fileConfigSchema.safeParse(source.value);
+  if (!parsed.success) {
+    throw BriefingError.fromProblems(
+      'config',
+      'invalid-config',
+      zodProblems(parsed.error, displayName, source),
+      `${displayName} has problems`,
+    );
+  }
+  const base = path.dirname(configFile);
+  const { paths, sampleSubscribers, ...rest } = parsed.data;
+  const ids = new Set<string>();
+  for (const [index, topic] of rest.topics.entries()) {
+    if (ids.has(topic.id)) {
+      throw BriefingError.fromProblems('config', 'invalid-config', [
+        { file: displayName, line: source.lineOf(['topics', index, 'id']), field: `topics.${index}.id`, message: `duplicate topic "${topic.id}"` },
+      ]);
+    }
+    ids.add(topic.id);
+  }
+  return {
+    ...rest,
+    configFile,
+    paths: {
+      content: path.resolve(base, paths.content),
+      templates: path.resolve(base, paths.templates),
+      output: path.resolve(base, paths.output),
+      data: path.resolve(base, paths.data),
+    },
+    sampleSubscribers: sampleSubscribers === undefined ? undefined : path.resolve(base, sampleSubscribers),
+    env,
+  };
+}
+
+/** Reads and validates `briefing.config.json` (or the file given) plus the environment. */
+export function loadConfig(configFile: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const absolute = path.resolve(configFile);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw new BriefingError('config', 'config-unreadable', `cannot read ${configFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  return parseConfig(text, absolute, readEnvironment(env));
+}

@@ -1,0 +1,46 @@
+import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import type { Problem } from './errors.js';
+
+/** A parsed YAML (or JSON) text that can say on which line a field sits. */
+export interface YamlSource {
+  readonly value: unknown;
+  readonly syntaxProblems: Problem[];
+  /** The 1-based line of the field at `path`, or of its nearest existing parent. */
+  lineOf(path: readonly PropertyKey[]): number;
+}
+
+/**
+ * Parses YAML (JSON is YAML) keeping positions, so validation errors can name the line.
+ * `firstLine` is the file line of the text's first line (front matter starts after `---`).
+ */
+export function parseYamlSource(text: string, file: string, firstLine = 1): YamlSource {
+  const lineCounter = new LineCounter();
+  const document: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntaxProblems: Problem[] = document.errors.map((error) => ({
+    file,
+    line: lineCounter.linePos(error.pos[0]).line + firstLine - 1,
+    message: `invalid YAML: ${error.message.split('\n')[0]}`,
+  }));
+  const lineOf = (path: readonly PropertyKey[]): number => {
+    for (let depth = path.length; depth >= 0; depth -= 1) {
+      const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth) as unknown[], true);
+      if (isNode(node) && node.range) {
+        return lineCounter.linePos(node.range[0]).line + firstLine - 1;
+      }
+    }
+    return firstLine;
+  };
+  const value = syntaxProblems.length > 0 ? undefined : document.toJS({ maxAliasCount: 100 });
+  return { value, syntaxProblems, lineOf };
+}
+
+/** Turns zod issues into problems naming file, line and field (a dotted path). */
+export function zodProblems(error: z.ZodError, file: string, source: YamlSource): Problem[] {
+  return error.issues.map((issue) => ({
+    file,
+    line: source.lineOf(issue.path),
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)',
+    message: issue.message,
+  }));
+}
