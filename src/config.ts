@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { IANAZone } from 'luxon';
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { BriefingError } from './errors.js';
 import { parseYamlSource, zodProblems } from './yaml-source.js';
@@ -41,7 +42,7 @@ const fileConfigSchema = z.strictObject({
   listId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain-like identifier'),
   schedule: z
     .strictObject({
-      cron: z.string().min(1),
+      cron: z.string().min(1).refine((cron) => validateCron(cron), 'is not a cron expression node-cron accepts (5 or 6 fields, seconds first)'),
       catchUpMinutes: durationMinutes.default(360),
     })
     .default({ cron: '0 0 7 * * *', catchUpMinutes: 360 }),

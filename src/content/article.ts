@@ -45,6 +45,10 @@ export interface Article {
   updated?: Date;
   source: string;
   url?: string;
+  /** Link to the original story the record was written from (imported records). */
+  sourceUrl?: string;
+  /** The source's section label above its headline (e.g. "World"), kept by the importer. */
+  kicker?: string;
   /** Topic ids of the whole article (front matter, or the union of the sections' topics). */
   topics: string[];
   summary: string;

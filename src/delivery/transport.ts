@@ -3,6 +3,8 @@ export interface OutgoingMessage {
   messageId: string;
   envelope: { from: string; to: string };
   raw: Buffer;
+  /** The subscriber it goes to (absent for a test copy); names the file of the .eml transport. */
+  subscriberId?: number;
 }
 
 /** What the server said when it accepted a message. */
@@ -10,15 +12,27 @@ export interface SendReceipt {
   reply: string;
 }
 
-/** Why a message was not accepted; `temporary` decides between retry and failure. */
+/**
+ * Why a message was not accepted; `temporary` decides between retry and failure. `bounce`: the
+ * server refused the recipient address for good (the subscriber is marked bounced). `fatal`: the
+ * transport cannot work at all (server unreachable, login refused, TLS missing, disk unwritable):
+ * the send stops and the message stays queued instead of failing.
+ */
 export class TransportError extends Error {
   readonly temporary: boolean;
   readonly responseCode: number | null;
-  constructor(message: string, options: { temporary: boolean; responseCode?: number | null; cause?: unknown }) {
+  readonly bounce: boolean;
+  readonly fatal: boolean;
+  constructor(
+    message: string,
+    options: { temporary: boolean; responseCode?: number | null; bounce?: boolean; fatal?: boolean; cause?: unknown },
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TransportError';
     this.temporary = options.temporary;
     this.responseCode = options.responseCode ?? null;
+    this.bounce = options.bounce ?? false;
+    this.fatal = options.fatal ?? false;
   }
 }
 
@@ -26,6 +40,8 @@ export class TransportError extends Error {
 export interface Transport {
   /** Human-readable target, secrets removed, e.g. `smtp://mail.example.org:587`. */
   readonly description: string;
+  /** A rate the transport asks for (from the SMTP URL's rateLimit/rateDelta); the sender keeps under it. */
+  readonly messagesPerSecond?: number;
   /** Resolves when the server accepted the message; rejects with TransportError otherwise. */
   send(message: OutgoingMessage): Promise<SendReceipt>;
   close(): Promise<void>;

@@ -24,10 +24,17 @@ export interface NewSubscriber {
   name?: string | null;
   status: SubscriberStatus;
   source: string;
+  /** Times carried over from another store (export/import); default: now, where the status needs one. */
+  createdAt?: Date;
+  confirmedAt?: Date | null;
+  unsubscribedAt?: Date | null;
 }
 
 /** What happened to one address given to `addSubscribers`. */
 export type AddOutcome = 'created' | 'updated' | 'unchanged' | 'kept-unsubscribed';
+
+/** How many addresses of an import ended in each outcome. */
+export type AddCounts = Record<AddOutcome, number>;
 
 export interface SubscriberStore {
   /**
@@ -35,6 +42,11 @@ export interface SubscriberStore {
    * given; an unsubscribed or bounced address is never re-activated (`kept-unsubscribed`).
    */
   addSubscribers(subscribers: readonly NewSubscriber[], now: Date): Promise<AddOutcome[]>;
+  /**
+   * The bulk path of `addSubscribers` (CSV import of millions of lines): every batch of the stream in
+   * ONE transaction, with the same rules; memory stays that of one batch.
+   */
+  importSubscribers(batches: AsyncIterable<readonly NewSubscriber[]>, now: Date): Promise<AddCounts>;
   getSubscriber(id: number): Promise<Subscriber | undefined>;
   findSubscriber(address: string): Promise<Subscriber | undefined>;
   /** Moves one subscriber to a new status, stamping confirmedAt/unsubscribedAt. False if unknown. */

@@ -1,0 +1,75 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Topic } from '../config.js';
+import { BriefingError, type Problem } from '../errors.js';
+import type { Article } from './article.js';
+import { createArticleParser } from './parse-article.js';
+
+/** Where the records are and what they are checked against. */
+export interface LoadArticlesOptions {
+  dir: string;
+  topics: Topic[];
+  /** Zone of dates written without an offset. */
+  timeZone: string;
+}
+
+/** Files read at once: enough to keep the disk busy without running out of file handles. */
+const READ_CONCURRENCY = 64;
+
+/**
+ * Loads every `*.md` record of a folder into articles, newest first. All problems of all files are
+ * gathered and thrown as one BriefingError, each line `content: FILE:LINE: field: what is wrong`.
+ */
+export async function loadArticles(options: LoadArticlesOptions): Promise<Article[]> {
+  const names = await listRecords(options.dir);
+  const parser = createArticleParser({ topics: options.topics, timeZone: options.timeZone });
+  const results: Array<{ article?: Article; problems?: Problem[] }> = new Array(names.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const index = next;
+      next += 1;
+      const name = names[index] as string;
+      const absolute = path.join(options.dir, name);
+      const file = path.relative(process.cwd(), absolute) || absolute;
+      let text: string;
+      try {
+        text = await readFile(absolute, 'utf8');
+      } catch (error) {
+        results[index] = { problems: [{ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }] };
+        continue;
+      }
+      results[index] = parser.parse(text, file, name.slice(0, -'.md'.length));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, names.length) }, worker));
+
+  const problems = results.flatMap((result) => result.problems ?? []);
+  if (problems.length > 0) {
+    throw BriefingError.fromProblems(
+      'content',
+      'invalid-content',
+      problems,
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the article records`,
+    );
+  }
+  return results
+    .map((result) => result.article as Article)
+    .sort((a, b) => b.published.getTime() - a.published.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The record files of the folder in name order (so problems come out in a stable order). */
+async function listRecords(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    throw new BriefingError('content', 'content-unreadable', `cannot read the content folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  return entries
+    .filter((entry) => !entry.isDirectory() && entry.name.endsWith('.md') && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
+}

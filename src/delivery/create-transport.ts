@@ -1,0 +1,30 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { BriefingError } from '../errors.js';
+import { createEmlTransport } from './eml-transport.js';
+import { createSmtpTransport } from './smtp-transport.js';
+import { parseSmtpUrl } from './smtp-url.js';
+import type { Transport } from './transport.js';
+
+/** Where the .eml transport writes an edition's messages: output/outbox/<editionId>/. */
+export function outboxFolder(config: Pick<Config, 'paths'>, editionId: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(editionId) || editionId.includes('..')) {
+    throw new BriefingError('delivery', 'invalid-edition-id', `edition id "${editionId.slice(0, 40)}" cannot name a folder`);
+  }
+  return path.join(config.paths.output, 'outbox', editionId);
+}
+
+/**
+ * The transport of a run: one SMTP pool from BRIEFING_SMTP_URL (connections = delivery.concurrency
+ * unless the URL's maxConnections says otherwise), or, without it, .eml files under
+ * output/outbox/<editionId>/. The description never carries the password.
+ */
+export function createTransport(config: Pick<Config, 'env' | 'paths' | 'delivery'>, editionId: string, logger: Logger): Transport {
+  if (config.env.smtpUrl === undefined) return createEmlTransport(outboxFolder(config, editionId));
+  return createSmtpTransport(parseSmtpUrl(config.env.smtpUrl), {
+    maxConnections: config.delivery.concurrency,
+    timeoutMs: config.delivery.timeoutMs,
+    logger,
+  });
+}

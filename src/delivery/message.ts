@@ -1,0 +1,203 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp/index.js';
+import type { Briefing, TokenField } from '../email/briefing.js';
+import { BriefingError } from '../errors.js';
+import type { DkimSigner } from './dkim.js';
+import { checkAddress, encodePhrase, encodeUnstructured, formatMailbox, headerLine, refuseControlCharacters } from './mime-header.js';
+import type { OutgoingMessage } from './transport.js';
+
+/** Publication facts every message of an edition carries. */
+export interface MessageOptions {
+  sender: { name: string; address: string; replyTo?: string | undefined; unsubscribeAddress?: string | undefined };
+  /** `List-Id` identifier (a domain-like name) and the list's human name. */
+  listId: string;
+  listName: string;
+  /** Zone of the `Date` header (the publication's). */
+  timeZone: string;
+  /** `[TEST] ` for test copies sent with `send --to`. */
+  subjectPrefix?: string;
+  /** Signs each message when DKIM is configured. */
+  dkim?: DkimSigner | undefined;
+}
+
+/** Who one message goes to; `subscriberId` is null for a test copy to an address outside the list. */
+export interface MessageRecipient {
+  subscriberId: number | null;
+  address: string;
+  name: string | null;
+  unsubscribeUrl: string;
+}
+
+/** A personalised value goes into the text part as is and into the HTML part escaped. */
+interface Slot {
+  field: TokenField;
+  html: boolean;
+  /** Whether more of the same part follows the slot (then it ends with a soft line break). */
+  more: boolean;
+}
+
+/**
+ * The edition's message with everything that is the same for every recipient built and encoded
+ * once: header fields, MIME structure, the quoted-printable body around the personal tokens.
+ */
+export interface MessageTemplate {
+  readonly editionId: string;
+  readonly subject: string;
+  readonly fromAddress: string;
+  /** Header fields that follow the personal ones (From … Content-Type), each with CRLF. */
+  readonly staticHeaders: readonly string[];
+  /** The body: encoded bytes and personal slots, in order. */
+  readonly body: ReadonlyArray<Buffer | Slot>;
+  readonly mailto: string | undefined;
+  /** Message-ID parts: the edition id as a dot-atom part, and the list id as the domain. */
+  readonly messageIdEdition: string;
+  readonly messageIdDomain: string;
+  readonly timeZone: string;
+  readonly dkim: DkimSigner | undefined;
+}
+
+const CRLF = '\r\n';
+const QP_LINE = 76;
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/** Quoted-printable lines of at most 76 characters; `softBreak` ends the piece on a new line. */
+function quotedPrintable(value: string, softBreak: boolean): string {
+  const encoded = wrapQuotedPrintable(encodeQuotedPrintable(Buffer.from(value.replace(/\r\n|\r|\n/g, CRLF), 'utf8')), QP_LINE);
+  return softBreak && !encoded.endsWith(CRLF) ? `${encoded}=${CRLF}` : encoded;
+}
+
+function tokenPattern(briefing: Briefing): RegExp | undefined {
+  if (briefing.replacements.length === 0) return undefined;
+  const tokens = briefing.replacements.map((replacement) => replacement.token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`(${tokens.join('|')})`);
+}
+
+/** Splits one part at its tokens into encoded static bytes and slots. */
+function encodePart(content: string, html: boolean, briefing: Briefing, pattern: RegExp | undefined): Array<Buffer | Slot> {
+  const fields = new Map(briefing.replacements.map((replacement) => [replacement.token, replacement.field]));
+  const pieces = pattern === undefined ? [content] : content.split(pattern);
+  const result: Array<Buffer | Slot> = [];
+  pieces.forEach((piece, index) => {
+    const more = pieces.slice(index + 1).some((rest) => rest !== '');
+    const field = index % 2 === 1 ? fields.get(piece) : undefined;
+    if (field !== undefined) {
+      result.push({ field, html, more });
+    } else if (piece !== '') {
+      result.push(Buffer.from(quotedPrintable(piece, more), 'ascii'));
+    }
+  });
+  return result;
+}
+
+function partHeader(boundary: string, type: string): Buffer {
+  return Buffer.from(
+    `--${boundary}${CRLF}Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`,
+    'ascii',
+  );
+}
+
+/**
+ * Builds the edition's MessageTemplate once: checks every fixed value that reaches a header and
+ * encodes the static bytes, so personalising a message only adds the recipient's own bytes.
+ */
+export function prepareMessage(briefing: Briefing, options: MessageOptions): MessageTemplate {
+  const subject = `${options.subjectPrefix ?? ''}${briefing.subject}`;
+  refuseControlCharacters(briefing.editionId, 'the edition id');
+  refuseControlCharacters(options.listId, 'the list id');
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(options.listId) || options.listId.includes('..')) {
+    throw new BriefingError('delivery', 'unsafe-header', 'the list id is not a domain-like name');
+  }
+  const mailto = options.sender.unsubscribeAddress === undefined ? undefined : checkAddress(options.sender.unsubscribeAddress, 'the unsubscribe address');
+  const boundary = `=_briefing_${randomBytes(12).toString('hex')}`;
+  const staticHeaders = [
+    headerLine('From', formatMailbox(options.sender.name, options.sender.address, 'the sender')),
+    ...(options.sender.replyTo === undefined ? [] : [headerLine('Reply-To', formatMailbox(null, options.sender.replyTo, 'the reply-to'))]),
+    headerLine('Subject', encodeUnstructured(subject, 'the subject')),
+    headerLine('List-Id', `${encodePhrase(options.listName, 'the list name')} <${options.listId}>`),
+    headerLine('List-Unsubscribe-Post', 'List-Unsubscribe=One-Click'),
+    headerLine('MIME-Version', '1.0'),
+    headerLine('Content-Type', `multipart/alternative; boundary="${boundary}"`),
+  ];
+  const pattern = tokenPattern(briefing);
+  const body: Array<Buffer | Slot> = [
+    partHeader(boundary, 'text/plain'),
+    ...encodePart(briefing.text, false, briefing, pattern),
+    Buffer.from(CRLF),
+    partHeader(boundary, 'text/html'),
+    ...encodePart(briefing.html, true, briefing, pattern),
+    Buffer.from(`${CRLF}--${boundary}--${CRLF}`, 'ascii'),
+  ];
+  return {
+    editionId: briefing.editionId,
+    subject,
+    fromAddress: options.sender.address,
+    staticHeaders,
+    body,
+    mailto,
+    messageIdEdition: briefing.editionId.replace(/[^A-Za-z0-9-]/g, '-'),
+    // A dot-atom by the check above.
+    messageIdDomain: options.listId,
+    timeZone: options.timeZone,
+    dkim: options.dkim,
+  };
+}
+
+/** `<edition.subscriber.hash@list-id>`: the same for every attempt, so receivers can drop a resent copy. */
+function messageId(template: MessageTemplate, recipient: MessageRecipient): string {
+  const who = recipient.subscriberId === null ? `test-${randomBytes(6).toString('hex')}` : String(recipient.subscriberId);
+  const hash = createHash('sha256').update(`${template.editionId}\0${who}\0${recipient.address.toLowerCase()}`).digest('hex').slice(0, 16);
+  return `<${template.messageIdEdition}.${who}.${hash}@${template.messageIdDomain}>`;
+}
+
+const dateCache = { second: Number.NaN, zone: '', text: '' };
+
+/** RFC 5322 date in the publication's zone; formatted once per second however many messages go out. */
+function formatDate(date: Date, zone: string): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (dateCache.second !== second || dateCache.zone !== zone) {
+    dateCache.text = DateTime.fromMillis(second * 1000, { zone }).toRFC2822() ?? new Date(second * 1000).toUTCString();
+    dateCache.second = second;
+    dateCache.zone = zone;
+  }
+  return dateCache.text;
+}
+
+function slotValue(recipient: MessageRecipient, slot: Slot): string {
+  const value = slot.field === 'name' ? (recipient.name ?? '') : slot.field === 'address' ? recipient.address : recipient.unsubscribeUrl;
+  return slot.html ? escapeHtml(value) : value;
+}
+
+/**
+ * One recipient's message: the template's bytes plus this recipient's To, Date, Message-ID,
+ * List-Unsubscribe and body values (and a DKIM signature when configured). Throws BriefingError
+ * for a recipient whose address, name or link cannot go in a header safely.
+ */
+export function personaliseMessage(template: MessageTemplate, recipient: MessageRecipient, date: Date): OutgoingMessage {
+  refuseControlCharacters(recipient.unsubscribeUrl, 'the unsubscribe link');
+  // Printable ASCII but for the comma and angle brackets that delimit List-Unsubscribe entries.
+  if (!/^https?:\/\/[!-+\--;=?-~]+$/.test(recipient.unsubscribeUrl)) {
+    throw new BriefingError('delivery', 'unsafe-header', 'the unsubscribe link is not an ASCII http(s) URL without spaces, commas or angle brackets');
+  }
+  const id = messageId(template, recipient);
+  const unsubscribe = template.mailto === undefined ? `<${recipient.unsubscribeUrl}>` : `<${recipient.unsubscribeUrl}>, <mailto:${template.mailto}?subject=unsubscribe>`;
+  const personalHeaders = [
+    headerLine('To', formatMailbox(recipient.name, recipient.address, 'the recipient')),
+    headerLine('Date', formatDate(date, template.timeZone)),
+    headerLine('Message-ID', id),
+    headerLine('List-Unsubscribe', unsubscribe),
+  ];
+  const headers = [...personalHeaders, ...template.staticHeaders];
+  const body = Buffer.concat(template.body.map((piece) => (Buffer.isBuffer(piece) ? piece : Buffer.from(quotedPrintable(slotValue(recipient, piece), piece.more), 'ascii'))));
+  const head = headers.join('');
+  const signature = template.dkim === undefined ? '' : template.dkim.sign(headers, body, date);
+  return {
+    messageId: id,
+    envelope: { from: template.fromAddress, to: recipient.address },
+    raw: Buffer.concat([Buffer.from(`${signature}${head}${CRLF}`, 'ascii'), body]),
+    ...(recipient.subscriberId === null ? {} : { subscriberId: recipient.subscriberId }),
+  };
+}

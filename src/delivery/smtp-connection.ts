@@ -1,0 +1,405 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { Buffer } from 'node:buffer';
+import { isBriefingError } from '../errors.js';
+import { checkAddress } from './mime-header.js';
+import type { SmtpSettings } from './smtp-url.js';
+import { TransportError, type OutgoingMessage, type SendReceipt } from './transport.js';
+
+/** One reply of the server: its code and text (the lines of a multi-line reply joined). */
+export interface SmtpReply {
+  code: number;
+  text: string;
+}
+
+/** What a connection needs from the settings, plus the command timeout. */
+export type SmtpConnectionOptions = Pick<
+  SmtpSettings,
+  'host' | 'port' | 'tls' | 'rejectUnauthorized' | 'servername' | 'auth' | 'allowPlaintextAuth' | 'clientName'
+> & { timeoutMs: number; connectionTimeoutMs: number; greetingTimeoutMs: number };
+
+/** Why a connection could not be opened; `reachable` tells a refused TCP connection from a talking server. */
+export class SmtpConnectError extends TransportError {
+  readonly reachable: boolean;
+  constructor(message: string, options: { temporary: boolean; fatal?: boolean; reachable: boolean; responseCode?: number | null; cause?: unknown }) {
+    super(message, options);
+    this.name = 'SmtpConnectError';
+    this.reachable = options.reachable;
+  }
+}
+
+type Stage = 'greeting' | 'EHLO' | 'STARTTLS' | 'AUTH' | 'MAIL FROM' | 'RCPT TO' | 'DATA' | 'end of data';
+
+const MAX_REPLY_TEXT = 400;
+const MAX_LINE = 4096;
+const CRLF_DOT_CRLF = Buffer.from('.\r\n', 'ascii');
+const CRLF = Buffer.from('\r\n', 'ascii');
+
+/** A reply as stored and shown: code and text on one line, control characters removed, length capped. */
+export function formatReply(reply: SmtpReply): string {
+  const text = `${reply.code} ${reply.text}`.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return text.length > MAX_REPLY_TEXT ? `${text.slice(0, MAX_REPLY_TEXT)}…` : text;
+}
+
+/** SMTP's transparency rule (RFC 5321 4.5.2): a line that starts with a dot gets another; ends in CRLF. */
+export function dotStuff(raw: Buffer): Buffer {
+  const positions: number[] = [];
+  if (raw[0] === 0x2e) positions.push(0);
+  for (let at = raw.indexOf('\n.'); at !== -1; at = raw.indexOf('\n.', at + 2)) positions.push(at + 1);
+  const endsWithCrlf = raw.length >= 2 && raw[raw.length - 2] === 0x0d && raw[raw.length - 1] === 0x0a;
+  if (positions.length === 0 && endsWithCrlf) return raw;
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const position of positions) {
+    parts.push(raw.subarray(from, position), Buffer.from('.'));
+    from = position;
+  }
+  parts.push(raw.subarray(from));
+  if (!endsWithCrlf) parts.push(CRLF);
+  return Buffer.concat(parts);
+}
+
+function enhancedCode(reply: SmtpReply): string | undefined {
+  return /^([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply.text)?.[1];
+}
+
+/** Turns a refusal at a stage into a TransportError: 4xx retry, 5xx fail, recipient 55x/5.1.x bounce. */
+function replyError(reply: SmtpReply, stage: Stage): TransportError {
+  const enhanced = enhancedCode(reply);
+  const permanent = reply.code >= 500;
+  const bounce = permanent && stage === 'RCPT TO' && ([550, 551, 553].includes(reply.code) || (enhanced?.startsWith('5.1.') ?? false));
+  return new TransportError(`${formatReply(reply)} (${stage})`, { temporary: !permanent, responseCode: reply.code, bounce });
+}
+
+/**
+ * One SMTP client connection (RFC 5321) on node:net/tls, kept open for many messages. It sends
+ * MAIL FROM, RCPT TO and DATA in one write when the server offers PIPELINING (RFC 2920), so a
+ * message costs two round trips. A reset, a timeout or a 421 make it unusable; the pool replaces it.
+ */
+export class SmtpConnection {
+  private socket: net.Socket;
+  private buffer = '';
+  private replyLines: string[] = [];
+  private waiters: Array<{ resolve: (reply: SmtpReply) => void; reject: (error: TransportError) => void }> = [];
+  private broken: TransportError | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timeoutMs: number;
+  private capabilities = new Map<string, string>();
+  /** Messages accepted on this connection. */
+  sent = 0;
+
+  private constructor(
+    socket: net.Socket,
+    private readonly options: SmtpConnectionOptions,
+  ) {
+    this.socket = socket;
+    this.timeoutMs = options.greetingTimeoutMs;
+    this.attach(socket);
+  }
+
+  /** Connects, reads the greeting, says EHLO, upgrades with STARTTLS and logs in as the settings say. */
+  static async open(options: SmtpConnectionOptions): Promise<SmtpConnection> {
+    const socket = await connectSocket(options);
+    const connection = new SmtpConnection(socket, options);
+    try {
+      await connection.handshake();
+    } catch (error) {
+      connection.destroy();
+      throw error instanceof SmtpConnectError ? error : toConnectError(error);
+    }
+    return connection;
+  }
+
+  /** False once the connection broke, timed out or the server said 421. */
+  get usable(): boolean {
+    return this.broken === undefined && !this.socket.destroyed;
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.fail(new TransportError(`connection error: ${error.code ?? error.message}`, { temporary: true, cause: error }));
+    });
+    socket.on('close', () => this.fail(new TransportError('connection closed by the server', { temporary: true })));
+  }
+
+  private receive(chunk: Buffer): void {
+    this.buffer += chunk.toString('latin1');
+    let end: number;
+    while ((end = this.buffer.indexOf('\n')) !== -1) {
+      const line = this.buffer.slice(0, end).replace(/\r$/, '');
+      this.buffer = this.buffer.slice(end + 1);
+      const match = /^([2-5][0-9][0-9])([ -]|$)(.*)$/.exec(line);
+      if (!match) {
+        this.fail(new TransportError('the server sent something that is not an SMTP reply', { temporary: true }));
+        this.socket.destroy();
+        return;
+      }
+      this.replyLines.push(match[3] ?? '');
+      if (match[2] === '-') continue;
+      const reply = { code: Number(match[1]), text: this.replyLines.join(' | ') };
+      this.replyLines = [];
+      this.deliver(reply);
+    }
+    if (this.buffer.length > MAX_LINE) {
+      this.fail(new TransportError('the server sent an overlong line', { temporary: true }));
+      this.socket.destroy();
+    }
+  }
+
+  private deliver(reply: SmtpReply): void {
+    if (reply.code === 421) {
+      // The server is closing the channel: everything still pending fails, to be retried.
+      this.fail(new TransportError(`${formatReply(reply)} (server closing the connection)`, { temporary: true, responseCode: 421 }));
+      this.socket.end();
+      return;
+    }
+    const waiter = this.waiters.shift();
+    this.armTimer();
+    if (waiter) waiter.resolve(reply);
+    else this.fail(new TransportError(`unexpected reply: ${formatReply(reply)}`, { temporary: true }));
+  }
+
+  private fail(error: TransportError): void {
+    this.broken ??= error;
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.armTimer();
+    for (const waiter of waiters) waiter.reject(this.broken);
+  }
+
+  private armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.waiters.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.fail(new TransportError(`no reply within ${this.timeoutMs} ms`, { temporary: true }));
+      this.socket.destroy();
+    }, this.timeoutMs);
+  }
+
+  /** Resolves with the next reply (in order); rejects when the connection breaks first. */
+  private nextReply(): Promise<SmtpReply> {
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (this.waiters.length === 1) this.armTimer();
+    });
+  }
+
+  private write(data: string | Buffer): void {
+    if (this.usable) this.socket.write(data);
+  }
+
+  private async command(line: string): Promise<SmtpReply> {
+    const reply = this.nextReply();
+    this.write(`${line}\r\n`);
+    return reply;
+  }
+
+  private async handshake(): Promise<void> {
+    const greeting = await this.nextReply();
+    if (greeting.code !== 220) throw connectError(greeting, 'greeting');
+    this.timeoutMs = this.options.timeoutMs;
+    await this.hello();
+    const encrypted = this.socket instanceof tls.TLSSocket;
+    if (!encrypted && (this.options.tls === 'required' || (this.options.tls === 'opportunistic' && this.capabilities.has('STARTTLS')))) {
+      if (!this.capabilities.has('STARTTLS')) {
+        throw new SmtpConnectError('the server does not offer STARTTLS, which is required for a host that is not loopback (add ?requireTLS=false to the URL to allow plain text)', {
+          temporary: false,
+          fatal: true,
+          reachable: true,
+        });
+      }
+      const reply = await this.command('STARTTLS');
+      if (reply.code !== 220) throw connectError(reply, 'STARTTLS');
+      await this.upgrade();
+      await this.hello();
+    }
+    if (this.options.auth) await this.login(this.options.auth, this.socket instanceof tls.TLSSocket);
+  }
+
+  private async hello(): Promise<void> {
+    let reply = await this.command(`EHLO ${this.options.clientName}`);
+    this.capabilities = new Map();
+    if (reply.code >= 500) {
+      reply = await this.command(`HELO ${this.options.clientName}`);
+      if (reply.code !== 250) throw connectError(reply, 'EHLO');
+      return;
+    }
+    if (reply.code !== 250) throw connectError(reply, 'EHLO');
+    for (const line of reply.text.split(' | ').slice(1)) {
+      const [keyword = '', ...rest] = line.trim().split(/\s+/);
+      this.capabilities.set(keyword.toUpperCase(), rest.join(' ').toUpperCase());
+    }
+  }
+
+  private async upgrade(): Promise<void> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('error');
+    plain.removeAllListeners('close');
+    const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const socket = tls.connect({
+        socket: plain,
+        servername: this.options.servername,
+        rejectUnauthorized: this.options.rejectUnauthorized,
+      });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new SmtpConnectError('TLS handshake timed out', { temporary: true, reachable: true }));
+      }, this.options.timeoutMs);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(tlsError(error));
+      });
+    });
+    this.socket = secure;
+    this.attach(secure);
+  }
+
+  private async login(auth: NonNullable<SmtpSettings['auth']>, encrypted: boolean): Promise<void> {
+    if (!encrypted && !this.options.allowPlaintextAuth) {
+      throw new SmtpConnectError('refusing to send the SMTP password over an unencrypted connection (use smtps://, STARTTLS, or ?insecure=true)', {
+        temporary: false,
+        fatal: true,
+        reachable: true,
+      });
+    }
+    const offered = this.capabilities.get('AUTH')?.split(' ') ?? [];
+    const method = auth.method ?? (offered.includes('PLAIN') || !offered.includes('LOGIN') ? 'PLAIN' : 'LOGIN');
+    let reply: SmtpReply;
+    if (method === 'PLAIN') {
+      reply = await this.command(`AUTH PLAIN ${Buffer.from(`\0${auth.user}\0${auth.pass}`, 'utf8').toString('base64')}`);
+    } else {
+      reply = await this.command('AUTH LOGIN');
+      if (reply.code === 334) reply = await this.command(Buffer.from(auth.user, 'utf8').toString('base64'));
+      if (reply.code === 334) reply = await this.command(Buffer.from(auth.pass, 'utf8').toString('base64'));
+    }
+    if (reply.code !== 235) throw connectError(reply, 'AUTH');
+  }
+
+  /**
+   * Sends one message: resolves once the server accepted it (250 after the data), rejects with a
+   * TransportError that says whether to retry (4xx, resets, timeouts) or not (5xx; bounce for a
+   * refused recipient). After a refusal the transaction is reset, so the connection stays usable.
+   */
+  async send(message: OutgoingMessage): Promise<SendReceipt> {
+    let from: string;
+    let to: string;
+    try {
+      from = checkAddress(message.envelope.from, 'the envelope sender');
+      to = checkAddress(message.envelope.to, 'the envelope recipient');
+    } catch (error) {
+      if (isBriefingError(error)) throw new TransportError(error.message, { temporary: false });
+      throw error;
+    }
+    const size = this.capabilities.has('SIZE') ? ` SIZE=${message.raw.length}` : '';
+    let replies: SmtpReply[];
+    if (this.capabilities.has('PIPELINING')) {
+      const pending = [this.nextReply(), this.nextReply(), this.nextReply()];
+      this.write(`MAIL FROM:<${from}>${size}\r\nRCPT TO:<${to}>\r\nDATA\r\n`);
+      replies = await Promise.all(pending);
+    } else {
+      replies = [await this.command(`MAIL FROM:<${from}>${size}`)];
+      if (replies[0]?.code === 250) replies.push(await this.command(`RCPT TO:<${to}>`));
+      if (replies[1]?.code === 250 || replies[1]?.code === 251) replies.push(await this.command('DATA'));
+    }
+    const [mail, rcpt, data] = replies;
+    const refusal =
+      mail?.code !== 250
+        ? mail && replyError(mail, 'MAIL FROM')
+        : rcpt?.code !== 250 && rcpt?.code !== 251
+          ? rcpt && replyError(rcpt, 'RCPT TO')
+          : data?.code !== 354
+            ? data && replyError(data, 'DATA')
+            : undefined;
+    if (refusal) {
+      // DATA may have been accepted although the recipient was not (RFC 2920 3.1): end it empty.
+      if (data?.code === 354) await this.command('.');
+      await this.reset();
+      throw refusal;
+    }
+    const done = this.nextReply();
+    this.socket.cork();
+    this.write(dotStuff(message.raw));
+    this.write(CRLF_DOT_CRLF);
+    this.socket.uncork();
+    const final = await done;
+    if (final.code !== 250) {
+      await this.reset();
+      throw replyError(final, 'end of data');
+    }
+    this.sent += 1;
+    return { reply: formatReply(final) };
+  }
+
+  private async reset(): Promise<void> {
+    const reply = await this.command('RSET').catch(() => undefined);
+    if (reply?.code !== 250) this.destroy();
+  }
+
+  /** Says QUIT and closes (waits at most a second for the server). */
+  async close(): Promise<void> {
+    if (this.usable) {
+      await Promise.race([this.command('QUIT').catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.broken ??= new TransportError('connection closed', { temporary: true });
+    if (this.timer) clearTimeout(this.timer);
+    this.socket.destroy();
+  }
+}
+
+function connectError(reply: SmtpReply, stage: Stage): SmtpConnectError {
+  const permanent = reply.code >= 500;
+  // A server that refuses us or our login for good needs an operator, not retries.
+  return new SmtpConnectError(`${formatReply(reply)} (${stage})`, { temporary: !permanent, fatal: permanent, reachable: true, responseCode: reply.code });
+}
+
+function tlsError(error: NodeJS.ErrnoException): SmtpConnectError {
+  const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/i.test(`${error.code ?? ''} ${error.message}`);
+  return new SmtpConnectError(`TLS failed: ${error.code ?? error.message}${certificate ? ' (the server certificate was refused; tls.rejectUnauthorized=false skips the check for test servers)' : ''}`, {
+    temporary: !certificate,
+    fatal: certificate,
+    reachable: true,
+    cause: error,
+  });
+}
+
+function toConnectError(error: unknown): SmtpConnectError {
+  if (error instanceof TransportError) return new SmtpConnectError(error.message, { temporary: error.temporary, fatal: error.fatal, reachable: true, cause: error });
+  return new SmtpConnectError(`connection failed: ${String(error)}`, { temporary: true, reachable: true, cause: error });
+}
+
+function connectSocket(options: SmtpConnectionOptions): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      options.tls === 'implicit'
+        ? tls.connect({ host: options.host, port: options.port, servername: options.servername, rejectUnauthorized: options.rejectUnauthorized })
+        : net.connect({ host: options.host, port: options.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SmtpConnectError(`no connection to ${options.host}:${options.port} within ${options.connectionTimeoutMs} ms`, { temporary: true, reachable: false }));
+    }, options.connectionTimeoutMs);
+    socket.once(options.tls === 'implicit' ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const tcp = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'].includes(error.code ?? '');
+      reject(tcp ? new SmtpConnectError(`cannot connect to ${options.host}:${options.port}: ${error.code}`, { temporary: true, reachable: false, cause: error }) : tlsError(error));
+    });
+  });
+}

@@ -1,0 +1,134 @@
+import { DateTime } from 'luxon';
+import type { Config } from '../config.js';
+import type { Article } from '../content/article.js';
+import type { Briefing } from '../email/briefing.js';
+import { loadBriefingTemplates, type BriefingTemplates } from '../email/briefing-templates.js';
+import { renderBriefing } from '../email/render-briefing.js';
+import type { EditionRecord, EditionStore } from '../store/store.js';
+import { outlineEdition, type Edition, type EditionOutline, type EditionWindow } from './edition.js';
+import { resolveEditionSlot } from './edition-slot.js';
+import { planEdition } from './plan-edition.js';
+import { readStoredEdition, type StoredEdition } from './stored-edition.js';
+
+/** What opening an edition needs; the store is only read unless the request persists. */
+export interface OpenEditionDeps {
+  config: Config;
+  store: Pick<EditionStore, 'getEdition' | 'previousEdition' | 'createEdition'>;
+  articles: readonly Article[];
+  clock: { now(): Date };
+  /** Loaded from `config.paths.templates` when not given. */
+  templates?: BriefingTemplates;
+}
+
+export interface OpenEditionRequest {
+  /** `--date`: `YYYY-MM-DD` or a slot id; default: the due edition. */
+  date?: string;
+  /** Create the edition record (send, run) or only look (preview). */
+  persist: boolean;
+}
+
+interface OpenedFields {
+  id: string;
+  /** The slot's date in the publication zone. */
+  date: string;
+  slot: Date;
+  window: EditionWindow;
+  outline: EditionOutline;
+  /** `planned`: planned by this call (and stored if it persisted); `stored`: an existing record, reused as is. */
+  origin: 'planned' | 'stored';
+  /** The plan, when this call made it. */
+  edition: Edition | undefined;
+  /** The stored record, when persisting or reusing one. */
+  record: EditionRecord | undefined;
+}
+
+/** An edition ready to send (with its briefing), or skipped because nothing is new (with the message to print). */
+export type OpenedEdition = (OpenedFields & { kind: 'ready'; briefing: Briefing }) | (OpenedFields & { kind: 'skipped'; message: string });
+
+/**
+ * Finds or makes the edition a command works on, for preview, send, run and schedule alike: picks
+ * its slot, takes the previous sent edition's cut-off and memory from the store, plans and renders
+ * it. When persisting, the record (memory and rendered briefing) is created once thanks to the
+ * unique edition id; an existing record is reused as stored, so a resumed send re-sends identical
+ * content and two schedulers agree. An edition with nothing new is skipped (recorded as such)
+ * unless `edition.sendWhenEmpty`.
+ */
+export async function openEdition(deps: OpenEditionDeps, request: OpenEditionRequest): Promise<OpenedEdition> {
+  const { config, store, clock } = deps;
+  const zone = config.timeZone;
+  const { id, slot } = resolveEditionSlot({ cron: config.schedule.cron, zone, now: clock.now(), ...(request.date === undefined ? {} : { date: request.date }) });
+
+  if (request.persist) {
+    const existing = await store.getEdition(id);
+    if (existing !== undefined) {
+      return fromRecord(existing, zone);
+    }
+  }
+
+  const previousRecord = await store.previousEdition(slot);
+  const previous = previousRecord === undefined ? undefined : { cutoff: previousRecord.cutoff, memory: readStoredEdition(previousRecord.id, previousRecord.memory).memory };
+  const now = clock.now();
+  const edition = planEdition({
+    id,
+    slot,
+    asOf: now,
+    timeZone: zone,
+    siteUrl: config.siteUrl,
+    articles: deps.articles,
+    topics: config.topics,
+    settings: config.edition,
+    previous,
+  });
+  const outline = outlineEdition(edition);
+  const fields = { id, date: edition.date, slot, window: edition.window, outline, origin: 'planned' as const, edition };
+  const stored = (briefing: Briefing | null): StoredEdition => ({ version: 1, since: edition.window.since.toISOString(), memory: edition.memory, outline, briefing });
+
+  if (edition.empty && !config.edition.sendWhenEmpty) {
+    const message = skipMessage(id, edition.window, zone);
+    if (!request.persist) {
+      return { ...fields, kind: 'skipped', message, record: undefined };
+    }
+    const record = { id, slot, status: 'skipped' as const, cutoff: edition.window.until, subject: '', note: message, memory: stored(null) };
+    return (await store.createEdition(record, now)) ? { ...fields, kind: 'skipped', message, record: await store.getEdition(id) } : reread(store, id, zone);
+  }
+
+  const briefing = await renderBriefing(edition, { config, templates: deps.templates ?? (await loadBriefingTemplates(config.paths.templates)) });
+  if (!request.persist) {
+    return { ...fields, kind: 'ready', briefing, record: undefined };
+  }
+  const record = { id, slot, status: 'planned' as const, cutoff: edition.window.until, subject: briefing.subject, note: null, memory: stored(briefing) };
+  return (await store.createEdition(record, now)) ? { ...fields, kind: 'ready', briefing, record: await store.getEdition(id) } : reread(store, id, zone);
+}
+
+/** Another process created the record first: theirs is the edition. */
+async function reread(store: OpenEditionDeps['store'], id: string, zone: string): Promise<OpenedEdition> {
+  const record = await store.getEdition(id);
+  if (record === undefined) {
+    throw new Error(`edition ${id} was created but cannot be read back`);
+  }
+  return fromRecord(record, zone);
+}
+
+/** An edition as its record stored it. */
+function fromRecord(record: EditionRecord, zone: string): OpenedEdition {
+  const stored = readStoredEdition(record.id, record.memory);
+  const fields = {
+    id: record.id,
+    date: DateTime.fromJSDate(record.slot, { zone }).toISODate() ?? record.id,
+    slot: record.slot,
+    window: { since: new Date(stored.since), until: record.cutoff },
+    outline: stored.outline,
+    origin: 'stored' as const,
+    edition: undefined,
+    record,
+  };
+  if (record.status === 'skipped' || stored.briefing === null) {
+    return { ...fields, kind: 'skipped', message: record.note ?? `edition ${record.id} was skipped` };
+  }
+  return { ...fields, kind: 'ready', briefing: stored.briefing };
+}
+
+function skipMessage(id: string, window: EditionWindow, zone: string): string {
+  const local = (instant: Date): string => DateTime.fromJSDate(instant, { zone }).toFormat("yyyy-MM-dd HH:mm ZZZZ");
+  return `edition ${id}: nothing new between ${local(window.since)} and ${local(window.until)}, so it is skipped (set edition.sendWhenEmpty to send empty editions)`;
+}

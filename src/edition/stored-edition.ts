@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { Briefing } from '../email/briefing.js';
+import { BriefingError } from '../errors.js';
+import type { EditionMemory, EditionOutline } from './edition.js';
+
+/**
+ * What an edition record keeps in its opaque `memory` column: the planner's memory for the next
+ * edition, and the briefing as rendered, so a resumed or repeated send sends identical content.
+ */
+export interface StoredEdition {
+  version: 1;
+  /** Start of the window (the record's `cutoff` is its end), ISO. */
+  since: string;
+  memory: EditionMemory;
+  outline: EditionOutline;
+  /** Null for a skipped edition. */
+  briefing: Briefing | null;
+}
+
+const storedEditionSchema = z.object({
+  version: z.literal(1),
+  since: z.iso.datetime(),
+  memory: z.object({ told: z.record(z.string(), z.string()), sent: z.record(z.string(), z.string()) }),
+  outline: z.object({
+    sections: z.array(z.object({ id: z.string(), title: z.string(), stories: z.number(), paragraphs: z.number() })),
+  }),
+  briefing: z
+    .object({
+      editionId: z.string(),
+      subject: z.string(),
+      preheader: z.string(),
+      html: z.string(),
+      text: z.string(),
+      webUrl: z.string(),
+      replacements: z.array(z.object({ token: z.string(), field: z.enum(['name', 'address', 'unsubscribeUrl']) })),
+    })
+    .nullable(),
+});
+
+/** Reads a record's `memory` column back; a record written by something else is a clear error. */
+export function readStoredEdition(editionId: string, value: unknown): StoredEdition {
+  const parsed = storedEditionSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BriefingError(
+      'edition',
+      'unreadable-record',
+      `edition ${editionId}: the stored record cannot be read (${issue?.path.join('.') || 'memory'}: ${issue?.message ?? 'invalid'})`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,80 @@
+import type { MJMLParseError } from 'mjml-core';
+import { BriefingError, type Problem } from '../errors.js';
+import type { TemplateSource } from './briefing-templates.js';
+
+/** Tags a partial may start with, and the wrapper that makes it a whole document for validation. */
+const WRAPPERS: ReadonlyArray<{ tags: RegExp; open: string; close: string }> = [
+  { tags: /^(mjml)$/, open: '', close: '' },
+  { tags: /^(mj-head|mj-body)$/, open: '<mjml>', close: '</mjml>' },
+  { tags: /^(mj-section|mj-wrapper|mj-hero|mj-raw)$/, open: '<mjml><mj-body>', close: '</mj-body></mjml>' },
+  { tags: /^(mj-column|mj-group)$/, open: '<mjml><mj-body><mj-section>', close: '</mj-section></mj-body></mjml>' },
+  { tags: /./, open: '<mjml><mj-body><mj-section><mj-column>', close: '</mj-column></mj-section></mj-body></mjml>' },
+];
+
+type Compile = (mjml: string, options: object) => Promise<{ html: string }>;
+
+/**
+ * Compiles filled MJML to HTML with validation level strict. MJML is imported on first use so
+ * commands that do not render stay fast to start. When validation fails, each problem names the
+ * template file and line: the templates are validated as written (mustaches are plain text to
+ * MJML), and any error seen only after filling is traced to the template line that produced it.
+ */
+export async function compileMjml(filled: string, sources: readonly TemplateSource[]): Promise<string> {
+  const compile = ((await import('mjml')) as unknown as { default: Compile }).default;
+  const options = { validationLevel: 'strict', fonts: {}, keepComments: false, ignoreIncludes: true };
+  try {
+    return (await compile(filled, options)).html;
+  } catch (error) {
+    const errors = (error as { errors?: MJMLParseError[] }).errors;
+    const main = sources[0]?.file ?? 'briefing.mjml';
+    if (!Array.isArray(errors)) {
+      throw new BriefingError('email', 'invalid-template', `${main}: MJML could not compile it: ${(error as Error).message}`, { cause: error });
+    }
+    const raw = (await Promise.all(sources.map((source) => validateRaw(compile, options, source)))).flat();
+    const filledLines = filled.split('\n');
+    const traced = errors
+      .filter((found) => !raw.some((problem) => problem.field === found.tagName))
+      .map((found) => traceToTemplate(found, filledLines, sources, main));
+    throw BriefingError.fromProblems('email', 'invalid-template', [...raw, ...traced], `${main} does not compile with MJML (validation level strict)`);
+  }
+}
+
+/** Validates one template file as written; its problems carry the file's own line numbers. */
+async function validateRaw(compile: Compile, options: object, source: TemplateSource): Promise<Problem[]> {
+  const firstTag = /<(mj[a-z-]*)/.exec(source.text)?.[1] ?? 'mj-text';
+  const wrapper = WRAPPERS.find((candidate) => candidate.tags.test(firstTag)) ?? WRAPPERS[WRAPPERS.length - 1];
+  // The opening wrapper sits on the template's first line, so line numbers stay the file's.
+  const document = `${wrapper?.open ?? ''}${source.text}${wrapper?.close ?? ''}`;
+  try {
+    await compile(document, options);
+    return [];
+  } catch (error) {
+    const errors = (error as { errors?: MJMLParseError[] }).errors ?? [];
+    return errors.map((found) => ({ file: source.file, line: found.line, field: found.tagName, message: found.message }));
+  }
+}
+
+/**
+ * Finds the template line that produced a line of the filled MJML: a line holding the same tag
+ * whose fixed text (around its mustaches) matches. Falls back to the line of the filled MJML.
+ */
+function traceToTemplate(found: MJMLParseError, filledLines: readonly string[], sources: readonly TemplateSource[], main: string): Problem {
+  const produced = filledLines[found.line - 1]?.trim() ?? '';
+  for (const source of sources) {
+    const lines = source.text.split('\n');
+    for (const [index, line] of lines.entries()) {
+      if (!line.includes(`<${found.tagName}`)) {
+        continue;
+      }
+      const pattern = line
+        .trim()
+        .split(/\{\{\{?[\s\S]*?\}\}\}?/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[\\s\\S]*?');
+      if (new RegExp(`^${pattern}$`).test(produced)) {
+        return { file: source.file, line: index + 1, field: found.tagName, message: `${found.message} (filled MJML line ${found.line})` };
+      }
+    }
+  }
+  return { file: `${main} (filled)`, line: found.line, field: found.tagName, message: `${found.message}: ${produced.slice(0, 120)}` };
+}

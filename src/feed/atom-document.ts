@@ -1,0 +1,54 @@
+import { Feed, type Author } from 'feed';
+import { FEED_MEDIA_TYPES } from '../output/site-paths.js';
+import { extendFeedHead } from './feed-head.js';
+import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
+import { asFeedCdataHtml, asFeedHtmlText, asFeedText } from './feed-package-values.js';
+import type { FeedSite } from './feed-site.js';
+
+function author(site: Pick<FeedSite, 'author'>): Author {
+  return {
+    name: asFeedText(site.author.name),
+    ...(site.author.email === undefined ? {} : { email: asFeedText(site.author.email) }),
+    ...(site.author.url === undefined ? {} : { link: site.author.url }),
+  };
+}
+
+/** Serialises a feed document as Atom 1.0 (RFC 4287) with `xml:lang` and the RFC 5005 archive links. */
+export function renderAtom(document: FeedDocument, site: FeedSite, feedId: string): string {
+  const feed = new Feed({
+    id: asFeedText(feedId),
+    title: asFeedText(site.title),
+    description: asFeedText(site.description),
+    link: site.siteUrl,
+    feedLinks: { atom: document.self },
+    updated: document.updated,
+    generator: false,
+    author: author(site),
+  });
+  for (const entry of document.entries) {
+    feed.addItem({
+      // feed writes titles and summaries as type="html": escaped text is exactly the plain text.
+      title: asFeedHtmlText(entry.title),
+      id: entry.id,
+      link: entry.link,
+      date: entry.updated,
+      published: entry.published,
+      description: asFeedHtmlText(entry.summary),
+      content: asFeedCdataHtml(entry.contentHtml),
+      author: [author(site)],
+      // Only the term: feed would write a label attribute with `<` unescaped.
+      category: entry.categories.map((category) => ({ term: category.term })),
+    });
+  }
+  return extendFeedHead(
+    feed.atom1(),
+    { container: 'feed', entry: 'entry' },
+    {
+      rootAttributes: { 'xml:lang': site.language, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
+      elements: [
+        ...archiveLinks(document).map((link) => ({ name: 'link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.atom, href: link.href } })),
+        ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
+      ],
+    },
+  );
+}

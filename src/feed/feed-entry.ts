@@ -1,0 +1,75 @@
+import Handlebars from 'handlebars';
+import { lastChanged, type Article } from '../content/article.js';
+import { stripXmlIllegal } from '../content/plain-text.js';
+import { absoluteUrl, articlePageHref } from '../output/site-paths.js';
+import type { FeedSite } from './feed-site.js';
+
+/** An article as every feed format shows it: text safe for XML, links absolute, dates final. */
+export interface FeedEntry {
+  /** Absolute URL of the article's page: derived from the article id, so it never changes. */
+  id: string;
+  /** Where a reader goes: the article's canonical URL, else its page. */
+  link: string;
+  title: string;
+  /** Plain text. */
+  summary: string;
+  /** Sanitised HTML: lead image, body, source attribution. */
+  contentHtml: string;
+  published: Date;
+  /** The article's own last change, never the build time. */
+  updated: Date;
+  categories: ReadonlyArray<{ term: string; label: string }>;
+  imageUrl: string | undefined;
+}
+
+const handlebars = Handlebars.create();
+
+/** The entry's content; `{{{html}}}` is the loader's sanitised body, everything else is escaped. */
+const renderContent = handlebars.compile<{
+  html: string;
+  image: { url: string; alt: string; caption?: string; credit?: string } | undefined;
+  source: string;
+  sourceUrl: string | undefined;
+  credits: string[];
+}>(
+  [
+    '{{#if image}}<figure><img src="{{image.url}}" alt="{{image.alt}}">',
+    '{{#if image.caption}}<figcaption>{{image.caption}}{{#if image.credit}} ({{image.credit}}){{/if}}</figcaption>{{/if}}</figure>\n{{/if}}',
+    '{{{html}}}\n',
+    '<p>Source: {{#if sourceUrl}}<a href="{{sourceUrl}}">{{source}}</a>{{else}}{{source}}{{/if}}{{#each credits}}. {{this}}{{/each}}</p>',
+  ].join(''),
+  { knownHelpersOnly: true },
+);
+
+/** The URL when it is an absolute http(s) URL; anything else (javascript:, relative, garbage) is dropped. */
+function webUrl(url: string | undefined): string | undefined {
+  if (url === undefined || !URL.canParse(url)) return undefined;
+  const parsed = new URL(url);
+  return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
+}
+
+/** Turns an article into the entry the three feed formats are built from. */
+export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | 'topics'>): FeedEntry {
+  const page = absoluteUrl(site.siteUrl, articlePageHref(article.id));
+  const imageUrl = webUrl(article.image?.url);
+  const image = article.image && imageUrl ? { ...article.image, url: imageUrl } : undefined;
+  const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
+  const contentHtml = renderContent({
+    html: article.html,
+    image,
+    source: article.source,
+    sourceUrl: webUrl(article.sourceUrl),
+    credits: article.credits,
+  });
+  return {
+    id: page,
+    link: webUrl(article.url) ?? page,
+    title: stripXmlIllegal(article.title),
+    summary: stripXmlIllegal(article.summary),
+    contentHtml: stripXmlIllegal(contentHtml),
+    published: article.published,
+    updated: lastChanged(article),
+    categories: article.topics.map((term) => ({ term, label: stripXmlIllegal(titles.get(term) ?? term) })),
+    imageUrl,
+  };
+}

@@ -1,0 +1,54 @@
+import { Feed } from 'feed';
+import { FEED_MEDIA_TYPES } from '../output/site-paths.js';
+import { extendFeedHead } from './feed-head.js';
+import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
+import { asFeedCdataHtml, asFeedHtmlText, asFeedText } from './feed-package-values.js';
+import type { FeedSite } from './feed-site.js';
+
+const NAMESPACES = {
+  'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
+  'xmlns:content': 'http://purl.org/rss/1.0/modules/content/',
+  'xmlns:atom': 'http://www.w3.org/2005/Atom',
+};
+
+/** Serialises a feed document as RSS 2.0 with content:encoded, dc:creator and the RFC 5005 archive links. */
+export function renderRss(document: FeedDocument, site: FeedSite): string {
+  const feed = new Feed({
+    title: asFeedText(site.title),
+    description: asFeedText(site.description),
+    link: site.siteUrl,
+    language: asFeedText(site.language),
+    feedLinks: { rss: document.self },
+    updated: document.updated,
+    generator: false,
+  });
+  const creator = asFeedText(site.author.name);
+  for (const entry of document.entries) {
+    feed.addItem({
+      title: entry.title,
+      id: asFeedText(entry.id),
+      link: entry.link,
+      date: entry.updated,
+      published: entry.published,
+      description: asFeedHtmlText(entry.summary),
+      content: asFeedCdataHtml(entry.contentHtml),
+      category: entry.categories.map((category) => ({ name: asFeedText(category.label) })),
+      extensions: [
+        // Replaces the CDATA title feed writes (xml-js would split only its first `]]>`) with escaped text.
+        { name: 'title', objects: { _text: asFeedText(entry.title) } },
+        { name: 'dc:creator', objects: { _text: creator } },
+      ],
+    });
+  }
+  return extendFeedHead(
+    feed.rss2(),
+    { container: 'channel', entry: 'item' },
+    {
+      rootAttributes: { ...NAMESPACES, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
+      elements: [
+        ...archiveLinks(document).map((link) => ({ name: 'atom:link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.rss, href: link.href } })),
+        ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
+      ],
+    },
+  );
+}

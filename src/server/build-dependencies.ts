@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createDkimSigner } from '../delivery/dkim.js';
+import { createToken, verifyToken } from '../delivery/tokens.js';
+import type { Transport } from '../delivery/transport.js';
+import type { SubscriberStore } from '../store/store.js';
+import { createBackgroundTasks } from './background-tasks.js';
+import { buildConfirmationMessage } from './confirmation-email.js';
+import { DEFAULT_LIMITS, type LinkTokens, type ServerDependencies, type ServerLimits } from './dependencies.js';
+import { loadPages } from './pages.js';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Builds what the routes need from the real parts (config, store, transport): the pages from
+ * templates/web/, signed links under BRIEFING_SECRET, and the confirmation email sender.
+ */
+export function buildDependencies(parts: {
+  config: Config;
+  store: SubscriberStore;
+  transport: Transport;
+  clock: { now(): Date };
+  logger: Logger;
+  limits?: Partial<ServerLimits>;
+}): ServerDependencies {
+  const { config, transport, logger } = parts;
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...parts.limits };
+  const confirmMs = limits.confirmHours * HOUR_MS;
+  const pages = loadPages(config.paths.templates, {
+    title: config.title,
+    language: config.language,
+    direction: config.direction,
+    base: new URL(config.siteUrl).pathname,
+  });
+  const secret = config.env.secret;
+  const tokens: LinkTokens = {
+    confirmToken: (subscriberId, now) => createToken(secret, 'confirm', subscriberId, new Date(now.getTime() + confirmMs)),
+    verify(token, purpose, now) {
+      const checked = verifyToken(secret, purpose, token, now);
+      if (!checked.ok) return { ok: false, reason: checked.reason === 'expired' ? 'expired' : 'invalid' };
+      // Confirmation tokens expire a fixed time after they are made, so that is when they were made.
+      const issuedAt = checked.expiresAt === null ? null : new Date(checked.expiresAt.getTime() - confirmMs);
+      return { ok: true, subscriberId: checked.subscriberId, issuedAt };
+    },
+  };
+  const dkim = config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim);
+  return {
+    config,
+    store: parts.store,
+    tokens,
+    clock: parts.clock,
+    logger,
+    pages,
+    tasks: createBackgroundTasks(logger),
+    limits,
+    async sendConfirmation(recipient, confirmUrl) {
+      const text = pages.render('confirmation-email.txt', {
+        name: recipient.name,
+        confirmUrl,
+        confirmHours: limits.confirmHours,
+        postalAddress: config.postalAddress,
+      });
+      const message = buildConfirmationMessage({
+        sender: config.sender,
+        listId: config.listId,
+        timeZone: config.timeZone,
+        subject: `Confirm your subscription to ${config.title}`,
+        text,
+        recipient,
+        date: parts.clock.now(),
+        dkim,
+      });
+      const receipt = await transport.send(message);
+      logger.info({ messageId: message.messageId, reply: receipt.reply }, 'server: confirmation email sent');
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { SubscriberStore } from '../store/store.js';
+import type { BackgroundTasks } from './background-tasks.js';
+import type { Pages } from './pages.js';
+import type { RateLimit } from './rate-limiter.js';
+
+/** Why a signed link was refused. */
+export type TokenRefusal = 'expired' | 'invalid';
+
+/** What the server needs from signed links (HMACs over the subscriber id with BRIEFING_SECRET). */
+export interface LinkTokens {
+  /** A token for the confirmation link of `subscriberId`, expiring after `confirmHours`. */
+  confirmToken(subscriberId: number, now: Date): string;
+  /** The subscriber a token was signed for and when, or why it is refused. */
+  verify(token: string, purpose: 'confirm' | 'unsubscribe', now: Date): { ok: true; subscriberId: number; issuedAt: Date | null } | { ok: false; reason: TokenRefusal };
+}
+
+/** Sends the double opt-in message; resolves once the transport accepted it. */
+export type SendConfirmation = (recipient: { subscriberId: number; address: string; name: string | null }, confirmUrl: string) => Promise<void>;
+
+/** Limits against abuse; defaults suit one public server. */
+export interface ServerLimits {
+  /** Per client address, shared by subscribe, confirm and unsubscribe. */
+  perClient: RateLimit;
+  /** Confirmation emails per address, so the form cannot flood someone's mailbox. */
+  perAddress: RateLimit;
+  /** Largest request body accepted, in bytes. */
+  bodyBytes: number;
+  /** How long a confirmation link works. */
+  confirmHours: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  perClient: { burst: 10, perSecond: 1 / 6 },
+  perAddress: { burst: 2, perSecond: 1 / 900 },
+  bodyBytes: 8 * 1024,
+  confirmHours: 48,
+};
+
+/** Everything the routes use: real parts are built by `briefing serve` (or a test). */
+export interface ServerDependencies {
+  config: Config;
+  store: SubscriberStore;
+  tokens: LinkTokens;
+  sendConfirmation: SendConfirmation;
+  clock: { now(): Date };
+  logger: Logger;
+  pages: Pages;
+  tasks: BackgroundTasks;
+  limits: ServerLimits;
+}

@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import type { ServerDependencies, TokenRefusal } from '../dependencies.js';
+import { pageResponse } from '../respond.js';
+
+/** The `token` query parameter, verified for `purpose`. */
+export function readToken(
+  c: Context,
+  deps: ServerDependencies,
+  purpose: 'confirm' | 'unsubscribe',
+  now: Date,
+): { ok: true; value: string; subscriberId: number; issuedAt: Date | null } | { ok: false; reason: TokenRefusal } {
+  const value = c.req.query('token');
+  if (value === undefined || value === '') return { ok: false, reason: 'invalid' };
+  const verified = deps.tokens.verify(value, purpose, now);
+  return verified.ok ? { ...verified, value } : verified;
+}
+
+const REASONS: Readonly<Record<'confirm' | 'unsubscribe', Record<TokenRefusal, string>>> = {
+  confirm: {
+    expired: 'This confirmation link has expired. Subscribe again from the front page to get a new one.',
+    invalid: 'This confirmation link is not valid: it may have been cut or altered. Subscribe again to get a new one.',
+  },
+  unsubscribe: {
+    expired: 'This unsubscribe link has expired. Use the link in the latest briefing.',
+    invalid: 'This unsubscribe link is not valid: it may have been cut or altered. Use the link in the latest briefing.',
+  },
+};
+
+/** The 400 page for a link whose token was refused. */
+export function linkRefused(deps: ServerDependencies, purpose: 'confirm' | 'unsubscribe', reason: TokenRefusal): Response {
+  return pageResponse(deps.pages, 400, 'link-invalid', { reason: REASONS[purpose][reason] });
+}

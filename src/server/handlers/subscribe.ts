@@ -1,0 +1,60 @@
+import type { Context } from 'hono';
+import { checkAddress } from '../../delivery/mime-header.js';
+import { normaliseName, parseAddress } from '../../subscribers/address.js';
+import type { ServerDependencies } from '../dependencies.js';
+import { createRateLimiter } from '../rate-limiter.js';
+import { errorResponse, pageResponse } from '../respond.js';
+
+/**
+ * POST /subscribe (form: `address`, optional `name`). A new address is stored `pending`; a pending,
+ * unsubscribed or bounced one stays as it is until confirmed; an active one is left alone. Every valid
+ * address gets the same page, and the confirmation email goes out after the response, so neither the
+ * page nor its timing tells whether the address was on the list.
+ */
+export function subscribeHandler(deps: ServerDependencies): (c: Context) => Promise<Response> {
+  const perAddress = createRateLimiter(deps.limits.perAddress);
+  return async (c) => {
+    let form: Record<string, unknown>;
+    try {
+      form = await c.req.parseBody();
+    } catch {
+      return errorResponse(deps.pages, 400);
+    }
+    const rawAddress = typeof form.address === 'string' ? form.address : '';
+    const rawName = typeof form.name === 'string' ? form.name : undefined;
+    const parsed = parseAddress(rawAddress);
+    const name = normaliseName(rawName);
+    const problem = !parsed.ok
+      ? `The email address ${parsed.problem}.`
+      : !name.ok
+        ? `The name ${name.problem}.`
+        : !canReceive(parsed.address)
+          ? 'The email address has letters outside ASCII before the @, which this list cannot send to yet.'
+          : undefined;
+    if (problem !== undefined || !parsed.ok || !name.ok) {
+      return pageResponse(deps.pages, 400, 'subscribe-invalid', { problem, address: rawAddress, name: rawName ?? '' });
+    }
+    const now = deps.clock.now();
+    let subscriber = await deps.store.findSubscriber(parsed.address);
+    if (subscriber === undefined) {
+      await deps.store.addSubscribers([{ address: parsed.address, name: name.name, status: 'pending', source: 'web' }], now);
+      subscriber = await deps.store.findSubscriber(parsed.address);
+    }
+    if (subscriber !== undefined && subscriber.status !== 'active' && perAddress.take(parsed.key, now).allowed) {
+      const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: subscriber.name };
+      const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber.id, now))}`;
+      deps.tasks.run('confirmation email', () => deps.sendConfirmation(recipient, confirmUrl));
+    }
+    return pageResponse(deps.pages, 200, 'subscribe-received', { confirmHours: deps.limits.confirmHours });
+  };
+}
+
+/** Whether the delivery stage can put the address in a header (no SMTPUTF8 yet). */
+function canReceive(address: string): boolean {
+  try {
+    checkAddress(address, 'the address');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,34 @@
+import type { Context } from 'hono';
+import type { ServerDependencies } from '../dependencies.js';
+import { linkRefused, readToken } from './link-token.js';
+import { pageResponse } from '../respond.js';
+
+/**
+ * GET /unsubscribe?token=… shows a button; POST (the button, or a mail client's RFC 8058 one-click
+ * request with body `List-Unsubscribe=One-Click`) unsubscribes without cookies or scripts and answers
+ * 200. A forged or altered token gets a 400 page and changes nothing.
+ */
+export function unsubscribeHandlers(deps: ServerDependencies): { show(c: Context): Promise<Response>; unsubscribe(c: Context): Promise<Response> } {
+  return {
+    async show(c) {
+      const now = deps.clock.now();
+      const token = readToken(c, deps, 'unsubscribe', now);
+      if (!token.ok) return linkRefused(deps, 'unsubscribe', token.reason);
+      const subscriber = await deps.store.getSubscriber(token.subscriberId);
+      if (subscriber === undefined || subscriber.status === 'unsubscribed') return pageResponse(deps.pages, 200, 'unsubscribed', {});
+      return pageResponse(deps.pages, 200, 'unsubscribe', { address: subscriber.address, token: token.value });
+    },
+    async unsubscribe(c) {
+      const now = deps.clock.now();
+      const token = readToken(c, deps, 'unsubscribe', now);
+      if (!token.ok) return linkRefused(deps, 'unsubscribe', token.reason);
+      const subscriber = await deps.store.getSubscriber(token.subscriberId);
+      // Bounced addresses stay bounced; an address already unsubscribed keeps its first date.
+      if (subscriber !== undefined && (subscriber.status === 'active' || subscriber.status === 'pending')) {
+        await deps.store.setSubscriberStatus(subscriber.id, 'unsubscribed', now);
+        deps.logger.info({ subscriber: subscriber.id }, 'server: unsubscribed');
+      }
+      return pageResponse(deps.pages, 200, 'unsubscribed', {});
+    },
+  };
+}

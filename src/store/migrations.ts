@@ -1,0 +1,91 @@
+import type { Dialect } from './dialect.js';
+import { exec, row, rows, run, type Query, type SqlDriver } from './sql-task.js';
+
+/** One numbered schema change; applied once, in its own transaction, in version order. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql(d: Dialect): string;
+}
+
+/** The schema's history. Never edit an applied migration: append a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'subscribers, editions and the delivery outbox',
+    sql: (d) => `
+      CREATE TABLE subscribers (
+        id ${d.serialKey},
+        address TEXT NOT NULL,
+        address_key TEXT NOT NULL UNIQUE,
+        name TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+        source TEXT NOT NULL,
+        created_at ${d.time} NOT NULL,
+        confirmed_at ${d.time},
+        unsubscribed_at ${d.time}
+      );
+      CREATE INDEX subscribers_status_id ON subscribers (status, id);
+
+      CREATE TABLE editions (
+        id TEXT PRIMARY KEY,
+        slot ${d.time} NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('planned', 'sending', 'sent', 'skipped')),
+        cutoff ${d.time} NOT NULL,
+        subject TEXT NOT NULL,
+        note TEXT,
+        memory TEXT NOT NULL,
+        created_at ${d.time} NOT NULL,
+        updated_at ${d.time} NOT NULL
+      );
+      CREATE INDEX editions_slot ON editions (slot);
+
+      CREATE TABLE deliveries (
+        edition_id TEXT NOT NULL REFERENCES editions (id) ON DELETE CASCADE,
+        subscriber_id ${d.bigint} NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_reply TEXT,
+        not_before ${d.time},
+        worker TEXT,
+        lease_until ${d.time},
+        updated_at ${d.time} NOT NULL,
+        PRIMARY KEY (edition_id, subscriber_id)
+      );
+      CREATE INDEX deliveries_claim ON deliveries (edition_id, status, not_before);
+      CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id);
+    `,
+  },
+];
+
+function migrationQueries(d: Dialect): { applied: Query; record: Query } {
+  return {
+    applied: { name: 'migrations.applied', text: 'SELECT max(version) AS version FROM schema_migrations' },
+    record: {
+      name: 'migrations.record',
+      text: d.placeholders('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)'),
+    },
+  };
+}
+
+/**
+ * Brings the schema up to date: each pending migration in its own transaction, under a lock, after
+ * re-reading the applied version, so concurrent openers never apply one twice. Returns the versions applied.
+ */
+export async function migrate(driver: SqlDriver, d: Dialect, now: Date, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const queries = migrationQueries(d);
+  const appliedNow: number[] = [];
+  for (const migration of migrations) {
+    const applied = await driver.execute(function* () {
+      if (d.migrationLock) yield* rows({ name: 'migrations.lock', text: d.migrationLock });
+      yield* exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${d.time} NOT NULL)`);
+      const current = yield* row<{ version: number | null }>(queries.applied);
+      if ((current?.version ?? 0) >= migration.version) return false;
+      yield* exec(migration.sql(d));
+      yield* run(queries.record, [migration.version, migration.name, now]);
+      return true;
+    }, 'write');
+    if (applied) appliedNow.push(migration.version);
+  }
+  return appliedNow;
+}

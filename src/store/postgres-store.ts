@@ -1,0 +1,121 @@
+import pg from 'pg';
+import { BriefingError } from '../errors.js';
+import { postgresDialect } from './dialect.js';
+import { migrate } from './migrations.js';
+import { buildQueries } from './queries.js';
+import { createSqlStore } from './sql-store.js';
+import type { SqlDriver, Task } from './sql-task.js';
+import type { Store } from './store.js';
+
+/** Ids and counts are bigint: numbers are exact up to 2^53, far beyond any list. */
+function parseBigint(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new BriefingError('store', 'bigint-overflow', `integer ${text} is too large`);
+  return value;
+}
+
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? parseBigint : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** The URL without its password, for messages and logs. */
+export function describePostgresUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+function createPostgresDriver(pool: pg.Pool): SqlDriver {
+  async function runTask<T>(client: pg.PoolClient, task: Task<T>): Promise<T> {
+    let input: unknown;
+    for (;;) {
+      const next = task.next(input);
+      if (next.done) return next.value;
+      const step = next.value;
+      switch (step.kind) {
+        case 'rows':
+          input = (await client.query({ name: step.query.name, text: step.query.text, values: [...step.params] })).rows;
+          break;
+        case 'run':
+          input = (await client.query({ name: step.query.name, text: step.query.text, values: [...step.params] })).rowCount ?? 0;
+          break;
+        case 'exec':
+          await client.query(step.text);
+          input = undefined;
+          break;
+        case 'wait':
+          input = await step.promise;
+          break;
+      }
+    }
+  }
+
+  return {
+    async execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        if (mode === 'read') return await runTask(client, task());
+        await client.query('BEGIN');
+        try {
+          const result = await runTask(client, task());
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+          throw error;
+        }
+      } finally {
+        // A client whose rollback failed is in an unknown state: the pool discards it.
+        client.release(broken);
+      }
+    },
+    async prepare(queries) {
+      const client = await pool.connect();
+      try {
+        for (const query of queries) {
+          try {
+            await client.query(`PREPARE briefing_check AS ${query.text}`);
+            await client.query('DEALLOCATE briefing_check');
+          } catch (error) {
+            throw new BriefingError('store', 'broken-query', `query ${query.name} does not prepare: ${(error as Error).message}`, { cause: error });
+          }
+        }
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Opens the shared store on PostgreSQL (several processes and machines on one database) and brings
+ * its schema up to date. The URL may carry `?options=-c search_path=…` to use another schema.
+ */
+export async function openPostgresStore(url: string, now: Date = new Date()): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, types: typeParsers, application_name: 'briefing', max: 10 });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  try {
+    const driver = createPostgresDriver(pool);
+    await migrate(driver, postgresDialect, now);
+    const queries = buildQueries(postgresDialect);
+    await driver.prepare(Object.values(queries));
+    return createSqlStore('postgres', driver, queries);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    if (error instanceof BriefingError) throw error;
+    throw new BriefingError('store', 'store-unavailable', `cannot open the PostgreSQL store ${describePostgresUrl(url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,98 @@
+import type { Dialect } from './dialect.js';
+import type { Query } from './sql-task.js';
+
+const SUBSCRIBER_COLUMNS = 'id, address, name, status, source, created_at, confirmed_at, unsubscribed_at';
+const DELIVERY_COLUMNS =
+  'd.edition_id, d.subscriber_id, s.address, s.name, d.status, d.attempts, d.last_reply, d.not_before, d.worker, d.lease_until, d.updated_at';
+const EDITION_COLUMNS = 'id, slot, status, cutoff, subject, note, memory, created_at, updated_at';
+
+/**
+ * Every statement of the store by name (listmonk style), written once for both dialects and
+ * prepared when the store opens, so a broken query fails at start rather than mid-send.
+ */
+export function buildQueries(d: Dialect) {
+  const q = (name: string, text: string): Query => ({ name: `briefing.${name}`, text: d.placeholders(text.replace(/\s+/g, ' ').trim()) });
+  const claimable = `
+    edition_id = $1 AND (
+      (status = 'queued' AND (not_before IS NULL OR not_before <= $3))
+      OR (status = 'sending' AND (lease_until <= $3 OR worker IN ${d.jsonList('$6', 'text')})))`;
+  const outcome = (status: 'sent' | 'failed') => `
+    UPDATE deliveries SET status = '${status}', last_reply = $4, lease_until = NULL, updated_at = $5
+    WHERE edition_id = $1 AND subscriber_id = $2 AND status = 'sending' AND worker = $3`;
+  return {
+    // Subscribers. Rows travel as JSON arrays: [address, key, name, status, source, created, confirmed, unsubscribed].
+    subscribersByKeys: q('subscribersByKeys', `
+      SELECT ${SUBSCRIBER_COLUMNS}, address_key FROM subscribers WHERE address_key IN ${d.jsonList('$1', 'text')}`),
+    insertSubscribers: q('insertSubscribers', `
+      INSERT INTO subscribers (address, address_key, name, status, source, created_at, confirmed_at, unsubscribed_at)
+      SELECT ${[0, 1, 2, 3, 4].map((i) => d.jsonField('r', i, 'text')).join(', ')},
+        ${[5, 6, 7].map((i) => d.jsonField('r', i, 'time')).join(', ')}
+      FROM ${d.jsonRows('$1', 'r')} WHERE true
+      ON CONFLICT (address_key) DO NOTHING`),
+    // Rows: [id, name, status, confirmed, unsubscribed].
+    updateSubscribers: q('updateSubscribers', `
+      UPDATE subscribers AS s SET name = ${d.jsonField('r', 1, 'text')}, status = ${d.jsonField('r', 2, 'text')},
+        confirmed_at = ${d.jsonField('r', 3, 'time')}, unsubscribed_at = ${d.jsonField('r', 4, 'time')}
+      FROM ${d.jsonRows('$1', 'r')} WHERE s.id = ${d.jsonField('r', 0, 'bigint')}`),
+    getSubscriber: q('getSubscriber', `SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = $1`),
+    findSubscriber: q('findSubscriber', `SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE address_key = $1`),
+    setSubscriberStatus: q('setSubscriberStatus', `
+      UPDATE subscribers SET status = $2,
+        confirmed_at = CASE WHEN $2 = 'active' AND status <> 'active' THEN $3 ELSE confirmed_at END,
+        unsubscribed_at = CASE WHEN $2 = 'unsubscribed' AND status <> 'unsubscribed' THEN $3 ELSE unsubscribed_at END
+      WHERE id = $1`),
+    bounceSubscriber: q('bounceSubscriber', `UPDATE subscribers SET status = 'bounced' WHERE id = $1 AND status IN ('active', 'pending')`),
+    removeSubscriber: q('removeSubscriber', 'DELETE FROM subscribers WHERE id = $1'),
+    listSubscribers: q('listSubscribers', `SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE id > $1 ORDER BY id LIMIT $2`),
+    listSubscribersByStatus: q('listSubscribersByStatus', `
+      SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE status = $3 AND id > $1 ORDER BY id LIMIT $2`),
+    countSubscribers: q('countSubscribers', 'SELECT count(*) AS count FROM subscribers'),
+    countSubscribersByStatus: q('countSubscribersByStatus', 'SELECT count(*) AS count FROM subscribers WHERE status = $1'),
+
+    // Editions.
+    createEdition: q('createEdition', `
+      INSERT INTO editions (id, slot, status, cutoff, subject, note, memory, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO NOTHING`),
+    getEdition: q('getEdition', `SELECT ${EDITION_COLUMNS} FROM editions WHERE id = $1`),
+    setEditionStatus: q('setEditionStatus', 'UPDATE editions SET status = $2, updated_at = $3 WHERE id = $1'),
+    setEditionStatusAndNote: q('setEditionStatusAndNote', 'UPDATE editions SET status = $2, updated_at = $3, note = $4 WHERE id = $1'),
+    listEditions: q('listEditions', `SELECT ${EDITION_COLUMNS} FROM editions ORDER BY slot DESC, id DESC LIMIT $1`),
+    previousEdition: q('previousEdition', `
+      SELECT ${EDITION_COLUMNS} FROM editions WHERE status IN ('sent', 'sending') AND slot < $1
+      ORDER BY slot DESC, id DESC LIMIT 1`),
+
+    // Outbox.
+    enqueueDeliveries: q('enqueueDeliveries', `
+      INSERT INTO deliveries (edition_id, subscriber_id, status, attempts, updated_at)
+      SELECT $1, id, 'queued', 0, $2 FROM subscribers WHERE status = 'active'
+      ON CONFLICT (edition_id, subscriber_id) DO NOTHING`),
+    // $1 edition, $2 limit, $3 now, $4 worker, $5 lease until, $6 dead workers (JSON).
+    claimDeliveries: q('claimDeliveries', `
+      UPDATE deliveries SET status = 'sending', attempts = attempts + 1, worker = $4, lease_until = $5, updated_at = $3
+      WHERE edition_id = $1 AND subscriber_id IN (
+        SELECT subscriber_id FROM deliveries WHERE ${claimable}
+        ORDER BY subscriber_id LIMIT $2 ${d.skipLocked})
+      RETURNING subscriber_id`),
+    deliveriesByIds: q('deliveriesByIds', `
+      SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+      WHERE d.edition_id = $1 AND d.subscriber_id IN ${d.jsonList('$2', 'bigint')} ORDER BY d.subscriber_id`),
+    renewLease: q('renewLease', `UPDATE deliveries SET lease_until = $3 WHERE edition_id = $1 AND worker = $2 AND status = 'sending'`),
+    // $1 edition, $2 subscriber, $3 worker, $4 reply, $5 now (, $6 not before).
+    markSent: q('markSent', outcome('sent')),
+    markFailed: q('markFailed', outcome('failed')),
+    markRetry: q('markRetry', `
+      UPDATE deliveries SET status = 'queued', last_reply = $4, worker = NULL, lease_until = NULL, updated_at = $5, not_before = $6
+      WHERE edition_id = $1 AND subscriber_id = $2 AND status = 'sending' AND worker = $3`),
+    sendingWorkers: q('sendingWorkers', `
+      SELECT DISTINCT worker FROM deliveries WHERE edition_id = $1 AND status = 'sending' AND worker IS NOT NULL ORDER BY worker`),
+    deliveryCounts: q('deliveryCounts', 'SELECT status, count(*) AS count FROM deliveries WHERE edition_id = $1 GROUP BY status'),
+    listDeliveries: q('listDeliveries', `
+      SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+      WHERE d.edition_id = $1 AND d.subscriber_id > $2 ORDER BY d.subscriber_id LIMIT $3`),
+    listDeliveriesByStatus: q('listDeliveriesByStatus', `
+      SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+      WHERE d.edition_id = $1 AND d.subscriber_id > $2 AND d.status = $4 ORDER BY d.subscriber_id LIMIT $3`),
+  } as const;
+}
+
+export type Queries = ReturnType<typeof buildQueries>;

@@ -1,0 +1,297 @@
+import { BriefingError } from '../errors.js';
+import { normaliseName, parseAddress, quoteForMessage } from '../subscribers/address.js';
+import type { Queries } from './queries.js';
+import { row, rows, run, wait, type Row, type SqlDriver, type Task } from './sql-task.js';
+import type {
+  AddCounts,
+  AddOutcome,
+  Delivery,
+  DeliveryCounts,
+  DeliveryStatus,
+  EditionRecord,
+  EditionStatus,
+  NewSubscriber,
+  Store,
+  Subscriber,
+  SubscriberStatus,
+} from './store.js';
+
+/** SQLite gives epoch milliseconds, PostgreSQL gives Date objects. */
+function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(Number(value));
+}
+
+function toDateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : toDate(value);
+}
+
+function millisOrNull(date: Date | null | undefined): number | null {
+  return date ? date.getTime() : null;
+}
+
+function toSubscriber(r: Row): Subscriber {
+  return {
+    id: Number(r.id),
+    address: String(r.address),
+    name: (r.name as string | null) ?? null,
+    status: r.status as SubscriberStatus,
+    source: String(r.source),
+    createdAt: toDate(r.created_at),
+    confirmedAt: toDateOrNull(r.confirmed_at),
+    unsubscribedAt: toDateOrNull(r.unsubscribed_at),
+  };
+}
+
+function toEdition(r: Row): EditionRecord {
+  return {
+    id: String(r.id),
+    slot: toDate(r.slot),
+    status: r.status as EditionStatus,
+    cutoff: toDate(r.cutoff),
+    subject: String(r.subject),
+    note: (r.note as string | null) ?? null,
+    memory: JSON.parse(String(r.memory)) as unknown,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
+}
+
+function toDelivery(r: Row): Delivery {
+  return {
+    editionId: String(r.edition_id),
+    subscriberId: Number(r.subscriber_id),
+    address: String(r.address),
+    name: (r.name as string | null) ?? null,
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    lastReply: (r.last_reply as string | null) ?? null,
+    notBefore: toDateOrNull(r.not_before),
+    worker: (r.worker as string | null) ?? null,
+    leaseUntil: toDateOrNull(r.lease_until),
+    updatedAt: toDate(r.updated_at),
+  };
+}
+
+/** The stored form of a subscriber while a batch is merged. */
+interface SubscriberState {
+  id: number | null;
+  address: string;
+  key: string;
+  name: string | null;
+  status: SubscriberStatus;
+  source: string;
+  createdAt: number;
+  confirmedAt: number | null;
+  unsubscribedAt: number | null;
+  dirty: boolean;
+}
+
+const FINAL_STATUSES: ReadonlySet<SubscriberStatus> = new Set(['unsubscribed', 'bounced']);
+
+/** The store re-validates what it is given (the web form and the CLI both reach it): never a bad row. */
+function validated(input: NewSubscriber): { input: NewSubscriber; address: string; key: string } {
+  const parsed = parseAddress(input.address);
+  if (!parsed.ok) throw new BriefingError('store', 'invalid-address', `address ${quoteForMessage(input.address)}: ${parsed.problem}`);
+  const name = normaliseName(input.name);
+  if (!name.ok) throw new BriefingError('store', 'invalid-name', `name of ${parsed.address}: ${name.problem}`);
+  return { input: { ...input, name: name.name }, address: parsed.address, key: parsed.key };
+}
+
+function created(input: NewSubscriber, address: string, key: string, now: number): SubscriberState {
+  return {
+    id: null,
+    address,
+    key,
+    name: input.name ?? null,
+    status: input.status,
+    source: input.source,
+    createdAt: input.createdAt?.getTime() ?? now,
+    confirmedAt: input.confirmedAt !== undefined ? millisOrNull(input.confirmedAt) : input.status === 'active' ? now : null,
+    unsubscribedAt: input.unsubscribedAt !== undefined ? millisOrNull(input.unsubscribedAt) : FINAL_STATUSES.has(input.status) ? now : null,
+    dirty: true,
+  };
+}
+
+/**
+ * The merge rules of `addSubscribers`: unsubscribed and bounced are final; pending may become active
+ * (the operator vouches), active never goes back to pending; a given name replaces the stored one.
+ */
+function merged(current: SubscriberState, input: NewSubscriber, now: number): { state: SubscriberState; outcome: AddOutcome } {
+  if (FINAL_STATUSES.has(current.status)) return { state: current, outcome: 'kept-unsubscribed' };
+  const next = { ...current };
+  if (input.name !== undefined && input.name !== null && input.name !== current.name) next.name = input.name;
+  if (FINAL_STATUSES.has(input.status)) {
+    next.status = input.status;
+    next.unsubscribedAt = millisOrNull(input.unsubscribedAt) ?? now;
+  } else if (input.status === 'active' && current.status === 'pending') {
+    next.status = 'active';
+    next.confirmedAt = millisOrNull(input.confirmedAt) ?? now;
+  }
+  const changed = next.name !== current.name || next.status !== current.status;
+  return changed ? { state: { ...next, dirty: true }, outcome: 'updated' } : { state: current, outcome: 'unchanged' };
+}
+
+function* addBatch(q: Queries, batch: readonly NewSubscriber[], now: number): Task<AddOutcome[]> {
+  const inputs = batch.map(validated);
+  const existing = yield* rows(q.subscribersByKeys, [JSON.stringify([...new Set(inputs.map((i) => i.key))])]);
+  const states = new Map<string, SubscriberState>();
+  for (const r of existing) {
+    const s = toSubscriber(r);
+    states.set(String(r.address_key), {
+      ...s,
+      key: String(r.address_key),
+      createdAt: s.createdAt.getTime(),
+      confirmedAt: millisOrNull(s.confirmedAt),
+      unsubscribedAt: millisOrNull(s.unsubscribedAt),
+      dirty: false,
+    });
+  }
+  // Applied in order, so a duplicate later in the batch merges into the first.
+  const outcomes = inputs.map(({ input, address, key }): AddOutcome => {
+    const current = states.get(key);
+    if (!current) {
+      states.set(key, created(input, address, key, now));
+      return 'created';
+    }
+    const { state, outcome } = merged(current, input, now);
+    states.set(key, state);
+    return outcome;
+  });
+  const changed = [...states.values()].filter((s) => s.dirty);
+  const inserts = changed.filter((s) => s.id === null);
+  const updates = changed.filter((s) => s.id !== null);
+  if (inserts.length > 0) {
+    const values = inserts.map((s) => [s.address, s.key, s.name, s.status, s.source, s.createdAt, s.confirmedAt, s.unsubscribedAt]);
+    yield* run(q.insertSubscribers, [JSON.stringify(values)]);
+  }
+  if (updates.length > 0) {
+    yield* run(q.updateSubscribers, [JSON.stringify(updates.map((s) => [s.id, s.name, s.status, s.confirmedAt, s.unsubscribedAt]))]);
+  }
+  return outcomes;
+}
+
+function zeroCounts(): AddCounts {
+  return { created: 0, updated: 0, unchanged: 0, 'kept-unsubscribed': 0 };
+}
+
+/** The Store over any SQL driver: all logic of both backends lives here once. */
+export function createSqlStore(kind: Store['kind'], driver: SqlDriver, q: Queries): Store {
+  const read = <T>(task: () => Task<T>): Promise<T> => driver.execute(task, 'read');
+  const write = <T>(task: () => Task<T>): Promise<T> => driver.execute(task, 'write');
+  return {
+    kind,
+
+    addSubscribers: (subscribers, now) => write(() => addBatch(q, subscribers, now.getTime())),
+
+    importSubscribers: (batches, now) =>
+      write(function* () {
+        const counts = zeroCounts();
+        const iterator = batches[Symbol.asyncIterator]();
+        for (;;) {
+          const next = yield* wait(iterator.next());
+          if (next.done) return counts;
+          for (const outcome of yield* addBatch(q, next.value, now.getTime())) counts[outcome] += 1;
+        }
+      }),
+
+    getSubscriber: (id) => read(() => row(q.getSubscriber, [id])).then((r) => (r ? toSubscriber(r) : undefined)),
+
+    findSubscriber: (address) => {
+      const parsed = parseAddress(address);
+      if (!parsed.ok) return Promise.resolve(undefined);
+      return read(() => row(q.findSubscriber, [parsed.key])).then((r) => (r ? toSubscriber(r) : undefined));
+    },
+
+    setSubscriberStatus: (id, status, now) => write(() => run(q.setSubscriberStatus, [id, status, now])).then((n) => n > 0),
+
+    removeSubscriber: (id) => write(() => run(q.removeSubscriber, [id])).then((n) => n > 0),
+
+    listSubscribers: ({ status, afterId, limit }) =>
+      read(() =>
+        status === undefined
+          ? rows(q.listSubscribers, [afterId ?? 0, limit])
+          : rows(q.listSubscribersByStatus, [afterId ?? 0, limit, status]),
+      ).then((result) => result.map(toSubscriber)),
+
+    countSubscribers: (status) =>
+      read(() => (status === undefined ? row(q.countSubscribers) : row(q.countSubscribersByStatus, [status]))).then((r) =>
+        Number(r?.count ?? 0),
+      ),
+
+    createEdition: (edition, now) =>
+      write(() =>
+        run(q.createEdition, [
+          edition.id,
+          edition.slot,
+          edition.status,
+          edition.cutoff,
+          edition.subject,
+          edition.note,
+          JSON.stringify(edition.memory ?? null),
+          now,
+        ]),
+      ).then((n) => n === 1),
+
+    getEdition: (id) => read(() => row(q.getEdition, [id])).then((r) => (r ? toEdition(r) : undefined)),
+
+    setEditionStatus: async (id, status, now, note) => {
+      await write(() =>
+        note === undefined ? run(q.setEditionStatus, [id, status, now]) : run(q.setEditionStatusAndNote, [id, status, now, note]),
+      );
+    },
+
+    listEditions: (limit) => read(() => rows(q.listEditions, [limit])).then((result) => result.map(toEdition)),
+
+    previousEdition: (before) => read(() => row(q.previousEdition, [before])).then((r) => (r ? toEdition(r) : undefined)),
+
+    enqueueDeliveries: (editionId, now) => write(() => run(q.enqueueDeliveries, [editionId, now])),
+
+    claimDeliveries: ({ editionId, worker, limit, now, leaseUntil, deadWorkers = [] }) =>
+      write(function* () {
+        const claimed = yield* rows(q.claimDeliveries, [editionId, limit, now, worker, leaseUntil, JSON.stringify(deadWorkers)]);
+        if (claimed.length === 0) return [];
+        const ids = claimed.map((r) => Number(r.subscriber_id));
+        return (yield* rows(q.deliveriesByIds, [editionId, JSON.stringify(ids)])).map(toDelivery);
+      }),
+
+    renewLease: async (editionId, worker, leaseUntil) => {
+      await write(() => run(q.renewLease, [editionId, worker, leaseUntil]));
+    },
+
+    recordOutcomes: async (editionId, worker, outcomes, now) => {
+      // Subscriber order: concurrent writers lock rows in the same order and never deadlock.
+      const ordered = [...outcomes].sort((a, b) => a.subscriberId - b.subscriberId);
+      await write(function* () {
+        for (const outcome of ordered) {
+          const held = [editionId, outcome.subscriberId, worker, outcome.reply, now] as const;
+          if (outcome.status === 'sent') {
+            yield* run(q.markSent, held);
+          } else if (outcome.status === 'retry') {
+            yield* run(q.markRetry, [...held, outcome.notBefore]);
+          } else {
+            const changed = yield* run(q.markFailed, held);
+            if (changed > 0 && outcome.bounce) yield* run(q.bounceSubscriber, [outcome.subscriberId]);
+          }
+        }
+      });
+    },
+
+    sendingWorkers: (editionId) => read(() => rows(q.sendingWorkers, [editionId])).then((result) => result.map((r) => String(r.worker))),
+
+    deliveryCounts: (editionId) =>
+      read(() => rows(q.deliveryCounts, [editionId])).then((result) => {
+        const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, failed: 0 };
+        for (const r of result) counts[r.status as DeliveryStatus] = Number(r.count);
+        return counts;
+      }),
+
+    listDeliveries: ({ editionId, status, afterSubscriberId, limit }) =>
+      read(() =>
+        status === undefined
+          ? rows(q.listDeliveries, [editionId, afterSubscriberId ?? 0, limit])
+          : rows(q.listDeliveriesByStatus, [editionId, afterSubscriberId ?? 0, limit, status]),
+      ).then((result) => result.map(toDelivery)),
+
+    close: () => driver.close(),
+  };
+}

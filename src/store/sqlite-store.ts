@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { BriefingError } from '../errors.js';
+import { sqliteDialect } from './dialect.js';
+import { migrate } from './migrations.js';
+import { buildQueries } from './queries.js';
+import { createSqlStore } from './sql-store.js';
+import type { Query, SqlDriver, SqlValue, Task } from './sql-task.js';
+import type { Store } from './store.js';
+
+/** How long a writer waits for another process's write transaction before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** better-sqlite3 binds numbers, strings and null: times become epoch milliseconds. */
+function bind(params: readonly SqlValue[]): Record<string, string | number | null> {
+  const named: Record<string, string | number | null> = {};
+  params.forEach((value, index) => {
+    named[`p${index + 1}`] = value instanceof Date ? value.getTime() : value;
+  });
+  return named;
+}
+
+function createSqliteDriver(db: Database.Database): SqlDriver {
+  const statements = new Map<string, Database.Statement>();
+  const statement = (query: Query): Database.Statement => {
+    let prepared = statements.get(query.name);
+    if (!prepared) {
+      prepared = db.prepare(query.text);
+      statements.set(query.name, prepared);
+    }
+    return prepared;
+  };
+  // Tasks of one connection run one after another; only a task that awaits (an import) lets others queue.
+  let tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs a task synchronously up to its first `wait` step, so a transaction without waits begins and
+   * commits within one turn of the event loop and no other connection of this process can interleave.
+   */
+  function runTask<T>(task: Task<T>, input?: unknown): T | Promise<T> {
+    for (;;) {
+      const next = task.next(input);
+      if (next.done) return next.value;
+      const step = next.value;
+      switch (step.kind) {
+        case 'rows':
+          input = statement(step.query).all(bind(step.params));
+          break;
+        case 'run':
+          input = statement(step.query).run(bind(step.params)).changes;
+          break;
+        case 'exec':
+          db.exec(step.text);
+          input = undefined;
+          break;
+        case 'wait':
+          return step.promise.then((value) => runTask(task, value));
+      }
+    }
+  }
+
+  function inTransaction<T>(task: Task<T>): T | Promise<T> {
+    db.exec('BEGIN IMMEDIATE');
+    const rollback = (error: unknown): never => {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    };
+    const commit = (value: T): T => {
+      try {
+        db.exec('COMMIT');
+      } catch (error) {
+        rollback(error);
+      }
+      return value;
+    };
+    let result: T | Promise<T>;
+    try {
+      result = runTask(task);
+    } catch (error) {
+      return rollback(error);
+    }
+    return result instanceof Promise ? result.then(commit, rollback) : commit(result);
+  }
+
+  return {
+    execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
+      const result = tail.then(() => (mode === 'write' ? inTransaction(task()) : runTask(task())));
+      tail = result.catch(() => undefined);
+      return result;
+    },
+    async prepare(queries) {
+      for (const query of queries) statement(query);
+    },
+    async close() {
+      await tail;
+      db.close();
+    },
+  };
+}
+
+/**
+ * Opens (creating if needed) the embedded store at `file`: WAL so readers never wait for the writer,
+ * a busy timeout for writers of other processes, foreign keys on, and the schema migrated.
+ */
+export async function openSqliteStore(file: string, now: Date = new Date()): Promise<Store> {
+  let db: Database.Database;
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new Database(file);
+  } catch (error) {
+    throw new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    const driver = createSqliteDriver(db);
+    await migrate(driver, sqliteDialect, now);
+    const queries = buildQueries(sqliteDialect);
+    await driver.prepare(Object.values(queries));
+    return createSqlStore('sqlite', driver, queries);
+  } catch (error) {
+    db.close();
+    if (error instanceof BriefingError) throw error;
+    throw new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,223 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { parse, type Options as CsvOptions } from 'csv-parse';
+import { BriefingError, type Problem } from '../errors.js';
+import { SUBSCRIBER_STATUSES, type AddCounts, type NewSubscriber, type SubscriberStatus, type SubscriberStore } from '../store/store.js';
+import { normaliseName, parseAddress } from './address.js';
+import { readCsvCell } from './csv-cell.js';
+
+/** Header names (case-insensitive) and the field each fills; `export` writes the same columns. */
+const COLUMNS: Readonly<Record<string, CsvField>> = {
+  address: 'address',
+  email: 'address',
+  'e-mail': 'address',
+  name: 'name',
+  status: 'status',
+  source: 'source',
+  created: 'created',
+  confirmed: 'confirmed',
+  unsubscribed: 'unsubscribed',
+};
+type CsvField = 'address' | 'name' | 'status' | 'source' | 'created' | 'confirmed' | 'unsubscribed';
+
+/** Problems kept for the report; beyond this only the count grows, so memory stays flat. */
+const MAX_REPORTED_PROBLEMS = 1000;
+
+export interface CsvReadOptions {
+  /** Name used in messages (`FILE:LINE: address: …`). */
+  file: string;
+  /** Status of rows without a status column (or with an empty cell). */
+  status: SubscriberStatus;
+  /** Source of rows without a source column, e.g. `import:list.csv`. */
+  source: string;
+  /** Rows per store batch (one multi-row INSERT each). */
+  batchSize: number;
+  /** Called after each batch, for progress lines. */
+  onProgress?: (report: Readonly<CsvReadReport>) => void;
+}
+
+/** What reading a CSV found, filled in while the batches are consumed. */
+export interface CsvReadReport {
+  /** Data lines read (records after the header, good or bad). */
+  lines: number;
+  /** Lines with at least one problem; they are skipped. */
+  errors: number;
+  /** The first problems, each naming file, line and field. */
+  problems: Problem[];
+}
+
+function problemAdder(report: CsvReadReport) {
+  return (problem: Problem): void => {
+    if (report.problems.length < MAX_REPORTED_PROBLEMS) report.problems.push(problem);
+  };
+}
+
+function headerMap(header: readonly string[], file: string): Map<CsvField, number> {
+  const fields = new Map<CsvField, number>();
+  header.forEach((cell, index) => {
+    const field = COLUMNS[cell.trim().toLowerCase()];
+    if (field === undefined) return;
+    if (fields.has(field)) {
+      throw BriefingError.fromProblems('subscribers', 'invalid-csv', [{ file, line: 1, field: 'header', message: `two columns give the ${field}` }]);
+    }
+    fields.set(field, index);
+  });
+  if (!fields.has('address')) {
+    throw BriefingError.fromProblems('subscribers', 'invalid-csv', [
+      { file, line: 1, field: 'header', message: `no "address" or "email" column (found ${JSON.stringify(header)})` },
+    ]);
+  }
+  return fields;
+}
+
+function parseTime(text: string): Date | null | string {
+  if (text === '') return null;
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? new Date(text) : undefined;
+  return time && !Number.isNaN(time.getTime()) ? time : `${JSON.stringify(text)} is not an ISO 8601 time with a zone`;
+}
+
+/** Turns one record into a subscriber, or the problems that keep it out. */
+function toSubscriber(cells: readonly string[], fields: Map<CsvField, number>, options: CsvReadOptions, line: number): NewSubscriber | Problem[] {
+  const cell = (field: CsvField): string | undefined => {
+    const index = fields.get(field);
+    const value = index === undefined ? undefined : cells[index];
+    return value === undefined ? undefined : readCsvCell(value);
+  };
+  const problems: Problem[] = [];
+  const problem = (field: CsvField, message: string): void => {
+    problems.push({ file: options.file, line, field, message });
+  };
+  const address = parseAddress(cell('address') ?? '');
+  if (!address.ok) problem('address', address.problem);
+  const name = normaliseName(cell('name'));
+  if (!name.ok) problem('name', name.problem);
+  const source = normaliseName(cell('source'));
+  if (!source.ok) problem('source', source.problem);
+  const statusText = cell('status')?.trim().toLowerCase() ?? '';
+  const status = statusText === '' ? options.status : SUBSCRIBER_STATUSES.find((s) => s === statusText);
+  if (status === undefined) problem('status', `${JSON.stringify(statusText)} is not one of ${SUBSCRIBER_STATUSES.join(', ')}`);
+  const times: Partial<Record<'createdAt' | 'confirmedAt' | 'unsubscribedAt', Date | null>> = {};
+  for (const [field, key] of [['created', 'createdAt'], ['confirmed', 'confirmedAt'], ['unsubscribed', 'unsubscribedAt']] as const) {
+    const text = cell(field)?.trim();
+    if (text === undefined) continue;
+    const time = parseTime(text);
+    if (typeof time === 'string') problem(field, time);
+    else if (time !== null || field !== 'created') times[key] = time;
+  }
+  if (problems.length > 0 || !address.ok || !name.ok || !source.ok || status === undefined) return problems;
+  return {
+    address: address.address,
+    name: name.name,
+    status,
+    source: source.name ?? options.source,
+    ...(times.createdAt ? { createdAt: times.createdAt } : {}),
+    ...('confirmedAt' in times ? { confirmedAt: times.confirmedAt } : {}),
+    ...('unsubscribedAt' in times ? { unsubscribedAt: times.unsubscribedAt } : {}),
+  };
+}
+
+/**
+ * Streams a subscriber CSV (header row; `address`/`email`, optional `name`, `status`, `source`,
+ * `created`, `confirmed`, `unsubscribed` columns) as batches of valid rows. Bad lines are skipped and
+ * recorded in `report`, each with its line number; a missing address column is fatal.
+ */
+export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { batches: AsyncIterable<NewSubscriber[]>; report: CsvReadReport } {
+  const report: CsvReadReport = { lines: 0, errors: 0, problems: [] };
+  const addProblem = problemAdder(report);
+  async function* batches(): AsyncGenerator<NewSubscriber[]> {
+    let fields: Map<CsvField, number> | undefined;
+    /** Quoted CRLFs so far, which csv-parse counts as two lines and an editor as one. */
+    let overcount = 0;
+    // Validation runs in the parser's hooks, so records and skipped lines are reported in file order.
+    const csvOptions: CsvOptions<NewSubscriber, string[]> = {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (error) => {
+        report.lines += 1;
+        report.errors += 1;
+        const line = typeof error?.lines === 'number' ? error.lines - overcount : undefined;
+        addProblem({ file: options.file, line, field: 'csv', message: error?.message.replace(/ on line \d+$/, '') ?? 'unreadable line' });
+        return undefined;
+      },
+      on_record: (record: string[], context): NewSubscriber | null => {
+        if (fields === undefined) {
+          fields = headerMap(record, options.file);
+          return null;
+        }
+        report.lines += 1;
+        // csv-parse counts where a record ends, and counts each CR and LF inside quotes as a line.
+        const breaks = record.reduce((sum, value) => sum + (value.match(/[\r\n]/g)?.length ?? 0), 0);
+        const line = context.lines - breaks - overcount;
+        overcount += record.reduce((sum, value) => sum + (value.match(/\r\n/g)?.length ?? 0), 0);
+        const result = toSubscriber(record, fields, options, line);
+        if (!Array.isArray(result)) return result;
+        report.errors += 1;
+        result.forEach(addProblem);
+        return null;
+      },
+    };
+    // csv-parse's overloads only type `on_record` for `columns` mode; the hook's output type is ours.
+    const parser = input.pipe(parse(csvOptions as unknown as CsvOptions));
+    input.on('error', (error) => parser.destroy(error));
+    let batch: NewSubscriber[] = [];
+    try {
+      for await (const subscriber of parser as AsyncIterable<NewSubscriber>) {
+        batch.push(subscriber);
+        if (batch.length >= options.batchSize) {
+          yield batch;
+          batch = [];
+          options.onProgress?.(report);
+        }
+      }
+    } catch (error) {
+      if (error instanceof BriefingError) throw error;
+      throw new BriefingError('subscribers', 'csv-unreadable', `cannot read ${options.file}: ${(error as Error).message}`, { cause: error });
+    }
+    if (fields === undefined) {
+      throw BriefingError.fromProblems('subscribers', 'invalid-csv', [{ file: options.file, line: 1, field: 'header', message: 'the file is empty (a header row is needed)' }]);
+    }
+    if (batch.length > 0) yield batch;
+  }
+  return { batches: batches(), report };
+}
+
+/** The result of `briefing subscribers import`. */
+export interface CsvImportResult extends AddCounts, CsvReadReport {
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+/**
+ * Imports a CSV file (named in messages as given) into the store in ONE transaction: good lines only,
+ * bad lines reported with their line numbers. Never re-activates an unsubscribed or bounced address.
+ */
+export async function importSubscriberCsv(
+  store: Pick<SubscriberStore, 'importSubscribers'>,
+  file: string,
+  options: Pick<CsvReadOptions, 'status' | 'onProgress'> & { now: Date; batchSize?: number; elapsedSeconds: () => number },
+): Promise<CsvImportResult> {
+  const input = createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    input.once('open', () => resolve());
+    input.once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (error) {
+    throw new BriefingError('subscribers', 'csv-unreadable', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  const started = options.elapsedSeconds();
+  const { batches, report } = readSubscriberCsv(input, {
+    file,
+    status: options.status,
+    source: `import:${path.basename(file)}`,
+    batchSize: options.batchSize ?? 2000,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const counts = await store.importSubscribers(batches, options.now);
+  const seconds = options.elapsedSeconds() - started;
+  return { ...counts, ...report, seconds, rowsPerSecond: seconds > 0 ? Math.round(report.lines / seconds) : report.lines };
+}

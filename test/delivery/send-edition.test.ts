@@ -1,0 +1,216 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { prepareMessage } from '../../src/delivery/message.js';
+import { sendEdition, type SendProgress, type SenderDependencies } from '../../src/delivery/send-edition.js';
+import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
+import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
+import { verifyToken } from '../../src/delivery/tokens.js';
+import type { Transport } from '../../src/delivery/transport.js';
+import { BriefingError } from '../../src/errors.js';
+import { openStoreAt } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+import { header, parseMail } from '../support/parse-mail.js';
+import { startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from '../support/smtp-test-server.js';
+import { MESSAGE_OPTIONS, SECRET, SITE_URL, sampleBriefing } from './fixtures.js';
+
+const EDITION = '2025-07-23';
+const logger = pino({ level: 'silent' });
+const SETTINGS: Config['delivery'] = {
+  concurrency: 8,
+  messagesPerSecond: 0,
+  maxAttempts: 8,
+  retryBaseMs: 5,
+  retryMaxMs: 40,
+  leaseSeconds: 120,
+  batchSize: 50,
+  timeoutMs: 2000,
+};
+
+let folder: string;
+let store: Store;
+let server: SmtpTestServer | undefined;
+let transport: Transport | undefined;
+
+beforeEach(async () => {
+  folder = mkdtempSync(path.join(tmpdir(), 'briefing-send-'));
+  store = await openStoreAt({ kind: 'sqlite', file: path.join(folder, 'briefing.db') });
+});
+
+afterEach(async () => {
+  await transport?.close();
+  await server?.close();
+  await store.close();
+  rmSync(folder, { recursive: true, force: true });
+  transport = undefined;
+  server = undefined;
+});
+
+/** Subscribers reader1…readerN@example.com (ids 1…N), and the edition they are to get. */
+async function seed(count: number, names: (n: number) => string | null = () => null): Promise<void> {
+  const now = new Date();
+  await store.addSubscribers(
+    Array.from({ length: count }, (_, index) => ({ address: `reader${index + 1}@example.com`, name: names(index + 1), status: 'active' as const, source: 'test' })),
+    now,
+  );
+  await store.createEdition({ id: EDITION, slot: now, status: 'planned', cutoff: now, subject: 'Briefing', note: null, memory: {} }, now);
+}
+
+async function connect(options: SmtpTestServerOptions = {}): Promise<void> {
+  server = await startSmtpTestServer(options);
+  transport = createSmtpTransport(parseSmtpUrl(server.url), { maxConnections: SETTINGS.concurrency, timeoutMs: SETTINGS.timeoutMs, logger });
+}
+
+function dependencies(overrides: Partial<SenderDependencies> = {}): SenderDependencies {
+  if (!transport) throw new Error('connect() first');
+  let state = 7;
+  return {
+    store,
+    transport,
+    clock: { now: () => new Date() },
+    settings: SETTINGS,
+    secret: SECRET,
+    siteUrl: SITE_URL,
+    logger,
+    random: () => ((state = (state * 48271) % 2147483647) / 2147483647),
+    ...overrides,
+  };
+}
+
+const template = prepareMessage(sampleBriefing(EDITION), MESSAGE_OPTIONS);
+const idOf = (messageId: string): number => Number(/^<[^.]+\.(\d+)\./.exec(messageId)?.[1]);
+
+describe('sendEdition', () => {
+  it('sends 500 subscribers 500 distinct messages, each with its own headers and unsubscribe token', async () => {
+    await seed(500, (n) => (n % 3 === 0 ? `Reader ${n} Zoë` : null));
+    await connect({ keepRaw: true });
+    let transactions = 0;
+    const counting = { ...store, recordOutcomes: (...args: Parameters<Store['recordOutcomes']>) => ((transactions += 1), store.recordOutcomes(...args)) };
+    const reports: SendProgress[] = [];
+    const summary = await sendEdition(dependencies({ store: counting, onProgress: (report) => reports.push(report) }), { editionId: EDITION, template, enqueue: true });
+
+    expect(summary).toMatchObject({ enqueued: 500, sent: 500, failed: 0, retried: 0, complete: true, stopped: false, counts: { queued: 0, sending: 0, sent: 500, failed: 0 } });
+    expect(server?.counts.size).toBe(500);
+    expect([...(server?.counts.values() ?? [])].every((count) => count === 1)).toBe(true);
+    // Outcomes go to the store in batches, not one transaction per message.
+    expect(transactions).toBeLessThan(500);
+    expect(reports.at(-1)).toMatchObject({ total: 500, done: 500, sent: 500 });
+
+    const mails = parseMail(server?.messages.map((received) => received.raw) ?? []);
+    for (const mail of mails) {
+      expect(mail.defects).toEqual([]);
+      const messageId = header(mail, 'message-id') ?? '';
+      const subscriberId = idOf(messageId);
+      const token = /token=([^>]+)>/.exec(header(mail, 'list-unsubscribe') ?? '')?.[1];
+      expect(verifyToken(SECRET, 'unsubscribe', token, new Date())).toEqual({ ok: true, subscriberId, expiresAt: null });
+      expect(mail.addresses.to).toEqual([{ name: subscriberId % 3 === 0 ? `Reader ${subscriberId} Zoë` : '', address: `reader${subscriberId}@example.com` }]);
+      expect(header(mail, 'subject')).toBe('Briefing, 23 July 2025: Peace talks – Protests');
+      expect(header(mail, 'list-id')).toBe('Briefing <daily.briefing.example.org>');
+      expect(header(mail, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+      expect(mail.parts.map((part) => part.type)).toEqual(['text/plain', 'text/html']);
+      expect(mail.parts[0]?.content).toContain(`unsubscribe?token=${token}`);
+    }
+    expect(new Set(mails.map((mail) => header(mail, 'to'))).size).toBe(500);
+
+    // Running again sends nothing: every delivery is sent.
+    const again = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    expect(again).toMatchObject({ enqueued: 0, sent: 0, complete: true });
+    expect(server?.messages.length).toBe(500);
+  });
+
+  it('gets every recoverable message through 421/451/452 replies and dropped connections exactly once, and fails the 550s', async () => {
+    await seed(300);
+    const gone = new Set(Array.from({ length: 12 }, (_, index) => `reader${index * 25 + 3}@example.com`));
+    await connect({ seed: 11, temporaryRate: 0.08, dropRate: 0.03, dropStages: ['connect', 'mail', 'rcpt', 'data'], rejectRecipients: gone });
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+
+    expect(summary).toMatchObject({ sent: 288, failed: 12, bounced: 12, complete: true, counts: { sent: 288, failed: 12, queued: 0, sending: 0 } });
+    expect(summary.retried).toBeGreaterThan(10);
+    expect(server?.faults.get('550')).toBe(12);
+    for (let id = 1; id <= 300; id += 1) {
+      const arrivals = [...(server?.counts.entries() ?? [])].filter(([messageId]) => idOf(messageId) === id).map(([, count]) => count);
+      expect(arrivals).toEqual(gone.has(`reader${id}@example.com`) ? [] : [1]);
+    }
+    const failed = await store.listDeliveries({ editionId: EDITION, status: 'failed', limit: 100 });
+    expect(failed.map((delivery) => delivery.address).sort()).toEqual([...gone].sort());
+    expect(failed.every((delivery) => /^550 5\.1\.1 No such user here/.test(delivery.lastReply ?? ''))).toBe(true);
+    for (const delivery of failed) expect((await store.getSubscriber(delivery.subscriberId))?.status).toBe('bounced');
+  });
+
+  it('allows a duplicate only for a message whose acceptance raced a reset', async () => {
+    await seed(200);
+    await connect({ seed: 5, dropRate: 0.05, dropStages: ['accepted'] });
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    expect(summary).toMatchObject({ sent: 200, failed: 0 });
+    expect(server?.raced.size).toBeGreaterThan(0);
+    for (const [messageId, count] of server?.counts ?? []) expect(count).toBe(server?.raced.has(messageId) ? 2 : 1);
+    expect(server?.counts.size).toBe(200);
+  });
+
+  it('gives up after maxAttempts temporary failures, without bouncing the subscriber', async () => {
+    await seed(5);
+    await connect({ temporaryRate: 1 });
+    const summary = await sendEdition(dependencies({ settings: { ...SETTINGS, maxAttempts: 3 } }), { editionId: EDITION, template, enqueue: true });
+    expect(summary).toMatchObject({ sent: 0, failed: 5, bounced: 0, retried: 10, complete: true });
+    const failed = await store.listDeliveries({ editionId: EDITION, status: 'failed', limit: 10 });
+    expect(failed.every((delivery) => delivery.attempts === 3 && /gave up after 3 attempts/.test(delivery.lastReply ?? ''))).toBe(true);
+    expect((await store.getSubscriber(1))?.status).toBe('active');
+  });
+
+  it('fails a subscriber whose name cannot go in a header and sends the others', async () => {
+    await seed(20, (n) => (n === 7 ? 'Eve\u0085Bcc: victim@example.com' : null));
+    const stored = await store.getSubscriber(7);
+    // The store may already refuse such a name; then there is nothing to send wrong.
+    if (stored?.name !== 'Eve\u0085Bcc: victim@example.com') return;
+    await connect();
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    expect(summary).toMatchObject({ sent: 19, failed: 1, bounced: 0 });
+    const [failed] = await store.listDeliveries({ editionId: EDITION, status: 'failed', limit: 10 });
+    expect(failed?.lastReply).toMatch(/not sent: delivery: the recipient name contains a line break or control character/);
+  });
+
+  it('stops claiming on the stop signal, finishes what is in flight, and resumes without duplicates', async () => {
+    await seed(400);
+    await connect();
+    const stop = new AbortController();
+    const first = await sendEdition(dependencies({ stopSignal: stop.signal, onProgress: (report) => report.sent >= 100 && stop.abort() }), { editionId: EDITION, template, enqueue: true });
+    expect(first.stopped).toBe(true);
+    expect(first.counts.sending).toBe(0);
+    expect(first.counts.sent).toBe(server?.counts.size);
+    expect(first.counts.sent + first.counts.queued).toBe(400);
+    const second = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: false });
+    expect(second).toMatchObject({ complete: true, counts: { sent: 400, queued: 0 } });
+    expect(server?.counts.size).toBe(400);
+    expect([...(server?.counts.values() ?? [])].every((count) => count === 1)).toBe(true);
+  });
+
+  it('takes over the rows of a dead sender on this host at once, and those of a live one after their lease', async () => {
+    await seed(60);
+    await connect();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const now = new Date();
+    const deadWorker = `${hostname()}:${dead}:dead`;
+    const liveWorker = `${hostname()}:${process.ppid}:live`;
+    await store.enqueueDeliveries(EDITION, now);
+    const held = await store.claimDeliveries({ editionId: EDITION, worker: deadWorker, limit: 20, now, leaseUntil: new Date(now.getTime() + 3600_000) });
+    const leased = await store.claimDeliveries({ editionId: EDITION, worker: liveWorker, limit: 20, now, leaseUntil: new Date(now.getTime() + 300) });
+    expect(held.length + leased.length).toBe(40);
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    expect(summary).toMatchObject({ sent: 60, complete: true });
+    expect(server?.counts.size).toBe(60);
+  });
+
+  it('stops with a clear error and leaves every delivery queued when the server cannot be reached', async () => {
+    await seed(30);
+    await connect();
+    await server?.close();
+    const error = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect(String(error)).toMatch(/^BriefingError: delivery: cannot connect to 127\.0\.0\.1:\d+: ECONNREFUSED .*send --resume/);
+    expect(await store.deliveryCounts(EDITION)).toEqual({ queued: 30, sending: 0, sent: 0, failed: 0 });
+  });
+});

@@ -1,0 +1,136 @@
+import net from 'node:net';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dotStuff } from '../../src/delivery/smtp-connection.js';
+import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
+import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
+import { TransportError, type OutgoingMessage, type Transport } from '../../src/delivery/transport.js';
+import { startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from '../support/smtp-test-server.js';
+
+const logger = pino({ level: 'silent' });
+let server: SmtpTestServer | undefined;
+let transport: Transport | undefined;
+
+afterEach(async () => {
+  await transport?.close();
+  await server?.close();
+  transport = undefined;
+  server = undefined;
+});
+
+function message(n: number, to = `reader${n}@example.com`, body = 'Hello.\r\n'): OutgoingMessage {
+  const messageId = `<test.${n}@daily.briefing.example.org>`;
+  const raw = Buffer.from(`From: <briefing@example.org>\r\nTo: <${to}>\r\nSubject: test ${n}\r\nMessage-ID: ${messageId}\r\n\r\n${body}`);
+  return { messageId, envelope: { from: 'briefing@example.org', to }, raw };
+}
+
+async function start(options: SmtpTestServerOptions, query = '', timeoutMs = 5000, userinfo = ''): Promise<{ server: SmtpTestServer; transport: Transport }> {
+  server = await startSmtpTestServer(options);
+  transport = createSmtpTransport(parseSmtpUrl(`smtp://${userinfo}127.0.0.1:${server.port}${query}`), { maxConnections: 4, timeoutMs, logger });
+  return { server, transport };
+}
+
+async function failure(promise: Promise<unknown>): Promise<TransportError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(TransportError);
+  return error as TransportError;
+}
+
+describe('SMTP transport', () => {
+  it('delivers many messages over a few kept-open connections, each once, byte for byte', async () => {
+    const { server, transport } = await start({ keepRaw: true });
+    const dotted = message(0, 'dots@example.com', '.\r\n..two dots\r\n.one dot\r\nlast line without CRLF');
+    const messages = [dotted, ...Array.from({ length: 199 }, (_, index) => message(index + 1))];
+    const receipts = await Promise.all(messages.map((outgoing) => transport.send(outgoing)));
+    expect(receipts.every((receipt) => /^250 /.test(receipt.reply))).toBe(true);
+    expect(server.counts.size).toBe(200);
+    expect([...server.counts.values()].every((count) => count === 1)).toBe(true);
+    const arrived = server.messages.find((received) => received.messageId === dotted.messageId);
+    expect(arrived?.to).toEqual(['dots@example.com']);
+    expect(arrived?.from).toBe('briefing@example.org');
+    // The server undoes the dot-stuffing; only the CRLF the client adds at the end differs.
+    expect(arrived?.raw.toString()).toBe(`${dotted.raw.toString()}\r\n`);
+  });
+
+  it('dot-stuffs lines that start with a dot and ends the data with CRLF', () => {
+    expect(dotStuff(Buffer.from('.a\r\nb\r\n.\r\n..c')).toString()).toBe('..a\r\nb\r\n..\r\n...c\r\n');
+    const clean = Buffer.from('a\r\nb\r\n');
+    expect(dotStuff(clean)).toBe(clean);
+  });
+
+  it.each([
+    ['a refused recipient (550 5.1.1)', { rejectRecipients: new Set(['gone@example.com']) }, 'gone@example.com', { temporary: false, bounce: true, responseCode: 550 }, /550 5\.1\.1 No such user here \(RCPT TO\)/],
+    ['a message too big for the announced SIZE (552)', { maxSize: 100 }, 'reader@example.com', { temporary: false, bounce: false, responseCode: 552 }, /^552 .*maximum message size 100 \(MAIL FROM\)/],
+    ['a message too big after the data (552)', { maxSize: 100, hideSize: true }, 'reader@example.com', { temporary: false, bounce: false, responseCode: 552 }, /^552 5\.3\.4 Message too big \(end of data\)/],
+    ['a temporary refusal at MAIL FROM', { temporaryRate: 1, seed: 3 }, 'reader@example.com', { temporary: true, bounce: false }, /^4\d\d /],
+    ['a dropped connection at the greeting', { dropRate: 1, dropStages: ['connect'] as const }, 'reader@example.com', { temporary: true, fatal: false }, /closed|ECONNRESET/],
+    ['a dropped connection at RCPT TO', { dropRate: 1, dropStages: ['rcpt'] as const }, 'reader@example.com', { temporary: true, fatal: false }, /closed|ECONNRESET/],
+    ['a dropped connection before the 250', { dropRate: 1, dropStages: ['data'] as const }, 'reader@example.com', { temporary: true, fatal: false }, /closed|ECONNRESET/],
+  ])('reports %s as a TransportError that says whether to retry', async (_label, faults, to, expected, reply) => {
+    const { transport } = await start(faults);
+    const error = await failure(transport.send(message(1, to, 'x'.repeat(200))));
+    expect(error).toMatchObject(expected);
+    expect(error.message).toMatch(reply);
+  });
+
+  it('times out a server that stops answering', async () => {
+    const { transport } = await start({ stallRate: 1 }, '', 300);
+    const error = await failure(transport.send(message(1)));
+    expect(error).toMatchObject({ temporary: true, fatal: false });
+    expect(error.message).toMatch(/no reply within 300 ms/);
+  });
+
+  it('keeps using a connection after a refused recipient', async () => {
+    const { server, transport } = await start({ rejectRecipients: new Set(['gone@example.com']) });
+    const results = await Promise.allSettled([transport.send(message(1, 'gone@example.com')), transport.send(message(2)), transport.send(message(3, 'gone@example.com')), transport.send(message(4))]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect([...server.counts.keys()].sort()).toEqual(['<test.2@daily.briefing.example.org>', '<test.4@daily.briefing.example.org>']);
+  });
+
+  it('upgrades with STARTTLS when the URL requires it', async () => {
+    const { server, transport } = await start({ starttls: true }, '?requireTLS=true&tls.rejectUnauthorized=false');
+    await transport.send(message(1));
+    expect(server.counts.size).toBe(1);
+  });
+
+  it.each([
+    ['STARTTLS is required but not offered', { starttls: false }, '?requireTLS=true', /does not offer STARTTLS/],
+    ['the certificate does not verify', { starttls: true }, '?requireTLS=true', /certificate was refused/],
+  ])('stops with a fatal error when %s', async (_label, options, query, reply) => {
+    const { server, transport } = await start(options, query);
+    const error = await failure(transport.send(message(1)));
+    expect(error).toMatchObject({ fatal: true });
+    expect(error.message).toMatch(reply);
+    expect(server.counts.size).toBe(0);
+  });
+
+  it('logs in with the user and password of the URL, and never shows the password', async () => {
+    const { server, transport } = await start({ auth: { user: 'briefing', pass: 's3cr3t pass' } }, '', 5000, 'briefing:s3cr3t%20pass@');
+    await transport.send(message(1));
+    expect(server.logins).toEqual(['briefing']);
+    expect(transport.description).toBe(`smtp://127.0.0.1:${server.port}`);
+  });
+
+  it('stops with a fatal error when the login is refused, without quoting the password', async () => {
+    const { transport } = await start({ auth: { user: 'briefing', pass: 'right' } }, '', 5000, 'briefing:wr0ng-p4ss@');
+    const error = await failure(transport.send(message(1)));
+    expect(error).toMatchObject({ fatal: true, responseCode: 535 });
+    expect(`${error.message} ${String(error.cause)}`).not.toContain('wr0ng-p4ss');
+  });
+
+  it('stops with a fatal error when nothing listens on the port', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    transport = createSmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${port}`), { maxConnections: 2, timeoutMs: 2000, logger });
+    const error = await failure(transport.send(message(1)));
+    expect(error).toMatchObject({ fatal: true });
+    expect(error.message).toMatch(/ECONNREFUSED.*cannot be reached/);
+  });
+});

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { accessRecords, createPublication, fromClient, openTestServer, type TestPublication, type TestServer } from './support.js';
+
+let publication: TestPublication;
+let server: TestServer;
+
+async function open(limits: Parameters<typeof openTestServer>[1] = {}): Promise<TestServer> {
+  publication = createPublication();
+  server = await openTestServer(publication, limits);
+  return server;
+}
+
+afterEach(async () => {
+  await server.close();
+  publication.cleanup();
+});
+
+const subscribe = (app: TestServer['app'], client: string, address = 'someone@example.org'): Promise<Response> =>
+  Promise.resolve(
+    app.request(
+      '/subscribe',
+      { method: 'POST', body: new URLSearchParams({ address }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      fromClient(client),
+    ),
+  );
+
+describe('rate limits per client', () => {
+  it('answers 429 with Retry-After once a client spends its burst, per client, on every list route', async () => {
+    const { app, clock } = await open({ limits: { perClient: { burst: 3, perSecond: 1 / 10 } } });
+    for (let index = 0; index < 3; index += 1) expect((await subscribe(app, '192.0.2.1')).status).toBe(200);
+    const limited = await subscribe(app, '192.0.2.1');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('10');
+    expect(await limited.text()).toContain('Too many requests');
+    for (const url of ['/confirm?token=x', '/unsubscribe?token=x']) {
+      expect((await app.request(url, {}, fromClient('192.0.2.1'))).status).toBe(429);
+      expect((await app.request(url, { method: 'POST' }, fromClient('192.0.2.1'))).status).toBe(429);
+    }
+
+    // Another client is not affected; the feeds are never limited.
+    expect((await subscribe(app, '192.0.2.2')).status).toBe(200);
+    expect((await app.request('/healthz', {}, fromClient('192.0.2.1'))).status).toBe(200);
+
+    // A token comes back every ten seconds.
+    clock.advance(9_000);
+    expect((await subscribe(app, '192.0.2.1')).status).toBe(429);
+    clock.advance(1_000);
+    expect((await subscribe(app, '192.0.2.1')).status).toBe(200);
+    expect((await subscribe(app, '192.0.2.1')).status).toBe(429);
+  });
+});
+
+describe('body size limit', () => {
+  it('answers 413 to a form larger than 8 KB, announced or streamed', async () => {
+    const { app } = await open();
+    const big = `address=a%40example.org&name=${'x'.repeat(9000)}`;
+    const announced = await app.request('/subscribe', { method: 'POST', body: big, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, fromClient('192.0.2.3'));
+    expect(announced.status).toBe(413);
+    expect(await announced.text()).toContain('Request too large');
+
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let index = 0; index < 10; index += 1) controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+        controller.close();
+      },
+    });
+    const streamed = await app.request(
+      '/unsubscribe?token=x',
+      { method: 'POST', body: stream, headers: { 'content-type': 'application/x-www-form-urlencoded' }, duplex: 'half' } as RequestInit,
+      fromClient('192.0.2.4'),
+    );
+    expect(streamed.status).toBe(413);
+    expect(await server.store.countSubscribers()).toBe(0);
+  });
+});
+
+describe('failures inside', () => {
+  it('answers 500 with a generic page, no stack or message, and logs the error; /healthz says 503', async () => {
+    const { app, store, records } = await open();
+    await store.close();
+    const response = await subscribe(app, '192.0.2.5', 'failing@example.org');
+    expect(response.status).toBe(500);
+    const html = await response.text();
+    expect(html).toContain('Something went wrong');
+    expect(html).not.toMatch(/at .*\.(ts|js):\d+/);
+    expect(html).not.toMatch(/Error|closed|sqlite|database/i);
+    expect(records.some((record) => record.msg === 'server: request failed' && typeof (record.err as { stack?: string })?.stack === 'string')).toBe(true);
+    expect(accessRecords(records).at(-1)).toMatchObject({ method: 'POST', path: '/subscribe', status: 500 });
+
+    const health = await app.request('/healthz');
+    expect(health.status).toBe(503);
+    expect(await health.json()).toEqual({ status: 'unavailable' });
+  });
+});

@@ -1,0 +1,326 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createToken } from '../../src/delivery/tokens.js';
+import {
+  accessRecords,
+  confirmationLink,
+  createPublication,
+  fromClient,
+  openTestServer,
+  readMail,
+  TEST_SECRET,
+  type ReceivedMail,
+  type TestPublication,
+  type TestServer,
+} from './support.js';
+import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
+
+const HOUR = 3_600_000;
+let publication: TestPublication;
+let server: TestServer;
+let client = 0;
+/** Each test speaks from its own address, so the per-client limit only shows where it is tested. */
+let from: ReturnType<typeof fromClient>;
+let smtp: SmtpTestServer;
+let read = 0;
+
+beforeAll(async () => {
+  smtp = await startSmtpTestServer({ keepRaw: true });
+  publication = createPublication({ smtpUrl: smtp.url });
+  server = await openTestServer(publication);
+});
+
+afterAll(async () => {
+  await server.close();
+  await smtp.close();
+  publication.cleanup();
+});
+
+beforeEach(() => {
+  client += 1;
+  from = fromClient(`192.0.2.${client}`);
+});
+
+/** Messages the SMTP server accepted since the last call. */
+async function newMail(): Promise<ReceivedMail[]> {
+  await server.deps.tasks.idle();
+  const mail = readMail(smtp, read);
+  read = smtp.messages.length;
+  return mail;
+}
+
+function post(url: string, body: string | Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  const text = typeof body === 'string' ? body : new URLSearchParams(body).toString();
+  return Promise.resolve(
+    server.app.request(url, { method: 'POST', body: text, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }, from),
+  );
+}
+
+function get(url: string): Promise<Response> {
+  return Promise.resolve(server.app.request(url, {}, from));
+}
+
+const pathOf = (link: string): string => {
+  const url = new URL(link);
+  return `${url.pathname}${url.search}`;
+};
+
+async function statusOf(address: string): Promise<string | undefined> {
+  return (await server.store.findSubscriber(address))?.status;
+}
+
+describe('subscribe and confirm (double opt-in)', () => {
+  it('stores a new address as pending, mails a signed link, and activates only on the POST', async () => {
+    const response = await post('/subscribe', { address: 'Reader@Example.ORG', name: 'Ada Reader' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Check your inbox');
+    expect(await statusOf('Reader@example.org')).toBe('pending');
+
+    const [mail, ...others] = await newMail();
+    expect(others).toHaveLength(0);
+    expect(mail!.to).toBe('Ada Reader <Reader@example.org>');
+    expect(mail!.subject).toBe('Confirm your subscription to Briefing');
+    expect(mail!.headers['auto-submitted']).toEqual(['auto-generated']);
+    expect(mail!.headers['from']).toEqual(['Briefing <briefing@briefing.example.org>']);
+    const link = confirmationLink(mail!);
+    expect(link.startsWith('https://briefing.example.org/confirm?token=')).toBe(true);
+
+    // A link scanner that only GETs confirms nothing.
+    const page = await get(pathOf(link));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toMatch(/<form method="post" action="\/confirm\?token=[^"]+">/);
+    expect(html).not.toContain('<script');
+    expect(await statusOf('Reader@example.org')).toBe('pending');
+
+    const confirmed = await post(pathOf(link), '');
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toContain('You are subscribed');
+    const subscriber = await server.store.findSubscriber('Reader@example.org');
+    expect(subscriber?.status).toBe('active');
+    expect(subscriber?.name).toBe('Ada Reader');
+    expect(subscriber?.source).toBe('web');
+
+    // Confirming twice is harmless.
+    expect((await post(pathOf(link), '')).status).toBe(200);
+  });
+
+  it('answers with the same bytes whether the address is new, pending, active or unsubscribed', async () => {
+    await server.store.addSubscribers(
+      [
+        { address: 'active@example.org', status: 'active', source: 'test' },
+        { address: 'pending@example.org', status: 'pending', source: 'test' },
+        { address: 'gone@example.org', status: 'unsubscribed', source: 'test' },
+      ],
+      server.clock.now(),
+    );
+    const bodies = new Set<string>();
+    for (const address of ['brand-new@example.org', 'active@example.org', 'pending@example.org', 'gone@example.org']) {
+      const response = await post('/subscribe', { address });
+      expect(response.status).toBe(200);
+      bodies.add(await response.text());
+    }
+    expect(bodies.size).toBe(1);
+    const mail = await newMail();
+    // Everyone but the active subscriber is asked to confirm; the active one is left alone.
+    expect(mail.map((message) => message.to).sort()).toEqual(['brand-new@example.org', 'gone@example.org', 'pending@example.org']);
+    expect(await statusOf('active@example.org')).toBe('active');
+  });
+
+  it('never changes the name of a subscriber already on the list', async () => {
+    await server.store.addSubscribers([{ address: 'named@example.org', name: 'Real Name', status: 'active', source: 'test' }], server.clock.now());
+    await post('/subscribe', { address: 'named@example.org', name: 'Someone Else' });
+    expect((await server.store.findSubscriber('named@example.org'))?.name).toBe('Real Name');
+  });
+
+  it('keeps an unsubscribed address unsubscribed until the new link is confirmed; an older link cannot bring it back', async () => {
+    await post('/subscribe', { address: 'returning@example.org' });
+    const first = confirmationLink((await newMail())[0]!);
+    await post(pathOf(first), '');
+    expect(await statusOf('returning@example.org')).toBe('active');
+
+    server.clock.advance(HOUR);
+    const id = (await server.store.findSubscriber('returning@example.org'))!.id;
+    await post(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', id)}`, 'List-Unsubscribe=One-Click');
+    expect(await statusOf('returning@example.org')).toBe('unsubscribed');
+
+    // The first link is still within its 48 hours but was mailed before the unsubscribe.
+    server.clock.advance(HOUR);
+    const stale = await post(pathOf(first), '');
+    expect(stale.status).toBe(400);
+    expect(await statusOf('returning@example.org')).toBe('unsubscribed');
+
+    expect((await post('/subscribe', { address: 'returning@example.org' })).status).toBe(200);
+    expect(await statusOf('returning@example.org')).toBe('unsubscribed');
+    const second = confirmationLink((await newMail())[0]!);
+    server.clock.advance(60_000);
+    expect((await post(pathOf(second), '')).status).toBe(200);
+    expect(await statusOf('returning@example.org')).toBe('active');
+  });
+
+  it('refuses a confirmation link made for a removed subscriber, even if a new one gets the id', async () => {
+    await post('/subscribe', { address: 'removed@example.org' });
+    const link = confirmationLink((await newMail())[0]!);
+    const removed = (await server.store.findSubscriber('removed@example.org'))!;
+    await server.store.removeSubscriber(removed.id);
+    server.clock.advance(2_000);
+    await post('/subscribe', { address: 'newcomer@example.org' });
+    await newMail();
+    expect((await post(pathOf(link), '')).status).toBe(400);
+    expect(await statusOf('newcomer@example.org')).toBe('pending');
+  });
+
+  it('mails one address at most twice in a quarter hour, whoever asks', async () => {
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      from = fromClient(`198.51.100.${attempt + 1}`);
+      expect((await post('/subscribe', { address: 'flooded@example.org' })).status).toBe(200);
+    }
+    expect(await newMail()).toHaveLength(2);
+    server.clock.advance(15 * 60_000);
+    await post('/subscribe', { address: 'flooded@example.org' });
+    expect(await newMail()).toHaveLength(1);
+  });
+
+  it('refuses a link after 48 hours as expired (400)', async () => {
+    await post('/subscribe', { address: 'slow@example.org' });
+    const link = confirmationLink((await newMail())[0]!);
+    server.clock.advance(48 * HOUR + 1000);
+    for (const response of [await get(pathOf(link)), await post(pathOf(link), '')]) {
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('expired');
+    }
+    expect(await statusOf('slow@example.org')).toBe('pending');
+    server.clock.advance(-(48 * HOUR + 1000));
+  });
+
+  it.each([
+    ['an empty address', { address: '' }, 'The email address is empty'],
+    ['no address field', {}, 'The email address is empty'],
+    ['no domain dot', { address: 'someone@localhost' }, 'needs a dot'],
+    ['markup', { address: '"><script>alert(1)</script>@example.org' }, 'is not a valid local part'],
+    ['a CRLF header injection', { address: 'a@example.org\r\nBcc: victim@example.org' }, 'control character'],
+    ['a name with CRLF', { address: 'ok@example.org', name: 'Ada\r\nBcc: x@example.org' }, 'The name contains a control character'],
+    ['a non-ASCII local part', { address: 'dörte@example.org' }, 'outside ASCII'],
+  ])('answers 400 with the form again for %s, escaping what was sent', async (_label, form, message) => {
+    const response = await post('/subscribe', form as Record<string, string>);
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain(message);
+    expect(html).toContain('<form method="post" action="/subscribe">');
+    expect(html).not.toContain('<script>');
+    expect(await newMail()).toHaveLength(0);
+  });
+
+  it('answers 400 to a body that is not a form', async () => {
+    const response = await Promise.resolve(
+      server.app.request('/subscribe', { method: 'POST', body: '--x\r\nbroken', headers: { 'content-type': 'multipart/form-data; boundary=x' } }, from),
+    );
+    expect(response.status).toBe(400);
+  });
+});
+
+describe('signed links', () => {
+  let id: number;
+  let good: string;
+
+  beforeAll(async () => {
+    await server.store.addSubscribers([{ address: 'target@example.org', status: 'active', source: 'test' }], server.clock.now());
+    id = (await server.store.findSubscriber('target@example.org'))!.id;
+    good = createToken(TEST_SECRET, 'unsubscribe', id);
+  });
+
+  /** Tokens that must not work for `purpose`, though some are genuine tokens of the other purpose. */
+  const forgeries = (purpose: 'confirm' | 'unsubscribe'): Array<[string, string]> => {
+    const [subscriber, mac] = good.split('.') as [string, string];
+    const flipped = `${mac.slice(0, 10)}${mac[10] === 'A' ? 'B' : 'A'}${mac.slice(11)}`;
+    return [
+      ['an altered signature', `${subscriber}.${flipped}`],
+      ['another subscriber id with the same signature', `${id + 1}.${mac}`],
+      ['a token signed with another secret', createToken('some-other-secret-0123456789', purpose, id)],
+      [
+        'a token of the other purpose',
+        purpose === 'unsubscribe' ? createToken(TEST_SECRET, 'confirm', id, new Date('2030-01-01T00:00:00Z')) : good,
+      ],
+      ['a confirmation token with its expiry pushed back', createToken(TEST_SECRET, 'confirm', id, new Date('2030-01-01T00:00:00Z')).replace('.18', '.19')],
+      ['a truncated token', good.slice(0, -3)],
+      ['garbage', '<script>alert(1)</script>'],
+      ['an empty token', ''],
+      ['a huge token', 'A'.repeat(5000)],
+    ];
+  };
+
+  it('GET /unsubscribe shows a button that posts and changes nothing', async () => {
+    const response = await get(`/unsubscribe?token=${good}`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain(`<form method="post" action="/unsubscribe?token=${good}">`);
+    expect(html).toContain('<input type="hidden" name="List-Unsubscribe" value="One-Click">');
+    expect(html).toContain('target@example.org');
+    expect(await statusOf('target@example.org')).toBe('active');
+  });
+
+  it('refuses forged and altered tokens with 400 on every link route, changing nothing', async () => {
+    for (const [method, route, purpose] of [
+      ['GET', '/unsubscribe', 'unsubscribe'],
+      ['POST', '/unsubscribe', 'unsubscribe'],
+      ['GET', '/confirm', 'confirm'],
+      ['POST', '/confirm', 'confirm'],
+    ] as const) {
+      for (const [label, token] of forgeries(purpose)) {
+        const url = `${route}?token=${encodeURIComponent(token)}`;
+        const response = method === 'GET' ? await get(url) : await post(url, 'List-Unsubscribe=One-Click');
+        expect(response.status, `${method} ${route} with ${label}`).toBe(400);
+        const html = await response.text();
+        expect(html).toContain('This link does not work');
+        expect(html).not.toContain('<script>');
+        from = fromClient(`203.0.113.${Math.floor(Math.random() * 250) + 1}`);
+      }
+    }
+    expect((await get('/unsubscribe')).status).toBe(400);
+    expect(await statusOf('target@example.org')).toBe('active');
+  });
+
+  it('POST /unsubscribe with List-Unsubscribe=One-Click (RFC 8058) unsubscribes with 200, no cookie needed', async () => {
+    const response = await post(`/unsubscribe?token=${good}`, 'List-Unsubscribe=One-Click');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(await response.text()).toContain('You are unsubscribed');
+    const subscriber = await server.store.findSubscriber('target@example.org');
+    expect(subscriber?.status).toBe('unsubscribed');
+    const when = subscriber?.unsubscribedAt;
+
+    // Again, and in the multipart form some mail providers use: still 200, the first date kept.
+    server.clock.advance(60_000);
+    const boundary = 'b0undary';
+    const multipart = `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`;
+    const again = await post(`/unsubscribe?token=${good}`, multipart, { 'content-type': `multipart/form-data; boundary=${boundary}` });
+    expect(again.status).toBe(200);
+    expect((await server.store.findSubscriber('target@example.org'))?.unsubscribedAt).toEqual(when);
+    expect((await get(`/unsubscribe?token=${good}`)).status).toBe(200);
+  });
+
+  it('leaves unsubscribed addresses out of the next edition', async () => {
+    await server.store.addSubscribers(
+      [
+        { address: 'stays@example.org', status: 'active', source: 'test' },
+        { address: 'leaves@example.org', status: 'active', source: 'test' },
+      ],
+      server.clock.now(),
+    );
+    const leaving = (await server.store.findSubscriber('leaves@example.org'))!.id;
+    expect((await post(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', leaving)}`, 'List-Unsubscribe=One-Click')).status).toBe(200);
+    const now = server.clock.now();
+    await server.store.createEdition({ id: '2025-07-25', slot: now, status: 'planned', cutoff: now, subject: 'Test', note: null, memory: null }, now);
+    await server.store.enqueueDeliveries('2025-07-25', now);
+    const deliveries = await server.store.listDeliveries({ editionId: '2025-07-25', limit: 1000 });
+    const addresses = deliveries.map((delivery) => delivery.address);
+    expect(addresses).toContain('stays@example.org');
+    expect(addresses).not.toContain('leaves@example.org');
+    expect(addresses).not.toContain('target@example.org');
+  });
+
+  it('never writes a token into the access log', async () => {
+    const lines = accessRecords(server.records);
+    expect(lines.some((line) => line.path === '/unsubscribe')).toBe(true);
+    expect(JSON.stringify(server.records)).not.toContain(good.split('.')[1]!);
+  });
+});

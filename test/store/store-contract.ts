@@ -1,0 +1,410 @@
+/**
+ * The contract every Store backend passes (run by sqlite-store.test.ts and postgres-store.test.ts).
+ * Times are injected (`at(seconds)`), never waited for.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BriefingError } from '../../src/errors.js';
+import { openStoreAt } from '../../src/store/open-store.js';
+import type { Delivery, EditionRecord, NewSubscriber, Store } from '../../src/store/store.js';
+import type { StoreFixture } from './store-fixtures.js';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const T0 = new Date('2025-07-23T04:00:00Z');
+const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+
+function edition(id: string, slot: Date, overrides: Partial<Omit<EditionRecord, 'createdAt' | 'updatedAt'>> = {}): Omit<EditionRecord, 'createdAt' | 'updatedAt'> {
+  return { id, slot, status: 'planned', cutoff: slot, subject: `Briefing ${id}`, note: null, memory: { told: [id] }, ...overrides };
+}
+
+function people(count: number, prefix = 'reader', status: NewSubscriber['status'] = 'active'): NewSubscriber[] {
+  return Array.from({ length: count }, (_, i) => ({ address: `${prefix}${i}@example.org`, name: `Reader ${i}`, status, source: 'test' }));
+}
+
+async function idsOf(store: Store, addresses: readonly string[]): Promise<number[]> {
+  const found = await Promise.all(addresses.map((address) => store.findSubscriber(address)));
+  return found.map((subscriber) => subscriber!.id);
+}
+
+async function claimAll(store: Store, worker: string, editionId: string, now: Date, limit = 10): Promise<Delivery[]> {
+  const all: Delivery[] = [];
+  for (;;) {
+    const batch = await store.claimDeliveries({ editionId, worker, limit, now, leaseUntil: new Date(now.getTime() + 60_000) });
+    if (batch.length === 0) return all;
+    all.push(...batch);
+    await store.recordOutcomes(editionId, worker, batch.map((d) => ({ subscriberId: d.subscriberId, status: 'sent', reply: `250 ok ${worker}` })), now);
+  }
+}
+
+/** Registers the shared Store contract for one backend. */
+export function describeStoreContract(name: string, makeStore: () => Promise<StoreFixture>): void {
+  describe(`Store contract: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: Store;
+    const others: Store[] = [];
+    /** A second instance on the same database, as another process would have. */
+    const another = async (): Promise<Store> => {
+      const opened = await openStoreAt(fixture.location);
+      others.push(opened);
+      return opened;
+    };
+
+    beforeEach(async () => {
+      fixture = await makeStore();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await Promise.all(others.splice(0).map((other) => other.close()));
+      await fixture.cleanup();
+    });
+
+    describe('subscribers', () => {
+      it('adds, then merges on the same address with the domain in any case', async () => {
+        expect(await store.addSubscribers([{ address: 'Olena@Example.ORG', name: 'Olena', status: 'active', source: 'cli' }], at(0))).toEqual([
+          'created',
+        ]);
+        const outcomes = await store.addSubscribers(
+          [
+            { address: 'Olena@example.org', status: 'active', source: 'cli' },
+            { address: 'Olena@EXAMPLE.org', name: 'Olena K.', status: 'active', source: 'cli' },
+            { address: 'olena@example.org', status: 'active', source: 'cli' },
+          ],
+          at(10),
+        );
+        // The local part is case-sensitive (RFC 5321), so `olena` is someone else.
+        expect(outcomes).toEqual(['unchanged', 'updated', 'created']);
+        const olena = await store.findSubscriber('Olena@EXAMPLE.ORG');
+        expect(olena).toMatchObject({ address: 'Olena@example.org', name: 'Olena K.', status: 'active', source: 'cli' });
+        expect(olena?.createdAt).toEqual(at(0));
+        expect(olena?.confirmedAt).toEqual(at(0));
+        expect(await store.countSubscribers()).toBe(2);
+      });
+
+      it('stores international domains in their ASCII form and finds them by either form', async () => {
+        await store.addSubscribers([{ address: 'пошта@Приклад.укр', status: 'active', source: 'cli' }], at(0));
+        const found = await store.findSubscriber('пошта@xn--80aikifvh.xn--j1amh');
+        expect(found?.address).toBe('пошта@xn--80aikifvh.xn--j1amh');
+        expect((await store.findSubscriber('пошта@приклад.укр'))?.id).toBe(found?.id);
+      });
+
+      it('refuses an invalid address with a store error and writes nothing of the batch', async () => {
+        const batch: NewSubscriber[] = [
+          { address: 'good@example.org', status: 'active', source: 'cli' },
+          { address: 'bad\r\nBcc: victim@example.org', status: 'active', source: 'cli' },
+        ];
+        await expect(store.addSubscribers(batch, at(0))).rejects.toThrow(BriefingError);
+        expect(await store.countSubscribers()).toBe(0);
+        expect(await store.findSubscriber('not an address')).toBeUndefined();
+      });
+
+      it('moves pending to active but never active back to pending', async () => {
+        await store.addSubscribers([{ address: 'p@example.org', status: 'pending', source: 'web' }], at(0));
+        expect((await store.findSubscriber('p@example.org'))?.confirmedAt).toBeNull();
+        expect(await store.addSubscribers([{ address: 'p@example.org', status: 'active', source: 'import' }], at(5))).toEqual(['updated']);
+        expect(await store.findSubscriber('p@example.org')).toMatchObject({ status: 'active', confirmedAt: at(5), source: 'web' });
+        expect(await store.addSubscribers([{ address: 'p@example.org', status: 'pending', source: 'web' }], at(9))).toEqual(['unchanged']);
+        expect((await store.findSubscriber('p@example.org'))?.status).toBe('active');
+      });
+
+      it.each(['unsubscribed', 'bounced'] as const)('never re-activates a %s address', async (status) => {
+        await store.addSubscribers([{ address: 'gone@example.org', name: 'Gone', status: 'active', source: 'cli' }], at(0));
+        const [id] = await idsOf(store, ['gone@example.org']);
+        expect(await store.setSubscriberStatus(id!, status, at(1))).toBe(true);
+        const outcomes = await store.addSubscribers(
+          [
+            { address: 'gone@EXAMPLE.org', name: 'New name', status: 'active', source: 'import' },
+            { address: 'gone@example.org', status: 'pending', source: 'web' },
+          ],
+          at(2),
+        );
+        expect(outcomes).toEqual(['kept-unsubscribed', 'kept-unsubscribed']);
+        expect(await store.getSubscriber(id!)).toMatchObject({ status, name: 'Gone' });
+      });
+
+      it('imports an unsubscribed address as a suppression entry and keeps given times', async () => {
+        const outcomes = await store.addSubscribers(
+          [{ address: 'old@example.org', status: 'unsubscribed', source: 'export', createdAt: at(-100), confirmedAt: at(-90), unsubscribedAt: at(-50) }],
+          at(0),
+        );
+        expect(outcomes).toEqual(['created']);
+        expect(await store.findSubscriber('old@example.org')).toMatchObject({
+          status: 'unsubscribed',
+          createdAt: at(-100),
+          confirmedAt: at(-90),
+          unsubscribedAt: at(-50),
+        });
+      });
+
+      it('stamps confirmation and unsubscription times on status changes', async () => {
+        await store.addSubscribers([{ address: 's@example.org', status: 'pending', source: 'web' }], at(0));
+        const [id] = await idsOf(store, ['s@example.org']);
+        await store.setSubscriberStatus(id!, 'active', at(10));
+        await store.setSubscriberStatus(id!, 'active', at(20));
+        expect(await store.getSubscriber(id!)).toMatchObject({ status: 'active', confirmedAt: at(10), unsubscribedAt: null });
+        await store.setSubscriberStatus(id!, 'unsubscribed', at(30));
+        expect(await store.getSubscriber(id!)).toMatchObject({ status: 'unsubscribed', confirmedAt: at(10), unsubscribedAt: at(30) });
+        expect(await store.setSubscriberStatus(999_999, 'active', at(40))).toBe(false);
+      });
+
+      it('lists in keyset pages and counts by status', async () => {
+        await store.addSubscribers([...people(23), ...people(4, 'waiting', 'pending')], at(0));
+        const seen: string[] = [];
+        let afterId: number | undefined;
+        for (;;) {
+          const page = await store.listSubscribers({ status: 'active', afterId, limit: 10 });
+          if (page.length === 0) break;
+          expect(page.length).toBeLessThanOrEqual(10);
+          seen.push(...page.map((s) => s.address));
+          afterId = page.at(-1)!.id;
+        }
+        expect(seen).toEqual(people(23).map((p) => p.address));
+        expect((await store.listSubscribers({ limit: 100 })).length).toBe(27);
+        expect(await store.countSubscribers()).toBe(27);
+        expect(await store.countSubscribers('active')).toBe(23);
+        expect(await store.countSubscribers('pending')).toBe(4);
+        expect(await store.countSubscribers('bounced')).toBe(0);
+      });
+
+      it('removes a subscriber with their deliveries', async () => {
+        await store.addSubscribers(people(2), at(0));
+        await store.createEdition(edition('2025-07-23', at(0)), at(0));
+        expect(await store.enqueueDeliveries('2025-07-23', at(0))).toBe(2);
+        const [id] = await idsOf(store, ['reader0@example.org']);
+        expect(await store.removeSubscriber(id!)).toBe(true);
+        expect(await store.removeSubscriber(id!)).toBe(false);
+        expect(await store.getSubscriber(id!)).toBeUndefined();
+        expect(await store.deliveryCounts('2025-07-23')).toEqual({ queued: 1, sending: 0, sent: 0, failed: 0 });
+      });
+
+      it('imports a stream of batches in one transaction, merging duplicates across batches', async () => {
+        await store.addSubscribers([{ address: 'left@example.org', status: 'unsubscribed', source: 'web' }], at(0));
+        async function* batches(): AsyncGenerator<NewSubscriber[]> {
+          yield people(3);
+          yield [...people(2), { address: 'left@example.org', status: 'active', source: 'import' }];
+          yield [{ address: 'reader0@example.org', name: 'Renamed', status: 'active', source: 'import' }];
+        }
+        expect(await store.importSubscribers(batches(), at(1))).toEqual({ created: 3, updated: 1, unchanged: 2, 'kept-unsubscribed': 1 });
+        expect((await store.findSubscriber('reader0@example.org'))?.name).toBe('Renamed');
+        expect((await store.findSubscriber('left@example.org'))?.status).toBe('unsubscribed');
+      });
+
+      it('imports nothing when the stream fails part way', async () => {
+        async function* failing(): AsyncGenerator<NewSubscriber[]> {
+          yield people(5);
+          throw new Error('disk went away');
+        }
+        await expect(store.importSubscribers(failing(), at(0))).rejects.toThrow('disk went away');
+        expect(await store.countSubscribers()).toBe(0);
+        // The store is still usable afterwards.
+        expect(await store.addSubscribers(people(1), at(1))).toEqual(['created']);
+      });
+    });
+
+    describe('editions', () => {
+      it('creates once, keeps the planner memory, lists newest first', async () => {
+        expect(await store.createEdition(edition('2025-07-22', at(-86_400)), at(0))).toBe(true);
+        expect(await store.createEdition(edition('2025-07-23', at(0), { memory: { keys: ['a', 'b'], n: 2 } }), at(1))).toBe(true);
+        expect(await store.createEdition(edition('2025-07-23', at(0), { subject: 'second try' }), at(2))).toBe(false);
+        const got = await store.getEdition('2025-07-23');
+        expect(got).toMatchObject({ subject: 'Briefing 2025-07-23', memory: { keys: ['a', 'b'], n: 2 }, createdAt: at(1), updatedAt: at(1) });
+        expect((await store.listEditions(10)).map((e) => e.id)).toEqual(['2025-07-23', '2025-07-22']);
+        expect(await store.listEditions(1)).toHaveLength(1);
+        expect(await store.getEdition('1999-01-01')).toBeUndefined();
+      });
+
+      it('sets status and note; undefined keeps the note, null clears it', async () => {
+        await store.createEdition(edition('e1', at(0)), at(0));
+        await store.setEditionStatus('e1', 'skipped', at(5), 'nothing new');
+        expect(await store.getEdition('e1')).toMatchObject({ status: 'skipped', note: 'nothing new', updatedAt: at(5) });
+        await store.setEditionStatus('e1', 'sending', at(6));
+        expect(await store.getEdition('e1')).toMatchObject({ status: 'sending', note: 'nothing new' });
+        await store.setEditionStatus('e1', 'sent', at(7), null);
+        expect(await store.getEdition('e1')).toMatchObject({ status: 'sent', note: null });
+      });
+
+      it('finds the previous sent or sending edition before a time', async () => {
+        await store.createEdition(edition('d1', at(-3 * 86_400), { status: 'sent' }), at(0));
+        await store.createEdition(edition('d2', at(-2 * 86_400), { status: 'skipped' }), at(0));
+        await store.createEdition(edition('d3', at(-86_400), { status: 'sending' }), at(0));
+        await store.createEdition(edition('d4', at(0), { status: 'planned' }), at(0));
+        expect((await store.previousEdition(at(1)))?.id).toBe('d3');
+        expect((await store.previousEdition(at(-86_400)))?.id).toBe('d1');
+        expect(await store.previousEdition(at(-3 * 86_400))).toBeUndefined();
+      });
+
+      it('lets exactly one of two racing store instances create an edition', async () => {
+        const second = await another();
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : second).createEdition(edition('race', at(0), { subject: `by ${i}` }), at(i))),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await second.getEdition('race'))?.subject).toBe(`by ${winner}`);
+      });
+    });
+
+    describe('outbox', () => {
+      const E = '2025-07-23';
+      beforeEach(async () => {
+        await store.createEdition(edition(E, at(0)), at(0));
+      });
+
+      it('enqueues each active subscriber once, idempotently', async () => {
+        await store.addSubscribers([...people(5), ...people(2, 'pending', 'pending')], at(0));
+        await store.addSubscribers([{ address: 'left@example.org', status: 'unsubscribed', source: 'web' }], at(0));
+        expect(await store.enqueueDeliveries(E, at(1))).toBe(5);
+        expect(await store.enqueueDeliveries(E, at(2))).toBe(0);
+        await store.addSubscribers(people(1, 'late'), at(3));
+        expect(await store.enqueueDeliveries(E, at(4))).toBe(1);
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 6, sending: 0, sent: 0, failed: 0 });
+        const queued = await store.listDeliveries({ editionId: E, limit: 100 });
+        expect(queued.map((d) => d.address).sort()).toEqual([...people(5).map((p) => p.address), 'late0@example.org'].sort());
+        expect(queued[0]).toMatchObject({ status: 'queued', attempts: 0, worker: null, leaseUntil: null, lastReply: null, notBefore: null });
+      });
+
+      it('claims in batches: sending, attempts + 1, worker and lease; never the same row twice', async () => {
+        await store.addSubscribers(people(25), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        const first = await store.claimDeliveries({ editionId: E, worker: 'w1', limit: 10, now: at(1), leaseUntil: at(61) });
+        expect(first).toHaveLength(10);
+        expect(first[0]).toMatchObject({ status: 'sending', attempts: 1, worker: 'w1', leaseUntil: at(61), editionId: E, name: 'Reader 0' });
+        const second = await store.claimDeliveries({ editionId: E, worker: 'w2', limit: 100, now: at(2), leaseUntil: at(62) });
+        expect(second).toHaveLength(15);
+        const ids = [...first, ...second].map((d) => d.subscriberId);
+        expect(new Set(ids).size).toBe(25);
+        expect(await store.claimDeliveries({ editionId: E, worker: 'w3', limit: 10, now: at(3), leaseUntil: at(63) })).toEqual([]);
+        expect(await store.sendingWorkers(E)).toEqual(['w1', 'w2']);
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 25, sent: 0, failed: 0 });
+      });
+
+      it('never hands one delivery to two store instances claiming at once', async () => {
+        await store.addSubscribers(people(150), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        const second = await another();
+        const [a, b] = await Promise.all([claimAll(store, 'worker-a', E, at(1), 7), claimAll(second, 'worker-b', E, at(1), 11)]);
+        const ids = [...a, ...b].map((d) => d.subscriberId);
+        expect(ids).toHaveLength(150);
+        expect(new Set(ids).size).toBe(150);
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 0, sent: 150, failed: 0 });
+      });
+
+      it('lets another worker take over rows whose lease expired, and only then', async () => {
+        await store.addSubscribers(people(3), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        await store.claimDeliveries({ editionId: E, worker: 'w1', limit: 10, now: at(0), leaseUntil: at(60) });
+        expect(await store.claimDeliveries({ editionId: E, worker: 'w2', limit: 10, now: at(59), leaseUntil: at(120) })).toEqual([]);
+        await store.renewLease(E, 'w1', at(90));
+        expect(await store.claimDeliveries({ editionId: E, worker: 'w2', limit: 10, now: at(61), leaseUntil: at(120) })).toEqual([]);
+        const taken = await store.claimDeliveries({ editionId: E, worker: 'w2', limit: 10, now: at(90), leaseUntil: at(150) });
+        expect(taken.map((d) => [d.worker, d.attempts])).toEqual([
+          ['w2', 2],
+          ['w2', 2],
+          ['w2', 2],
+        ]);
+        // The old holder's late outcomes change nothing; the new holder's do.
+        await store.recordOutcomes(E, 'w1', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'failed', reply: '550 late', bounce: true })), at(91));
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 3, sent: 0, failed: 0 });
+        expect(await store.countSubscribers('active')).toBe(3);
+        await store.recordOutcomes(E, 'w2', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'sent', reply: '250 ok' })), at(92));
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0 });
+      });
+
+      it('takes over the rows of workers named dead before their lease ends', async () => {
+        await store.addSubscribers(people(4), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        await store.claimDeliveries({ editionId: E, worker: 'host-1', limit: 2, now: at(0), leaseUntil: at(600) });
+        await store.claimDeliveries({ editionId: E, worker: 'host-2', limit: 2, now: at(0), leaseUntil: at(600) });
+        const taken = await store.claimDeliveries({ editionId: E, worker: 'host-3', limit: 10, now: at(1), leaseUntil: at(600), deadWorkers: ['host-1'] });
+        expect(taken).toHaveLength(2);
+        expect(await store.sendingWorkers(E)).toEqual(['host-2', 'host-3']);
+      });
+
+      it('records outcomes: sent is final, retry waits for notBefore, a bounce marks the subscriber', async () => {
+        await store.addSubscribers(people(4), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        const claimed = await store.claimDeliveries({ editionId: E, worker: 'w', limit: 10, now: at(0), leaseUntil: at(60) });
+        const [sent, retry, bounced, failed] = claimed.map((d) => d.subscriberId) as [number, number, number, number];
+        await store.recordOutcomes(
+          E,
+          'w',
+          [
+            { subscriberId: sent, status: 'sent', reply: '250 2.0.0 queued as A1' },
+            { subscriberId: retry, status: 'retry', reply: '451 4.7.1 try later', notBefore: at(30) },
+            { subscriberId: bounced, status: 'failed', reply: '550 5.1.1 no such user', bounce: true },
+            { subscriberId: failed, status: 'failed', reply: '554 5.7.1 message refused', bounce: false },
+          ],
+          at(1),
+        );
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 1, sending: 0, sent: 1, failed: 2 });
+        expect((await store.getSubscriber(bounced))?.status).toBe('bounced');
+        expect((await store.getSubscriber(failed))?.status).toBe('active');
+        const [retried] = await store.listDeliveries({ editionId: E, status: 'queued', limit: 10 });
+        expect(retried).toMatchObject({ subscriberId: retry, lastReply: '451 4.7.1 try later', notBefore: at(30), worker: null, attempts: 1 });
+
+        expect(await store.claimDeliveries({ editionId: E, worker: 'w', limit: 10, now: at(29), leaseUntil: at(90) })).toEqual([]);
+        const again = await store.claimDeliveries({ editionId: E, worker: 'w', limit: 10, now: at(30), leaseUntil: at(90) });
+        expect(again.map((d) => [d.subscriberId, d.attempts])).toEqual([[retry, 2]]);
+
+        // Status only moves forward: a sent row stays sent whatever is recorded for it later.
+        await store.recordOutcomes(E, 'w', [{ subscriberId: sent, status: 'failed', reply: '550 oops', bounce: true }], at(31));
+        const [stillSent] = await store.listDeliveries({ editionId: E, status: 'sent', limit: 10 });
+        expect(stillSent).toMatchObject({ subscriberId: sent, lastReply: '250 2.0.0 queued as A1' });
+        expect((await store.getSubscriber(sent))?.status).toBe('active');
+      });
+
+      it('lists deliveries in keyset pages by status', async () => {
+        await store.addSubscribers(people(12), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        const page1 = await store.listDeliveries({ editionId: E, limit: 5 });
+        const page2 = await store.listDeliveries({ editionId: E, limit: 5, afterSubscriberId: page1.at(-1)!.subscriberId });
+        const page3 = await store.listDeliveries({ editionId: E, limit: 5, afterSubscriberId: page2.at(-1)!.subscriberId });
+        expect([page1.length, page2.length, page3.length]).toEqual([5, 5, 2]);
+        expect(new Set([...page1, ...page2, ...page3].map((d) => d.subscriberId)).size).toBe(12);
+        expect(await store.listDeliveries({ editionId: E, status: 'sent', limit: 5 })).toEqual([]);
+        expect(await store.deliveryCounts('no-such-edition')).toEqual({ queued: 0, sending: 0, sent: 0, failed: 0 });
+      });
+
+      it('refuses to enqueue for an edition that does not exist', async () => {
+        await store.addSubscribers(people(1), at(0));
+        await expect(store.enqueueDeliveries('1999-01-01', at(0))).rejects.toThrow();
+      });
+    });
+
+    describe('migrations', () => {
+      it('re-running them on open is a no-op that keeps the data', async () => {
+        await store.addSubscribers(people(3), at(0));
+        const before = await fixture.appliedMigrations();
+        expect(before.length).toBeGreaterThan(0);
+        const reopened = await Promise.all([another(), another()]);
+        expect(await fixture.appliedMigrations()).toEqual(before);
+        expect(await reopened[0]!.countSubscribers()).toBe(3);
+      });
+    });
+
+    describe('several processes', () => {
+      it('three processes racing: one creates the edition, enqueue adds each once, no delivery claimed twice', async () => {
+        const worker = path.join(here, 'race-worker.mjs');
+        expect(existsSync(path.join(here, '../../dist/store/open-store.js')), 'run `npx tsc -p .` first').toBe(true);
+        await store.addSubscribers(people(300), at(0));
+        const startAt = String(Date.now() + 1500);
+        const outputs = await Promise.all(
+          ['p1', 'p2', 'p3'].map((name) => run(process.execPath, [worker, JSON.stringify(fixture.location), name, 'race-edition', startAt])),
+        );
+        const results = outputs.map((o) => JSON.parse(o.stdout) as { worker: string; created: boolean; enqueued: number; claimed: number[] });
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(results.reduce((sum, r) => sum + r.enqueued, 0)).toBe(300);
+        const claimed = results.flatMap((r) => r.claimed);
+        expect(claimed).toHaveLength(300);
+        expect(new Set(claimed).size).toBe(300);
+        expect(await store.deliveryCounts('race-edition')).toEqual({ queued: 0, sending: 0, sent: 300, failed: 0 });
+        const creator = results.find((r) => r.created)!.worker;
+        expect((await store.getEdition('race-edition'))?.subject).toBe(`created by ${creator}`);
+      });
+    });
+  });
+}

@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BriefingError, formatProblem } from '../../src/errors.js';
+import type { NewSubscriber } from '../../src/store/store.js';
+import { exportSubscriberCsv } from '../../src/subscribers/export-csv.js';
+import { importSubscriberCsv, readSubscriberCsv } from '../../src/subscribers/import-csv.js';
+import { postgresAvailable, postgresFixture, sqliteFixture, type StoreFixture } from '../store/store-fixtures.js';
+
+const NOW = new Date('2025-07-23T04:00:00Z');
+let clock = 0;
+const elapsedSeconds = (): number => (clock += 0.5);
+
+async function readAll(text: string, options: { status?: NewSubscriber['status']; batchSize?: number } = {}) {
+  const { batches, report } = readSubscriberCsv(Readable.from([text]), {
+    file: 'list.csv',
+    status: options.status ?? 'active',
+    source: 'import:list.csv',
+    batchSize: options.batchSize ?? 1000,
+  });
+  const collected: NewSubscriber[][] = [];
+  for await (const batch of batches) collected.push(batch);
+  return { batches: collected, rows: collected.flat(), report, messages: report.problems.map(formatProblem) };
+}
+
+describe('readSubscriberCsv', () => {
+  it('reads address/email and name columns in any case, with a BOM and CRLF', async () => {
+    const { rows, report } = await readAll('\uFEFF Name ,EMAIL,Notes\r\nOlena,Olena@Example.ORG,x\r\n,sam@example.net,\r\n');
+    expect(rows).toEqual([
+      { address: 'Olena@example.org', name: 'Olena', status: 'active', source: 'import:list.csv' },
+      { address: 'sam@example.net', name: null, status: 'active', source: 'import:list.csv' },
+    ]);
+    expect(report).toEqual({ lines: 2, errors: 0, problems: [] });
+  });
+
+  it('names file, line and field of every bad line, counting lines as an editor does', async () => {
+    const text = [
+      'address,name,status', // 1
+      'good@example.org,Good,', // 2
+      'not-an-address,Bad,', // 3
+      '', // 4 (blank: skipped)
+      '"quoted@example.org","Two\r', // 5 (a quoted CRLF)
+      'lines",', // 6
+      'evil@example.org,"Evil\u0007Bell",', // 7
+      'ok@example.org,,zombie', // 8
+      'user@bad_domain.org,,', // 9
+      'bad"quote@example.org,,', // 10
+      'last@example.org,Last,pending', // 11
+    ].join('\n');
+    const { rows, report, messages } = await readAll(text);
+    expect(rows.map((r) => [r.address, r.status])).toEqual([
+      ['good@example.org', 'active'],
+      ['last@example.org', 'pending'],
+    ]);
+    expect(report.lines).toBe(8);
+    expect(report.errors).toBe(6);
+    expect(messages).toEqual([
+      expect.stringMatching(/^list\.csv:3: address: "not-an-address" is not an address/),
+      expect.stringMatching(/^list\.csv:5: name: contains a control character/),
+      expect.stringMatching(/^list\.csv:7: name: contains a control character/),
+      expect.stringMatching(/^list\.csv:8: status: "zombie" is not one of pending, active, unsubscribed, bounced/),
+      expect.stringMatching(/^list\.csv:9: address: the domain "bad_domain.org" may only contain/),
+      expect.stringMatching(/^list\.csv:10: csv: /),
+    ]);
+  });
+
+  it('uses --status for rows without one and reads times written by export', async () => {
+    const { rows, messages } = await readAll(
+      'address,status,created,confirmed,unsubscribed\n' +
+        'a@example.org,,,,\n' +
+        'b@example.org,unsubscribed,2024-01-02T03:04:05.000Z,2024-01-03T00:00:00Z,2025-02-01T10:00:00+02:00\n' +
+        'c@example.org,,yesterday,,\n',
+      { status: 'pending' },
+    );
+    expect(rows).toEqual([
+      { address: 'a@example.org', name: null, status: 'pending', source: 'import:list.csv', confirmedAt: null, unsubscribedAt: null },
+      {
+        address: 'b@example.org',
+        name: null,
+        status: 'unsubscribed',
+        source: 'import:list.csv',
+        createdAt: new Date('2024-01-02T03:04:05Z'),
+        confirmedAt: new Date('2024-01-03T00:00:00Z'),
+        unsubscribedAt: new Date('2025-02-01T08:00:00Z'),
+      },
+    ]);
+    expect(messages).toEqual([expect.stringMatching(/^list\.csv:4: created: "yesterday" is not an ISO 8601 time/)]);
+  });
+
+  it('yields batches of the requested size', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => `r${i}@example.org`);
+    const { batches } = await readAll(`email\n${lines.join('\n')}\n`, { batchSize: 4 });
+    expect(batches.map((b) => b.length)).toEqual([4, 4, 2]);
+  });
+
+  it.each([
+    ['name,phone\nOlena,123\n', /list\.csv:1: header: no "address" or "email" column/],
+    ['email,Address\na@example.org,b@example.org\n', /list\.csv:1: header: two columns give the address/],
+    ['', /list\.csv:1: header: the file is empty/],
+  ])('refuses a file whose header is unusable: %j', async (text, message) => {
+    const error = await readAll(text).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect((error as BriefingError).message).toMatch(message);
+  });
+});
+
+describe('importSubscriberCsv', () => {
+  let dir: string;
+  let fixture: StoreFixture;
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'briefing-import-'));
+    fixture = await sqliteFixture();
+  });
+  afterEach(async () => {
+    await fixture.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('imports the good lines, merges duplicates and never re-activates unsubscribed or bounced addresses', async () => {
+    const { store } = fixture;
+    await store.addSubscribers(
+      [
+        { address: 'left@example.org', status: 'unsubscribed', source: 'web' },
+        { address: 'bounced@example.org', status: 'bounced', source: 'delivery' },
+        { address: 'known@example.org', name: 'Known', status: 'active', source: 'cli' },
+      ],
+      NOW,
+    );
+    const file = write(
+      'list.csv',
+      'address,name\nnew@example.org,New\nnew@Example.ORG\nnew@EXAMPLE.org,Newer\nleft@example.org,Back\nbounced@Example.org\nknown@example.org,Known\nbroken,\n',
+    );
+    const result = await importSubscriberCsv(store, file, { status: 'active', now: NOW, batchSize: 2, elapsedSeconds });
+    expect(result).toMatchObject({ lines: 7, errors: 1, created: 1, updated: 1, unchanged: 2, 'kept-unsubscribed': 2 });
+    expect(result.rowsPerSecond).toBe(14);
+    expect(result.problems.map(formatProblem)).toEqual([expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8: address:`))]);
+    expect(await store.findSubscriber('new@example.org')).toMatchObject({ name: 'Newer', status: 'active', source: 'import:list.csv' });
+    expect((await store.findSubscriber('left@example.org'))?.status).toBe('unsubscribed');
+    expect((await store.findSubscriber('bounced@example.org'))?.status).toBe('bounced');
+  });
+
+  it('reports an unreadable file as a subscribers error', async () => {
+    await expect(importSubscriberCsv(fixture.store, path.join(dir, 'missing.csv'), { status: 'active', now: NOW, elapsedSeconds })).rejects.toThrow(
+      /subscribers: cannot read .*missing\.csv: ENOENT/,
+    );
+  });
+
+  it('round-trips export → import into another store, statuses, times and hostile names included', async () => {
+    const { store } = fixture;
+    await store.addSubscribers(
+      [
+        { address: 'a@example.org', name: '=HYPERLINK("http://evil.example")', status: 'active', source: 'cli' },
+        { address: '"odd, quoted"@example.org', name: 'Comma, "Quotes"', status: 'pending', source: 'web' },
+        { address: 'пошта@приклад.укр', name: '-minus', status: 'active', source: 'import:x.csv' },
+      ],
+      NOW,
+    );
+    await store.addSubscribers([{ address: 'gone@example.org', status: 'unsubscribed', source: 'web' }], new Date(NOW.getTime() + 5000));
+    const lines: string[] = [];
+    for await (const line of exportSubscriberCsv(store)) lines.push(line);
+    expect(lines[0]).toBe('address,name,status,source,created,confirmed,unsubscribed');
+    expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+    const file = write('export.csv', `${lines.join('\n')}\n`);
+
+    const target = await sqliteFixture();
+    try {
+      const result = await importSubscriberCsv(target.store, file, { status: 'active', now: new Date(NOW.getTime() + 60_000), elapsedSeconds });
+      expect(result).toMatchObject({ created: 4, errors: 0 });
+      const strip = (s: { id: number }) => ({ ...s, id: 0 });
+      expect((await target.store.listSubscribers({ limit: 10 })).map(strip)).toEqual((await store.listSubscribers({ limit: 10 })).map(strip));
+    } finally {
+      await target.cleanup();
+    }
+  });
+});
+
+if (await postgresAvailable()) {
+  describe('moving a list from SQLite to PostgreSQL by export and import', () => {
+    it('keeps every subscriber with status, name, source and times', async () => {
+      const from = await sqliteFixture();
+      const to = await postgresFixture();
+      const dir = mkdtempSync(path.join(tmpdir(), 'briefing-move-'));
+      try {
+        const people = Array.from({ length: 2500 }, (_, i): NewSubscriber => ({
+          address: `reader${i}@example.org`,
+          name: i % 3 === 0 ? null : `Reader "${i}", the ${i}th`,
+          status: (['active', 'pending', 'unsubscribed', 'bounced'] as const)[i % 4]!,
+          source: 'web',
+        }));
+        await from.store.addSubscribers(people, NOW);
+        const lines: string[] = [];
+        for await (const line of exportSubscriberCsv(from.store)) lines.push(line);
+        const file = path.join(dir, 'list.csv');
+        writeFileSync(file, `${lines.join('\r\n')}\r\n`);
+        const result = await importSubscriberCsv(to.store, file, { status: 'active', now: NOW, batchSize: 1000, elapsedSeconds });
+        expect(result).toMatchObject({ lines: 2500, created: 2500, errors: 0 });
+        const strip = (s: { id: number }) => ({ ...s, id: 0 });
+        expect((await to.store.listSubscribers({ limit: 3000 })).map(strip)).toEqual((await from.store.listSubscribers({ limit: 3000 })).map(strip));
+        expect(await to.store.countSubscribers('unsubscribed')).toBe(625);
+      } finally {
+        await from.cleanup();
+        await to.cleanup();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
