@@ -58,7 +58,7 @@ export function importRawArticle(text: string, options: ImportOptions): Imported
   const first = blocks[0];
   const second = blocks[1];
   let kicker: string | undefined;
-  if (first && second && first.lines.length === 1 && KICKER.test(first.lines[0] ?? '') && !PUBLISHED_START.test(second.lines[0] ?? '')) {
+  if (first && second && blocks.length > 2 && first.lines.length === 1 && KICKER.test(first.lines[0] ?? '') && looksLikeHeadline(second)) {
     kicker = first.lines[0];
     index += 1;
   }
@@ -223,9 +223,15 @@ function isStructure(block: Block): boolean {
   return WATCH.test(block.lines[0] ?? '') || isTrailer(block) || photoOf(block) !== undefined;
 }
 
-/** A short line with no closing punctuation, not a quotation: how the source sets subheadings. */
+/** A short line with words and no closing punctuation, not a quotation: how the source sets subheadings. */
 function looksLikeSubheading(line: string): boolean {
-  return line.length <= 100 && line.split(' ').length <= 12 && !SENTENCE_END.test(line) && !QUOTE_START.test(line);
+  return line.length <= 100 && line.split(' ').length <= 12 && /\p{L}/u.test(line) && !SENTENCE_END.test(line) && !QUOTE_START.test(line);
+}
+
+/** After a one-word kicker comes the headline: one line, no full stop, not the date line. */
+function looksLikeHeadline(block: Block): boolean {
+  const line = block.lines[0] ?? '';
+  return block.lines.length === 1 && !PUBLISHED_START.test(line) && !/[.!]$/.test(line);
 }
 
 /**

@@ -1,5 +1,7 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Topic } from '../config.js';
 import { BriefingError, type Problem } from '../errors.js';
 import type { Article } from './article.js';
@@ -12,6 +14,9 @@ export interface LoadArticlesOptions {
   /** Zone of dates written without an offset. */
   timeZone: string;
 }
+
+/** The callback API: several times faster than fs/promises' FileHandle path for many small files. */
+const readFile = promisify(readFileCallback);
 
 /** Files read at once: enough to keep the disk busy without running out of file handles. */
 const READ_CONCURRENCY = 64;

@@ -11,13 +11,32 @@ const ACRONYM = /^[\p{Lu}\p{N}]+$/u;
 const SPECIAL = /[.*+?^${}()|[\]\\]/g;
 const WORD_CHARACTER = /[\p{L}\p{N}]/u;
 
-/** One regular expression for a group of terms; longer terms first so a phrase counts once. */
-function termsPattern(terms: readonly string[], flags: string): RegExp | undefined {
-  if (terms.length === 0) {
+/** Terms of one kind in one regular expression, and which topics each term counts for. */
+interface TermSet {
+  pattern: RegExp;
+  topicsOf: Map<string, number[]>;
+  wholeWord: boolean;
+}
+
+/** Normal form of a term or of the text it matched: single spaces. */
+const termKey = (text: string): string => text.replace(/\s+/g, ' ');
+
+/** One regular expression for all terms of a kind; longer terms first so a phrase counts once. */
+function compileTerms(entries: ReadonlyArray<{ term: string; topic: number }>, wholeWord: boolean): TermSet | undefined {
+  if (entries.length === 0) {
     return undefined;
   }
-  const alternatives = [...terms].sort((a, b) => b.length - a.length).map((term) => term.replace(SPECIAL, '\\$&').replace(/\s+/g, '\\s+'));
-  return new RegExp(`(?:${alternatives.join('|')})`, flags);
+  const topicsOf = new Map<string, number[]>();
+  for (const { term, topic } of entries) {
+    const key = termKey(term);
+    const topics = topicsOf.get(key) ?? [];
+    if (!topics.includes(topic)) topics.push(topic);
+    topicsOf.set(key, topics);
+  }
+  const alternatives = [...topicsOf.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map((term) => term.replace(SPECIAL, '\\$&').replace(/ /g, '\\s+'));
+  return { pattern: new RegExp(alternatives.join('|'), 'gu'), topicsOf, wholeWord };
 }
 
 /** The character (a whole code point) just before `index`, or '' at the start. */
@@ -27,32 +46,24 @@ function charBefore(text: string, index: number): string {
 }
 
 /**
- * Counts matches that start a word (and, for `wholeWord`, end one). The word test runs on the few
- * candidate matches instead of as a look-behind at every position: much faster on long bodies.
+ * Adds one hit per match that starts a word (and, for acronyms, ends one) to its topics. The word
+ * test runs on the few candidate matches instead of as a look-behind at every position.
  */
-function countWordMatches(pattern: RegExp, text: string, wholeWord: boolean): number {
-  let count = 0;
+function countHits(terms: TermSet, text: string, hits: number[]): void {
+  const { pattern } = terms;
   pattern.lastIndex = 0;
   for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
     const end = match.index + match[0].length;
     const startsWord = !WORD_CHARACTER.test(charBefore(text, match.index));
-    const endsWord = !wholeWord || !WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(end) ?? 32));
+    const endsWord = !terms.wholeWord || !WORD_CHARACTER.test(String.fromCodePoint(text.codePointAt(end) ?? 32));
     if (startsWord && endsWord) {
-      count += 1;
+      for (const topic of terms.topicsOf.get(termKey(match[0])) ?? []) {
+        hits[topic] = (hits[topic] ?? 0) + 1;
+      }
     } else {
       pattern.lastIndex = match.index + 1;
     }
   }
-  return count;
-}
-
-interface CompiledTopic {
-  id: string;
-  minMatches: number;
-  /** Lower-case terms, matched in the lower-cased text at the start of a word. */
-  words: RegExp | undefined;
-  /** Acronyms, matched case-sensitively as whole words. */
-  acronyms: RegExp | undefined;
 }
 
 /**
@@ -61,24 +72,30 @@ interface CompiledTopic {
  * whole word, so `POW` finds "POW" but never "power" or "Pow".
  */
 export function createTopicMatcher(topics: readonly Topic[]): TopicMatcher {
-  const compiled: CompiledTopic[] = topics.map((topic) => {
-    const terms = topic.match.map((term) => term.trim()).filter((term) => term !== '');
-    const acronyms = terms.filter((term) => ACRONYM.test(term) && /\p{L}/u.test(term));
-    const words = terms.filter((term) => !acronyms.includes(term)).map((term) => term.toLowerCase());
-    return { id: topic.id, minMatches: topic.minMatches, words: termsPattern(words, 'gu'), acronyms: termsPattern(acronyms, 'gu') };
+  const words: Array<{ term: string; topic: number }> = [];
+  const acronyms: Array<{ term: string; topic: number }> = [];
+  topics.forEach((topic, index) => {
+    for (const raw of topic.match) {
+      const term = raw.trim();
+      if (ACRONYM.test(term) && /\p{L}/u.test(term)) {
+        acronyms.push({ term, topic: index });
+      } else if (term !== '') {
+        words.push({ term: term.toLowerCase(), topic: index });
+      }
+    }
   });
+  const wordTerms = compileTerms(words, false);
+  const acronymTerms = compileTerms(acronyms, true);
 
   const assign = (text: string): string[] => {
-    const lower = text.toLowerCase();
-    const scored = compiled
-      .map((topic, order) => {
-        const hits =
-          (topic.words ? countWordMatches(topic.words, lower, false) : 0) + (topic.acronyms ? countWordMatches(topic.acronyms, text, true) : 0);
-        return { id: topic.id, hits, order, qualifies: hits > 0 && hits >= topic.minMatches };
-      })
-      .filter((topic) => topic.qualifies);
-    const best = Math.max(0, ...scored.map((topic) => topic.hits));
-    return scored
+    const hits = new Array<number>(topics.length).fill(0);
+    if (wordTerms) countHits(wordTerms, text.toLowerCase(), hits);
+    if (acronymTerms) countHits(acronymTerms, text, hits);
+    const qualified = topics
+      .map((topic, order) => ({ id: topic.id, order, hits: hits[order] ?? 0 }))
+      .filter((topic, order) => topic.hits > 0 && topic.hits >= (topics[order]?.minMatches ?? 1));
+    const best = Math.max(0, ...qualified.map((topic) => topic.hits));
+    return qualified
       .filter((topic) => topic.hits * 2 >= best)
       .sort((a, b) => b.hits - a.hits || a.order - b.order)
       .map((topic) => topic.id);

@@ -94,7 +94,7 @@ export function createDkimSigner(settings: DkimSettings): DkimSigner {
       ];
       const unsigned = `DKIM-Signature: ${tags.join('\r\n\t')}`;
       const data = `${canonical.join('\r\n')}\r\n${relaxedHeader(unsigned)}`;
-      const signature = sign('sha256', Buffer.from(data, 'latin1'), key).toString('base64');
+      const signature = sign('sha256', Buffer.from(data, 'utf8'), key).toString('base64');
       return `${unsigned}${fold(signature, 72)}\r\n`;
     },
   };

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { TransportError, type OutgoingMessage, type Transport } from './transport.js';
 
-/** The file a message goes to: `<subscriber id>.eml`, or `test-<message id hash>.eml` for a test copy. */
+/** The file a message goes to: `<subscriber id>.eml`, or the Message-ID's left part for a test copy. */
 function fileName(message: OutgoingMessage): string {
   if (message.subscriberId !== undefined) return `${message.subscriberId}.eml`;
-  return `test-${message.messageId.replace(/[^A-Za-z0-9]/g, '').slice(-24)}.eml`;
+  const left = message.messageId.slice(1, message.messageId.indexOf('@'));
+  return `${left.replace(/[^A-Za-z0-9.-]/g, '-').replace(/^\.+/, '')}.eml`;
 }
 
 /**

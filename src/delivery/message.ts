@@ -197,7 +197,8 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
   return {
     messageId: id,
     envelope: { from: template.fromAddress, to: recipient.address },
-    raw: Buffer.concat([Buffer.from(`${signature}${head}${CRLF}`, 'ascii'), body]),
+    // UTF-8 only where an RFC 6531 address stands; everything else in the head is ASCII.
+    raw: Buffer.concat([Buffer.from(`${signature}${head}${CRLF}`, 'utf8'), body]),
     ...(recipient.subscriberId === null ? {} : { subscriberId: recipient.subscriberId }),
   };
 }

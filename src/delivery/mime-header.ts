@@ -5,11 +5,12 @@ import { BriefingError } from '../errors.js';
  * through here, so a CR, LF or other control character can never start a header of its own.
  */
 
-// C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, and bidi overrides.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
 const ATEXT_PHRASE = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$/;
-const DOT_ATOM_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+/** RFC 5322 atext, widened to UTF-8 by RFC 6531 (such an address needs SMTPUTF8). */
+const DOT_ATOM_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u{80}-\u{10ffff}-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u{80}-\u{10ffff}-]+)*$/u;
 const QUOTED_LOCAL = /^"(?:[\u0020\u0021\u0023-\u005b\u005d-\u007e]|\\[\u0020-\u007e])*"$/;
 const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const ADDRESS_LITERAL = /^\[[\u0021-\u005a\u005e-\u007e]+\]$/;
@@ -28,20 +29,24 @@ export function refuseControlCharacters(value: string, what: string): void {
 }
 
 /**
- * Checks an envelope/header address (ASCII addr-spec: dot-atom or quoted local part, host name or
- * address literal; international domains arrive IDNA-encoded). Returns it unchanged.
+ * Checks an envelope/header address (addr-spec: dot-atom or quoted local part, UTF-8 allowed in a
+ * dot-atom; host name or address literal, international domains arrive IDNA-encoded). Returns it
+ * unchanged.
  */
 export function checkAddress(address: string, what: string): string {
   refuseControlCharacters(address, what);
   const at = address.lastIndexOf('@');
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
-  if (at < 1 || address.length > 254 || local.length > 64) throw unsafe(what, 'is not a valid address');
-  if (!DOT_ATOM_LOCAL.test(local) && !QUOTED_LOCAL.test(local)) {
-    throw unsafe(what, PRINTABLE_ASCII.test(local) ? 'is not a valid address' : 'has a non-ASCII local part (SMTPUTF8 is not supported)');
-  }
+  if (at < 1 || Buffer.byteLength(address) > 254 || Buffer.byteLength(local) > 64) throw unsafe(what, 'is not a valid address');
+  if (!DOT_ATOM_LOCAL.test(local) && !QUOTED_LOCAL.test(local)) throw unsafe(what, 'is not a valid address');
   if (!DOMAIN.test(domain) && !ADDRESS_LITERAL.test(domain)) throw unsafe(what, 'has an invalid domain');
   return address;
+}
+
+/** True for an address with UTF-8 in it: it travels only with SMTPUTF8 (RFC 6531), raw in the headers (RFC 6532). */
+export function needsSmtpUtf8(address: string): boolean {
+  return !PRINTABLE_ASCII.test(address);
 }
 
 /** RFC 2047 B encoded-words of whole characters, one per folded line. */

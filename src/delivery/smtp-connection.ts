@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Buffer } from 'node:buffer';
 import { isBriefingError } from '../errors.js';
-import { checkAddress } from './mime-header.js';
+import { checkAddress, needsSmtpUtf8 } from './mime-header.js';
 import type { SmtpSettings } from './smtp-url.js';
 import { TransportError, type OutgoingMessage, type SendReceipt } from './transport.js';
 
@@ -72,9 +72,10 @@ function replyError(reply: SmtpReply, stage: Stage): TransportError {
 }
 
 /**
- * One SMTP client connection (RFC 5321) on node:net/tls, kept open for many messages. It sends
- * MAIL FROM, RCPT TO and DATA in one write when the server offers PIPELINING (RFC 2920), so a
- * message costs two round trips. A reset, a timeout or a 421 make it unusable; the pool replaces it.
+ * One SMTP client connection (RFC 5321) on node:net/tls, kept open for many messages. With
+ * PIPELINING (RFC 2920) it sends MAIL FROM, RCPT TO and DATA in one write, and the next message's
+ * right after the previous one's data. A reset, a timeout or a 421 make it unusable; the pool
+ * replaces it.
  */
 export class SmtpConnection {
   private socket: net.Socket;
@@ -85,6 +86,7 @@ export class SmtpConnection {
   private timer: NodeJS.Timeout | undefined;
   private timeoutMs: number;
   private capabilities = new Map<string, string>();
+  private needsReset = false;
   /** Messages accepted on this connection. */
   sent = 0;
 
@@ -285,11 +287,21 @@ export class SmtpConnection {
   }
 
   /**
-   * Sends one message: resolves once the server accepted it (250 after the data), rejects with a
-   * TransportError that says whether to retry (4xx, resets, timeouts) or not (5xx; bounce for a
-   * refused recipient). After a refusal the transaction is reset, so the connection stays usable.
+   * Starts one message. `accepted` resolves once the server took it (250 after the data) or rejects
+   * with a TransportError that says whether to retry (4xx, resets, timeouts) or not (5xx; bounce
+   * for a refused recipient). With PIPELINING, `written` settles as soon as the data is on the
+   * wire: the next message's MAIL FROM, RCPT TO and DATA may then follow at once, before this one's
+   * final reply (RFC 2920 lets message content start a group), so a message costs one round trip.
    */
-  async send(message: OutgoingMessage): Promise<SendReceipt> {
+  start(message: OutgoingMessage): { written: Promise<void>; accepted: Promise<SendReceipt> } {
+    let markWritten = (): void => undefined;
+    const written = new Promise<void>((resolve) => (markWritten = resolve));
+    const accepted = this.transaction(message, this.capabilities.has('PIPELINING') ? () => markWritten() : () => undefined);
+    accepted.then(markWritten, markWritten);
+    return { written, accepted };
+  }
+
+  private async transaction(message: OutgoingMessage, written: () => void): Promise<SendReceipt> {
     let from: string;
     let to: string;
     try {
@@ -299,16 +311,27 @@ export class SmtpConnection {
       if (isBriefingError(error)) throw new TransportError(error.message, { temporary: false });
       throw error;
     }
-    const size = this.capabilities.has('SIZE') ? ` SIZE=${message.raw.length}` : '';
+    const utf8 = needsSmtpUtf8(from) || needsSmtpUtf8(to);
+    if (utf8 && !this.capabilities.has('SMTPUTF8')) {
+      throw new TransportError(`the server does not offer SMTPUTF8, which the address ${to} needs`, { temporary: false });
+    }
+    const parameters = `${this.capabilities.has('SIZE') ? ` SIZE=${message.raw.length}` : ''}${utf8 ? ' SMTPUTF8' : ''}`;
+    const reset = this.needsReset;
+    this.needsReset = false;
     let replies: SmtpReply[];
     if (this.capabilities.has('PIPELINING')) {
-      const pending = [this.nextReply(), this.nextReply(), this.nextReply()];
-      this.write(`MAIL FROM:<${from}>${size}\r\nRCPT TO:<${to}>\r\nDATA\r\n`);
+      const pending = Array.from({ length: reset ? 4 : 3 }, () => this.nextReply());
+      this.write(`${reset ? 'RSET\r\n' : ''}MAIL FROM:<${from}>${parameters}\r\nRCPT TO:<${to}>\r\nDATA\r\n`);
       replies = await Promise.all(pending);
     } else {
-      replies = [await this.command(`MAIL FROM:<${from}>${size}`)];
-      if (replies[0]?.code === 250) replies.push(await this.command(`RCPT TO:<${to}>`));
-      if (replies[1]?.code === 250 || replies[1]?.code === 251) replies.push(await this.command('DATA'));
+      replies = reset ? [await this.command('RSET')] : [];
+      replies.push(await this.command(`MAIL FROM:<${from}>${parameters}`));
+      if (replies.at(-1)?.code === 250) replies.push(await this.command(`RCPT TO:<${to}>`));
+      if (replies.at(-1)?.code === 250 || replies.at(-1)?.code === 251) replies.push(await this.command('DATA'));
+    }
+    if (reset && replies.shift()?.code !== 250) {
+      this.destroy();
+      throw new TransportError('the server did not accept RSET', { temporary: true });
     }
     const [mail, rcpt, data] = replies;
     const refusal =
@@ -322,7 +345,8 @@ export class SmtpConnection {
     if (refusal) {
       // DATA may have been accepted although the recipient was not (RFC 2920 3.1): end it empty.
       if (data?.code === 354) await this.command('.');
-      await this.reset();
+      // The transaction is left half done: the next message starts with RSET.
+      this.needsReset = true;
       throw refusal;
     }
     const done = this.nextReply();
@@ -330,18 +354,12 @@ export class SmtpConnection {
     this.write(dotStuff(message.raw));
     this.write(CRLF_DOT_CRLF);
     this.socket.uncork();
+    written();
+    // After the reply to the data the transaction is over, accepted or not: no RSET needed.
     const final = await done;
-    if (final.code !== 250) {
-      await this.reset();
-      throw replyError(final, 'end of data');
-    }
+    if (final.code !== 250) throw replyError(final, 'end of data');
     this.sent += 1;
     return { reply: formatReply(final) };
-  }
-
-  private async reset(): Promise<void> {
-    const reply = await this.command('RSET').catch(() => undefined);
-    if (reply?.code !== 250) this.destroy();
   }
 
   /** Says QUIT and closes (waits at most a second for the server). */

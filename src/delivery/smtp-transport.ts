@@ -35,9 +35,11 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
   const maxConnections = settings.maxConnections ?? options.maxConnections;
   const logger = options.logger.child({ smtp: settings.description });
   const queue: Job[] = [];
-  const idle: SmtpConnection[] = [];
+  /** Workers with a connection and nothing to do, waiting for the next job. */
+  const waiting: Array<() => void> = [];
+  const running = new Set<Promise<void>>();
   const open = new Set<SmtpConnection>();
-  let workers = 0;
+  const closing = new Set<Promise<void>>();
   let everConnected = false;
   let failuresInARow = 0;
   let closed = false;
@@ -65,46 +67,60 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
     }
   }
 
-  function release(connection: SmtpConnection): void {
+  function retire(connection: SmtpConnection, last: Promise<unknown>): void {
     open.delete(connection);
-    connection.destroy();
+    // QUIT only after the last message's reply, which may still be on its way.
+    const done = last
+      .catch(() => undefined)
+      .then(() => connection.close())
+      .finally(() => closing.delete(done));
+    closing.add(done);
   }
 
-  /** Serves jobs on one connection until the queue is empty; the connection then waits in `idle`. */
+  function nextJob(): Promise<Job | undefined> {
+    const job = queue.shift();
+    if (job !== undefined || closed) return Promise.resolve(job);
+    return new Promise((resolve) => waiting.push(() => resolve(queue.shift())));
+  }
+
+  /**
+   * One connection's worker: takes the next job as soon as the previous message's data is written
+   * (so it pipelines behind that message's final reply), replaces a broken connection, and waits
+   * with its connection open while there is nothing to send.
+   */
   async function work(): Promise<void> {
-    let connection = idle.pop();
+    let connection: SmtpConnection | undefined;
+    let last: Promise<unknown> = Promise.resolve();
+    let started = 0;
     let refused = 0;
-    while (queue.length > 0) {
+    for (let job = await nextJob(); job !== undefined; job = await nextJob()) {
       if (connection === undefined || !connection.usable) {
-        if (connection) release(connection);
+        if (connection) retire(connection, last);
         connection = undefined;
         try {
           connection = await connect();
+          started = 0;
+          refused = 0;
         } catch (error) {
-          // The job that was to use this connection takes the error (to be retried by the sender);
-          // the next attempt waits a little longer, so a busy server is not hammered.
-          queue.shift()?.reject(error);
+          // This job takes the error (the sender retries it); the next attempt waits a little
+          // longer, so a busy server is not hammered.
+          job.reject(error);
           refused += 1;
           await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** refused)));
           continue;
         }
       }
-      const job = queue.shift();
-      if (!job) break;
-      try {
-        job.resolve(await connection.send(job.message));
-      } catch (error) {
-        job.reject(error);
-      }
-      if (connection.sent >= settings.maxMessages) {
-        open.delete(connection);
-        await connection.close();
+      const { written, accepted } = connection.start(job.message);
+      accepted.then(job.resolve, job.reject);
+      last = accepted;
+      started += 1;
+      await written;
+      if (started >= settings.maxMessages) {
+        retire(connection, last);
         connection = undefined;
       }
     }
-    workers -= 1;
-    if (connection?.usable && !closed) idle.push(connection);
-    else if (connection) release(connection);
+    if (connection) retire(connection, last);
   }
 
   return {
@@ -114,22 +130,21 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
       if (closed) return Promise.reject(new TransportError('the SMTP transport is closed', { temporary: true }));
       return new Promise<SendReceipt>((resolve, reject) => {
         queue.push({ message, resolve, reject });
-        if (workers < maxConnections) {
-          workers += 1;
-          void work();
+        const wake = waiting.shift();
+        if (wake) {
+          wake();
+        } else if (running.size < maxConnections) {
+          const worker = work().finally(() => running.delete(worker));
+          running.add(worker);
         }
       });
     },
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new TransportError('the SMTP transport closed', { temporary: true }));
-      const connections = [...idle.splice(0)];
-      await Promise.all(
-        connections.map(async (connection) => {
-          open.delete(connection);
-          await connection.close();
-        }),
-      );
+      for (const wake of waiting.splice(0)) wake();
+      await Promise.all(running);
+      await Promise.all(closing);
       for (const connection of open) connection.destroy();
       open.clear();
     },

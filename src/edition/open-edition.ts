@@ -20,6 +20,7 @@ export interface OpenEditionDeps {
   templates?: BriefingTemplates;
 }
 
+/** Which edition to open, and whether to record it. */
 export interface OpenEditionRequest {
   /** `--date`: `YYYY-MM-DD` or a slot id; default: the due edition. */
   date?: string;

@@ -69,7 +69,7 @@ export function planEdition(input: PlanEditionInput): Edition {
   /** Fingerprint → id of the article that told it in this edition. */
   const toldNow = new Map<string, string>();
   const sent: Record<string, string> = { ...prior.sent };
-  const planned: Array<{ article: Article; pieces: Array<{ sectionId: string; item: EditionItem }> }> = [];
+  const planned: Array<Array<{ sectionId: string; item: EditionItem }>> = [];
 
   for (const article of articles) {
     let repeatsOtherStory = false;
@@ -114,7 +114,7 @@ export function planEdition(input: PlanEditionInput): Edition {
         } satisfies EditionItem,
       }));
     sent[article.id] = version;
-    planned.push({ article, pieces });
+    planned.push(pieces);
   }
 
   // Newest story first in every section, its parts in the article's order.
@@ -124,7 +124,7 @@ export function planEdition(input: PlanEditionInput): Edition {
     .map((id) => ({
       id,
       title: topicTitles.get(id) ?? settings.generalTitle,
-      items: newestFirst.flatMap(({ pieces }) => pieces.filter((piece) => piece.sectionId === id).map((piece) => piece.item)),
+      items: newestFirst.flatMap((pieces) => pieces.filter((piece) => piece.sectionId === id).map((piece) => piece.item)),
     }))
     .filter((section) => section.items.length > 0);
 
@@ -135,7 +135,7 @@ export function planEdition(input: PlanEditionInput): Edition {
   return { id: input.id, date, slot, window: { since, until }, sections, memory: { told, sent }, empty: sections.length === 0 };
 }
 
-/** The lead image (front matter) and the body's images, without repeats. */
+/** The lead image (front matter) and the body's images; a repeat is dropped where it is told. */
 function articleImages(article: Article): ArticleImage[] {
   return article.image === undefined ? article.images : [article.image, ...article.images];
 }

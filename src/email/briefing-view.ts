@@ -3,6 +3,7 @@ import type { ArticleImage, ArticleVideo } from '../content/article.js';
 import type { Edition, EditionItem } from '../edition/edition.js';
 import type { TokenField } from './briefing.js';
 import type { EmailBlock, EmailBlockRenderer } from './email-blocks.js';
+import { oneLine } from './subject-line.js';
 
 /** The publication facts a briefing shows. */
 export interface BriefingPublication {
@@ -22,6 +23,7 @@ export interface ImageView {
   caption: string;
 }
 
+/** A video the source embedded, as a line of text (email clients do not play video). */
 export interface VideoView {
   title: string;
   url?: string;
@@ -49,6 +51,7 @@ export interface StoryView {
   parts: PartView[];
 }
 
+/** One topic of the briefing with its stories. */
 export interface SectionView {
   id: string;
   title: string;
@@ -93,8 +96,9 @@ export function buildBriefingView(
     DateTime.fromJSDate(item.updated ?? item.published, { zone: publication.timeZone })
       .setLocale(publication.language)
       .toLocaleString({ weekday: 'short', hour: 'numeric', minute: '2-digit' });
+  // Titles, headings and captions are one line each, whatever a record held.
   const part = (item: EditionItem): PartView => ({
-    heading: item.heading,
+    heading: item.heading === null ? null : oneLine(item.heading),
     blocks: item.blocks.map((block) => blocks.render(block, item.url)),
     images: item.images.map(imageView),
     videos: item.videos.map(videoView),
@@ -108,9 +112,9 @@ export function buildBriefingView(
       } else {
         stories.push({
           articleId: item.articleId,
-          title: item.title,
+          title: oneLine(item.title),
           url: item.url,
-          source: item.source,
+          source: oneLine(item.source),
           updated: item.status === 'updated',
           time: time(item),
           parts: [part(item)],
@@ -136,9 +140,9 @@ export function buildBriefingView(
 }
 
 function imageView(image: ArticleImage): ImageView {
-  const described = image.caption ?? image.alt;
-  const caption = image.credit === undefined ? described : `${described} (${image.credit})`;
-  const alt = image.alt.trim() === '' ? described : image.alt;
+  const described = oneLine(image.caption ?? image.alt);
+  const caption = image.credit === undefined ? described : `${described} (${oneLine(image.credit)})`;
+  const alt = oneLine(image.alt) === '' ? described : oneLine(image.alt);
   // Only web images: a data: or file: source never reaches a mail client.
   return image.url !== undefined && /^https?:\/\//i.test(image.url)
     ? { src: image.url, alt, caption: image.caption === undefined ? '' : caption }
@@ -147,7 +151,7 @@ function imageView(image: ArticleImage): ImageView {
 
 function videoView(video: ArticleVideo): VideoView {
   return {
-    title: video.title,
+    title: oneLine(video.title),
     ...(video.url !== undefined && /^https?:\/\//i.test(video.url) ? { url: video.url } : {}),
     ...(video.duration === undefined ? {} : { duration: video.duration }),
     ...(video.description === undefined ? {} : { description: video.description }),

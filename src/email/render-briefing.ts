@@ -16,6 +16,7 @@ export type BriefingConfig = Pick<Config, 'title' | 'siteUrl' | 'language' | 'di
   edition: Pick<Config['edition'], 'subject' | 'preheader' | 'maxHtmlBytes'>;
 };
 
+/** What a render needs besides the edition: the config, the compiled templates, a nonce source. */
 export interface RenderBriefingOptions {
   config: BriefingConfig;
   templates: BriefingTemplates;

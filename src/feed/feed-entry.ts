@@ -2,6 +2,7 @@ import Handlebars from 'handlebars';
 import { lastChanged, type Article } from '../content/article.js';
 import { stripXmlIllegal } from '../content/plain-text.js';
 import { absoluteUrl, articlePageHref } from '../output/site-paths.js';
+import { webUrl } from '../output/web-url.js';
 import type { FeedSite } from './feed-site.js';
 
 /** An article as every feed format shows it: text safe for XML, links absolute, dates final. */
@@ -40,13 +41,6 @@ const renderContent = handlebars.compile<{
   ].join(''),
   { knownHelpersOnly: true },
 );
-
-/** The URL when it is an absolute http(s) URL; anything else (javascript:, relative, garbage) is dropped. */
-function webUrl(url: string | undefined): string | undefined {
-  if (url === undefined || !URL.canParse(url)) return undefined;
-  const parsed = new URL(url);
-  return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
-}
 
 /** Turns an article into the entry the three feed formats are built from. */
 export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | 'topics'>): FeedEntry {

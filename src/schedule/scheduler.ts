@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
+import type { StoredEdition } from '../edition/stored-edition.js';
 import type { EditionRecord, EditionStore } from '../store/store.js';
 import { planCatchUp } from './catch-up.js';
 import { nextSlot, previousSlot, upcomingSlots } from './next-slot.js';
@@ -66,7 +67,7 @@ export interface SchedulerDependencies {
 }
 
 export interface Scheduler {
-  /** Resumes unfinished editions, catches up on a missed slot, then follows the cron. */
+  /** Resumes unfinished editions, catches up on a missed slot, then follows the cron; resolves when that start-up is done or a stop is requested. */
   start(): Promise<void>;
   /** Stops taking new work, lets the run in flight finish (bounded), and returns the summary. */
   stop(): Promise<SchedulerSummary>;
@@ -110,7 +111,9 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
   async function recordSkipped(slot: Date, note: string): Promise<void> {
     const { id } = target(slot);
     const now = clock.now();
-    const created = await editions.createEdition({ id, slot, status: 'skipped', cutoff: slot, subject: '', note, memory: null }, now);
+    // Shaped like the records the edition stage writes for its own skips, so every reader understands it.
+    const memory: StoredEdition = { version: 1, since: slot.toISOString(), memory: { told: {}, sent: {} }, outline: { sections: [] }, briefing: null };
+    const created = await editions.createEdition({ id, slot, status: 'skipped', cutoff: slot, subject: '', note, memory }, now);
     if (created) summary.skipped += 1;
     logger.info({ event: 'skip', ...describe(slot), note, recorded: created }, created ? `edition ${id} skipped: ${note}` : `edition ${id} already has a record; not skipped`);
   }
@@ -243,7 +246,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
       );
       // node-cron starts first so no slot falls between catch-up and the first fire; fires during start-up wait.
       stopFires = dependencies.fires.start((scheduled) => onFire(scheduled, 'cron'));
-      await new Promise<void>((resolve, reject) =>
+      const startedUp = new Promise<void>((resolve, reject) =>
         drain(() =>
           startUp().then(resolve, (error: unknown) => {
             logger.error({ event: 'start-failed', err: error }, 'scheduler start-up failed');
@@ -251,6 +254,10 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
           }),
         ),
       );
+      // A failure after a stop request is logged above and needs no caller.
+      startedUp.catch(() => undefined);
+      const stopRequested = new Promise<void>((resolve) => stopRequest.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([startedUp, stopRequested]);
       armBackstop();
     },
 

@@ -1,3 +1,4 @@
+import { BriefingError } from '../errors.js';
 import type { Dialect } from './dialect.js';
 import { exec, row, rows, run, type Query, type SqlDriver } from './sql-task.js';
 
@@ -72,14 +73,19 @@ function migrationQueries(d: Dialect): { applied: Query; record: Query } {
  * Brings the schema up to date: each pending migration in its own transaction, under a lock, after
  * re-reading the applied version, so concurrent openers never apply one twice. Returns the versions applied.
  */
-export async function migrate(driver: SqlDriver, d: Dialect, now: Date, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(driver: SqlDriver, d: Dialect, now: Date): Promise<number[]> {
   const queries = migrationQueries(d);
   const appliedNow: number[] = [];
-  for (const migration of migrations) {
+  const known = Math.max(0, ...MIGRATIONS.map((m) => m.version));
+  for (const migration of MIGRATIONS) {
     const applied = await driver.execute(function* () {
       if (d.migrationLock) yield* rows({ name: 'migrations.lock', text: d.migrationLock });
       yield* exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${d.time} NOT NULL)`);
       const current = yield* row<{ version: number | null }>(queries.applied);
+      if ((current?.version ?? 0) > known) {
+        // A newer program migrated this store; running older code on it could corrupt it.
+        throw new BriefingError('store', 'schema-too-new', `the store's schema is version ${current?.version}, newer than this program knows (${known}): upgrade Briefing`);
+      }
       if ((current?.version ?? 0) >= migration.version) return false;
       yield* exec(migration.sql(d));
       yield* run(queries.record, [migration.version, migration.name, now]);

@@ -4,7 +4,7 @@ import { postgresDialect } from './dialect.js';
 import { migrate } from './migrations.js';
 import { buildQueries } from './queries.js';
 import { createSqlStore } from './sql-store.js';
-import type { SqlDriver, Task } from './sql-task.js';
+import type { SqlDriver, Step, Task } from './sql-task.js';
 import type { Store } from './store.js';
 
 /** Ids and counts are bigint: numbers are exact up to 2^53, far beyond any list. */
@@ -32,28 +32,34 @@ export function describePostgresUrl(url: string): string {
 }
 
 function createPostgresDriver(pool: pg.Pool): SqlDriver {
-  async function runTask<T>(client: pg.PoolClient, task: Task<T>): Promise<T> {
-    let input: unknown;
-    for (;;) {
-      const next = task.next(input);
-      if (next.done) return next.value;
-      const step = next.value;
-      switch (step.kind) {
-        case 'rows':
-          input = (await client.query({ name: step.query.name, text: step.query.text, values: [...step.params] })).rows;
-          break;
-        case 'run':
-          input = (await client.query({ name: step.query.name, text: step.query.text, values: [...step.params] })).rowCount ?? 0;
-          break;
-        case 'exec':
-          await client.query(step.text);
-          input = undefined;
-          break;
-        case 'wait':
-          input = await step.promise;
-          break;
-      }
+  async function perform(client: pg.PoolClient, step: Step): Promise<unknown> {
+    switch (step.kind) {
+      case 'rows':
+        return (await client.query({ name: step.query.name, text: step.query.text, values: [...step.params] })).rows;
+      case 'run':
+        return (await client.query({ name: step.query.name, text: step.query.text, values: [...step.params] })).rowCount ?? 0;
+      case 'exec':
+        await client.query(step.text);
+        return undefined;
+      case 'wait':
+        return step.promise;
     }
+  }
+
+  async function runTask<T>(client: pg.PoolClient, task: Task<T>): Promise<T> {
+    let next = task.next();
+    while (!next.done) {
+      let result: unknown;
+      try {
+        result = await perform(client, next.value);
+      } catch (error) {
+        // Thrown at the task's yield, so its own try/finally runs, as with await.
+        next = task.throw(error);
+        continue;
+      }
+      next = task.next(result);
+    }
+    return next.value;
   }
 
   return {

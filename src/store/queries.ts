@@ -95,4 +95,5 @@ export function buildQueries(d: Dialect) {
   } as const;
 }
 
+/** The named statements of one dialect, as the store uses them. */
 export type Queries = ReturnType<typeof buildQueries>;

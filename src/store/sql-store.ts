@@ -187,10 +187,19 @@ export function createSqlStore(kind: Store['kind'], driver: SqlDriver, q: Querie
       write(function* () {
         const counts = zeroCounts();
         const iterator = batches[Symbol.asyncIterator]();
-        for (;;) {
-          const next = yield* wait(iterator.next());
-          if (next.done) return counts;
-          for (const outcome of yield* addBatch(q, next.value, now.getTime())) counts[outcome] += 1;
+        let pending = iterator.next();
+        try {
+          for (;;) {
+            const next = yield* wait(pending);
+            if (next.done) return counts;
+            // Read the next batch while this one is written (PostgreSQL works while the file is parsed).
+            pending = iterator.next();
+            pending.catch(() => undefined); // awaited on the next turn; never an unhandled rejection
+            for (const outcome of yield* addBatch(q, next.value, now.getTime())) counts[outcome] += 1;
+          }
+        } finally {
+          // On failure, let the source close its file.
+          yield* wait(Promise.resolve(iterator.return?.()).catch(() => undefined));
         }
       }),
 

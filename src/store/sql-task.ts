@@ -14,8 +14,10 @@ export interface Query {
   readonly text: string;
 }
 
+/** A result row by column name. */
 export type Row = Record<string, unknown>;
 
+/** One thing a task asks its driver to do. */
 export type Step =
   | { kind: 'rows'; query: Query; params: readonly SqlValue[] }
   | { kind: 'run'; query: Query; params: readonly SqlValue[] }

@@ -6,7 +6,7 @@ import { sqliteDialect } from './dialect.js';
 import { migrate } from './migrations.js';
 import { buildQueries } from './queries.js';
 import { createSqlStore } from './sql-store.js';
-import type { Query, SqlDriver, SqlValue, Task } from './sql-task.js';
+import type { Query, SqlDriver, SqlValue, Step, Task } from './sql-task.js';
 import type { Store } from './store.js';
 
 /** How long a writer waits for another process's write transaction before SQLITE_BUSY. */
@@ -31,6 +31,12 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
     }
     return prepared;
   };
+  const perform = (step: Exclude<Step, { kind: 'wait' }>): unknown => {
+    if (step.kind === 'rows') return statement(step.query).all(bind(step.params));
+    if (step.kind === 'run') return statement(step.query).run(bind(step.params)).changes;
+    db.exec(step.text);
+    return undefined;
+  };
   // Tasks of one connection run one after another; only a task that awaits (an import) lets others queue.
   let tail: Promise<unknown> = Promise.resolve();
 
@@ -38,25 +44,26 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
    * Runs a task synchronously up to its first `wait` step, so a transaction without waits begins and
    * commits within one turn of the event loop and no other connection of this process can interleave.
    */
-  function runTask<T>(task: Task<T>, input?: unknown): T | Promise<T> {
+  function runTask<T>(task: Task<T>, resume: () => IteratorResult<Step, T> = () => task.next()): T | Promise<T> {
+    let next = resume();
     for (;;) {
-      const next = task.next(input);
       if (next.done) return next.value;
       const step = next.value;
-      switch (step.kind) {
-        case 'rows':
-          input = statement(step.query).all(bind(step.params));
-          break;
-        case 'run':
-          input = statement(step.query).run(bind(step.params)).changes;
-          break;
-        case 'exec':
-          db.exec(step.text);
-          input = undefined;
-          break;
-        case 'wait':
-          return step.promise.then((value) => runTask(task, value));
+      if (step.kind === 'wait') {
+        return step.promise.then(
+          (value) => runTask(task, () => task.next(value)),
+          (error: unknown) => runTask(task, () => task.throw(error)),
+        );
       }
+      let result: unknown;
+      try {
+        result = perform(step);
+      } catch (error) {
+        // Thrown at the task's yield, so its own try/finally runs, as with await.
+        next = task.throw(error);
+        continue;
+      }
+      next = task.next(result);
     }
   }
 

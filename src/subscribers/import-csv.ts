@@ -24,6 +24,7 @@ type CsvField = 'address' | 'name' | 'status' | 'source' | 'created' | 'confirme
 /** Problems kept for the report; beyond this only the count grows, so memory stays flat. */
 const MAX_REPORTED_PROBLEMS = 1000;
 
+/** How to read a subscriber CSV. */
 export interface CsvReadOptions {
   /** Name used in messages (`FILE:LINE: address: …`). */
   file: string;
@@ -175,6 +176,9 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
     } catch (error) {
       if (error instanceof BriefingError) throw error;
       throw new BriefingError('subscribers', 'csv-unreadable', `cannot read ${options.file}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      // Also when the consumer stops early (a failed import): the file is closed.
+      input.destroy();
     }
     if (fields === undefined) {
       throw BriefingError.fromProblems('subscribers', 'invalid-csv', [{ file: options.file, line: 1, field: 'header', message: 'the file is empty (a header row is needed)' }]);

@@ -89,7 +89,7 @@ describe('personaliseMessage', () => {
     ['a CR LF in the address', null, 'eve@example.com\r\nBcc: victim@example.com'],
     ['angle brackets in the address', null, 'eve@example.com>, <victim@example.com'],
     ['a space in the address', null, 'eve @example.com'],
-    ['a non-ASCII local part', null, 'zoë@example.com'],
+    ['a bidi override in the name', 'Eve\u202egnp.exe', 'eve@example.com'],
   ])('refuses %s instead of letting it start a header', (_label, name, address) => {
     expect(() => personaliseMessage(template, recipient(7, name, address), DATE)).toThrow(BriefingError);
   });
@@ -106,6 +106,14 @@ describe('personaliseMessage', () => {
       ['content-type', 'date', 'from', 'list-id', 'list-unsubscribe', 'list-unsubscribe-post', 'message-id', 'mime-version', 'subject', 'to'].sort(),
     );
     expect(mail?.addresses.to).toEqual([{ name, address: 'reader8@example.com' }]);
+  });
+
+  it('writes an RFC 6531 address with a UTF-8 local part as it is (it travels with SMTPUTF8)', () => {
+    const message = personaliseMessage(template, recipient(9, 'Zoë', 'zoë.şahin@example.com'), DATE);
+    expect(message.envelope.to).toBe('zoë.şahin@example.com');
+    expect(message.raw.toString('utf8')).toContain('To: =?UTF-8?B?Wm/Dqw==?= <zoë.şahin@example.com>\r\n');
+    const [mail] = parseMail([message.raw]);
+    expect(mail?.addresses.to).toEqual([{ name: 'Zoë', address: 'zoë.şahin@example.com' }]);
   });
 
   it('refuses a subject with a line break when the edition is prepared', () => {

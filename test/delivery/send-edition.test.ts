@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
@@ -147,7 +148,8 @@ describe('sendEdition', () => {
     const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
     expect(summary).toMatchObject({ sent: 200, failed: 0 });
     expect(server?.raced.size).toBeGreaterThan(0);
-    for (const [messageId, count] of server?.counts ?? []) expect(count).toBe(server?.raced.has(messageId) ? 2 : 1);
+    // Each race costs one extra copy of that message, and nothing else is doubled.
+    for (const [messageId, count] of server?.counts ?? []) expect(count).toBe(1 + (server?.raced.get(messageId) ?? 0));
     expect(server?.counts.size).toBe(200);
   });
 
@@ -161,16 +163,19 @@ describe('sendEdition', () => {
     expect((await store.getSubscriber(1))?.status).toBe('active');
   });
 
-  it('fails a subscriber whose name cannot go in a header and sends the others', async () => {
-    await seed(20, (n) => (n === 7 ? 'Eve\u0085Bcc: victim@example.com' : null));
-    const stored = await store.getSubscriber(7);
-    // The store may already refuse such a name; then there is nothing to send wrong.
-    if (stored?.name !== 'Eve\u0085Bcc: victim@example.com') return;
+  it('fails a subscriber whose stored name cannot go in a header and sends the others', async () => {
+    await seed(20);
+    // The store refuses such a name; a row written behind its back (an old version, a manual edit) must still not reach a header.
+    const database = new Database(path.join(folder, 'briefing.db'));
+    database.prepare('UPDATE subscribers SET name = ? WHERE id = 7').run('Eve\r\nBcc: victim@example.com');
+    database.close();
     await connect();
     const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
     expect(summary).toMatchObject({ sent: 19, failed: 1, bounced: 0 });
     const [failed] = await store.listDeliveries({ editionId: EDITION, status: 'failed', limit: 10 });
+    expect(failed?.subscriberId).toBe(7);
     expect(failed?.lastReply).toMatch(/not sent: delivery: the recipient name contains a line break or control character/);
+    expect(server?.messages.every((received) => received.to[0] !== 'reader7@example.com')).toBe(true);
   });
 
   it('stops claiming on the stop signal, finishes what is in flight, and resumes without duplicates', async () => {

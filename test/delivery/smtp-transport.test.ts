@@ -48,6 +48,7 @@ describe('SMTP transport', () => {
     expect(receipts.every((receipt) => /^250 /.test(receipt.reply))).toBe(true);
     expect(server.counts.size).toBe(200);
     expect([...server.counts.values()].every((count) => count === 1)).toBe(true);
+    expect(server.connections).toBeLessThanOrEqual(4);
     const arrived = server.messages.find((received) => received.messageId === dotted.messageId);
     expect(arrived?.to).toEqual(['dots@example.com']);
     expect(arrived?.from).toBe('briefing@example.org');
@@ -88,6 +89,28 @@ describe('SMTP transport', () => {
     const results = await Promise.allSettled([transport.send(message(1, 'gone@example.com')), transport.send(message(2)), transport.send(message(3, 'gone@example.com')), transport.send(message(4))]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
     expect([...server.counts.keys()].sort()).toEqual(['<test.2@daily.briefing.example.org>', '<test.4@daily.briefing.example.org>']);
+  });
+
+  it('pipelines several messages on one connection, refusals and all, in order', async () => {
+    server = await startSmtpTestServer({ rejectRecipients: new Set(['gone@example.com']), maxSize: 400, hideSize: true });
+    transport = createSmtpTransport(parseSmtpUrl(server.url), { maxConnections: 1, timeoutMs: 5000, logger });
+    const recipients = ['a@example.com', 'gone@example.com', 'b@example.com', 'big@example.com', 'gone@example.com', 'c@example.com'];
+    const results = await Promise.allSettled(recipients.map((to, index) => transport!.send(message(index, to, to === 'big@example.com' ? 'x'.repeat(500) : 'Hello.\r\n'))));
+    expect(results.map((result) => (result.status === 'fulfilled' ? 'sent' : (result.reason as TransportError).responseCode))).toEqual(['sent', 550, 'sent', 552, 550, 'sent']);
+    expect(server.messages.map((received) => received.to[0])).toEqual(['a@example.com', 'b@example.com', 'c@example.com']);
+    expect(server.connections).toBe(1);
+  });
+
+  it('sends to an RFC 6531 address with SMTPUTF8, and refuses it for good where the server lacks SMTPUTF8', async () => {
+    const { server, transport } = await start({});
+    await transport.send(message(1, 'zoë@example.com'));
+    expect(server.messages.map((received) => received.to)).toEqual([['zoë@example.com']]);
+    await transport.close();
+    await server.close();
+    const plain = await start({ hideSmtpUtf8: true });
+    const error = await failure(plain.transport.send(message(2, 'zoë@example.com')));
+    expect(error).toMatchObject({ temporary: false, bounce: false });
+    expect(error.message).toMatch(/does not offer SMTPUTF8/);
   });
 
   it('upgrades with STARTTLS when the URL requires it', async () => {

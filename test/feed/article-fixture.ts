@@ -50,3 +50,8 @@ export function makeArticles(count: number): Article[] {
     }),
   );
 }
+
+/** The article after an edit of its record: new fields, and so a new content hash. */
+export function editArticle(article: Article, changes: Partial<Article>): Article {
+  return makeArticle({ ...article, ...changes, contentHash: undefined });
+}

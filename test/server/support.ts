@@ -31,13 +31,16 @@ export interface TestPublication {
 }
 
 /** Writes a config like the repository's, with its own siteUrl, content, output and data folders. */
-export function createPublication(options: { siteUrl?: string; smtpUrl?: string; content?: string } = {}): TestPublication {
+export function createPublication(
+  options: { siteUrl?: string; smtpUrl?: string; content?: string; edition?: Record<string, unknown> } = {},
+): TestPublication {
   const dir = mkdtempSync(path.join(tmpdir(), 'briefing-server-'));
   const base = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
   delete base.sampleSubscribers;
   const file = {
     ...base,
     siteUrl: options.siteUrl ?? 'https://briefing.example.org/',
+    edition: { ...(base.edition as Record<string, unknown>), ...options.edition },
     paths: {
       content: options.content ?? path.join(REPOSITORY, 'content'),
       templates: path.join(REPOSITORY, 'templates'),

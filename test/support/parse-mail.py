@@ -10,7 +10,11 @@ result = []
 for path in sys.argv[1:]:
     with open(path, 'rb') as handle:
         raw = handle.read()
-    message = email.message_from_bytes(raw, policy=policy.default)
+    try:
+        # RFC 6532: headers may carry UTF-8 (an SMTPUTF8 address); read them as such.
+        message = email.message_from_string(raw.decode('utf-8'), policy=policy.default)
+    except UnicodeDecodeError:
+        message = email.message_from_bytes(raw, policy=policy.default)
     defects = [type(defect).__name__ for defect in message.defects]
     headers = {}
     for name, value in message.items():

@@ -27,6 +27,8 @@ export interface FaultPlan {
   maxSize?: number;
   /** Keep the size limit out of EHLO, so only the end of data can refuse a big message. */
   hideSize?: boolean;
+  /** Do not offer SMTPUTF8 (RFC 6531). */
+  hideSmtpUtf8?: boolean;
 }
 
 export interface ReceivedMessage {
@@ -46,10 +48,12 @@ export interface SmtpTestServer {
   readonly counts: Map<string, number>;
   /** Faults injected so far, by kind (`421`, `451`, `452`, `550`, `552`, `drop:<stage>`, `stall`). */
   readonly faults: Map<string, number>;
-  /** Messages accepted and then cut off before the client heard the 250 (`drop:accepted`). */
-  readonly raced: Set<string>;
+  /** Messages accepted and then cut off before the client heard the 250 (`drop:accepted`), and how often. */
+  readonly raced: Map<string, number>;
   /** Sessions that logged in, as user names. */
   readonly logins: string[];
+  /** Connections the server has taken so far. */
+  readonly connections: number;
   setFaults(plan: FaultPlan): void;
   close(): Promise<void>;
 }
@@ -92,8 +96,9 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
   const messages: ReceivedMessage[] = [];
   const counts = new Map<string, number>();
   const faults = new Map<string, number>();
-  const raced = new Set<string>();
+  const raced = new Map<string, number>();
   const logins: string[] = [];
+  let connections = 0;
   const count = (kind: string): void => {
     faults.set(kind, (faults.get(kind) ?? 0) + 1);
   };
@@ -137,6 +142,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     ...(options.auth === undefined ? { disabledCommands: ['AUTH'] } : { allowInsecureAuth: true }),
     size: plan.maxSize ?? 0,
     hideSize: plan.hideSize ?? false,
+    hideSMTPUTF8: plan.hideSmtpUtf8 ?? false,
     closeTimeout: 100,
     onAuth(auth, _session, callback) {
       if (auth.username === options.auth?.user && auth.password === options.auth?.pass) {
@@ -147,6 +153,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
       }
     },
     onConnect(session, callback) {
+      connections += 1;
       if (!misbehave('connect', session, callback)) callback();
     },
     onMailFrom(_address, session, callback) {
@@ -184,7 +191,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
         if (fault('accepted', false) === 'drop') {
           count('drop:accepted');
           record();
-          raced.add(messageId);
+          raced.set(messageId, (raced.get(messageId) ?? 0) + 1);
           dropConnection(session);
           return;
         }
@@ -205,6 +212,9 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     faults,
     raced,
     logins,
+    get connections() {
+      return connections;
+    },
     setFaults(next) {
       plan = { ...options, ...next };
       random = seeded(plan.seed ?? 1);

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadArticles } from '../../content/load-articles.js';
 import { prepareMessage, personaliseMessage } from '../../delivery/message.js';
 import { openEdition } from '../../edition/open-edition.js';
 import type { Recipient } from '../../email/briefing.js';
 import { personaliseBriefing } from '../../email/personalise.js';
+import { writeOutputFiles } from '../../output/write-output-files.js';
 import type { CliContext } from '../context.js';
 
 interface PreviewOptions {
@@ -47,10 +46,11 @@ export default async function preview(context: CliContext, options: PreviewOptio
     context.clock.now(),
   );
 
-  const folder = path.join(config.paths.output, 'editions', opened.id);
-  const files = { html: path.join(folder, 'index.html'), text: path.join(folder, 'briefing.txt'), eml: path.join(folder, 'briefing.eml') };
-  await mkdir(folder, { recursive: true });
-  await Promise.all([writeAtomically(files.html, web.html), writeAtomically(files.text, web.text), writeAtomically(files.eml, message.raw)]);
+  const folder = `editions/${opened.id}`;
+  const names = { html: `${folder}/index.html`, text: `${folder}/briefing.txt`, eml: `${folder}/briefing.eml` };
+  // Atomic writes: the web server never serves half a file.
+  await writeOutputFiles(config.paths.output, new Map<string, string | Uint8Array>([[names.html, web.html], [names.text, web.text], [names.eml, message.raw]]));
+  const files = { html: path.join(config.paths.output, names.html), text: path.join(config.paths.output, names.text), eml: path.join(config.paths.output, names.eml) };
 
   const sizes = { html: Buffer.byteLength(briefing.html), text: Buffer.byteLength(briefing.text), eml: message.raw.length };
   const shown = (file: string): string => path.relative(process.cwd(), file) || file;
@@ -79,16 +79,4 @@ export default async function preview(context: CliContext, options: PreviewOptio
   context.print(`HTML ${(sizes.html / 1000).toFixed(1)} KB of ${(config.edition.maxHtmlBytes / 1000).toFixed(1)} KB, text ${(sizes.text / 1000).toFixed(1)} KB, message ${(sizes.eml / 1000).toFixed(1)} KB`);
   context.print(`Wrote ${shown(files.html)}, ${shown(files.text)}, ${shown(files.eml)}`);
   return 0;
-}
-
-/** Writes next to the target and renames over it, so a reader (the web server) never sees half a file. */
-async function writeAtomically(file: string, data: string | Buffer): Promise<void> {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }

@@ -1,5 +1,5 @@
 import type { Subscriber, SubscriberStatus } from '../../store/store.js';
-import { pageSubscribers } from '../../subscribers/export-csv.js';
+import { pageSubscribers } from '../../subscribers/page-subscribers.js';
 import type { CliContext } from '../context.js';
 
 interface ListOptions {

@@ -9,7 +9,7 @@ import { errorResponse, pageResponse } from '../respond.js';
  * POST /subscribe (form: `address`, optional `name`). A new address is stored `pending`; a pending,
  * unsubscribed or bounced one stays as it is until confirmed; an active one is left alone. Every valid
  * address gets the same page, and the confirmation email goes out after the response, so neither the
- * page nor its timing tells whether the address was on the list.
+ * page nor a wait for the mail server tells whether the address was on the list.
  */
 export function subscribeHandler(deps: ServerDependencies): (c: Context) => Promise<Response> {
   const perAddress = createRateLimiter(deps.limits.perAddress);

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DateTime } from 'luxon';
+import type { Config } from '../../config.js';
+import { loadArticles } from '../../content/load-articles.js';
+import { BriefingError } from '../../errors.js';
+import { MANIFEST_PATH, parseManifest, serializeManifest } from '../../output/build-manifest.js';
+import { planSiteBuild } from '../../output/plan-site-build.js';
+import { removeOutputFiles } from '../../output/remove-output-files.js';
+import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../../output/site-paths.js';
+import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources } from '../../output/site-templates.js';
+import { writeOutputFiles } from '../../output/write-output-files.js';
+import type { CliContext } from '../context.js';
+
+/** What `briefing build` did. */
+export interface BuildSummary {
+  outputDir: string;
+  articles: number;
+  /** Files rendered because their inputs changed, and files left alone because they did not. */
+  rendered: number;
+  reused: number;
+  /** Of the rendered files, those whose bytes changed on disk and those that came out the same. */
+  written: number;
+  unchanged: number;
+  /** Files of earlier builds no longer made (removed articles, vanished archive pages). */
+  removed: number;
+}
+
+interface BuildOptions {
+  date?: string;
+  json?: boolean;
+}
+
+/** The folders the build writes into, listed once: what exists is what need not be re-rendered. */
+async function listOutputs(outputDir: string): Promise<Set<string>> {
+  const existing = new Set<string>();
+  for (const folder of ['', ARTICLES_FOLDER, ARCHIVE_FOLDER]) {
+    try {
+      for (const entry of await readdir(path.join(outputDir, folder), { withFileTypes: true })) {
+        if (entry.isFile()) existing.add(folder === '' ? entry.name : `${folder}/${entry.name}`);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return existing;
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A digest of the program's own files, so an upgrade (new rendering code) re-renders everything. */
+async function programFingerprint(): Promise<string> {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const hash = createHash('sha256');
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((entry) => entry.isFile() && /\.(js|ts)$/.test(entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+  for (const file of files) hash.update(file.slice(root.length)).update(await readFile(file));
+  return hash.digest('hex');
+}
+
+/** Everything besides the articles that shapes the output. */
+async function buildKeyOf(config: Config, templates: SiteTemplateSources): Promise<string> {
+  const { title, description, siteUrl, language, direction, timeZone, author, topics, feed } = config;
+  const facts = { title, description, siteUrl, language, direction, timeZone, author, topics, feed };
+  return createHash('sha256')
+    .update(JSON.stringify({ facts, templates, program: await programFingerprint() }))
+    .digest('hex');
+}
+
+/** The end of edition day `date` in the publication's zone: articles after it are left out. */
+function endOfDay(date: string, config: Config): Date {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(date) ? DateTime.fromISO(date, { zone: config.timeZone }) : undefined;
+  if (!day?.isValid) {
+    throw new BriefingError('cli', 'invalid-date', `--date must be a date such as 2025-07-23, not "${date}"`, { exitCode: 2 });
+  }
+  return day.endOf('day').toJSDate();
+}
+
+/**
+ * Builds the site into output/: article pages, feeds with their archive, home page and style sheet.
+ * Only what changed since the last build is rendered (see planSiteBuild); `until` leaves out articles
+ * published after it. Used by `briefing build` and by `briefing run`.
+ */
+export async function buildSite(config: Config, options: { until?: Date } = {}): Promise<BuildSummary> {
+  const outputDir = config.paths.output;
+  const loaded = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+  const until = options.until;
+  const articles = until === undefined ? loaded : loaded.filter((article) => article.published <= until);
+  const sources = await readSiteTemplates(config.paths.templates);
+  const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
+  const [buildKey, manifestText, existing] = await Promise.all([
+    buildKeyOf(config, sources),
+    readOptional(path.join(outputDir, MANIFEST_PATH)),
+    listOutputs(outputDir),
+  ]);
+  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: parseManifest(manifestText), existing });
+
+  const summary: BuildSummary = {
+    outputDir,
+    articles: articles.length,
+    rendered: plan.rendered,
+    reused: plan.reused,
+    written: 0,
+    unchanged: 0,
+    removed: 0,
+  };
+  for (const batch of plan.batches) {
+    const result = await writeOutputFiles(outputDir, batch);
+    summary.written += result.written.length;
+    summary.unchanged += result.unchanged.length;
+  }
+  summary.removed = await removeOutputFiles(outputDir, plan.stale);
+  // Last: if the build stops before this, the next one compares against the older manifest and redoes more.
+  await writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(plan.manifest)]]));
+  return summary;
+}
+
+/** `briefing build [--date D] [--json]`: writes the feeds, archive and pages and prints what it did. */
+export default async function build(context: CliContext, options: BuildOptions): Promise<number> {
+  const config = context.config();
+  const summary = await buildSite(config, options.date === undefined ? {} : { until: endOfDay(options.date, config) });
+  if (options.json) {
+    context.print(JSON.stringify(summary));
+  } else {
+    const where = path.relative(process.cwd(), summary.outputDir) || '.';
+    context.print(
+      `build: ${summary.articles} article${summary.articles === 1 ? '' : 's'} into ${where}/: ` +
+        `${summary.written} file${summary.written === 1 ? '' : 's'} written, ${summary.unchanged} unchanged, ` +
+        `${summary.reused} up to date, ${summary.removed} removed`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../../config.js';
+import { loadArticles } from '../../content/load-articles.js';
+import { formatSendSummary } from '../../delivery/send-progress.js';
+import { chooseDueEdition } from '../../schedule/due-edition.js';
+import { runEditionSlot } from '../../schedule/run-slot.js';
+import type { Store } from '../../store/store.js';
+import { importSubscriberCsv } from '../../subscribers/import-csv.js';
+import type { CliContext } from '../context.js';
+import { buildSite } from './build.js';
+
+interface RunOptions {
+  json?: boolean;
+}
+
+function shown(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
+/**
+ * Seeds an empty store with `sampleSubscribers` (the sample list a fresh clone sends to); a store
+ * with any subscriber, in any status, is left alone. Returns how many were added.
+ */
+async function seedSampleSubscribers(store: Store, config: Config, now: Date): Promise<number> {
+  if (config.sampleSubscribers === undefined || (await store.countSubscribers()) > 0) return 0;
+  const result = await importSubscriberCsv(store, shown(config.sampleSubscribers), { status: 'active', now, elapsedSeconds: () => performance.now() / 1000 });
+  return result.created;
+}
+
+/**
+ * `briefing run` (`npm start`): one pass of what the schedule does. Seeds an empty store with the
+ * sample subscribers, builds the feeds and archive, plans the due edition (see chooseDueEdition for
+ * the first edition of a fresh store), sends it and prints what it did. A skipped edition (nothing
+ * new) is a normal outcome: exit 0. Exit 1 when deliveries failed or are left for a retry; a stop
+ * signal ends the send gracefully (exit 0) and the next run or `briefing send --resume` continues it.
+ */
+export default async function run(context: CliContext, options: RunOptions): Promise<number> {
+  const config = context.config();
+  const store = await context.openStore();
+  const lines: string[] = [];
+  const say = (line: string): void => {
+    if (options.json) lines.push(line);
+    else context.print(line);
+  };
+  try {
+    const now = context.clock.now();
+    const seeded = await seedSampleSubscribers(store, config, now);
+    if (seeded > 0) say(`Seeded ${seeded} sample subscriber${seeded === 1 ? '' : 's'} from ${shown(config.sampleSubscribers ?? '')}`);
+    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+    const firstEdition = (await store.previousEdition(new Date(now.getTime() + 1))) === undefined;
+    const due = chooseDueEdition({
+      cron: config.schedule.cron,
+      zone: config.timeZone,
+      now,
+      firstLookBackHours: config.edition.firstLookBackHours,
+      articles,
+      firstEdition,
+    });
+    if (due === undefined) {
+      say(`No edition is due: schedule.cron "${config.schedule.cron}" has no slot before now`);
+      if (options.json) context.print(JSON.stringify({ edition: null, seeded }));
+      return 0;
+    }
+    if (due.reason === 'newest-content' && due.due !== undefined) {
+      say(
+        `First edition: the due edition ${due.due.id} would have nothing from the last ${config.edition.firstLookBackHours} hours, ` +
+          `so it is edition ${due.target.id}, the one due after the newest content`,
+      );
+    }
+    let via: string | undefined;
+    const report = await runEditionSlot(
+      {
+        config,
+        store,
+        clock: context.clock,
+        logger: context.logger,
+        interactive: context.interactive && !options.json,
+        createTransport: (editionId) => context.createTransport(editionId),
+        buildSite: () => buildSite(config),
+        onSendStart: (transport) => {
+          via = config.env.smtpUrl === undefined ? `Wrote ${transport.description} (BRIEFING_SMTP_URL is not set)` : `Sent via ${transport.description}`;
+        },
+      },
+      { target: due.target, articles },
+      context.stopSignal,
+    );
+    const { site } = report;
+    say(
+      `Built ${report.articles} article${report.articles === 1 ? '' : 's'} into ${shown(site.outputDir)}/: ` +
+        `${site.written} file${site.written === 1 ? '' : 's'} written, ${site.unchanged} unchanged, ${site.reused} up to date, ${site.removed} removed`,
+    );
+    if (report.outcome === 'skipped') say(report.message ?? `Edition ${report.edition} skipped`);
+    else if (report.outcome === 'already-sent') say(`Edition ${report.edition} was sent already: ${report.subject ?? ''}`);
+    else say(`Edition ${report.edition}: ${report.subject ?? ''}`);
+    if (via !== undefined) say(via);
+    if (report.send !== undefined) for (const line of formatSendSummary(report.send)) say(line);
+    if (options.json) {
+      context.print(JSON.stringify({ edition: report.edition, reason: due.reason, outcome: report.outcome, subject: report.subject, message: report.message, seeded, site, send: report.send, lines }));
+    }
+    if (report.send === undefined) return 0;
+    if (report.send.stopped) return 0;
+    return report.send.counts.failed > 0 || !report.send.complete ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}

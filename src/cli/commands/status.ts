@@ -1,0 +1,62 @@
+import { resolveEditionSlot } from '../../edition/edition-slot.js';
+import { BriefingError } from '../../errors.js';
+import type { Delivery, Store } from '../../store/store.js';
+import type { CliContext } from '../context.js';
+
+interface StatusOptions {
+  date?: string;
+  json?: boolean;
+}
+
+/** Failed deliveries are read this many at a time, so a long list never sits in memory at once. */
+const PAGE = 500;
+
+/** Every failed delivery of an edition, page by page in subscriber order. */
+async function* failedDeliveries(store: Pick<Store, 'listDeliveries'>, editionId: string): AsyncGenerator<Delivery> {
+  let afterSubscriberId: number | undefined;
+  for (;;) {
+    const page = await store.listDeliveries({ editionId, status: 'failed', limit: PAGE, ...(afterSubscriberId === undefined ? {} : { afterSubscriberId }) });
+    yield* page;
+    if (page.length < PAGE) return;
+    afterSubscriberId = page[page.length - 1]?.subscriberId;
+  }
+}
+
+/**
+ * `briefing status [--date D] [--json]`: an edition's delivery counts and its failed deliveries with
+ * the reply that failed them (the newest edition without --date); with --json, one object.
+ */
+export default async function status(context: CliContext, options: StatusOptions): Promise<number> {
+  const config = context.config();
+  const store = await context.openStore();
+  try {
+    const record =
+      options.date === undefined
+        ? (await store.listEditions(1))[0]
+        : await store.getEdition(resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), date: options.date }).id);
+    if (record === undefined) {
+      if (options.date !== undefined) throw new BriefingError('delivery', 'unknown-edition', `no edition ${options.date} in the store yet`);
+      context.print(options.json ? JSON.stringify({ edition: null }) : 'No edition yet.');
+      return 0;
+    }
+    const counts = await store.deliveryCounts(record.id);
+    if (options.json) {
+      const failures = [];
+      for await (const delivery of failedDeliveries(store, record.id)) {
+        failures.push({ subscriberId: delivery.subscriberId, address: delivery.address, attempts: delivery.attempts, lastReply: delivery.lastReply, updatedAt: delivery.updatedAt });
+      }
+      context.print(JSON.stringify({ edition: record.id, status: record.status, subject: record.subject, note: record.note, counts, failures }));
+      return 0;
+    }
+    context.print(`Edition ${record.id} (${record.status})${record.subject === '' ? '' : `: ${record.subject}`}`);
+    if (record.note !== null) context.print(`  ${record.note}`);
+    context.print(`  queued ${counts.queued}, sending ${counts.sending}, sent ${counts.sent}, failed ${counts.failed}`);
+    if (counts.failed > 0) context.print('Failed deliveries:');
+    for await (const delivery of failedDeliveries(store, record.id)) {
+      context.print(`  ${delivery.address}  ${delivery.lastReply ?? '(no reply)'}  [${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}]`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

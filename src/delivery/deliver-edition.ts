@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Briefing } from '../email/briefing.js';
+import type { EditionStore } from '../store/store.js';
+import { createDkimSigner } from './dkim.js';
+import { prepareMessage, type MessageOptions, type MessageTemplate } from './message.js';
+import { sendEdition, type SenderStore, type SendSummary } from './send-edition.js';
+import { createProgressReporter } from './send-progress.js';
+import type { Transport } from './transport.js';
+
+/** The message options of a publication: sender, list, zone and DKIM from the configuration. */
+export function messageOptions(config: Pick<Config, 'sender' | 'listId' | 'title' | 'timeZone' | 'env'>, subjectPrefix?: string): MessageOptions {
+  return {
+    sender: config.sender,
+    listId: config.listId,
+    listName: config.title,
+    timeZone: config.timeZone,
+    ...(subjectPrefix === undefined ? {} : { subjectPrefix }),
+    dkim: config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim),
+  };
+}
+
+/** What delivering an edition needs; `send` and `run` pass the CLI's parts. */
+export interface DeliverEditionDependencies {
+  config: Config;
+  store: SenderStore & Pick<EditionStore, 'setEditionStatus'>;
+  createTransport(editionId: string): Promise<Transport>;
+  clock: { now(): Date };
+  logger: Logger;
+  /** True on a terminal: a progress bar instead of log lines. */
+  interactive: boolean;
+  stopSignal?: AbortSignal;
+  /** Told which transport is used before the first message goes. */
+  onStart?: (transport: Transport, template: MessageTemplate) => void;
+}
+
+/**
+ * Sends a rendered edition to its subscribers: builds the message once, marks the edition
+ * `sending`, enqueues (unless resuming) and delivers with progress, and marks it `sent` once no
+ * delivery is left queued or sending. The transport is always closed.
+ */
+export async function deliverEdition(dependencies: DeliverEditionDependencies, input: { briefing: Briefing; resume: boolean }): Promise<SendSummary> {
+  const { config, store, clock } = dependencies;
+  const editionId = input.briefing.editionId;
+  const template = prepareMessage(input.briefing, messageOptions(config));
+  const transport = await dependencies.createTransport(editionId);
+  const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
+  try {
+    dependencies.onStart?.(transport, template);
+    await store.setEditionStatus(editionId, 'sending', clock.now());
+    const summary = await sendEdition(
+      {
+        store,
+        transport,
+        clock,
+        settings: config.delivery,
+        secret: config.env.secret,
+        siteUrl: config.siteUrl,
+        logger: dependencies.logger,
+        ...(dependencies.stopSignal === undefined ? {} : { stopSignal: dependencies.stopSignal }),
+        onProgress: (report) => progress.update(report),
+      },
+      { editionId, template, enqueue: !input.resume },
+    );
+    if (summary.complete) await store.setEditionStatus(editionId, 'sent', clock.now());
+    return summary;
+  } finally {
+    progress.finish();
+    await transport.close();
+  }
+}

@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { BriefingError, type Problem } from '../errors.js';
+import type { ArticlePageView, IndexPageView } from './site-pages.js';
+
+/** The files in templates/ that make the site pages; users restyle the site by editing them. */
+export const SITE_TEMPLATE_FILES = {
+  index: 'index.hbs',
+  article: 'article.hbs',
+  pageHead: 'page-head.hbs',
+  stylesheet: 'style.css',
+} as const;
+
+/** The text of each site template file. */
+export type SiteTemplateSources = Record<keyof typeof SITE_TEMPLATE_FILES, string>;
+
+/** Compiled site templates: Handlebars escapes every `{{value}}`, so only `{{{…}}}` can carry markup. */
+export interface SiteTemplates {
+  renderIndex(view: IndexPageView): string;
+  renderArticle(view: ArticlePageView): string;
+  /** Copied to output/style.css as it is. */
+  stylesheet: string;
+}
+
+/** Reads the site templates from a templates folder; a missing file is an error that names it. */
+export async function readSiteTemplates(folder: string): Promise<SiteTemplateSources> {
+  const entries = await Promise.all(
+    Object.entries(SITE_TEMPLATE_FILES).map(async ([key, file]) => {
+      const full = path.join(folder, file);
+      try {
+        return [key, await readFile(full, 'utf8')] as const;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new BriefingError('output', 'template-unreadable', `cannot read the template ${path.relative(process.cwd(), full) || full}: ${code}`, {
+          cause: error,
+        });
+      }
+    }),
+  );
+  return Object.fromEntries(entries) as SiteTemplateSources;
+}
+
+/** Handlebars parse errors say "Parse error on line N:"; the line goes into the problem. */
+function templateProblem(file: string, error: unknown): Problem {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = /line (\d+)/.exec(message)?.[1];
+  return { file, ...(line === undefined ? {} : { line: Number(line) }), message: message.split('\n')[0] ?? message };
+}
+
+/** Compiles the site templates, reporting every syntax error at once with file and line. */
+export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 'templates'): SiteTemplates {
+  const handlebars = Handlebars.create();
+  const problems: Problem[] = [];
+  for (const key of ['index', 'article', 'pageHead'] as const) {
+    try {
+      handlebars.parse(sources[key]);
+    } catch (error) {
+      problems.push(templateProblem(`${folderName}/${SITE_TEMPLATE_FILES[key]}`, error));
+    }
+  }
+  if (problems.length > 0) {
+    throw BriefingError.fromProblems('output', 'invalid-template', problems, 'the site templates have errors');
+  }
+  handlebars.registerPartial('page-head', sources.pageHead);
+  // Errors only a render finds (an unknown partial or helper) name the template too.
+  const compile = <View>(key: 'index' | 'article'): ((view: View) => string) => {
+    const template = handlebars.compile<View>(sources[key], { preventIndent: true });
+    return (view) => {
+      try {
+        return template(view);
+      } catch (error) {
+        throw BriefingError.fromProblems('output', 'invalid-template', [templateProblem(`${folderName}/${SITE_TEMPLATE_FILES[key]}`, error)]);
+      }
+    };
+  };
+  return {
+    renderIndex: compile<IndexPageView>('index'),
+    renderArticle: compile<ArticlePageView>('article'),
+    stylesheet: sources.stylesheet,
+  };
+}

@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Article } from '../content/article.js';
+import { loadArticles } from '../content/load-articles.js';
+import { deliverEdition } from '../delivery/deliver-edition.js';
+import type { SendSummary } from '../delivery/send-edition.js';
+import type { Transport } from '../delivery/transport.js';
+import { openEdition } from '../edition/open-edition.js';
+import type { Briefing } from '../email/briefing.js';
+import { personaliseBriefing } from '../email/personalise.js';
+import { writeOutputFiles } from '../output/write-output-files.js';
+import type { Store } from '../store/store.js';
+import type { RunOutcome, RunSlot, SlotTarget } from './scheduler.js';
+
+/** What one pass needs: the CLI's parts, plus the output stage's site build. */
+export interface SlotRunDependencies<SiteReport> {
+  config: Config;
+  store: Store;
+  clock: { now(): Date };
+  logger: Logger;
+  /** True on a terminal: the send shows a progress bar. */
+  interactive: boolean;
+  createTransport(editionId: string): Promise<Transport>;
+  /** Writes the feeds and the archive for the articles. */
+  buildSite(articles: readonly Article[]): Promise<SiteReport>;
+  /** Told which transport is used before the first message goes (for `briefing run`'s output). */
+  onSendStart?: (transport: Transport) => void;
+}
+
+/** What one pass did: `briefing run` prints it, the scheduler logs it. */
+export interface SlotRunReport<SiteReport> {
+  edition: string;
+  articles: number;
+  site: SiteReport;
+  /** `sent`: every delivery done; `already-sent`: an earlier run finished it; `skipped`: nothing to send;
+   * `interrupted`: a stop request ended the send (resumed on the next start); `incomplete`: deliveries
+   * are still waiting for a retry. */
+  outcome: 'sent' | 'already-sent' | 'skipped' | 'interrupted' | 'incomplete';
+  subject?: string;
+  /** Why the edition was skipped. */
+  message?: string;
+  send?: SendSummary;
+}
+
+/**
+ * One pass for a slot, as `briefing run` and every scheduler fire do it: build the feeds and
+ * archive from the articles, open the slot's edition (planned and recorded once: the store's unique id
+ * makes a second scheduler or a restart reuse the same record and rendered briefing), write its
+ * web version, and deliver it through the outbox, which resumes where a killed run stopped. `signal` stops new sends.
+ */
+export async function runEditionSlot<SiteReport>(
+  dependencies: SlotRunDependencies<SiteReport>,
+  input: { target: SlotTarget; articles: readonly Article[] },
+  signal: AbortSignal,
+): Promise<SlotRunReport<SiteReport>> {
+  const { config, store, clock, logger } = dependencies;
+  const { target, articles } = input;
+  const site = await dependencies.buildSite(articles);
+  const opened = await openEdition({ config, store, articles, clock }, { date: target.id, persist: true });
+  const base = { edition: opened.id, articles: articles.length, site };
+  if (opened.kind === 'skipped') return { ...base, outcome: 'skipped', message: opened.message };
+  const subject = opened.briefing.subject;
+  if (opened.record?.status === 'sent') return { ...base, outcome: 'already-sent', subject };
+  await writeWebVersion(config, opened.id, opened.briefing);
+  // Always enqueue (it is idempotent): a run killed between marking the edition `sending` and
+  // enqueueing must still give every subscriber a delivery when resumed.
+  const send = await deliverEdition(
+    {
+      config,
+      store,
+      createTransport: (editionId) => dependencies.createTransport(editionId),
+      clock,
+      logger,
+      interactive: dependencies.interactive,
+      stopSignal: signal,
+      ...(dependencies.onSendStart === undefined ? {} : { onStart: dependencies.onSendStart }),
+    },
+    { briefing: opened.briefing, resume: false },
+  );
+  const outcome = send.complete ? 'sent' : send.stopped ? 'interrupted' : 'incomplete';
+  return { ...base, outcome, subject, send };
+}
+
+/**
+ * Writes the edition's web version (the briefing's "view in browser" page, output/editions/ID/)
+ * before any message links to it. It is public: no one's name or address, the site's own
+ * unsubscribe page. (preview writes the same two files plus a sample .eml.)
+ */
+async function writeWebVersion(config: Config, editionId: string, briefing: Briefing): Promise<void> {
+  const web = personaliseBriefing(briefing, { name: null, address: '', unsubscribeUrl: `${config.siteUrl}unsubscribe` });
+  const folder = `editions/${editionId}`;
+  await writeOutputFiles(config.paths.output, new Map([[`${folder}/index.html`, web.html], [`${folder}/briefing.txt`, web.text]]));
+}
+
+/** The scheduler's RunSlot over runEditionSlot: reads the content afresh for each fire; the report becomes the run's log fields. */
+export function slotRunner<SiteReport>(dependencies: SlotRunDependencies<SiteReport>): RunSlot {
+  const { config } = dependencies;
+  return async (target, signal): Promise<RunOutcome> => {
+    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+    const report = await runEditionSlot(dependencies, { target, articles }, signal);
+    const counts = report.send === undefined ? {} : { sent: report.send.sent, failed: report.send.failed, retried: report.send.retried, counts: report.send.counts };
+    const details = { outcome: report.outcome, articles: report.articles, ...(report.message === undefined ? {} : { note: report.message }), ...counts };
+    if (report.outcome === 'skipped') return { status: 'skipped', details };
+    if (report.outcome === 'interrupted' || report.outcome === 'incomplete') return { status: 'interrupted', details };
+    return { status: 'sent', details };
+  };
+}

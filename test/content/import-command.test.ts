@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadArticles } from '../../src/content/load-articles.js';
+import { testTopics } from './helpers.js';
+
+const ROOT = path.resolve('.');
+const MAIN = path.join(ROOT, 'dist/cli/main.js');
+const CONFIG = path.join(ROOT, 'briefing.config.json');
+const PREVIEW = path.resolve('../shared/seeds/000_6b3c912130be6f25.txt');
+const WRAP = path.resolve('../shared/seeds/004_922878f7dfab2107.txt');
+const PREVIEW_RECORD = 'records/2025-07-23-russia-ukraine-to-hold-first-peace-talks-in-nearly-2-months.md';
+const WRAP_RECORD = 'records/2025-07-23-russia-ukraine-wrap-latest-peace-talks-without-deal-on.md';
+
+let work: string;
+
+/** Runs the built CLI in the work folder; `npm test` compiles dist/ first. */
+function briefing(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args, '--config', CONFIG], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  expect(existsSync(MAIN), 'dist/cli/main.js is built (npx tsc -p .)').toBe(true);
+  work = await mkdtemp(path.join(tmpdir(), 'briefing-import-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('briefing import', () => {
+  it('imports what it can, and fails with exit 1 naming the text that needs --published', async () => {
+    const result = await briefing('import', PREVIEW, WRAP, '--out', 'records', '--source', 'CBC News');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(`written ${PREVIEW_RECORD}\n`);
+    expect(result.stderr).toContain('import: 1 of 2 files not imported');
+    expect(result.stderr).toContain(`import: ${WRAP}:3: Published: the text has no "Published:" line: a date is needed (use --published ISO)`);
+    expect(result.stderr).toContain('add `sourceUrl:` by hand');
+    expect(await readdir(path.join(work, 'records'))).toEqual([path.basename(PREVIEW_RECORD)]);
+  });
+
+  it('imports the second seed with --published', async () => {
+    const result = await briefing('import', WRAP, '--out', 'records', '--published', '2025-07-23T20:30:00', '--source', 'CBC News');
+    expect(result).toMatchObject({ code: 0, stdout: `written ${WRAP_RECORD}\n` });
+    const text = await readFile(path.join(work, WRAP_RECORD), 'utf8');
+    expect(text).toMatch(/^---\ntitle: Russia, Ukraine wrap latest peace talks/);
+    expect(text).toContain('\npublished: 2025-07-23T20:30:00+03:00\n');
+  });
+
+  it('writes records that load', async () => {
+    const articles = await loadArticles({ dir: path.join(work, 'records'), topics: testTopics, timeZone: 'Europe/Kyiv' });
+    expect(articles.map((article) => article.source)).toEqual(['CBC News', 'CBC News']);
+  });
+
+  it('leaves an identical record alone and reports it unchanged, as JSON when asked', async () => {
+    const result = await briefing('import', PREVIEW, '--out', 'records', '--source', 'CBC News', '--json');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ input: PREVIEW, file: PREVIEW_RECORD, status: 'unchanged' });
+  });
+
+  it('never overwrites a record that differs, and exits 1', async () => {
+    const file = path.join(work, PREVIEW_RECORD);
+    const edited = (await readFile(file, 'utf8')).replace('source: CBC News', 'source: CBC News (edited)');
+    await writeFile(file, edited);
+    const result = await briefing('import', PREVIEW, '--out', 'records', '--source', 'CBC News');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(`exists ${PREVIEW_RECORD}\n`);
+    expect(result.stderr).toContain(`import: ${PREVIEW_RECORD}: a different record with this id exists: not overwritten (imported from ${PREVIEW})`);
+    expect(await readFile(file, 'utf8')).toBe(edited);
+    expect((await readdir(path.join(work, 'records'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('reports a file it cannot read', async () => {
+    const result = await briefing('import', 'missing.txt', '--out', 'records');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('import: missing.txt: cannot read: ENOENT');
+  });
+
+  it('refuses a --published that is not a date, with exit 1 and no stack', async () => {
+    const result = await briefing('import', WRAP, '--out', 'records', '--published', 'tomorrow');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--published: "tomorrow" is not an ISO 8601 date-time');
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('describes its options in --help', async () => {
+    const result = await briefing('import', '--help');
+    expect(result.code).toBe(0);
+    for (const option of ['--published <iso>', '--source <name>', '--out <dir>', '--json']) {
+      expect(result.stdout).toContain(option);
+    }
+  });
+});

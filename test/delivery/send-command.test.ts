@@ -1,0 +1,142 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyToken } from '../../src/delivery/tokens.js';
+import { openStoreAt } from '../../src/store/open-store.js';
+import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
+import { header, parseMailFiles } from '../support/parse-mail.js';
+import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
+
+/** The edition the repository's content fills (its articles appeared after the 23 July slot). */
+const DATE = '2025-07-24';
+const SECRET = 'cli-test-secret-0123456789';
+
+let workspace: Workspace | undefined;
+let server: SmtpTestServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  workspace?.remove();
+  server = undefined;
+  workspace = undefined;
+});
+
+function fastRetries(config: Record<string, unknown>): void {
+  config.delivery = { ...(config.delivery as object), retryBaseMs: 5, retryMaxMs: 50, maxAttempts: 8, timeoutMs: 3000 };
+}
+
+/** Every file under a folder with its size and modification time, to prove nothing changed. */
+function snapshot(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const file = path.join(entry.parentPath, entry.name);
+      const stat = statSync(file);
+      return `${path.relative(folder, file)} ${stat.size} ${stat.mtimeMs}`;
+    })
+    .sort();
+}
+
+async function readStore<T>(workspaceFile: string, read: (store: Awaited<ReturnType<typeof openStoreAt>>) => Promise<T>): Promise<T> {
+  const store = await openStoreAt({ kind: 'sqlite', file: workspaceFile });
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('briefing send', () => {
+  it('writes one .eml file per subscriber under output/outbox/<edition>/ when BRIEFING_SMTP_URL is not set', async () => {
+    workspace = await createWorkspace({ subscribers: 5, names: (n) => (n === 2 ? 'Zoë Reader' : null) });
+    const result = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET });
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Writing .eml files in output/outbox/${DATE}/ (BRIEFING_SMTP_URL is not set)`);
+    expect(result.stdout).toMatch(/^Sent 5, failed 0, retried 0 in/m);
+    const folder = path.join(workspace.root, 'output', 'outbox', DATE);
+    expect(readdirSync(folder).sort()).toEqual(['1.eml', '2.eml', '3.eml', '4.eml', '5.eml']);
+    const mails = parseMailFiles(['1.eml', '2.eml', '3.eml', '4.eml', '5.eml'].map((name) => path.join(folder, name)));
+    for (const [index, mail] of mails.entries()) {
+      expect(mail.defects).toEqual([]);
+      expect(mail.addresses.to).toEqual([{ name: index === 1 ? 'Zoë Reader' : '', address: `reader${index + 1}@example.com` }]);
+      const token = /token=([^>]+)>/.exec(header(mail, 'list-unsubscribe') ?? '')?.[1];
+      expect(verifyToken(SECRET, 'unsubscribe', token, new Date())).toMatchObject({ ok: true, subscriberId: index + 1 });
+      expect(mail.parts.map((part) => part.type)).toEqual(['text/plain', 'text/html']);
+    }
+    const status = await workspace.run(['status', '--date', DATE, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ edition: DATE, status: 'sent', counts: { queued: 0, sending: 0, sent: 5, failed: 0 }, failures: [] });
+  });
+
+  it('--dry-run reports the edition, subject and recipients and writes nothing', async () => {
+    workspace = await createWorkspace({ subscribers: 7 });
+    const before = snapshot(workspace.root);
+    const result = await workspace.run(['send', '--date', DATE, '--dry-run', '--json'], { BRIEFING_SECRET: SECRET });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ edition: DATE, dryRun: true, skipped: false, recipients: 7, alreadySent: 0 });
+    expect(JSON.parse(result.stdout).subject).toMatch(/^Briefing, /);
+    // The SQLite file may gain its transient -wal/-shm companions when read; the database itself and every other file stay as they were.
+    expect(snapshot(workspace.root).filter((line) => !/briefing\.db-(wal|shm) /.test(line))).toEqual(before);
+    expect(await readStore(workspace.databaseFile, async (store) => [await store.getEdition(DATE), await store.deliveryCounts(DATE)])).toEqual([
+      undefined,
+      { queued: 0, sending: 0, sent: 0, failed: 0 },
+    ]);
+  });
+
+  it('--dry-run on a fresh clone does not create the store', async () => {
+    workspace = await createWorkspace();
+    const result = await workspace.run(['send', '--date', DATE, '--dry-run']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Would send to 0 recipients via \.eml files in output\/outbox\/2025-07-24\/; nothing was written/);
+    expect(existsSync(path.join(workspace.root, 'data'))).toBe(false);
+    expect(existsSync(path.join(workspace.root, 'output'))).toBe(false);
+  });
+
+  it('--to sends one [TEST] copy over SMTP and leaves the edition and outbox alone', async () => {
+    workspace = await createWorkspace({ subscribers: 3 });
+    server = await startSmtpTestServer({ keepRaw: true });
+    const result = await workspace.run(['send', '--date', DATE, '--to', 'Editor@Example.NET'], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Sent a test copy of edition 2025-07-24 to Editor@example\.net \(Sending via smtp:\/\/127\.0\.0\.1:\d+\): 250 /);
+    expect(server.messages.map((received) => received.to)).toEqual([['Editor@example.net']]);
+    expect(server.messages[0]?.raw.toString()).toMatch(/^Subject: \[TEST\] Briefing, /m);
+    expect(await readStore(workspace.databaseFile, async (store) => [await store.getEdition(DATE), await store.deliveryCounts(DATE)])).toEqual([
+      undefined,
+      { queued: 0, sending: 0, sent: 0, failed: 0 },
+    ]);
+  });
+
+  it('--resume refuses an edition that was never enqueued', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    const result = await workspace.run(['send', '--date', DATE, '--resume']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^delivery: edition 2025-07-24 has not been enqueued yet: run `briefing send --date 2025-07-24` without --resume/m);
+  });
+
+  it('retries 421/451 and dropped connections, fails the 550s, says so in the summary, the exit code and status', async () => {
+    workspace = await createWorkspace({ subscribers: 120, configure: fastRetries });
+    const gone = new Set(['reader7@example.com', 'reader50@example.com', 'reader99@example.com']);
+    server = await startSmtpTestServer({ seed: 9, temporaryRate: 0.1, dropRate: 0.03, dropStages: ['connect', 'mail', 'rcpt', 'data'], rejectRecipients: gone });
+    const result = await workspace.run(['send', '--date', DATE], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^Sent 117, failed 3 \(3 bounced\), retried [1-9]\d* in /m);
+    expect(result.stdout).toMatch(/^Edition 2025-07-24: 117 sent, 3 failed, 0 not yet sent$/m);
+    expect(server.counts.size).toBe(117);
+    expect([...server.counts.values()].every((count) => count === 1)).toBe(true);
+
+    const status = await workspace.run(['status', '--date', DATE]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/queued 0, sending 0, sent 117, failed 3/);
+    for (const address of gone) expect(status.stdout).toMatch(new RegExp(`^  ${address}  550 5\\.1\\.1 No such user here \\(RCPT TO\\)  \\[1 attempt\\]$`, 'm'));
+    const json = JSON.parse((await workspace.run(['status', '--date', DATE, '--json'])).stdout) as { failures: Array<{ address: string }> };
+    expect(json.failures.map((failure) => failure.address).sort()).toEqual([...gone].sort());
+    const statuses = await readStore(workspace.databaseFile, async (store) => Promise.all([...gone].map(async (address) => (await store.findSubscriber(address))?.status)));
+    expect(statuses).toEqual(['bounced', 'bounced', 'bounced']);
+
+    // Running again sends only what is not yet sent: nothing.
+    const again = await workspace.run(['send', '--date', DATE], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
+    expect(again.stdout).toMatch(/^Sent 0, failed 0, retried 0 in /m);
+    expect(server.counts.size).toBe(117);
+  });
+});

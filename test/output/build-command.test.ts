@@ -1,0 +1,167 @@
+/**
+ * `briefing build` end to end: the real CLI (dist/, so run `npx tsc -p .` first), the real record
+ * loader on Markdown files, real files in a temporary output folder.
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFeeds, validateAtom } from '../feed/feed-clients.js';
+
+const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = path.join(REPOSITORY, 'dist/cli/main.js');
+let dir: string;
+
+/** A record in the format of content/*.md. */
+function record(index: number, title = `Generated story ${index}`): string {
+  return [
+    '---',
+    `title: ${title}`,
+    `published: 2025-07-${String(10 + index).padStart(2, '0')}T08:00:00+03:00`,
+    'source: Test Wire',
+    'topics: [talks]',
+    `summary: Summary of story ${index}.`,
+    '---',
+    `Body of story ${index}, about the talks in Istanbul.`,
+    '',
+  ].join('\n');
+}
+
+/** A publication in a temporary folder: the repository's two records plus four generated ones. */
+function createPublication(): void {
+  dir = mkdtempSync(path.join(tmpdir(), 'briefing-build-'));
+  const config = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
+  delete config.sampleSubscribers;
+  const paths = { content: 'content', templates: path.join(REPOSITORY, 'templates'), output: 'output', data: 'data' };
+  writeFileSync(path.join(dir, 'briefing.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths }));
+  writeFileSync(path.join(dir, 'full.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths: { ...paths, output: 'full' } }));
+  cpSync(path.join(REPOSITORY, 'content'), path.join(dir, 'content'), { recursive: true });
+  for (let index = 1; index <= 4; index += 1) writeFileSync(path.join(dir, 'content', `story-${index}.md`), record(index));
+}
+
+function briefing(args: string[], options: SpawnSyncOptions = {}): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH }, ...options });
+  return { status: run.status, stdout: String(run.stdout), stderr: String(run.stderr) };
+}
+
+function build(...args: string[]): string {
+  const run = briefing(['build', ...args]);
+  expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+  return run.stdout;
+}
+
+/** Every file under a folder with its bytes and mtime. */
+function snapshot(folder: string): Map<string, { bytes: string; mtime: number }> {
+  const files = readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+  return new Map(files.map((file) => [path.relative(folder, file), { bytes: readFileSync(file, 'latin1'), mtime: statSync(file).mtimeMs }]));
+}
+
+const bytesOf = (files: Map<string, { bytes: string }>): Array<[string, string]> => [...files].map(([file, { bytes }]) => [file, bytes]);
+
+/** A full build of the current content into a fresh folder, to compare the incremental one with. */
+function fullBuild(): Map<string, { bytes: string; mtime: number }> {
+  rmSync(path.join(dir, 'full'), { recursive: true, force: true });
+  build('--config', 'full.config.json');
+  return snapshot(path.join(dir, 'full'));
+}
+
+beforeEach(createPublication);
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('briefing build', () => {
+  it('writes feeds, archive, pages and style sheet from the content records', async () => {
+    const out = build();
+    expect(out).toMatch(/^build: 6 articles into output\/: 17 files written, 0 unchanged, 0 up to date, 0 removed\n$/);
+    const files = [...snapshot(path.join(dir, 'output')).keys()];
+    expect(files).toEqual(
+      expect.arrayContaining(['feed.xml', 'atom.xml', 'feed.json', 'index.html', 'style.css', 'archive/atom-1.xml', 'archive/atom-2.xml', 'articles/story-1.html']),
+    );
+    expect(files.filter((file) => file.startsWith('articles/'))).toHaveLength(6);
+    const atomFiles = ['atom.xml', 'archive/atom-1.xml', 'archive/atom-2.xml'].map((file) => path.join(dir, 'output', file));
+    expect((await validateAtom(atomFiles)).code).toBe(0);
+    const [current] = await readFeeds([path.join(dir, 'output/feed.xml')]);
+    expect(current?.reader.bozo).toBe(0);
+    const titles = current?.reader.entries.map((entry) => entry.title.value);
+    expect(titles).toEqual([
+      'Istanbul talks end in 40 minutes with more prisoner swaps but no ceasefire deal',
+      'Russia and Ukraine return to Istanbul for their first direct talks in seven weeks',
+    ]);
+  });
+
+  it('rebuilds nothing and touches no file when nothing changed', () => {
+    build();
+    const first = snapshot(path.join(dir, 'output'));
+    const out = build();
+    expect(out).toMatch(/: 0 files written, 0 unchanged, 17 up to date, 0 removed\n$/);
+    expect(snapshot(path.join(dir, 'output'))).toEqual(first);
+  });
+
+  it('after one record changes, rewrites only what shows it and ends byte-identical to a full build', () => {
+    build();
+    const before = snapshot(path.join(dir, 'output'));
+    writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
+    const out = build('--json');
+    const summary = JSON.parse(out) as Record<string, number>;
+    // Its page, the archive page it sits on (three formats), and the home page.
+    expect(summary).toMatchObject({ articles: 6, rendered: 5, reused: 12, written: 5, removed: 0 });
+    const after = snapshot(path.join(dir, 'output'));
+    const changed = [...after.keys()].filter((file) => after.get(file)?.bytes !== before.get(file)?.bytes).sort();
+    expect(changed).toEqual(['.build-manifest.json', 'archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'articles/story-2.html', 'index.html']);
+    for (const file of ['articles/story-1.html', 'feed.xml', 'archive/atom-2.xml']) expect(after.get(file)?.mtime, file).toBe(before.get(file)?.mtime);
+    expect(bytesOf(after)).toEqual(bytesOf(fullBuild()));
+  });
+
+  it('removes the page of a deleted record and stays equal to a full build', () => {
+    build();
+    unlinkSync(path.join(dir, 'content/story-4.md'));
+    const summary = JSON.parse(build('--json')) as Record<string, number>;
+    expect(summary.removed).toBeGreaterThanOrEqual(1);
+    const after = snapshot(path.join(dir, 'output'));
+    expect(after.has('articles/story-4.html')).toBe(false);
+    expect(bytesOf(after)).toEqual(bytesOf(fullBuild()));
+  });
+
+  it('builds the site as of --date, leaving out later articles', () => {
+    const summary = JSON.parse(build('--date', '2025-07-12', '--json')) as Record<string, number>;
+    expect(summary.articles).toBe(2);
+    expect(readdirSync(path.join(dir, 'output/articles')).sort()).toEqual(['story-1.html', 'story-2.html']);
+  });
+
+  it('refuses a --date that is not a date', () => {
+    const run = briefing(['build', '--date', 'tomorrow']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('cli: --date must be a date such as 2025-07-23, not "tomorrow"');
+  });
+
+  it('reports a bad record with file, line and field, exits 1 and writes nothing', () => {
+    writeFileSync(path.join(dir, 'content/story-3.md'), record(3).replace('published: 2025-07-13T08:00:00+03:00', 'published: not a date'));
+    const run = briefing(['build']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/content: content\/story-3\.md:3: published: /);
+    expect(readdirSync(path.join(dir))).not.toContain('output');
+  });
+
+  it('fails clearly on a read-only output folder and leaves the previous files intact', () => {
+    build();
+    writeFileSync(path.join(dir, 'content/story-1.md'), record(1, 'Story one, corrected'));
+    const before = snapshot(path.join(dir, 'output'));
+    const output = path.join(dir, 'output');
+    // Root writes anywhere, so as root the command runs as `nobody`, for whom output/ is read-only.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    for (const folder of [dir, path.join(dir, 'content')]) chmodSync(folder, 0o755);
+    for (const folder of [output, path.join(output, 'articles'), path.join(output, 'archive')]) chmodSync(folder, 0o555);
+    try {
+      const run = briefing(['build'], asNobody);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/^output: cannot write output\/\S+: permission denied \(EACCES\); the previous file is left as it was\n$/);
+      expect(snapshot(output)).toEqual(before);
+    } finally {
+      for (const folder of [output, path.join(output, 'articles'), path.join(output, 'archive')]) chmodSync(folder, 0o755);
+    }
+  });
+});

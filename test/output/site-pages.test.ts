@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BriefingError } from '../../src/errors.js';
+import { renderArticlePage, renderIndexPage } from '../../src/output/site-pages.js';
+import { compileSiteTemplates, readSiteTemplates, type SiteTemplates } from '../../src/output/site-templates.js';
+import { makeArticle, testSite } from '../feed/article-fixture.js';
+import { elementsOf, select, type ElementView } from './html-view.js';
+
+const TEMPLATES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../templates');
+const HOSTILE = '"><script>alert(1)</script> & ]]> Привет 🎉';
+let templates: SiteTemplates;
+
+beforeAll(async () => {
+  templates = compileSiteTemplates(await readSiteTemplates(TEMPLATES));
+});
+
+const article = makeArticle({
+  id: 'istanbul-talks',
+  title: `Istanbul talks ${HOSTILE}`,
+  kicker: 'World',
+  summary: `Summary ${HOSTILE}`,
+  published: new Date('2025-07-23T09:58:11Z'),
+  updated: new Date('2025-07-23T18:10:00Z'),
+  source: `CBC ${HOSTILE}`,
+  sourceUrl: 'https://www.cbc.ca/news/world/talks-1.7592000',
+  url: 'javascript:alert(1)',
+  topics: ['talks', 'protests'],
+  image: { url: 'https://images.example.org/lead.jpg', alt: `Lead ${HOSTILE}`, caption: 'Lead caption', credit: 'Agency' },
+  images: [
+    { alt: 'No URL, caption only', caption: `Protesters in Kyiv ${HOSTILE}`, credit: 'Tetiana Dzhafarova/AFP', section: 'Protests' },
+    { url: 'javascript:alert(2)', alt: 'Bad URL', caption: 'Unplaced caption', section: 'No such section' },
+  ],
+  videos: [{ title: `Drones ${HOSTILE}`, intro: 'Why drones', age: '3 days ago', duration: '2:06', description: 'Upgraded drones.', section: null }],
+  credits: [`With files from Reuters ${HOSTILE}`],
+  sections: [
+    { heading: null, blocks: [{ markdown: 'Lede.', html: '<p>Lede paragraph.</p>', text: 'Lede.' }], topics: ['talks'] },
+    { heading: 'Protests', blocks: [{ markdown: 'P.', html: '<p>Protest paragraph.</p>', text: 'P.' }], topics: ['protests'] },
+    { heading: `Last ${HOSTILE}`, blocks: [{ markdown: 'L.', html: '<p>Last paragraph.</p>', text: 'L.' }], topics: [] },
+  ],
+});
+
+function expectNoActiveContent(elements: ElementView[]): void {
+  expect(select(elements, 'script')).toEqual([]);
+  expect(select(elements, 'style')).toEqual([]);
+  for (const element of elements) {
+    expect(Object.keys(element.attributes).filter((name) => name.startsWith('on') || name === 'style'), element.name).toEqual([]);
+    for (const value of Object.values(element.attributes)) expect(value).not.toMatch(/^\s*javascript:/i);
+  }
+}
+
+function expectHead(elements: ElementView[], stylesheet: string): void {
+  expect(select(elements, 'meta', { name: 'viewport' })).toHaveLength(1);
+  expect(select(elements, 'link', { rel: 'stylesheet' }).map((link) => link.attributes.href)).toEqual([stylesheet]);
+  expect(select(elements, 'link', { rel: 'alternate' }).map((link) => [link.attributes.type, link.attributes.href])).toEqual([
+    ['application/rss+xml', 'https://briefing.example.org/feed.xml'],
+    ['application/atom+xml', 'https://briefing.example.org/atom.xml'],
+    ['application/feed+json', 'https://briefing.example.org/feed.json'],
+  ]);
+}
+
+describe('article page', () => {
+  const html = (): string => renderArticlePage(article, testSite, templates);
+
+  it('sets lang and dir from the config, and links style sheet, feeds and canonical URL', () => {
+    const elements = elementsOf(renderArticlePage(article, { ...testSite, language: 'ar', direction: 'rtl' }, templates));
+    expect(select(elements, 'html')[0]?.attributes).toEqual({ lang: 'ar', dir: 'rtl' });
+    expectHead(elements, '../style.css');
+    // A javascript: canonical URL is dropped for the page's own address.
+    expect(select(elements, 'link', { rel: 'canonical' })[0]?.attributes.href).toBe('https://briefing.example.org/articles/istanbul-talks.html');
+  });
+
+  it('shows hostile text as text and lets no markup through', () => {
+    const elements = elementsOf(html());
+    expectNoActiveContent(elements);
+    expect(select(elements, 'title')[0]?.text).toBe(`Istanbul talks ${HOSTILE} · Briefing`);
+    expect(select(elements, 'h1')[0]?.text).toBe(`Istanbul talks ${HOSTILE}`);
+    expect(select(elements, 'meta', { name: 'description' })[0]?.attributes.content).toBe(`Summary ${HOSTILE}`);
+    expect(select(elements, 'img', { src: 'https://images.example.org/lead.jpg' })[0]?.attributes.alt).toBe(`Lead ${HOSTILE}`);
+  });
+
+  it('shows kicker, dates in the publication zone, source, topics and credits', () => {
+    const elements = elementsOf(html());
+    expect(select(elements, 'p', { class: 'kicker' })[0]?.text).toBe('World');
+    expect(select(elements, 'time').map((time) => time.attributes.datetime)).toEqual(['2025-07-23T12:58:11+03:00', '2025-07-23T21:10:00+03:00']);
+    expect(select(elements, 'ul', { class: 'topics' })[0]?.text).toBe('Peace talksProtests in Ukraine');
+    const attribution = select(elements, 'footer', { class: 'attribution' })[0];
+    expect(attribution?.text).toContain(`Source: CBC ${HOSTILE}`);
+    expect(attribution?.text).toContain(`With files from Reuters ${HOSTILE}`);
+    expect(select(elements, 'a', { href: 'https://www.cbc.ca/news/world/talks-1.7592000' })[0]?.text).toBe(`CBC ${HOSTILE}`);
+  });
+
+  it('places each section with its paragraphs, figures and videos', () => {
+    const elements = elementsOf(html());
+    const sections = select(elements, 'section');
+    expect(sections).toHaveLength(3);
+    expect(select(elements, 'h2').map((heading) => heading.text)).toEqual(['Protests', `Last ${HOSTILE}`]);
+    const [first, protests, last] = sections;
+    expect(first?.text).toContain('Lede paragraph.');
+    expect(first?.text).toContain(`Drones ${HOSTILE}`);
+    expect(first?.text).toContain('Video · 2:06 · 3 days ago');
+    expect(protests?.text).toContain(`Protesters in Kyiv ${HOSTILE} (Tetiana Dzhafarova/AFP)`);
+    expect(last?.text).toContain('Unplaced caption');
+    // The caption-only image has no <img>; the one with a javascript: URL loses it.
+    expect(select(elements, 'img')).toHaveLength(1);
+    expect(select(elements, 'figcaption').map((caption) => caption.text)).toEqual([
+      'Lead caption (Agency)',
+      `Protesters in Kyiv ${HOSTILE} (Tetiana Dzhafarova/AFP)`,
+      'Unplaced caption',
+    ]);
+  });
+});
+
+describe('home page', () => {
+  const older = makeArticle({ id: 'older', title: 'Older story', published: new Date('2025-07-22T08:00:00Z') });
+  const html = (): string => renderIndexPage([article, older], testSite, templates);
+
+  it('lists the articles in the given order, newest first, with relative links', () => {
+    const elements = elementsOf(html());
+    const links = select(elements, 'a').filter((link) => link.ancestors.includes('ol'));
+    expect(links.map((link) => [link.attributes.href, link.text])).toEqual([
+      ['articles/istanbul-talks.html', `Istanbul talks ${HOSTILE}`],
+      ['articles/older.html', 'Older story'],
+    ]);
+    expectNoActiveContent(elements);
+    expectHead(elements, './style.css');
+    expect(select(elements, 'html')[0]?.attributes).toEqual({ lang: 'en', dir: 'ltr' });
+  });
+
+  it('has a subscribe form posting an email address to /subscribe', () => {
+    const elements = elementsOf(html());
+    const [form] = select(elements, 'form');
+    expect(form?.attributes).toMatchObject({ method: 'post' });
+    expect(new URL(form?.attributes.action ?? '', 'https://briefing.example.org/').pathname).toBe('/subscribe');
+    expect(select(elements, 'input', { name: 'address' })[0]?.attributes).toMatchObject({ type: 'email', required: '' });
+    expect(select(elements, 'button', { type: 'submit' })).toHaveLength(1);
+  });
+
+  it('says so when there are no articles', () => {
+    expect(elementsOf(renderIndexPage([], testSite, templates)).some((element) => element.text === 'No articles yet.')).toBe(true);
+  });
+});
+
+describe('site templates', () => {
+  const withBrokenTemplate = (file: string, text: string): string => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'briefing-templates-'));
+    cpSync(TEMPLATES, folder, { recursive: true });
+    writeFileSync(path.join(folder, file), text);
+    return folder;
+  };
+
+  it('reports a syntax error with the template file and line', async () => {
+    const folder = withBrokenTemplate('article.hbs', '<!doctype html>\n<p>fine</p>\n{{#each sections}}\n<p>never closed</p>\n');
+    try {
+      const sources = await readSiteTemplates(folder);
+      const error = (() => {
+        try {
+          compileSiteTemplates(sources);
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(BriefingError);
+      expect((error as BriefingError).message).toMatch(/^output: the site templates have errors\noutput: templates\/article\.hbs:\d+: /);
+      expect((error as BriefingError).problems[0]).toMatchObject({ file: 'templates/article.hbs' });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('names a missing template file', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'briefing-templates-'));
+    try {
+      await expect(readSiteTemplates(folder)).rejects.toThrow(/^output: cannot read the template .*index\.hbs: ENOENT/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
