@@ -45,7 +45,7 @@ const fileConfigSchema = z.strictObject({
       cron: z.string().min(1).refine((cron) => validateCron(cron), 'is not a cron expression node-cron accepts (5 or 6 fields, seconds first)'),
       catchUpMinutes: durationMinutes.default(360),
     })
-    .default({ cron: '0 0 7 * * *', catchUpMinutes: 360 }),
+    .default({ cron: '0 0 21 * * *', catchUpMinutes: 360 }),
   edition: z
     .strictObject({
       /** Hours before the first edition's date that it covers. */

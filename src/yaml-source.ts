@@ -1,4 +1,4 @@
-import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { LineCounter, isNode, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Problem } from './errors.js';
 
@@ -31,8 +31,34 @@ export function parseYamlSource(text: string, file: string, firstLine = 1): Yaml
     }
     return firstLine;
   };
-  const value = syntaxProblems.length > 0 ? undefined : document.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  if (syntaxProblems.length === 0) {
+    try {
+      value = document.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // An alias to no anchor, or so many aliases that expanding them would exhaust memory.
+      syntaxProblems.push({ file, line: aliasLine(document, lineCounter) + firstLine - 1, message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` });
+    }
+  }
   return { value, syntaxProblems, lineOf };
+}
+
+/** The line of the first alias that names no anchor, else of the first alias (where an alias bomb starts). */
+function aliasLine(document: Document, lineCounter: LineCounter): number {
+  let first: number | undefined;
+  let unresolved: number | undefined;
+  visit(document, {
+    Alias(_key, node) {
+      const line = node.range ? lineCounter.linePos(node.range[0]).line : 1;
+      first ??= line;
+      if (node.resolve(document) === undefined) {
+        unresolved = line;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return unresolved ?? first ?? 1;
 }
 
 /** Turns zod issues into problems naming file, line and field (a dotted path). */

@@ -184,4 +184,7 @@ main(process.argv).then(
       process.exitCode = 70;
     }
   },
-);
+).finally(() => {
+  // The command is done: a socket a library forgot to close must not keep the process alive.
+  setTimeout(() => process.exit(), 2000).unref();
+});

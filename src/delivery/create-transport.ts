@@ -9,7 +9,8 @@ import type { Transport } from './transport.js';
 
 /** Where the .eml transport writes an edition's messages: output/outbox/<editionId>/. */
 export function outboxFolder(config: Pick<Config, 'paths'>, editionId: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(editionId) || editionId.includes('..')) {
+  // Slot ids of sub-daily schedules carry colons (`2025-07-23T21:00`): fine in a folder name here.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(editionId) || editionId.includes('..')) {
     throw new BriefingError('delivery', 'invalid-edition-id', `edition id "${editionId.slice(0, 40)}" cannot name a folder`);
   }
   return path.join(config.paths.output, 'outbox', editionId);

@@ -1,6 +1,5 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { writeOutputFiles } from '../output/write-output-files.js';
 import { TransportError, type OutgoingMessage, type Transport } from './transport.js';
 
 /** The file a message goes to: `<subscriber id>.eml`, or the Message-ID's left part for a test copy. */
@@ -16,25 +15,17 @@ function fileName(message: OutgoingMessage): string {
  * that cannot be written is fatal: the send stops and the deliveries stay queued.
  */
 export function createEmlTransport(folder: string): Transport {
-  let ready: Promise<unknown> | undefined;
   const shown = path.relative(process.cwd(), folder) || folder;
-  const unwritable = (error: unknown): TransportError =>
-    new TransportError(`cannot write ${shown}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { temporary: true, fatal: true, cause: error });
   return {
     description: `.eml files in ${shown}/`,
     async send(message) {
-      const target = path.join(folder, fileName(message));
-      const temporary = path.join(folder, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+      const name = fileName(message);
       try {
-        await (ready ??= mkdir(folder, { recursive: true }));
-        await writeFile(temporary, message.raw);
-        await rename(temporary, target);
+        await writeOutputFiles(folder, new Map([[name, message.raw]]));
       } catch (error) {
-        ready = undefined;
-        await rm(temporary, { force: true }).catch(() => undefined);
-        throw unwritable(error);
+        throw new TransportError(`cannot write ${shown}: ${error instanceof Error ? error.message : String(error)}`, { temporary: true, fatal: true, cause: error });
       }
-      return { reply: `written to ${path.relative(folder, target)}` };
+      return { reply: `written to ${name}` };
     },
     async close() {},
   };

@@ -6,6 +6,7 @@ import { BriefingError } from '../errors.js';
 import type { DkimSigner } from './dkim.js';
 import { checkAddress, encodePhrase, encodeUnstructured, formatMailbox, headerLine, refuseControlCharacters } from './mime-header.js';
 import type { OutgoingMessage } from './transport.js';
+import { escapeHtml } from '../email/personalise.js';
 
 /** Publication facts every message of an edition carries. */
 export interface MessageOptions {
@@ -55,18 +56,22 @@ export interface MessageTemplate {
   readonly messageIdDomain: string;
   readonly timeZone: string;
   readonly dkim: DkimSigner | undefined;
+  /** Bytes every message has (fixed headers and body pieces): sizes the sender's reusable buffers. */
+  readonly size: number;
 }
 
 const CRLF = '\r\n';
-const QP_LINE = 76;
+/** Two short of RFC 2045's 76, so a line-leading dot can become `=2E` (see quotedPrintable). */
+const QP_LINE = 74;
 
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
-
-/** Quoted-printable lines of at most 76 characters; `softBreak` ends the piece on a new line. */
+/**
+ * Quoted-printable lines of at most 76 characters; `softBreak` ends the piece on a new line. A dot
+ * that starts a line is written `=2E`: no line of the body then needs SMTP dot-stuffing, so the
+ * client sends the message bytes as they are, without a copy.
+ */
 function quotedPrintable(value: string, softBreak: boolean): string {
-  const encoded = wrapQuotedPrintable(encodeQuotedPrintable(Buffer.from(value.replace(/\r\n|\r|\n/g, CRLF), 'utf8')), QP_LINE);
+  const wrapped = wrapQuotedPrintable(encodeQuotedPrintable(Buffer.from(value.replace(/\r\n|\r|\n/g, CRLF), 'utf8')), QP_LINE);
+  const encoded = wrapped.replace(/(^|\r\n)\./g, '$1=2E');
   return softBreak && !encoded.endsWith(CRLF) ? `${encoded}=${CRLF}` : encoded;
 }
 
@@ -143,6 +148,7 @@ export function prepareMessage(briefing: Briefing, options: MessageOptions): Mes
     messageIdDomain: options.listId,
     timeZone: options.timeZone,
     dkim: options.dkim,
+    size: staticHeaders.reduce((sum, header) => sum + Buffer.byteLength(header), 0) + body.reduce((sum, piece) => sum + (Buffer.isBuffer(piece) ? piece.length : 0), 0),
   };
 }
 
@@ -171,12 +177,22 @@ function slotValue(recipient: MessageRecipient, slot: Slot): string {
   return slot.html ? escapeHtml(value) : value;
 }
 
+/** Joins the pieces into `scratch` when it is big enough (no allocation per message), else into a new Buffer. */
+function join(pieces: readonly Buffer[], scratch: Buffer | undefined): Buffer {
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  if (scratch === undefined || scratch.length < length) return Buffer.concat(pieces, length);
+  let offset = 0;
+  for (const piece of pieces) offset += piece.copy(scratch, offset);
+  return scratch.subarray(0, length);
+}
+
 /**
  * One recipient's message: the template's bytes plus this recipient's To, Date, Message-ID,
  * List-Unsubscribe and body values (and a DKIM signature when configured). Throws BriefingError
- * for a recipient whose address, name or link cannot go in a header safely.
+ * for a recipient whose address, name or link cannot go in a header safely. With `scratch`, the
+ * message is written into it when it fits: the caller reuses it once the message is sent.
  */
-export function personaliseMessage(template: MessageTemplate, recipient: MessageRecipient, date: Date): OutgoingMessage {
+export function personaliseMessage(template: MessageTemplate, recipient: MessageRecipient, date: Date, scratch?: Buffer): OutgoingMessage {
   refuseControlCharacters(recipient.unsubscribeUrl, 'the unsubscribe link');
   // Printable ASCII but for the comma and angle brackets that delimit List-Unsubscribe entries.
   if (!/^https?:\/\/[!-+\--;=?-~]+$/.test(recipient.unsubscribeUrl)) {
@@ -191,14 +207,18 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
     headerLine('List-Unsubscribe', unsubscribe),
   ];
   const headers = [...personalHeaders, ...template.staticHeaders];
-  const body = Buffer.concat(template.body.map((piece) => (Buffer.isBuffer(piece) ? piece : Buffer.from(quotedPrintable(slotValue(recipient, piece), piece.more), 'ascii'))));
-  const head = headers.join('');
-  const signature = template.dkim === undefined ? '' : template.dkim.sign(headers, body, date);
+  let body = template.body.map((piece) => (Buffer.isBuffer(piece) ? piece : Buffer.from(quotedPrintable(slotValue(recipient, piece), piece.more), 'ascii')));
+  let signature = '';
+  if (template.dkim !== undefined) {
+    const whole = Buffer.concat(body);
+    signature = template.dkim.sign(headers, whole, date);
+    body = [whole];
+  }
   return {
     messageId: id,
     envelope: { from: template.fromAddress, to: recipient.address },
     // UTF-8 only where an RFC 6531 address stands; everything else in the head is ASCII.
-    raw: Buffer.concat([Buffer.from(`${signature}${head}${CRLF}`, 'utf8'), body]),
+    raw: join([Buffer.from(`${signature}${headers.join('')}${CRLF}`, 'utf8'), ...body], scratch),
     ...(recipient.subscriberId === null ? {} : { subscriberId: recipient.subscriberId }),
   };
 }

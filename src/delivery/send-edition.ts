@@ -8,6 +8,9 @@ import { personaliseMessage, type MessageTemplate } from './message.js';
 import { createToken, unsubscribeUrl } from './tokens.js';
 import { TransportError, type Transport } from './transport.js';
 
+/** Room in a message buffer for the recipient's own bytes (headers, links, name) beyond the template's. */
+const SCRATCH_SLACK = 16 * 1024;
+
 /** The outbox operations the sender uses, and nothing else. */
 export type SenderStore = Pick<
   OutboxStore,
@@ -129,6 +132,7 @@ export async function sendEdition(
 
   const ready: Delivery[] = [];
   const pending: DeliveryOutcome[] = [];
+  const buffers: Buffer[] = [];
   let active = 0;
   let flushing: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -199,20 +203,30 @@ export async function sendEdition(
 
   function dispatch(delivery: Delivery): void {
     active += 1;
+    // Each message is written into a buffer of its own that is reused once the transport is done
+    // with it: at most `concurrency` of them, however long the list.
+    const scratch = buffers.pop() ?? Buffer.allocUnsafe(template.size + SCRATCH_SLACK);
     let message;
     try {
       const url = unsubscribeUrl(dependencies.siteUrl, createToken(dependencies.secret, 'unsubscribe', delivery.subscriberId));
-      message = personaliseMessage(template, { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url }, clock.now());
+      message = personaliseMessage(template, { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url }, clock.now(), scratch);
     } catch (error) {
+      buffers.push(scratch);
       if (!isBriefingError(error)) throw error;
       // This subscriber's address or name cannot go in a header: fail it, send the others.
       complete({ subscriberId: delivery.subscriberId, status: 'failed', reply: `not sent: ${error.message}`, bounce: false });
       return;
     }
-    transport.send(message).then(
-      (receipt) => complete({ subscriberId: delivery.subscriberId, status: 'sent', reply: receipt.reply }),
-      (error: unknown) => complete(outcomeOf(delivery, error)),
-    );
+    transport
+      .send(message)
+      .then(
+        (receipt): DeliveryOutcome => ({ subscriberId: delivery.subscriberId, status: 'sent', reply: receipt.reply }),
+        (error: unknown) => outcomeOf(delivery, error),
+      )
+      .then((outcome) => {
+        buffers.push(scratch);
+        complete(outcome);
+      });
   }
 
   async function claim(): Promise<void> {
@@ -249,9 +263,11 @@ export async function sendEdition(
         }
         const counts = await store.deliveryCounts(editionId);
         if (counts.queued === 0 && counts.sending === 0) break;
-        // Only retries that are not due yet (or rows another live sender holds): wait for them.
-        const wait = Math.min(1000, Math.max(20, nextRetryAt - clock.now().getTime()));
-        await sleep(wait, stopSignal);
+        // Only retries that are not due yet (or rows another live sender holds): wait for the
+        // earliest retry this run set, else look again in a second.
+        const now = clock.now().getTime();
+        if (nextRetryAt <= now) nextRetryAt = Number.POSITIVE_INFINITY;
+        await sleep(Math.min(1000, Math.max(20, nextRetryAt - now)), stopSignal);
         continue;
       }
       if (active >= settings.concurrency) {

@@ -26,7 +26,7 @@ function secondsLeft(progress: SendProgress): number | undefined {
  * log line every 5,000 messages or 5 seconds.
  */
 export async function createProgressReporter(options: { interactive: boolean; logger: Logger }): Promise<ProgressReporter> {
-  if (options.interactive && process.stderr.isTTY) {
+  if (options.interactive) {
     const { default: progressBars } = await import('cli-progress');
     const bar = new progressBars.SingleBar(
       {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Buffer } from 'node:buffer';
+import { StringDecoder } from 'node:string_decoder';
 import { isBriefingError } from '../errors.js';
 import { checkAddress, needsSmtpUtf8 } from './mime-header.js';
 import type { SmtpSettings } from './smtp-url.js';
@@ -87,8 +88,8 @@ export class SmtpConnection {
   private timeoutMs: number;
   private capabilities = new Map<string, string>();
   private needsReset = false;
-  /** Messages accepted on this connection. */
-  sent = 0;
+  /** Replies may carry UTF-8 (RFC 6531 servers); a character split between two packets stays whole. */
+  private readonly decoder = new StringDecoder('utf8');
 
   private constructor(
     socket: net.Socket,
@@ -127,7 +128,7 @@ export class SmtpConnection {
   }
 
   private receive(chunk: Buffer): void {
-    this.buffer += chunk.toString('latin1');
+    this.buffer += this.decoder.write(chunk);
     let end: number;
     while ((end = this.buffer.indexOf('\n')) !== -1) {
       const line = this.buffer.slice(0, end).replace(/\r$/, '');
@@ -358,7 +359,6 @@ export class SmtpConnection {
     // After the reply to the data the transaction is over, accepted or not: no RSET needed.
     const final = await done;
     if (final.code !== 250) throw replyError(final, 'end of data');
-    this.sent += 1;
     return { reply: formatReply(final) };
   }
 

@@ -42,7 +42,10 @@ export interface Transport {
   readonly description: string;
   /** A rate the transport asks for (from the SMTP URL's rateLimit/rateDelta); the sender keeps under it. */
   readonly messagesPerSecond?: number;
-  /** Resolves when the server accepted the message; rejects with TransportError otherwise. */
+  /**
+   * Resolves when the server accepted the message; rejects with TransportError otherwise. The
+   * transport is done with `message.raw` once the promise settles (the sender reuses the buffer).
+   */
   send(message: OutgoingMessage): Promise<SendReceipt>;
   close(): Promise<void>;
 }

@@ -23,7 +23,8 @@ function clean(value: string | null): string {
   return (value ?? '').replace(CONTROL, ' ');
 }
 
-function escapeHtml(value: string): string {
+/** Escapes a value for HTML text or a quoted attribute; the one escaper of personal values. */
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character);
 }
 

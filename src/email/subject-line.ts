@@ -6,7 +6,7 @@ import { BriefingError } from '../errors.js';
 export interface LineValues {
   /** The publication's title. */
   title: string;
-  /** The edition's date written out in the publication's language, e.g. "Wednesday, July 23, 2025". */
+  /** The edition's date written out in the publication's language, e.g. "Wednesday 23 July 2025". */
   date: string;
   /** The topics of the edition joined as a list, e.g. "talks and protests". */
   topics: string;
@@ -28,7 +28,12 @@ export function oneLine(text: string): string {
 
 /** The full date of an instant in a zone, in the publication's language (luxon, via Intl). */
 export function writtenDate(instant: Date, zone: string, language: string): string {
-  return DateTime.fromJSDate(instant, { zone }).setLocale(language).toLocaleString(DateTime.DATE_HUGE);
+  const parts = DateTime.fromJSDate(instant, { zone }).setLocale(language).toLocaleParts(DateTime.DATE_HUGE);
+  // English puts a comma after the weekday only before a month name ("Wednesday, July 23"); Intl's
+  // en-GB and a few others also write it before the day, where English house styles do not.
+  const [weekday, separator, next] = parts;
+  if (/^en\b/i.test(language) && weekday?.type === 'weekday' && separator?.value === ', ' && next?.type === 'day') parts[1] = { type: 'literal', value: ' ' };
+  return parts.map((part) => part.value).join('');
 }
 
 /** Topic ids as words joined the way the language lists things ("talks, protests and war"). */

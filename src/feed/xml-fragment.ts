@@ -12,7 +12,7 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
 };
 
 /** Escapes an attribute value completely (markup, quotes, white space), dropping XML-illegal characters. */
-export function escapeXmlAttribute(value: string): string {
+function escapeXmlAttribute(value: string): string {
   return stripXmlIllegal(value).replace(/[&<>"\t\n\r]/g, (character) => ATTRIBUTE_ESCAPES[character] ?? character);
 }
 

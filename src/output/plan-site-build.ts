@@ -5,7 +5,7 @@ import { compareNewestFirst, feedPagePath, planFeedPages, type FeedPage } from '
 import type { FeedSite } from '../feed/feed-site.js';
 import type { BuildManifest } from './build-manifest.js';
 import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, articlePagePath } from './site-paths.js';
-import { renderArticlePage, renderIndexPage, type PageSite } from './site-pages.js';
+import { createSitePages, type PageSite } from './site-pages.js';
 import type { SiteTemplates } from './site-templates.js';
 
 /** Everything a site build is made from. */
@@ -21,27 +21,37 @@ export interface SiteBuildInput {
   existing: ReadonlySet<string>;
 }
 
+/** Renders some outputs: one article page, or one feed page in its three formats. */
+export interface RenderJob {
+  paths: string[];
+  render(): Map<string, string>;
+}
+
 /** What a build has to do. */
 export interface SiteBuildPlan {
   /**
-   * Files to write, in batches written one after the other: style sheet and article pages, archive
-   * feeds, subscription feeds, home page. So a feed or page never links to a file not yet written.
+   * Rendering to do, in batches to be written one after the other: style sheet and article pages,
+   * archive feeds, subscription feeds, home page. So a feed or page never links to a file not yet
+   * written. Jobs render when asked, so a build can write as it goes instead of holding every page.
    */
-  batches: Array<Map<string, string>>;
+  batches: RenderJob[][];
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
   stale: string[];
   manifest: BuildManifest;
-  /** Files rendered, and files whose inputs did not change and were neither rendered nor written. */
+  /**
+   * The manifest to keep while the build runs: the last build's entries for the files this one leaves
+   * alone. Should the build stop halfway, no half-updated file is ever taken for up to date.
+   */
+  interim: BuildManifest;
+  /** Files to be rendered, and files whose inputs did not change and are neither rendered nor written. */
   rendered: number;
   reused: number;
 }
 
 interface Output {
-  path: string;
   key: string;
   batch: 0 | 1 | 2 | 3;
-  /** Renders this output (with its siblings, for a feed page in three formats). */
-  render: () => Map<string, string>;
+  job: RenderJob;
 }
 
 /** A short, stable digest of the build key and the parts an output is made from. */
@@ -53,10 +63,16 @@ function articleStamps(articles: readonly Article[]): Array<[string, string]> {
   return articles.map((article) => [article.id, article.contentHash]);
 }
 
-function feedPageOutputs(page: FeedPage, input: SiteBuildInput): Output[] {
-  const key = keyOf(input.buildKey, ['feed', page.kind, page.number, page.prevArchive ?? 0, page.nextArchive ?? 0, articleStamps(page.articles)]);
-  const render = (): Map<string, string> => renderFeedPage(page, input.site);
-  return FEED_FORMATS.map((format) => ({ path: feedPagePath(format, page), key, batch: page.kind === 'archive' ? 1 : 2, render }));
+function single(path: string, render: () => string): RenderJob {
+  return { paths: [path], render: () => new Map([[path, render()]]) };
+}
+
+function feedPageOutput(page: FeedPage, input: SiteBuildInput): Output {
+  return {
+    key: keyOf(input.buildKey, ['feed', page.kind, page.number, page.prevArchive ?? 0, page.nextArchive ?? 0, articleStamps(page.articles)]),
+    batch: page.kind === 'archive' ? 1 : 2,
+    job: { paths: FEED_FORMATS.map((format) => feedPagePath(format, page)), render: () => renderFeedPage(page, input.site) },
+  };
 }
 
 /**
@@ -67,46 +83,34 @@ function feedPageOutputs(page: FeedPage, input: SiteBuildInput): Output[] {
  */
 export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const newestFirst = [...input.articles].sort(compareNewestFirst);
+  const pages = createSitePages(input.site, input.templates);
   const outputs: Output[] = [
-    {
-      path: STYLESHEET_PATH,
-      key: keyOf(input.buildKey, ['style', input.templates.stylesheet]),
-      batch: 0,
-      render: () => new Map([[STYLESHEET_PATH, input.templates.stylesheet]]),
-    },
+    { key: keyOf(input.buildKey, ['style', input.templates.stylesheet]), batch: 0, job: single(STYLESHEET_PATH, () => input.templates.stylesheet) },
     ...newestFirst.map((article): Output => ({
-      path: articlePagePath(article.id),
       key: keyOf(input.buildKey, ['article', article.id, article.contentHash]),
       batch: 0,
-      render: () => new Map([[articlePagePath(article.id), renderArticlePage(article, input.site, input.templates)]]),
+      job: single(articlePagePath(article.id), () => pages.articlePage(article)),
     })),
-    ...planFeedPages(newestFirst, input.site.feed).flatMap((page) => feedPageOutputs(page, input)),
-    {
-      path: INDEX_PATH,
-      key: keyOf(input.buildKey, ['index', articleStamps(newestFirst)]),
-      batch: 3,
-      render: () => new Map([[INDEX_PATH, renderIndexPage(newestFirst, input.site, input.templates)]]),
-    },
+    ...planFeedPages(newestFirst, input.site.feed).map((page) => feedPageOutput(page, input)),
+    { key: keyOf(input.buildKey, ['index', articleStamps(newestFirst)]), batch: 3, job: single(INDEX_PATH, () => pages.indexPage(newestFirst)) },
   ];
 
-  const batches = [new Map<string, string>(), new Map<string, string>(), new Map<string, string>(), new Map<string, string>()];
-  const renderedBy = new Map<Output['render'], Map<string, string>>();
-  let reused = 0;
+  const batches: RenderJob[][] = [[], [], [], []];
+  const manifest: BuildManifest = { version: 1, outputs: {} };
+  let rendered = 0;
   for (const output of outputs) {
-    if (input.previous?.outputs[output.path] === output.key && input.existing.has(output.path)) {
-      reused += 1;
-      continue;
+    for (const path of output.job.paths) manifest.outputs[path] = output.key;
+    const upToDate = output.job.paths.every((path) => input.previous?.outputs[path] === output.key && input.existing.has(path));
+    if (!upToDate) {
+      batches[output.batch]?.push(output.job);
+      rendered += output.job.paths.length;
     }
-    let files = renderedBy.get(output.render);
-    if (files === undefined) {
-      files = output.render();
-      renderedBy.set(output.render, files);
-    }
-    batches[output.batch]?.set(output.path, files.get(output.path) as string);
   }
-
-  const manifest: BuildManifest = { version: 1, outputs: Object.fromEntries(outputs.map((output) => [output.path, output.key])) };
-  const current = new Set(outputs.map((output) => output.path));
-  const stale = Object.keys(input.previous?.outputs ?? {}).filter((path) => !current.has(path));
-  return { batches, stale, manifest, rendered: outputs.length - reused, reused };
+  const stale = Object.keys(input.previous?.outputs ?? {}).filter((path) => !Object.hasOwn(manifest.outputs, path));
+  const redone = new Set(batches.flat().flatMap((job) => job.paths));
+  const interim: BuildManifest = {
+    version: 1,
+    outputs: Object.fromEntries(Object.entries(input.previous?.outputs ?? {}).filter(([path]) => !redone.has(path) && Object.hasOwn(manifest.outputs, path))),
+  };
+  return { batches, stale, manifest, interim, rendered, reused: Object.keys(manifest.outputs).length - rendered };
 }

@@ -88,14 +88,13 @@ function siteView(site: PageSite, base: string): SiteView {
   };
 }
 
-function timeView(date: Date, site: PageSite): TimeView {
-  const local = DateTime.fromJSDate(date, { zone: site.timeZone }).setLocale(site.language);
-  return { iso: local.toISO({ suppressMilliseconds: true }) ?? date.toISOString(), text: local.toLocaleString(DateTime.DATETIME_MED) };
-}
-
-function topicTitles(article: Article, site: PageSite): string[] {
-  const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
-  return article.topics.map((id) => titles.get(id) ?? id);
+/** Formats times in the publication's zone and language; one Intl formatter serves every page of a build. */
+function timeFormatter(site: PageSite): (date: Date) => TimeView {
+  const text = new Intl.DateTimeFormat(site.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: site.timeZone });
+  return (date) => ({
+    iso: DateTime.fromJSDate(date, { zone: site.timeZone }).toISO({ suppressMilliseconds: true }) ?? date.toISOString(),
+    text: text.format(date),
+  });
 }
 
 function figureView(image: ArticleImage): FigureView {
@@ -127,39 +126,51 @@ function sectionViews(article: Article): ArticlePageView['article']['sections'] 
   return sections;
 }
 
-/** Renders an article's page (`articles/<id>.html`): sections, figures, videos, credits, source. */
-export function renderArticlePage(article: Article, site: PageSite, templates: SiteTemplates): string {
-  const ownUrl = absoluteUrl(site.siteUrl, articlePageHref(article.id));
-  return templates.renderArticle({
-    site: siteView(site, '../'),
-    article: {
-      title: article.title,
-      kicker: article.kicker,
-      summary: article.summary,
-      canonical: webUrl(article.url) ?? ownUrl,
-      published: timeView(article.published, site),
-      updated: article.updated === undefined ? undefined : timeView(article.updated, site),
-      source: article.source,
-      sourceUrl: webUrl(article.sourceUrl),
-      topics: topicTitles(article, site),
-      leadImage: article.image === undefined ? undefined : figureView(article.image),
-      sections: sectionViews(article),
-      credits: article.credits,
-    },
-  });
+/** Renders the site's pages for one publication and set of templates. */
+export interface SitePages {
+  /** An article's page (`articles/<id>.html`): sections, figures, videos, credits, source. */
+  articlePage(article: Article): string;
+  /** The home page (`index.html`): the articles as given (newest first), feeds and subscribe form. */
+  indexPage(articles: readonly Article[]): string;
 }
 
-/** Renders the home page (`index.html`): the articles as given (newest first), feeds and subscribe form. */
-export function renderIndexPage(articles: readonly Article[], site: PageSite, templates: SiteTemplates): string {
-  return templates.renderIndex({
-    site: siteView(site, './'),
-    articles: articles.map((article) => ({
-      title: article.title,
-      href: articlePageHref(article.id),
-      published: timeView(article.published, site),
-      source: article.source,
-      summary: article.summary,
-      topics: topicTitles(article, site),
-    })),
-  });
+/** Binds the templates to a publication, so what every page shares is worked out once per build. */
+export function createSitePages(site: PageSite, templates: SiteTemplates): SitePages {
+  const time = timeFormatter(site);
+  const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
+  const topicTitles = (article: Article): string[] => article.topics.map((id) => titles.get(id) ?? id);
+  const articleSite = siteView(site, '../');
+  const indexSite = siteView(site, './');
+  return {
+    articlePage: (article) =>
+      templates.renderArticle({
+        site: articleSite,
+        article: {
+          title: article.title,
+          kicker: article.kicker,
+          summary: article.summary,
+          canonical: webUrl(article.url) ?? absoluteUrl(site.siteUrl, articlePageHref(article.id)),
+          published: time(article.published),
+          updated: article.updated === undefined ? undefined : time(article.updated),
+          source: article.source,
+          sourceUrl: webUrl(article.sourceUrl),
+          topics: topicTitles(article),
+          leadImage: article.image === undefined ? undefined : figureView(article.image),
+          sections: sectionViews(article),
+          credits: article.credits,
+        },
+      }),
+    indexPage: (articles) =>
+      templates.renderIndex({
+        site: indexSite,
+        articles: articles.map((article) => ({
+          title: article.title,
+          href: articlePageHref(article.id),
+          published: time(article.published),
+          source: article.source,
+          summary: article.summary,
+          topics: topicTitles(article),
+        })),
+      }),
+  };
 }

@@ -62,7 +62,8 @@ export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 
   if (problems.length > 0) {
     throw BriefingError.fromProblems('output', 'invalid-template', problems, 'the site templates have errors');
   }
-  handlebars.registerPartial('page-head', sources.pageHead);
+  // Compiled here: a partial registered as source is compiled again on every page it is used in.
+  handlebars.registerPartial('page-head', handlebars.compile(sources.pageHead, { preventIndent: true }));
   // Errors only a render finds (an unknown partial or helper) name the template too.
   const compile = <View>(key: 'index' | 'article'): ((view: View) => string) => {
     const template = handlebars.compile<View>(sources[key], { preventIndent: true });

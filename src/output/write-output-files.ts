@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile as readFileCallback, writeFile as writeFileCallback } from 'node:fs';
+import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { BriefingError } from '../errors.js';
 
 /** Which files a write changed and which already held the same bytes (and kept their mtime). */
@@ -23,6 +25,10 @@ const REASONS: Readonly<Record<string, string>> = {
   EEXIST: 'a file stands where a folder on its path should be',
   EISDIR: 'a folder is in the way',
 };
+
+// The callback API: several times faster than fs/promises' FileHandle path for many small files.
+const readFile = promisify(readFileCallback);
+const writeFile = promisify(writeFileCallback);
 
 /** Writes at most this many files at once: enough to keep the disk busy, few enough for file handles. */
 const CONCURRENCY = 8;

@@ -2,20 +2,19 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
 import { loadArticles } from '../content/load-articles.js';
-import { deliverEdition } from '../delivery/deliver-edition.js';
+import { deliverEdition, type DeliverEditionDependencies } from '../delivery/deliver-edition.js';
 import type { SendSummary } from '../delivery/send-edition.js';
 import type { Transport } from '../delivery/transport.js';
-import { openEdition } from '../edition/open-edition.js';
-import type { Briefing } from '../email/briefing.js';
-import { personaliseBriefing } from '../email/personalise.js';
+import { openEdition, type OpenEditionDeps } from '../edition/open-edition.js';
+import { webVersionFiles } from '../email/web-version.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
-import type { Store } from '../store/store.js';
 import type { RunOutcome, RunSlot, SlotTarget } from './scheduler.js';
 
 /** What one pass needs: the CLI's parts, plus the output stage's site build. */
 export interface SlotRunDependencies<SiteReport> {
   config: Config;
-  store: Store;
+  /** What opening an edition and delivering it use of the store. */
+  store: OpenEditionDeps['store'] & DeliverEditionDependencies['store'];
   clock: { now(): Date };
   logger: Logger;
   /** True on a terminal: the send shows a progress bar. */
@@ -61,7 +60,7 @@ export async function runEditionSlot<SiteReport>(
   if (opened.kind === 'skipped') return { ...base, outcome: 'skipped', message: opened.message };
   const subject = opened.briefing.subject;
   if (opened.record?.status === 'sent') return { ...base, outcome: 'already-sent', subject };
-  await writeWebVersion(config, opened.id, opened.briefing);
+  await writeOutputFiles(config.paths.output, webVersionFiles(config, opened.briefing));
   // Always enqueue (it is idempotent): a run killed between marking the edition `sending` and
   // enqueueing must still give every subscriber a delivery when resumed.
   const send = await deliverEdition(
@@ -79,17 +78,6 @@ export async function runEditionSlot<SiteReport>(
   );
   const outcome = send.complete ? 'sent' : send.stopped ? 'interrupted' : 'incomplete';
   return { ...base, outcome, subject, send };
-}
-
-/**
- * Writes the edition's web version (the briefing's "view in browser" page, output/editions/ID/)
- * before any message links to it. It is public: no one's name or address, the site's own
- * unsubscribe page. (preview writes the same two files plus a sample .eml.)
- */
-async function writeWebVersion(config: Config, editionId: string, briefing: Briefing): Promise<void> {
-  const web = personaliseBriefing(briefing, { name: null, address: '', unsubscribeUrl: `${config.siteUrl}unsubscribe` });
-  const folder = `editions/${editionId}`;
-  await writeOutputFiles(config.paths.output, new Map([[`${folder}/index.html`, web.html], [`${folder}/briefing.txt`, web.text]]));
 }
 
 /** The scheduler's RunSlot over runEditionSlot: reads the content afresh for each fire; the report becomes the run's log fields. */

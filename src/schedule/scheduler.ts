@@ -102,42 +102,42 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
   let cancelBackstop: (() => void) | undefined;
 
   const target = (slot: Date): SlotTarget => ({ id: slotId(cron, zone, slot), slot });
-  const describe = (slot: Date): Record<string, string> => ({
-    edition: slotId(cron, zone, slot),
+  const describe = ({ id, slot }: SlotTarget): Record<string, string> => ({
+    edition: id,
     slot: slot.toISOString(),
     local: DateTime.fromJSDate(slot, { zone }).toISO() ?? '',
   });
 
-  async function recordSkipped(slot: Date, note: string): Promise<void> {
-    const { id } = target(slot);
+  async function recordSkipped(skipped: SlotTarget, note: string): Promise<void> {
+    const { id, slot } = skipped;
     const now = clock.now();
     // Shaped like the records the edition stage writes for its own skips, so every reader understands it.
     const memory: StoredEdition = { version: 1, since: slot.toISOString(), memory: { told: {}, sent: {} }, outline: { sections: [] }, briefing: null };
     const created = await editions.createEdition({ id, slot, status: 'skipped', cutoff: slot, subject: '', note, memory }, now);
     if (created) summary.skipped += 1;
-    logger.info({ event: 'skip', ...describe(slot), note, recorded: created }, created ? `edition ${id} skipped: ${note}` : `edition ${id} already has a record; not skipped`);
+    logger.info({ event: 'skip', ...describe(skipped), note, recorded: created }, created ? `edition ${id} skipped: ${note}` : `edition ${id} already has a record; not skipped`);
   }
 
-  async function runOne(slot: Date, reason: 'fire' | 'catch-up' | 'resume'): Promise<void> {
-    const slotTarget = target(slot);
+  /** Runs one edition; a resumed one keeps its record's id even if the cron has changed since. */
+  async function runOne(slotTarget: SlotTarget, reason: 'fire' | 'catch-up' | 'resume'): Promise<void> {
     const started = clock.now();
     try {
       const staleAfterMs = Math.max(dependencies.catchUpMinutes * 60_000, ON_TIME_MS);
-      if (reason === 'fire' && started.getTime() - slot.getTime() > staleAfterMs) {
-        await recordSkipped(slot, 'missed: outside catch-up window');
+      if (reason === 'fire' && started.getTime() - slotTarget.slot.getTime() > staleAfterMs) {
+        await recordSkipped(slotTarget, 'missed: outside catch-up window');
         return;
       }
-      logger.info({ event: 'run-start', reason, ...describe(slot) }, `run of edition ${slotTarget.id} starts (${reason})`);
+      logger.info({ event: 'run-start', reason, ...describe(slotTarget) }, `run of edition ${slotTarget.id} starts (${reason})`);
       const outcome = await dependencies.runSlot(slotTarget, stopRequest.signal);
       summary.runs += 1;
       const durationMs = clock.now().getTime() - started.getTime();
       logger.info(
-        { event: 'run', reason, ...describe(slot), status: outcome.status, durationMs, ...outcome.details },
+        { event: 'run', reason, ...describe(slotTarget), status: outcome.status, durationMs, ...outcome.details },
         `run of edition ${slotTarget.id}: ${outcome.status}`,
       );
     } catch (error) {
       summary.failed += 1;
-      logger.error({ event: 'run-failed', reason, ...describe(slot), err: error }, `run of edition ${slotTarget.id} failed; an unfinished edition is resumed on the next start`);
+      logger.error({ event: 'run-failed', reason, ...describe(slotTarget), err: error }, `run of edition ${slotTarget.id} failed; an unfinished edition is resumed on the next start`);
     }
   }
 
@@ -147,31 +147,31 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
       busy = undefined;
       const next = waiting;
       waiting = undefined;
-      if (next !== undefined && !stopRequest.signal.aborted) drain(() => runOne(next, 'fire'));
+      if (next !== undefined && !stopRequest.signal.aborted) drain(() => runOne(target(next), 'fire'));
       else armBackstop();
     });
   }
 
   function onFire(scheduled: Date, source: 'cron' | 'timer'): void {
     if (stopRequest.signal.aborted) return;
-    const slot = previousSlot(cron, zone, scheduled) ?? scheduled;
-    if (slot.getTime() <= newestSlot) {
-      logger.debug({ event: 'fire-duplicate', source, ...describe(slot) }, `fire for edition ${slotId(cron, zone, slot)} already taken`);
+    const fired = target(previousSlot(cron, zone, scheduled) ?? scheduled);
+    if (fired.slot.getTime() <= newestSlot) {
+      logger.debug({ event: 'fire-duplicate', source, ...describe(fired) }, `fire for edition ${fired.id} already taken`);
       return;
     }
-    newestSlot = slot.getTime();
+    newestSlot = fired.slot.getTime();
     summary.fires += 1;
-    logger.info({ event: 'fire', source, ...describe(slot) }, `fire for edition ${slotId(cron, zone, slot)} (${source})`);
+    logger.info({ event: 'fire', source, ...describe(fired) }, `fire for edition ${fired.id} (${source})`);
     armBackstop();
     if (busy === undefined) {
-      drain(() => runOne(slot, 'fire'));
+      drain(() => runOne(fired, 'fire'));
       return;
     }
     const replaced = waiting;
-    waiting = slot;
-    logger.info({ event: 'wait', ...describe(slot) }, `a run is in progress: edition ${slotId(cron, zone, slot)} waits for it`);
+    waiting = fired.slot;
+    logger.info({ event: 'wait', ...describe(fired) }, `a run is in progress: edition ${fired.id} waits for it`);
     if (replaced !== undefined) {
-      void recordSkipped(replaced, `overlap: superseded by ${slotId(cron, zone, slot)} while a run was in progress`).catch((error: unknown) =>
+      void recordSkipped(target(replaced), `overlap: superseded by ${fired.id} while a run was in progress`).catch((error: unknown) =>
         logger.error({ event: 'skip-failed', err: error }, 'could not record a skipped edition'),
       );
     }
@@ -202,8 +202,9 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
     for (const edition of unfinished) {
       if (stopRequest.signal.aborted) return;
       summary.resumed += 1;
-      logger.info({ event: 'resume', ...describe(edition.slot), status: edition.status }, `resuming unfinished edition ${edition.id} (${edition.status})`);
-      await runOne(edition.slot, 'resume');
+      const resumed = { id: edition.id, slot: edition.slot };
+      logger.info({ event: 'resume', ...describe(resumed), status: edition.status }, `resuming unfinished edition ${edition.id} (${edition.status})`);
+      await runOne(resumed, 'resume');
     }
     await catchUp(recent[0]);
   }
@@ -224,16 +225,17 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
     // A fire that arrived during start-up already took the slot.
     if (plan.action === 'none' || plan.slot.getTime() <= newestSlot || stopRequest.signal.aborted) return;
     newestSlot = plan.slot.getTime();
+    const missed = target(plan.slot);
     const olderMissed = `${plan.olderMissedAtLeast ? 'at least ' : ''}${plan.olderMissed}`;
     logger.info(
-      { event: 'catch-up', action: plan.action, ...describe(plan.slot), lateMinutes: plan.lateMinutes, catchUpMinutes: dependencies.catchUpMinutes, olderMissed },
-      `missed edition ${slotId(cron, zone, plan.slot)} (${plan.lateMinutes} min ago): ${plan.action === 'run' ? 'running it now' : 'outside the catch-up window, recorded skipped'}; ${olderMissed} older missed slot(s) not run`,
+      { event: 'catch-up', action: plan.action, ...describe(missed), lateMinutes: plan.lateMinutes, catchUpMinutes: dependencies.catchUpMinutes, olderMissed },
+      `missed edition ${missed.id} (${plan.lateMinutes} min ago): ${plan.action === 'run' ? 'running it now' : 'outside the catch-up window, recorded skipped'}; ${olderMissed} older missed slot(s) not run`,
     );
     if (plan.action === 'run') {
       summary.caughtUp += 1;
-      await runOne(plan.slot, 'catch-up');
+      await runOne(missed, 'catch-up');
     } else {
-      await recordSkipped(plan.slot, 'missed: outside catch-up window');
+      await recordSkipped(missed, 'missed: outside catch-up window');
     }
   }
 
@@ -241,7 +243,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
     async start() {
       const now = clock.now();
       logger.info(
-        { event: 'start', cron, zone, catchUpMinutes: dependencies.catchUpMinutes, next: upcomingSlots(cron, zone, now, 3).map((slot) => describe(slot)) },
+        { event: 'start', cron, zone, catchUpMinutes: dependencies.catchUpMinutes, next: upcomingSlots(cron, zone, now, 3).map((slot) => describe(target(slot))) },
         `scheduler started: "${cron}" in ${zone}`,
       );
       // node-cron starts first so no slot falls between catch-up and the first fire; fires during start-up wait.
@@ -267,7 +269,8 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
         stopFires?.();
         cancelBackstop?.();
         if (waiting !== undefined) {
-          logger.info({ event: 'drop', ...describe(waiting) }, `stopping: edition ${slotId(cron, zone, waiting)} will not run now (catch-up decides on the next start)`);
+          const dropped = target(waiting);
+          logger.info({ event: 'drop', ...describe(dropped) }, `stopping: edition ${dropped.id} will not run now (catch-up decides on the next start)`);
           waiting = undefined;
         }
       }

@@ -1,6 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
 import { accessLog } from './access-log.js';
 import type { ServerDependencies } from './dependencies.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -27,11 +26,9 @@ export function createApp(deps: ServerDependencies): Hono {
   app.use(accessLog(deps.logger));
   app.use(securityHeaders());
   app.onError((error, c) => {
-    if (error instanceof HTTPException && error.status === 400) return errorResponse(deps.pages, 400);
     deps.logger.error({ err: error, method: c.req.method, path: new URL(c.req.url).pathname }, 'server: request failed');
     return errorResponse(deps.pages, 500);
   });
-  app.notFound(() => errorResponse(deps.pages, 404));
 
   for (const route of listRoutes(deps)) {
     for (const [method, handler] of Object.entries(route.handlers)) {

@@ -21,7 +21,7 @@ export interface ConfirmationEmail {
 /**
  * The confirmation message as RFC 5322 bytes: one quoted-printable text part, marked auto-generated
  * (RFC 3834) so autoresponders stay quiet. Every header value passes the delivery stage's checks, so
- * a name with CR or LF can never add a header. Each request gets its own Message-ID: a second request
+ * a name with CR or LF can never add a header; an international address goes in as UTF-8 (RFC 6532). Each request gets its own Message-ID: a second request
  * for the same address is a new message with a new link, not a duplicate to drop.
  */
 export function buildConfirmationMessage(email: ConfirmationEmail): OutgoingMessage {
@@ -44,7 +44,7 @@ export function buildConfirmationMessage(email: ConfirmationEmail): OutgoingMess
   return {
     messageId,
     envelope: { from: email.sender.address, to: email.recipient.address },
-    raw: Buffer.concat([Buffer.from(`${signature}${headers.join('')}\r\n`, 'ascii'), body]),
+    raw: Buffer.concat([Buffer.from(`${signature}${headers.join('')}\r\n`, 'utf8'), body]),
     subscriberId: email.recipient.subscriberId,
   };
 }

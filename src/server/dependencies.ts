@@ -31,6 +31,7 @@ export interface ServerLimits {
   confirmHours: number;
 }
 
+/** Ten list requests per client in a burst, then one every six seconds; two confirmation emails per address per quarter hour. */
 export const DEFAULT_LIMITS: ServerLimits = {
   perClient: { burst: 10, perSecond: 1 / 6 },
   perAddress: { burst: 2, perSecond: 1 / 900 },

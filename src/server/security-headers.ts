@@ -17,7 +17,6 @@ const HEADERS: Readonly<Record<string, string>> = {
   // Confirmation and unsubscribe URLs carry tokens: never leak them to another site.
   'referrer-policy': 'no-referrer',
   'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 

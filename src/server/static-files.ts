@@ -143,6 +143,6 @@ export function createStaticFiles(options: { root: string; cacheBytes?: number }
  * Files at the top (feeds, the front page, the style sheet) change with every build: readers must
  * revalidate after a few minutes. Archive feeds, article pages and editions change rarely: an hour.
  */
-export function cacheControlFor(relative: string): string {
+function cacheControlFor(relative: string): string {
   return relative.includes('/') ? 'public, max-age=3600' : 'public, max-age=300, must-revalidate';
 }

@@ -20,6 +20,8 @@ export interface Dialect {
   jsonField(alias: string, index: number, type: 'text' | 'bigint' | 'time'): string;
   /** Appended to the claim subquery: rows another worker has locked are skipped, not waited for. */
   readonly skipLocked: string;
+  /** Appended to an ordered subquery so its rows are locked in that order (concurrent writers never deadlock). */
+  readonly lockRows: string;
   /** Run first in each migration transaction so concurrent processes migrate one at a time. */
   readonly migrationLock: string | null;
 }
@@ -27,7 +29,9 @@ export interface Dialect {
 /** SQLite (better-sqlite3): named parameters, JSON1 functions, epoch-millisecond times. */
 export const sqliteDialect: Dialect = {
   kind: 'sqlite',
-  serialKey: 'INTEGER PRIMARY KEY',
+  // AUTOINCREMENT: a deleted subscriber's id is never given to a new one, so an old unsubscribe
+  // token (which never expires) cannot act on someone else.
+  serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
   bigint: 'INTEGER',
   time: 'INTEGER',
   // better-sqlite3 binds `?NNN` only positionally; named `@pN` parameters may repeat.
@@ -37,6 +41,7 @@ export const sqliteDialect: Dialect = {
   jsonField: (alias, index) => `${alias}.value ->> ${index}`,
   // BEGIN IMMEDIATE already gives the claiming transaction the only write lock.
   skipLocked: '',
+  lockRows: '',
   migrationLock: null,
 };
 
@@ -56,6 +61,7 @@ export const postgresDialect: Dialect = {
     return text;
   },
   skipLocked: 'FOR UPDATE SKIP LOCKED',
+  lockRows: 'FOR UPDATE',
   // Per schema, so test schemas in one database do not wait on each other.
   migrationLock: `SELECT pg_advisory_xact_lock(hashtext('briefing.migrate.' || coalesce(current_schema(), '')))`,
 };

@@ -62,9 +62,10 @@ export function buildQueries(d: Dialect) {
       ORDER BY slot DESC, id DESC LIMIT 1`),
 
     // Outbox.
+    // In id order: senders enqueueing at once wait on each other's rows in one order, never in a cycle.
     enqueueDeliveries: q('enqueueDeliveries', `
       INSERT INTO deliveries (edition_id, subscriber_id, status, attempts, updated_at)
-      SELECT $1, id, 'queued', 0, $2 FROM subscribers WHERE status = 'active'
+      SELECT $1, id, 'queued', 0, $2 FROM subscribers WHERE status = 'active' ORDER BY id
       ON CONFLICT (edition_id, subscriber_id) DO NOTHING`),
     // $1 edition, $2 limit, $3 now, $4 worker, $5 lease until, $6 dead workers (JSON).
     claimDeliveries: q('claimDeliveries', `
@@ -76,7 +77,11 @@ export function buildQueries(d: Dialect) {
     deliveriesByIds: q('deliveriesByIds', `
       SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
       WHERE d.edition_id = $1 AND d.subscriber_id IN ${d.jsonList('$2', 'bigint')} ORDER BY d.subscriber_id`),
-    renewLease: q('renewLease', `UPDATE deliveries SET lease_until = $3 WHERE edition_id = $1 AND worker = $2 AND status = 'sending'`),
+    // Rows locked in subscriber order, as recordOutcomes does: a renewal and a recording never deadlock.
+    renewLease: q('renewLease', `
+      UPDATE deliveries SET lease_until = $3 WHERE edition_id = $1 AND worker = $2 AND status = 'sending' AND subscriber_id IN (
+        SELECT subscriber_id FROM deliveries WHERE edition_id = $1 AND worker = $2 AND status = 'sending'
+        ORDER BY subscriber_id ${d.lockRows})`),
     // $1 edition, $2 subscriber, $3 worker, $4 reply, $5 now (, $6 not before).
     markSent: q('markSent', outcome('sent')),
     markFailed: q('markFailed', outcome('failed')),

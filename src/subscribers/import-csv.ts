@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { BriefingError, type Problem } from '../errors.js';
 import { SUBSCRIBER_STATUSES, type AddCounts, type NewSubscriber, type SubscriberStatus, type SubscriberStore } from '../store/store.js';
@@ -118,6 +118,48 @@ function toSubscriber(cells: readonly string[], fields: Map<CsvField, number>, o
   };
 }
 
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Turns CRLF and a lone CR into LF, so csv-parse counts lines as an editor does whatever the file
+ * mixes (it counts a CRLF it does not take as the record delimiter as two lines). No cell that can be
+ * imported holds a CR or LF, so only the line numbers change. Works on bytes: UTF-8 never has 0x0d or
+ * 0x0a inside a character.
+ */
+function lineFeedsOnly(): Transform {
+  let pendingCr = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (!pendingCr && !chunk.includes(CR)) return callback(null, chunk);
+      const out = Buffer.allocUnsafe(chunk.length + 1);
+      let length = 0;
+      let from = 0;
+      if (pendingCr) {
+        out[length++] = LF;
+        if (chunk[0] === LF) from = 1;
+      }
+      // Copy the runs between CRs; each CR becomes the LF, swallowing an LF right after it.
+      for (let at = chunk.indexOf(CR, from); at !== -1; at = chunk.indexOf(CR, from)) {
+        length += chunk.copy(out, length, from, at);
+        if (at + 1 === chunk.length) {
+          from = at + 1;
+          pendingCr = true;
+          return callback(null, out.subarray(0, length));
+        }
+        out[length++] = LF;
+        from = chunk[at + 1] === LF ? at + 2 : at + 1;
+      }
+      length += chunk.copy(out, length, from);
+      pendingCr = false;
+      callback(null, out.subarray(0, length));
+    },
+    flush(callback) {
+      callback(null, pendingCr ? Buffer.from([LF]) : null);
+    },
+  });
+}
+
 /**
  * Streams a subscriber CSV (header row; `address`/`email`, optional `name`, `status`, `source`,
  * `created`, `confirmed`, `unsubscribed` columns) as batches of valid rows. Bad lines are skipped and
@@ -128,8 +170,6 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
   const addProblem = problemAdder(report);
   async function* batches(): AsyncGenerator<NewSubscriber[]> {
     let fields: Map<CsvField, number> | undefined;
-    /** Quoted CRLFs so far, which csv-parse counts as two lines and an editor as one. */
-    let overcount = 0;
     // Validation runs in the parser's hooks, so records and skipped lines are reported in file order.
     const csvOptions: CsvOptions<NewSubscriber, string[]> = {
       bom: true,
@@ -139,7 +179,7 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
       on_skip: (error) => {
         report.lines += 1;
         report.errors += 1;
-        const line = typeof error?.lines === 'number' ? error.lines - overcount : undefined;
+        const line = typeof error?.lines === 'number' ? error.lines : undefined;
         addProblem({ file: options.file, line, field: 'csv', message: error?.message.replace(/ on line \d+$/, '') ?? 'unreadable line' });
         return undefined;
       },
@@ -149,10 +189,9 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
           return null;
         }
         report.lines += 1;
-        // csv-parse counts where a record ends, and counts each CR and LF inside quotes as a line.
-        const breaks = record.reduce((sum, value) => sum + (value.match(/[\r\n]/g)?.length ?? 0), 0);
-        const line = context.lines - breaks - overcount;
-        overcount += record.reduce((sum, value) => sum + (value.match(/\r\n/g)?.length ?? 0), 0);
+        // csv-parse counts where a record ends; the record starts as many line breaks earlier as its cells hold.
+        const breaks = record.reduce((sum, value) => sum + (value.match(/\n/g)?.length ?? 0), 0);
+        const line = context.lines - breaks;
         const result = toSubscriber(record, fields, options, line);
         if (!Array.isArray(result)) return result;
         report.errors += 1;
@@ -161,7 +200,7 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
       },
     };
     // csv-parse's overloads only type `on_record` for `columns` mode; the hook's output type is ours.
-    const parser = input.pipe(parse(csvOptions as unknown as CsvOptions));
+    const parser = input.pipe(lineFeedsOnly()).pipe(parse(csvOptions as unknown as CsvOptions));
     input.on('error', (error) => parser.destroy(error));
     let batch: NewSubscriber[] = [];
     try {

@@ -51,7 +51,7 @@ describe('personaliseMessage', () => {
       .replaceAll('{{unsubscribe:7f3a}}', match?.[1] ?? '');
     expect(text?.content.replace(/\r\n/g, '\n')).toBe(expectedText);
     // In HTML the values are escaped: the hostile name stays text.
-    expect(html?.content).toContain('Hello Zoë &#34;Z&#34; &#60;script&#62;O&#39;Neil&#60;/script&#62; (reader42@example.com),');
+    expect(html?.content).toContain('Hello Zoë &quot;Z&quot; &lt;script&gt;O&#39;Neil&lt;/script&gt; (reader42@example.com),');
     expect(html?.content).not.toContain('<script>');
     expect(html?.content).toContain(`<a href="${match?.[1]}">Unsubscribe</a>`);
   });

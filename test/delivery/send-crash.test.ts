@@ -17,19 +17,8 @@ afterEach(async () => {
   workspace?.remove();
 });
 
-/** Resolves when the server has accepted `count` messages in all (checked on every turn of the loop). */
-function arrivals(count: number): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if ((server?.messages.length ?? 0) >= count) resolve();
-      else setImmediate(check);
-    };
-    check();
-  });
-}
-
-describe('briefing send, killed with SIGKILL', () => {
-  it('resumes after each kill: every subscriber gets the edition, duplicates stay within the messages in flight', async () => {
+describe('briefing send, killed', () => {
+  it('with SIGKILL, resumes after each kill: every subscriber gets the edition, duplicates stay within the messages in flight', async () => {
     workspace = await createWorkspace({
       subscribers: SUBSCRIBERS,
       configure: (config) => {
@@ -45,7 +34,7 @@ describe('briefing send, killed with SIGKILL', () => {
       const stderr: Buffer[] = [];
       child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-      const outcome = await Promise.race([arrivals(after).then(() => 'reached' as const), exited.then(() => 'exited' as const)]);
+      const outcome = await Promise.race([server.arrivals(after).then(() => 'reached' as const), exited.then(() => 'exited' as const)]);
       expect(outcome, Buffer.concat(stderr).toString()).toBe('reached');
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');

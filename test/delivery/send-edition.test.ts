@@ -24,7 +24,8 @@ const logger = pino({ level: 'silent' });
 const SETTINGS: Config['delivery'] = {
   concurrency: 8,
   messagesPerSecond: 0,
-  maxAttempts: 8,
+  // Enough that a recoverable message cannot run out of attempts under the injected fault rates.
+  maxAttempts: 16,
   retryBaseMs: 5,
   retryMaxMs: 40,
   leaseSeconds: 120,

@@ -1,6 +1,7 @@
 /**
- * `briefing build` end to end: the real CLI (dist/, so run `npx tsc -p .` first), the real record
- * loader on Markdown files, real files in a temporary output folder.
+ * `briefing build` end to end: the real record loader on Markdown files, real files in a temporary
+ * output folder; the CLI itself (dist/, so run `npx tsc -p .` first) where its exit code and output
+ * matter, the same build function in process where only the files do (a process start costs seconds).
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildSite } from '../../src/cli/commands/build.js';
+import { parseConfig, readEnvironment } from '../../src/config.js';
 import { readFeeds, validateAtom } from '../feed/feed-clients.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,10 +66,16 @@ function snapshot(folder: string): Map<string, { bytes: string; mtime: number }>
 
 const bytesOf = (files: Map<string, { bytes: string }>): Array<[string, string]> => [...files].map(([file, { bytes }]) => [file, bytes]);
 
+/** Builds in process with a config of the publication; returns the summary. */
+function buildInProcess(configName = 'briefing.config.json'): ReturnType<typeof buildSite> {
+  const file = path.join(dir, configName);
+  return buildSite(parseConfig(readFileSync(file, 'utf8'), file, readEnvironment({})));
+}
+
 /** A full build of the current content into a fresh folder, to compare the incremental one with. */
-function fullBuild(): Map<string, { bytes: string; mtime: number }> {
+async function fullBuild(): Promise<Map<string, { bytes: string; mtime: number }>> {
   rmSync(path.join(dir, 'full'), { recursive: true, force: true });
-  build('--config', 'full.config.json');
+  await buildInProcess('full.config.json');
   return snapshot(path.join(dir, 'full'));
 }
 
@@ -74,7 +83,7 @@ beforeEach(createPublication);
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('briefing build', () => {
-  it('writes feeds, archive, pages and style sheet from the content records', async () => {
+  it('writes feeds, archive, pages and style sheet from the content records, then nothing when nothing changed', async () => {
     const out = build();
     expect(out).toMatch(/^build: 6 articles into output\/: 17 files written, 0 unchanged, 0 up to date, 0 removed\n$/);
     const files = [...snapshot(path.join(dir, 'output')).keys()];
@@ -91,39 +100,34 @@ describe('briefing build', () => {
       'Istanbul talks end in 40 minutes with more prisoner swaps but no ceasefire deal',
       'Russia and Ukraine return to Istanbul for their first direct talks in seven weeks',
     ]);
-  });
 
-  it('rebuilds nothing and touches no file when nothing changed', () => {
-    build();
     const first = snapshot(path.join(dir, 'output'));
-    const out = build();
-    expect(out).toMatch(/: 0 files written, 0 unchanged, 17 up to date, 0 removed\n$/);
+    expect(build()).toMatch(/: 0 files written, 0 unchanged, 17 up to date, 0 removed\n$/);
     expect(snapshot(path.join(dir, 'output'))).toEqual(first);
   });
 
-  it('after one record changes, rewrites only what shows it and ends byte-identical to a full build', () => {
-    build();
+  it('after one record changes, rewrites only what shows it and ends byte-identical to a full build', async () => {
+    await buildInProcess();
     const before = snapshot(path.join(dir, 'output'));
     writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
-    const out = build('--json');
-    const summary = JSON.parse(out) as Record<string, number>;
+    const summary = await buildInProcess();
     // Its page, the archive page it sits on (three formats), and the home page.
     expect(summary).toMatchObject({ articles: 6, rendered: 5, reused: 12, written: 5, removed: 0 });
     const after = snapshot(path.join(dir, 'output'));
     const changed = [...after.keys()].filter((file) => after.get(file)?.bytes !== before.get(file)?.bytes).sort();
     expect(changed).toEqual(['.build-manifest.json', 'archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'articles/story-2.html', 'index.html']);
     for (const file of ['articles/story-1.html', 'feed.xml', 'archive/atom-2.xml']) expect(after.get(file)?.mtime, file).toBe(before.get(file)?.mtime);
-    expect(bytesOf(after)).toEqual(bytesOf(fullBuild()));
+    expect(bytesOf(after)).toEqual(bytesOf(await fullBuild()));
   });
 
-  it('removes the page of a deleted record and stays equal to a full build', () => {
-    build();
+  it('removes the page of a deleted record and stays equal to a full build', async () => {
+    await buildInProcess();
     unlinkSync(path.join(dir, 'content/story-4.md'));
-    const summary = JSON.parse(build('--json')) as Record<string, number>;
-    expect(summary.removed).toBeGreaterThanOrEqual(1);
+    const summary = await buildInProcess();
+    expect(summary.removed).toBe(1);
     const after = snapshot(path.join(dir, 'output'));
     expect(after.has('articles/story-4.html')).toBe(false);
-    expect(bytesOf(after)).toEqual(bytesOf(fullBuild()));
+    expect(bytesOf(after)).toEqual(bytesOf(await fullBuild()));
   });
 
   it('builds the site as of --date, leaving out later articles', () => {
@@ -146,8 +150,8 @@ describe('briefing build', () => {
     expect(readdirSync(path.join(dir))).not.toContain('output');
   });
 
-  it('fails clearly on a read-only output folder and leaves the previous files intact', () => {
-    build();
+  it('fails clearly on a read-only output folder and leaves the previous files intact', async () => {
+    await buildInProcess();
     writeFileSync(path.join(dir, 'content/story-1.md'), record(1, 'Story one, corrected'));
     const before = snapshot(path.join(dir, 'output'));
     const output = path.join(dir, 'output');

@@ -24,12 +24,12 @@ interface Site {
 function build(articles: readonly Article[], before?: Site, buildKey = 'key-1'): Site {
   const files = new Map(before?.files ?? []);
   const plan = planSiteBuild({ articles, site, templates, buildKey, previous: before?.plan.manifest, existing: new Set(files.keys()) });
-  for (const batch of plan.batches) for (const [file, text] of batch) files.set(file, text);
+  for (const batch of plan.batches) for (const job of batch) for (const [file, text] of job.render()) files.set(file, text);
   for (const file of plan.stale) files.delete(file);
   return { files, plan };
 }
 
-const renderedIn = (plan: SiteBuildPlan): string[] => plan.batches.flatMap((batch) => [...batch.keys()]).sort();
+const renderedIn = (plan: SiteBuildPlan): string[] => plan.batches.flatMap((batch) => batch.flatMap((job) => job.paths)).sort();
 const sorted = (files: Map<string, string>): Array<[string, string]> => [...files].sort(([a], [b]) => (a < b ? -1 : 1));
 
 function expectSameAsFullBuild(incremental: Site, articles: readonly Article[]): void {
@@ -46,7 +46,7 @@ describe('planSiteBuild', () => {
     expect(plan.reused).toBe(0);
     expect(plan.rendered).toBe(files.size);
     expect(files.size).toBe(1 + 12 + 3 * 4 + 1);
-    const [pages, archive, current, home] = plan.batches.map((batch) => [...batch.keys()]);
+    const [pages, archive, current, home] = plan.batches.map((batch) => batch.flatMap((job) => job.paths));
     expect(pages?.[0]).toBe('style.css');
     expect(pages?.slice(1).every((file) => file.startsWith('articles/'))).toBe(true);
     expect(archive?.every((file) => file.startsWith('archive/'))).toBe(true);
@@ -68,6 +68,10 @@ describe('planSiteBuild', () => {
     const second = build(edited, first);
     expect(renderedIn(second.plan)).toEqual(['archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'articles/a-002.html', 'index.html']);
     expectSameAsFullBuild(second, edited);
+    // While it runs, the manifest vouches only for the files it leaves alone.
+    expect(Object.keys(second.plan.interim.outputs).sort()).toEqual(
+      Object.keys(first.plan.manifest.outputs).filter((file) => !renderedIn(second.plan).includes(file)).sort(),
+    );
   });
 
   it('renders the new article, the subscription feeds, the newest archive page and the home page when one arrives', () => {
@@ -100,7 +104,8 @@ describe('planSiteBuild', () => {
     first.files.delete('articles/a-005.html');
     first.files.delete('archive/atom-2.xml');
     const second = build(articles, first);
-    expect(renderedIn(second.plan)).toEqual(['archive/atom-2.xml', 'articles/a-005.html']);
+    // A feed page is rendered in its three formats together.
+    expect(renderedIn(second.plan)).toEqual(['archive/atom-2.xml', 'archive/feed-2.json', 'archive/feed-2.xml', 'articles/a-005.html']);
     expectSameAsFullBuild(second, articles);
   });
 

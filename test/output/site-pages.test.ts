@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Article } from '../../src/content/article.js';
 import { BriefingError } from '../../src/errors.js';
-import { renderArticlePage, renderIndexPage } from '../../src/output/site-pages.js';
+import { createSitePages, type PageSite } from '../../src/output/site-pages.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplates } from '../../src/output/site-templates.js';
 import { makeArticle, testSite } from '../feed/article-fixture.js';
 import { elementsOf, select, type ElementView } from './html-view.js';
@@ -11,6 +12,8 @@ import { elementsOf, select, type ElementView } from './html-view.js';
 const TEMPLATES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../templates');
 const HOSTILE = '"><script>alert(1)</script> & ]]> Привет 🎉';
 let templates: SiteTemplates;
+const renderArticlePage = (article: Article, site: PageSite): string => createSitePages(site, templates).articlePage(article);
+const renderIndexPage = (articles: Article[], site: PageSite): string => createSitePages(site, templates).indexPage(articles);
 
 beforeAll(async () => {
   templates = compileSiteTemplates(await readSiteTemplates(TEMPLATES));
@@ -61,10 +64,10 @@ function expectHead(elements: ElementView[], stylesheet: string): void {
 }
 
 describe('article page', () => {
-  const html = (): string => renderArticlePage(article, testSite, templates);
+  const html = (): string => renderArticlePage(article, testSite);
 
   it('sets lang and dir from the config, and links style sheet, feeds and canonical URL', () => {
-    const elements = elementsOf(renderArticlePage(article, { ...testSite, language: 'ar', direction: 'rtl' }, templates));
+    const elements = elementsOf(renderArticlePage(article, { ...testSite, language: 'ar', direction: 'rtl' }));
     expect(select(elements, 'html')[0]?.attributes).toEqual({ lang: 'ar', dir: 'rtl' });
     expectHead(elements, '../style.css');
     // A javascript: canonical URL is dropped for the page's own address.
@@ -114,7 +117,7 @@ describe('article page', () => {
 
 describe('home page', () => {
   const older = makeArticle({ id: 'older', title: 'Older story', published: new Date('2025-07-22T08:00:00Z') });
-  const html = (): string => renderIndexPage([article, older], testSite, templates);
+  const html = (): string => renderIndexPage([article, older], testSite);
 
   it('lists the articles in the given order, newest first, with relative links', () => {
     const elements = elementsOf(html());
@@ -138,7 +141,7 @@ describe('home page', () => {
   });
 
   it('says so when there are no articles', () => {
-    expect(elementsOf(renderIndexPage([], testSite, templates)).some((element) => element.text === 'No articles yet.')).toBe(true);
+    expect(elementsOf(renderIndexPage([], testSite)).some((element) => element.text === 'No articles yet.')).toBe(true);
   });
 });
 

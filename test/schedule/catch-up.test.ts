@@ -62,6 +62,7 @@ async function startAt(now: string) {
   });
   await scheduler.start();
   await scheduler.stop();
+  expect(logs.events('run-failed')).toEqual([]);
   return logs;
 }
 

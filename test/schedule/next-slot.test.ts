@@ -163,7 +163,7 @@ describe('parseCron', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 120 },
     );
   });
 });

@@ -5,7 +5,7 @@
  * confirms from the emailed link, receives the next edition, unsubscribes on the page its link opens,
  * and gets nothing after that while another subscriber still does.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -37,10 +37,13 @@ function freePort(): Promise<number> {
   });
 }
 
-function cli(...args: string[]): string {
-  const run = spawnSync(process.execPath, [CLI, ...args, '--config', publication.configFile], { env, encoding: 'utf8' });
-  expect(run.status, `briefing ${args.join(' ')}\n${run.stdout}\n${run.stderr}`).toBe(0);
-  return run.stdout;
+/** Runs a CLI command to its end; asynchronously, for the SMTP server lives in this process. */
+function cli(...args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args, '--config', publication.configFile], { env, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`briefing ${args.join(' ')} failed:\n${stdout}\n${stderr}`, { cause: error })) : resolve(),
+    );
+  });
 }
 
 /** Waits until the SMTP server has accepted `count` messages after `from` (the confirmation goes out after the response), then reads them. */
@@ -67,8 +70,8 @@ beforeAll(async () => {
   // The second edition has nothing new to tell; it goes out anyway, so who gets it shows.
   publication = createPublication({ siteUrl, smtpUrl: smtp.url, edition: { sendWhenEmpty: true } });
   env = { PATH: process.env.PATH, BRIEFING_SECRET: TEST_SECRET, BRIEFING_SMTP_URL: smtp.url };
-  cli('build');
-  cli('subscribers', 'add', OTHER);
+  await cli('build');
+  await cli('subscribers', 'add', OTHER);
 
   serve = spawn(process.execPath, [CLI, 'serve', '--config', publication.configFile, '--port', String(port), '--host', '127.0.0.1'], {
     env,
@@ -97,8 +100,13 @@ afterAll(async () => {
 it('subscribe on the front page, confirm from the email, get the next edition, unsubscribe from its link, get nothing after', async () => {
   const page = await browser!.newPage();
   const problems: string[] = [];
-  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+  // Console errors (a CSP violation is one), script errors and failed loads; the URLs of the last.
+  page.on('console', (message) => message.type() === 'error' && !message.text().startsWith('Failed to load resource') && problems.push(message.text()));
   page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('response', (response) => {
+    // The site has no favicon; the browser asks for one on its own.
+    if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') problems.push(`${response.status()} ${response.url()}`);
+  });
 
   // Subscribe with the front page's form.
   await page.goto(siteUrl);
@@ -124,7 +132,7 @@ it('subscribe on the front page, confirm from the email, get the next edition, u
   // The next edition reaches the new subscriber (and the other one).
   mailSeen = smtp.messages.length;
   // `send` returns once the SMTP server accepted every message: nothing is still on its way.
-  cli('send', '--date', '2025-07-24');
+  await cli('send', '--date', '2025-07-24');
   const first = readMail(smtp, mailSeen);
   expect(first.map((mail) => mail.to).sort()).toEqual([OTHER, READER]);
   const edition = first.find((mail) => mail.to === READER)!;
@@ -143,7 +151,7 @@ it('subscribe on the front page, confirm from the email, get the next edition, u
 
   // The edition after that goes to the other subscriber only.
   mailSeen = smtp.messages.length;
-  cli('send', '--date', '2025-07-25');
+  await cli('send', '--date', '2025-07-25');
   expect(readMail(smtp, mailSeen).map((mail) => mail.to)).toEqual([OTHER]);
 
   // Nothing on any page broke the Content-Security-Policy or threw.

@@ -3,7 +3,7 @@
  * the Atom and RSS URLs of a server on 127.0.0.1, list the articles the build published, and poll
  * again with the validators they kept, which the server answers 304.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,11 +22,9 @@ let expectedTitles: string[];
 
 beforeAll(async () => {
   publication = createPublication();
-  const build = spawnSync(process.execPath, [path.join(REPOSITORY, 'dist/cli/main.js'), 'build', '--config', publication.configFile], {
+  await run(process.execPath, [path.join(REPOSITORY, 'dist/cli/main.js'), 'build', '--config', publication.configFile], {
     env: { PATH: process.env.PATH, BRIEFING_SECRET: TEST_SECRET },
-    encoding: 'utf8',
   });
-  expect(build.status, build.stderr).toBe(0);
   const feed = JSON.parse(readFileSync(path.join(publication.output, 'feed.json'), 'utf8')) as { items: Array<{ title: string }> };
   expectedTitles = feed.items.map((item) => item.title).sort();
   expect(expectedTitles.length).toBeGreaterThan(0);
@@ -126,5 +124,22 @@ describe.each([
     } finally {
       db.close();
     }
+  });
+});
+
+describe('after a rebuild with nothing new', () => {
+  it('keeps ETag and Last-Modified, so a conditional poll is still answered 304', async () => {
+    const before = await fetch(`${running.url}atom.xml`);
+    const etag = before.headers.get('etag') ?? '';
+    const lastModified = before.headers.get('last-modified') ?? '';
+    await run(process.execPath, [path.join(REPOSITORY, 'dist/cli/main.js'), 'build', '--config', publication.configFile], {
+      env: { PATH: process.env.PATH, BRIEFING_SECRET: TEST_SECRET },
+    });
+    const after = await fetch(`${running.url}atom.xml`, { headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(304);
+    expect(after.headers.get('etag')).toBe(etag);
+    expect(after.headers.get('last-modified')).toBe(lastModified);
+    const byDate = await fetch(`${running.url}atom.xml`, { headers: { 'if-modified-since': lastModified } });
+    expect(byDate.status).toBe(304);
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY } from '../../src/server/security-headers.js';
+import { CONTENT_SECURITY_POLICY, EMAIL_PAGE_CONTENT_SECURITY_POLICY } from '../../src/server/security-headers.js';
 import { accessRecords, createPublication, openTestServer, type TestPublication, type TestServer } from './support.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-OUTPUT';
@@ -274,6 +274,15 @@ describe('methods and errors', () => {
     expect(CONTENT_SECURITY_POLICY).toBe(
       "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
+  });
+
+  it("lets the web version of an edition keep its email's inline styles, and nothing more", async () => {
+    const response = await get('/editions/2025-07-23/');
+    expect(response.headers.get('content-security-policy')).toBe(EMAIL_PAGE_CONTENT_SECURITY_POLICY);
+    expect(EMAIL_PAGE_CONTENT_SECURITY_POLICY).toBe(
+      "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    expect((await get('/editions/2025-07-23/index.txt')).headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
   });
 
   it('GET /healthz answers 200 JSON', async () => {

@@ -55,6 +55,8 @@ export interface SmtpTestServer {
   /** Connections the server has taken so far. */
   readonly connections: number;
   setFaults(plan: FaultPlan): void;
+  /** Resolves once `count` messages have been accepted in all (checked on every turn of the event loop). */
+  arrivals(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -145,7 +147,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     hideSMTPUTF8: plan.hideSmtpUtf8 ?? false,
     closeTimeout: 100,
     onAuth(auth, _session, callback) {
-      if (auth.username === options.auth?.user && auth.password === options.auth?.pass) {
+      if (auth.username !== undefined && auth.username === options.auth?.user && auth.password === options.auth.pass) {
         logins.push(auth.username);
         callback(null, { user: auth.username });
       } else {
@@ -218,6 +220,15 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     setFaults(next) {
       plan = { ...options, ...next };
       random = seeded(plan.seed ?? 1);
+    },
+    arrivals(target) {
+      return new Promise((resolve) => {
+        const check = (): void => {
+          if (messages.length >= target) resolve();
+          else setImmediate(check);
+        };
+        check();
+      });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,3 +1,4 @@
+import type { Article } from '../../content/article.js';
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { DateTime } from 'luxon';
 import type { Config } from '../../config.js';
 import { loadArticles } from '../../content/load-articles.js';
 import { BriefingError } from '../../errors.js';
-import { MANIFEST_PATH, parseManifest, serializeManifest } from '../../output/build-manifest.js';
+import { MANIFEST_PATH, parseManifest, serializeManifest, type BuildManifest } from '../../output/build-manifest.js';
 import { planSiteBuild } from '../../output/plan-site-build.js';
 import { removeOutputFiles } from '../../output/remove-output-files.js';
 import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../../output/site-paths.js';
@@ -28,6 +29,9 @@ export interface BuildSummary {
   removed: number;
 }
 
+/** Rendered outputs held in memory at once before they are written. */
+const JOBS_PER_WRITE = 200;
+
 interface BuildOptions {
   date?: string;
   json?: boolean;
@@ -42,7 +46,11 @@ async function listOutputs(outputDir: string): Promise<Set<string>> {
         if (entry.isFile()) existing.add(folder === '' ? entry.name : `${folder}/${entry.name}`);
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        const where = path.relative(process.cwd(), path.join(outputDir, folder)) || outputDir;
+        throw new BriefingError('output', 'output-unreadable', `cannot list ${where}: ${code ?? String(error)}`, { cause: error });
+      }
     }
   }
   return existing;
@@ -56,16 +64,24 @@ async function readOptional(file: string): Promise<string | undefined> {
   }
 }
 
-/** A digest of the program's own files, so an upgrade (new rendering code) re-renders everything. */
+/** The parts of the program that shape the output: record loading, feeds, pages. */
+const RENDERING_FOLDERS = ['content', 'feed', 'output'];
+
+/**
+ * A digest of the code that renders (and of package.json, which pins the libraries it uses), so an
+ * upgrade re-renders everything while a change elsewhere in the program does not.
+ */
 async function programFingerprint(): Promise<string> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  const hash = createHash('sha256');
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files = entries
-    .filter((entry) => entry.isFile() && /\.(js|ts)$/.test(entry.name))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
-  for (const file of files) hash.update(file.slice(root.length)).update(await readFile(file));
+  const hash = createHash('sha256').update(await readFile(path.join(root, '../package.json')));
+  for (const folder of RENDERING_FOLDERS) {
+    const entries = await readdir(path.join(root, folder), { recursive: true, withFileTypes: true });
+    const files = entries
+      .filter((entry) => entry.isFile() && /\.(js|ts)$/.test(entry.name))
+      .map((entry) => path.join(entry.parentPath, entry.name))
+      .sort();
+    for (const file of files) hash.update(file.slice(root.length)).update(await readFile(file));
+  }
   return hash.digest('hex');
 }
 
@@ -92,9 +108,10 @@ function endOfDay(date: string, config: Config): Date {
  * Only what changed since the last build is rendered (see planSiteBuild); `until` leaves out articles
  * published after it. Used by `briefing build` and by `briefing run`.
  */
-export async function buildSite(config: Config, options: { until?: Date } = {}): Promise<BuildSummary> {
+export async function buildSite(config: Config, options: { until?: Date; articles?: readonly Article[] } = {}): Promise<BuildSummary> {
   const outputDir = config.paths.output;
-  const loaded = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+  // A run that already loaded the content passes it in, so it is not read twice.
+  const loaded = options.articles ?? (await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone }));
   const until = options.until;
   const articles = until === undefined ? loaded : loaded.filter((article) => article.published <= until);
   const sources = await readSiteTemplates(config.paths.templates);
@@ -115,14 +132,19 @@ export async function buildSite(config: Config, options: { until?: Date } = {}):
     unchanged: 0,
     removed: 0,
   };
+  const manifestFile = (manifest: BuildManifest) => new Map([[MANIFEST_PATH, serializeManifest(manifest)]]);
+  if (plan.rendered > 0 || plan.stale.length > 0) await writeOutputFiles(outputDir, manifestFile(plan.interim));
   for (const batch of plan.batches) {
-    const result = await writeOutputFiles(outputDir, batch);
-    summary.written += result.written.length;
-    summary.unchanged += result.unchanged.length;
+    // Render a slice, write it, let it go: memory stays flat however many pages there are.
+    for (let start = 0; start < batch.length; start += JOBS_PER_WRITE) {
+      const files = new Map(batch.slice(start, start + JOBS_PER_WRITE).flatMap((job) => [...job.render()]));
+      const result = await writeOutputFiles(outputDir, files);
+      summary.written += result.written.length;
+      summary.unchanged += result.unchanged.length;
+    }
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
-  // Last: if the build stops before this, the next one compares against the older manifest and redoes more.
-  await writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(plan.manifest)]]));
+  await writeOutputFiles(outputDir, manifestFile(plan.manifest));
   return summary;
 }
 

@@ -2,8 +2,7 @@ import path from 'node:path';
 import { loadArticles } from '../../content/load-articles.js';
 import { prepareMessage, personaliseMessage } from '../../delivery/message.js';
 import { openEdition } from '../../edition/open-edition.js';
-import type { Recipient } from '../../email/briefing.js';
-import { personaliseBriefing } from '../../email/personalise.js';
+import { editionFolder, webVersionFiles } from '../../email/web-version.js';
 import { writeOutputFiles } from '../../output/write-output-files.js';
 import type { CliContext } from '../context.js';
 
@@ -37,20 +36,18 @@ export default async function preview(context: CliContext, options: PreviewOptio
     return 0;
   }
   const { briefing } = opened;
-  // The web version is public: no one's name or address, and the site's own unsubscribe page.
-  const neutral: Recipient = { name: null, address: '', unsubscribeUrl: `${config.siteUrl}unsubscribe` };
-  const web = personaliseBriefing(briefing, neutral);
+  const files = webVersionFiles(config, briefing);
   const message = personaliseMessage(
     prepareMessage(briefing, { sender: config.sender, listId: config.listId, listName: config.title, timeZone: config.timeZone }),
-    { subscriberId: null, address: SAMPLE_ADDRESS, name: SAMPLE_NAME, unsubscribeUrl: neutral.unsubscribeUrl },
+    { subscriberId: null, address: SAMPLE_ADDRESS, name: SAMPLE_NAME, unsubscribeUrl: `${config.siteUrl}unsubscribe` },
     context.clock.now(),
   );
 
-  const folder = `editions/${opened.id}`;
+  const folder = editionFolder(briefing.editionId);
   const names = { html: `${folder}/index.html`, text: `${folder}/briefing.txt`, eml: `${folder}/briefing.eml` };
   // Atomic writes: the web server never serves half a file.
-  await writeOutputFiles(config.paths.output, new Map<string, string | Uint8Array>([[names.html, web.html], [names.text, web.text], [names.eml, message.raw]]));
-  const files = { html: path.join(config.paths.output, names.html), text: path.join(config.paths.output, names.text), eml: path.join(config.paths.output, names.eml) };
+  await writeOutputFiles(config.paths.output, new Map<string, string | Uint8Array>([...files, [names.eml, message.raw]]));
+  const written = { html: path.join(config.paths.output, names.html), text: path.join(config.paths.output, names.text), eml: path.join(config.paths.output, names.eml) };
 
   const sizes = { html: Buffer.byteLength(briefing.html), text: Buffer.byteLength(briefing.text), eml: message.raw.length };
   const shown = (file: string): string => path.relative(process.cwd(), file) || file;
@@ -66,7 +63,7 @@ export default async function preview(context: CliContext, options: PreviewOptio
         sections: opened.outline.sections,
         bytes: sizes,
         maxHtmlBytes: config.edition.maxHtmlBytes,
-        files: { html: shown(files.html), text: shown(files.text), eml: shown(files.eml) },
+        files: { html: shown(written.html), text: shown(written.text), eml: shown(written.eml) },
       }),
     );
     return 0;
@@ -77,6 +74,6 @@ export default async function preview(context: CliContext, options: PreviewOptio
     context.print(`  ${section.title}: ${section.stories} ${section.stories === 1 ? 'story' : 'stories'}, ${section.paragraphs} ${section.paragraphs === 1 ? 'paragraph' : 'paragraphs'}`);
   }
   context.print(`HTML ${(sizes.html / 1000).toFixed(1)} KB of ${(config.edition.maxHtmlBytes / 1000).toFixed(1)} KB, text ${(sizes.text / 1000).toFixed(1)} KB, message ${(sizes.eml / 1000).toFixed(1)} KB`);
-  context.print(`Wrote ${shown(files.html)}, ${shown(files.text)}, ${shown(files.eml)}`);
+  context.print(`Wrote ${shown(written.html)}, ${shown(written.text)}, ${shown(written.eml)}`);
   return 0;
 }

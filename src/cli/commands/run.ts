@@ -77,7 +77,7 @@ export default async function run(context: CliContext, options: RunOptions): Pro
         logger: context.logger,
         interactive: context.interactive && !options.json,
         createTransport: (editionId) => context.createTransport(editionId),
-        buildSite: () => buildSite(config),
+        buildSite: (articles) => buildSite(config, { articles }),
         onSendStart: (transport) => {
           via = config.env.smtpUrl === undefined ? `Wrote ${transport.description} (BRIEFING_SMTP_URL is not set)` : `Sent via ${transport.description}`;
         },

@@ -31,7 +31,7 @@ export default async function schedule(context: CliContext): Promise<number> {
         logger: context.logger,
         interactive: false,
         createTransport: (editionId) => context.createTransport(editionId),
-        buildSite: () => buildSite(config),
+        buildSite: (articles) => buildSite(config, { articles }),
       }),
       clock: context.clock,
       timer: systemTimer(),

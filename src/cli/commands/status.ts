@@ -1,6 +1,7 @@
 import { resolveEditionSlot } from '../../edition/edition-slot.js';
 import { BriefingError } from '../../errors.js';
 import type { Delivery, Store } from '../../store/store.js';
+import { formatScheduleStatus, readScheduleStatus } from '../../schedule/schedule-status.js';
 import type { CliContext } from '../context.js';
 
 interface StatusOptions {
@@ -24,19 +25,22 @@ async function* failedDeliveries(store: Pick<Store, 'listDeliveries'>, editionId
 
 /**
  * `briefing status [--date D] [--json]`: an edition's delivery counts and its failed deliveries with
- * the reply that failed them (the newest edition without --date); with --json, one object.
+ * the reply that failed them (the newest edition without --date), then the schedule's next slots and
+ * last editions; with --json, one object.
  */
 export default async function status(context: CliContext, options: StatusOptions): Promise<number> {
   const config = context.config();
   const store = await context.openStore();
   try {
+    const schedule = await readScheduleStatus({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), editions: store });
     const record =
       options.date === undefined
         ? (await store.listEditions(1))[0]
         : await store.getEdition(resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), date: options.date }).id);
     if (record === undefined) {
       if (options.date !== undefined) throw new BriefingError('delivery', 'unknown-edition', `no edition ${options.date} in the store yet`);
-      context.print(options.json ? JSON.stringify({ edition: null }) : 'No edition yet.');
+      if (options.json) context.print(JSON.stringify({ edition: null, schedule }));
+      else for (const line of ['No edition yet.', ...formatScheduleStatus(schedule)]) context.print(line);
       return 0;
     }
     const counts = await store.deliveryCounts(record.id);
@@ -45,7 +49,7 @@ export default async function status(context: CliContext, options: StatusOptions
       for await (const delivery of failedDeliveries(store, record.id)) {
         failures.push({ subscriberId: delivery.subscriberId, address: delivery.address, attempts: delivery.attempts, lastReply: delivery.lastReply, updatedAt: delivery.updatedAt });
       }
-      context.print(JSON.stringify({ edition: record.id, status: record.status, subject: record.subject, note: record.note, counts, failures }));
+      context.print(JSON.stringify({ edition: record.id, status: record.status, subject: record.subject, note: record.note, counts, failures, schedule }));
       return 0;
     }
     context.print(`Edition ${record.id} (${record.status})${record.subject === '' ? '' : `: ${record.subject}`}`);
@@ -55,6 +59,7 @@ export default async function status(context: CliContext, options: StatusOptions
     for await (const delivery of failedDeliveries(store, record.id)) {
       context.print(`  ${delivery.address}  ${delivery.lastReply ?? '(no reply)'}  [${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}]`);
     }
+    for (const line of formatScheduleStatus(schedule)) context.print(line);
     return 0;
   } finally {
     await store.close();

@@ -1,5 +1,4 @@
 import type { Context } from 'hono';
-import { checkAddress } from '../../delivery/mime-header.js';
 import { normaliseName, parseAddress } from '../../subscribers/address.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { createRateLimiter } from '../rate-limiter.js';
@@ -22,18 +21,12 @@ export function subscribeHandler(deps: ServerDependencies): (c: Context) => Prom
     }
     const rawAddress = typeof form.address === 'string' ? form.address : '';
     const rawName = typeof form.name === 'string' ? form.name : undefined;
+    const refuse = (problem: string): Response =>
+      pageResponse(deps.pages, 400, 'subscribe-invalid', { problem, address: rawAddress, name: rawName ?? '' });
     const parsed = parseAddress(rawAddress);
+    if (!parsed.ok) return refuse(`The email address ${parsed.problem}.`);
     const name = normaliseName(rawName);
-    const problem = !parsed.ok
-      ? `The email address ${parsed.problem}.`
-      : !name.ok
-        ? `The name ${name.problem}.`
-        : !canReceive(parsed.address)
-          ? 'The email address has letters outside ASCII before the @, which this list cannot send to yet.'
-          : undefined;
-    if (problem !== undefined || !parsed.ok || !name.ok) {
-      return pageResponse(deps.pages, 400, 'subscribe-invalid', { problem, address: rawAddress, name: rawName ?? '' });
-    }
+    if (!name.ok) return refuse(`The name ${name.problem}.`);
     const now = deps.clock.now();
     let subscriber = await deps.store.findSubscriber(parsed.address);
     if (subscriber === undefined) {
@@ -47,14 +40,4 @@ export function subscribeHandler(deps: ServerDependencies): (c: Context) => Prom
     }
     return pageResponse(deps.pages, 200, 'subscribe-received', { confirmHours: deps.limits.confirmHours });
   };
-}
-
-/** Whether the delivery stage can put the address in a header (no SMTPUTF8 yet). */
-function canReceive(address: string): boolean {
-  try {
-    checkAddress(address, 'the address');
-    return true;
-  } catch {
-    return false;
-  }
 }

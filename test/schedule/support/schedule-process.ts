@@ -8,6 +8,7 @@ import type { SmtpTestServer } from '../../support/smtp-test-server.js';
 export interface ScheduleProcess {
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
+  /** The last part of what it printed (stdout and stderr), for failure messages. */
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -34,7 +35,7 @@ export function startSchedule(workspace: Workspace, env: Record<string, string>)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { child, logs, output: () => text.join('') + partial, exited };
+  return { child, logs, output: () => (text.join('') + partial).slice(-6000), exited };
 }
 
 /** Opens the workspace's store from the test (SQLite in WAL mode: readers do not block the children). */

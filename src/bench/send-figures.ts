@@ -1,0 +1,262 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type Config } from '../config.js';
+import { messageOptions } from '../delivery/deliver-edition.js';
+import { personaliseMessage, prepareMessage } from '../delivery/message.js';
+import { createToken, unsubscribeUrl } from '../delivery/tokens.js';
+import type { Briefing } from '../email/briefing.js';
+import { readStoredEdition } from '../edition/stored-edition.js';
+import { openStoreAt } from '../store/open-store.js';
+import {
+  BENCH_EDITION,
+  BENCH_EDITION_NEWEST,
+  BENCH_SECRET,
+  createPublication,
+  installStore,
+  seedSubscribers,
+  type BenchPublication,
+} from './bench-publication.js';
+import { failedFigure, figure, type Figure } from './bench-report.js';
+import { timeFirstMessage } from './first-message.js';
+import { writeRecords } from './generate-articles.js';
+import { expectSuccess } from './measure.js';
+import { sendWithNodemailer } from './nodemailer-baseline.js';
+import { postfixToolsInstalled, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix-tools.js';
+import { measureOutboxShare } from './outbox-figure.js';
+
+/** List sizes of the send figures. */
+export interface SendSizes {
+  /** Subscribers of the throughput send (and smtp-source's message count). */
+  throughput: number;
+  /** Messages of the nodemailer baseline (a smaller count: it is slow, and rates are compared). */
+  baseline: number;
+  /** The two list sizes whose peak memory is compared. */
+  memorySmall: number;
+  memoryLarge: number;
+}
+
+/** The edition's one article: four paragraphs make a message of about 21 KB with the MJML layout. */
+const ARTICLE_PARAGRAPHS = 4;
+
+/** What `briefing send --json` prints at the end. */
+interface SendOutput {
+  sent: number;
+  failed: number;
+  rate: number;
+  elapsedMs: number;
+  complete: boolean;
+}
+
+/** The figures' shared parts: the generated content and the seeded stores by list size. */
+interface SendContent {
+  root: string;
+  contentDir: string;
+  seeds: Map<number, string>;
+  log: (line: string) => void;
+}
+
+/** The same with Postfix's sink running. */
+interface SendBench extends SendContent {
+  sink: SmtpSink;
+}
+
+async function seed(bench: SendContent, count: number): Promise<string> {
+  let file = bench.seeds.get(count);
+  if (file === undefined) {
+    file = path.join(bench.root, 'seeds', `${count}.db`);
+    bench.log(`  seeding a store with ${count} subscribers`);
+    await seedSubscribers(file, count);
+    bench.seeds.set(count, file);
+  }
+  return file;
+}
+
+/** A publication of its own (fresh store copy, no edition yet) that sends the shared content. */
+async function publicationFor(bench: SendContent, name: string, subscribers: number): Promise<BenchPublication> {
+  const publication = createPublication(path.join(bench.root, name), bench.contentDir);
+  installStore(await seed(bench, subscribers), publication);
+  return publication;
+}
+
+/** Runs `briefing send` of the bench edition to the sink and checks that every subscriber got one message. */
+async function sendAll(publication: BenchPublication, url: string, subscribers: number): Promise<SendOutput & { peakRssKb: number | undefined; wallMs: number }> {
+  const result = expectSuccess(
+    'briefing send',
+    await publication.run(['send', '--date', BENCH_EDITION, '--json'], { BRIEFING_SMTP_URL: url, BRIEFING_SECRET: BENCH_SECRET }, { measureMemory: true }),
+  );
+  const output = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as SendOutput;
+  if (output.sent !== subscribers || !output.complete) throw new Error(`briefing send sent ${output.sent} of ${subscribers} messages`);
+  return { ...output, peakRssKb: result.peakRssKb, wallMs: result.ms };
+}
+
+/** The briefing the send stored with its edition, and the publication's configuration. */
+async function storedBriefing(publication: BenchPublication): Promise<{ briefing: Briefing; config: Config }> {
+  const config = loadConfig(publication.configFile, { BRIEFING_SECRET: BENCH_SECRET });
+  const store = await openStoreAt({ kind: 'sqlite', file: publication.databaseFile });
+  try {
+    const record = await store.getEdition(BENCH_EDITION);
+    const briefing = record === undefined ? null : readStoredEdition(record.id, record.memory).briefing;
+    if (briefing === null) throw new Error(`edition ${BENCH_EDITION} was not stored with its briefing`);
+    return { briefing, config };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Bytes of one reader's complete message, as the sender puts it on the wire. */
+function messageSize(briefing: Briefing, config: Config): number {
+  const template = prepareMessage(briefing, messageOptions(config));
+  const link = unsubscribeUrl(config.siteUrl, createToken(BENCH_SECRET, 'unsubscribe', 1));
+  return personaliseMessage(template, { subscriberId: 1, address: 'reader1@example.com', name: null, unsubscribeUrl: link }, new Date()).raw.length;
+}
+
+async function throughputFigures(bench: SendBench, sizes: SendSizes): Promise<Figure[]> {
+  const count = sizes.throughput;
+  const publication = await publicationFor(bench, 'send-throughput', count);
+  bench.log(`  briefing send to smtp-sink, ${count} subscribers`);
+  const ours = await sendAll(publication, bench.sink.url, count);
+  const { briefing, config } = await storedBriefing(publication);
+  const size = messageSize(briefing, config);
+  const connections = config.delivery.concurrency;
+  bench.log(`  smtp-source, ${count} messages of ${size} bytes over ${connections} connections`);
+  const source = await runSmtpSource(bench.sink.port, { count, size, connections });
+  bench.log(`  nodemailer baseline, ${sizes.baseline} messages`);
+  const baseline = await sendWithNodemailer(
+    bench.sink.url,
+    briefing,
+    { sender: config.sender, listId: config.listId, title: config.title, siteUrl: config.siteUrl, secret: BENCH_SECRET },
+    { count: sizes.baseline, connections, inFlight: connections * 2 },
+  );
+  bench.log(`  the sender in process, ${count} subscribers, its outbox calls timed`);
+  const outbox = await measureOutboxShare(path.join(bench.root, 'outbox.db'), await seed(bench, count), {
+    edition: BENCH_EDITION,
+    template: prepareMessage(briefing, messageOptions(config)),
+    config,
+    smtpUrl: bench.sink.url,
+    secret: BENCH_SECRET,
+  });
+  return [
+    figure({
+      id: 'send.vsSmtpSource',
+      name: `send rate ÷ smtp-source (${count} msgs, ${Math.round(size / 1024)} KB, ${connections} conns)`,
+      value: ours.rate / source.rate,
+      unit: '×',
+      goal: { atLeast: 0.5 },
+      detail: { oursPerSecond: ours.rate, smtpSourcePerSecond: source.rate, messageBytes: size },
+    }),
+    figure({
+      id: 'send.vsNodemailer',
+      name: `send rate ÷ pooled nodemailer sendMail (${sizes.baseline} msgs)`,
+      value: ours.rate / baseline.rate,
+      unit: '×',
+      goal: { atLeast: 5 },
+      detail: { oursPerSecond: ours.rate, nodemailerPerSecond: baseline.rate },
+    }),
+    figure({
+      id: 'send.outboxHeadroom',
+      name: 'outbox bookkeeping rate ÷ send rate (same send)',
+      value: outbox.bookkeepingRate / outbox.sendRate,
+      unit: '×',
+      goal: { atLeast: 5 },
+      detail: {
+        bookkeepingPerSecond: outbox.bookkeepingRate,
+        sendPerSecond: outbox.sendRate,
+        transactions: outbox.transactions,
+        outcomesPerTransaction: outbox.outcomesPerRecord,
+      },
+    }),
+  ];
+}
+
+async function memoryFigures(bench: SendBench, sizes: SendSizes): Promise<Figure[]> {
+  const peaks: number[] = [];
+  for (const count of [sizes.memorySmall, sizes.memoryLarge]) {
+    const publication = await publicationFor(bench, `send-memory-${count}`, count);
+    bench.log(`  briefing send to smtp-sink, ${count} subscribers, peak memory`);
+    const result = await sendAll(publication, bench.sink.url, count);
+    if (result.peakRssKb === undefined || !(result.peakRssKb > 0)) throw new Error('the peak memory of briefing send could not be read');
+    peaks.push(result.peakRssKb / 1024);
+  }
+  const [small = 0, large = 0] = peaks;
+  return [
+    figure({
+      id: 'send.peakRss',
+      name: `peak RSS of briefing send, ${sizes.memoryLarge} subscribers`,
+      value: large,
+      unit: 'MB',
+      goal: { atMost: 150 },
+      detail: { [`mb${sizes.memorySmall}`]: small, [`mb${sizes.memoryLarge}`]: large },
+    }),
+    figure({
+      id: 'send.peakRssGrowth',
+      name: `peak RSS ${sizes.memoryLarge} ÷ ${sizes.memorySmall} subscribers`,
+      value: large / small,
+      unit: '×',
+      goal: { atMost: 1.2 },
+      detail: { [`mb${sizes.memorySmall}`]: small, [`mb${sizes.memoryLarge}`]: large },
+    }),
+  ];
+}
+
+async function firstMessageFigures(bench: SendContent, sizes: SendSizes): Promise<Figure[]> {
+  const publication = await publicationFor(bench, 'send-first', sizes.throughput);
+  bench.log(`  briefing send to an in-process SMTP server, ${sizes.throughput} subscribers, time to the first message`);
+  const result = await timeFirstMessage(publication, { edition: BENCH_EDITION, secret: BENCH_SECRET, stopAfter: 100 });
+  return [
+    figure({
+      id: 'send.firstMessage',
+      name: `time to the first message of briefing send (${sizes.throughput} subscribers)`,
+      value: result.firstMessageMs / 1000,
+      unit: 's',
+      goal: { atMost: 2 },
+      detail: { ms: result.firstMessageMs },
+    }),
+    figure({
+      id: 'send.personalised',
+      name: 'each message has its own To, unsubscribe token, Message-ID',
+      value: result.personalised ? 1 : 0,
+      unit: 'yes/no',
+      goal: { equals: true },
+      detail: { checked: result.received, ...(result.problem === undefined ? {} : { problem: result.problem }) },
+    }),
+  ];
+}
+
+/**
+ * The send figures: throughput against Postfix's smtp-source and a nodemailer baseline, the
+ * outbox's headroom, peak memory at two list sizes, and time to the first message. Every send is a
+ * real `briefing send` child process with its own SQLite store. A part that fails is reported.
+ */
+export async function sendFigures(root: string, sizes: SendSizes, log: (line: string) => void): Promise<Figure[]> {
+  const contentDir = path.join(root, 'send-content');
+  mkdirSync(contentDir, { recursive: true });
+  writeRecords(contentDir, 1, { newest: BENCH_EDITION_NEWEST, spacingMinutes: 60, paragraphs: ARTICLE_PARAGRAPHS });
+  const figures: Figure[] = [];
+  const content: SendContent = { root, contentDir, seeds: new Map(), log };
+  try {
+    figures.push(...(await firstMessageFigures(content, sizes)));
+  } catch (error) {
+    figures.push(failedFigure('send.firstMessage', 'time to the first message of briefing send', error));
+  }
+  if (!postfixToolsInstalled()) {
+    const missing = new Error('Postfix smtp-sink/smtp-source not found (apt-get install postfix)');
+    return [...figures, failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', missing), failedFigure('send.peakRss', 'peak RSS of briefing send', missing)];
+  }
+  const sink = await startSmtpSink();
+  const bench: SendBench = { ...content, sink };
+  try {
+    try {
+      figures.push(...(await throughputFigures(bench, sizes)));
+    } catch (error) {
+      figures.push(failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', error));
+    }
+    try {
+      figures.push(...(await memoryFigures(bench, sizes)));
+    } catch (error) {
+      figures.push(failedFigure('send.peakRss', 'peak RSS of briefing send', error));
+    }
+  } finally {
+    await sink.stop();
+  }
+  return figures;
+}

@@ -1,0 +1,23 @@
+import type { Config } from '../config.js';
+import type { Briefing, Recipient } from './briefing.js';
+import { personaliseBriefing } from './personalise.js';
+
+/** Where an edition's web version lives under output/. */
+export function editionFolder(editionId: string): string {
+  return `editions/${editionId}`;
+}
+
+/**
+ * The public web version of a briefing ("view in browser"): `index.html` and `briefing.txt` under
+ * output/editions/ID/, as paths relative to output/. No one's name or address; the unsubscribe link
+ * goes to the site's own page. Written before any message links to it.
+ */
+export function webVersionFiles(config: Pick<Config, 'siteUrl'>, briefing: Briefing): Map<string, string> {
+  const neutral: Recipient = { name: null, address: '', unsubscribeUrl: `${config.siteUrl}unsubscribe` };
+  const web = personaliseBriefing(briefing, neutral);
+  const folder = editionFolder(briefing.editionId);
+  return new Map([
+    [`${folder}/index.html`, web.html],
+    [`${folder}/briefing.txt`, web.text],
+  ]);
+}

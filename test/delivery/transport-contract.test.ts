@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { createEmlTransport } from '../../src/delivery/eml-transport.js';
+import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
+import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
+import { startSmtpTestServer } from '../support/smtp-test-server.js';
+import { describeTransportContract } from './transport-contract.js';
+
+const logger = pino({ level: 'silent' });
+
+/** A port on 127.0.0.1 that nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describeTransportContract('SMTP pool', {
+  async open() {
+    const secret = 'p4ss-w0rd-in-the-url';
+    const server = await startSmtpTestServer({ keepRaw: true, auth: { user: 'briefing', pass: secret } });
+    const transport = createSmtpTransport(parseSmtpUrl(`smtp://briefing:${secret}@127.0.0.1:${server.port}`), { maxConnections: 4, timeoutMs: 5000, logger });
+    return {
+      transport,
+      secret,
+      arrived: async () => server.messages.map((received) => received.raw),
+      async close() {
+        await transport.close();
+        await server.close();
+      },
+    };
+  },
+  async openBroken() {
+    const transport = createSmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${await closedPort()}`), { maxConnections: 2, timeoutMs: 2000, logger });
+    return { transport, close: () => transport.close() };
+  },
+});
+
+describeTransportContract('.eml files', {
+  async open() {
+    const root = mkdtempSync(path.join(tmpdir(), 'briefing-eml-'));
+    const folder = path.join(root, 'outbox', '2025-07-24');
+    const transport = createEmlTransport(folder);
+    return {
+      transport,
+      secret: 'no-secret-reaches-the-eml-transport',
+      arrived: async () => readdirSync(folder).map((name) => readFileSync(path.join(folder, name))),
+      async close() {
+        await transport.close();
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
+  },
+  async openBroken() {
+    const root = mkdtempSync(path.join(tmpdir(), 'briefing-eml-'));
+    // A folder under a regular file can never be created, whoever runs the test (root included).
+    writeFileSync(path.join(root, 'output'), 'not a folder');
+    const transport = createEmlTransport(path.join(root, 'output', 'outbox', '2025-07-24'));
+    return {
+      transport,
+      async close() {
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
+  },
+});

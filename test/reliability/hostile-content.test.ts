@@ -1,0 +1,187 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DomUtils, parseDocument } from 'htmlparser2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspace, REPOSITORY, type Workspace } from '../support/cli-workspace.js';
+import { parseMail, type ParsedMail } from '../support/parse-mail.js';
+import { startFaultServer, type FaultServer } from './support/fault-smtp-server.js';
+import { listFiles } from './support/output-check.js';
+import { unsafeFeed, unsafeJsonFeed, unsafeMarkup } from './support/markup-check.js';
+import { EDITION, SECRET } from './support/publication.js';
+
+/**
+ * Hostile text in every field a writer or a subscriber controls, pushed through the real commands
+ * (subscribers import, build, preview, send): nothing of it may come out as markup, a header or an
+ * invalid document. Each payload carries an `XSS-…` marker, so a finding names where it came from.
+ */
+
+const RLO = '\u202e';
+const HOSTILE_RECORD = [
+  '---',
+  `title: ${JSON.stringify(`<script>alert('XSS-title')</script> "><img src=x onerror=alert('XSS-title2')> ]]> & ${RLO}live talks`)}`,
+  'published: 2025-07-23T23:30:00+03:00',
+  `source: ${JSON.stringify("<b onmouseover=alert('XSS-source')>Desk</b> ]]>")}`,
+  `kicker: ${JSON.stringify('<i>XSS-kicker</i> ]]>')}`,
+  `summary: ${JSON.stringify(`${RLO}<script>XSS-summary</script> ]]> =?utf-8?q?=0D=0ABcc:_evil@example.org?= %0d%0aBcc: evil@example.org\u2028X-Injected: 1 talks`)}`,
+  `url: ${JSON.stringify('https://example.org/story?a=1&b="><script>XSS-url</script>')}`,
+  'image:',
+  `  url: ${JSON.stringify("https://example.org/x.png?\"onerror=alert('XSS-image')")}`,
+  `  alt: ${JSON.stringify("\"><svg onload=alert('XSS-alt')>")}`,
+  `  caption: ${JSON.stringify("<iframe src=javascript:alert('XSS-caption')></iframe> ]]>")}`,
+  `  credit: ${JSON.stringify("<a href=javascript:alert('XSS-credit')>me</a>")}`,
+  'videos:',
+  `  - title: ${JSON.stringify('<script>XSS-video</script>')}`,
+  `    url: ${JSON.stringify('https://example.org/v?<script>XSS-video-url</script>')}`,
+  '---',
+  "The talks went on. <script>alert('XSS-body')</script> <img src=x onerror=\"alert('XSS-body2')\"> ]]> <![CDATA[ x ]]> end.",
+  '',
+  "[click](javascript:alert('XSS-link')) [data](data:text/html;base64,PHNjcmlwdD5YU1M8L3NjcmlwdD4=) <a href=\"javascript:alert('XSS-a')\" onclick=\"XSS-onclick\">raw</a> ![i](data:image/svg+xml,<svg onload=alert('XSS-svg')>) [vb](vbscript:XSS-vb)",
+  '',
+  `Bidi ${RLO}evil and \u2066isolate, controls NUL\u0000 BEL\u0007 ESC\u001b VT\u000b DEL\u007f C1\u0085 end.`,
+  '',
+  "## <script>XSS-heading</script> ]]> talks",
+  '',
+  "<style>@import 'XSS-style';</style><math><mi xlink:href=\"javascript:XSS-math\">m</mi></math> <form action=\"javascript:XSS-form\"><button formaction=\"javascript:XSS-button\">b</button></form> <div style=\"background:url(javascript:XSS-css)\">d</div>",
+  '',
+].join('\n');
+
+/** A paragraph of a megabyte and 10,000 tags with event handlers. */
+function hugeRecord(): string {
+  const words = ['talks', 'ceasefire', '<b>bold</b>', '&amp;', ']]>', `${RLO}evil`, 'Istanbul', 'the', 'of', '<script>XSS-huge</script>'];
+  const paragraph = Array.from({ length: 150_000 }, (_, index) => words[(index * 7919) % words.length]).join(' ');
+  const tags = Array.from({ length: 10_000 }, (_, index) => `<span class="XSS-span" onclick="XSS-tag-${index}">t</span>`).join('');
+  return `---\ntitle: A story of a megabyte about the talks\npublished: 2025-07-23T22:00:00+03:00\nsource: Test desk\n---\n${paragraph}\n\n${tags}\n\nEnd.\n`;
+}
+
+/** Names that must arrive as they are, as text; and names the import must refuse. */
+const ACCEPTED_NAMES = [
+  "<script>alert('XSS-name')</script>",
+  "\"><img src=x onerror=alert('XSS-name2')>",
+  'Zoë ]]> & <b>bold</b>',
+  '=?utf-8?q?Evil=0D=0ABcc:_evil@example.org?=',
+  '%0d%0aBcc: evil@example.org',
+  'Mallory <mallory@evil.example>, Bcc: x@evil.example',
+  'Back\\slash "quoted" name',
+  "=cmd|' /C calc'!A0",
+];
+const REFUSED_NAMES = ['Line\r\nBcc: evil@example.org', 'Nul\u0000byte', `${RLO}evil`, 'Line\u2028separator', 'Tab\there'];
+
+const csvCell = (value: string): string => `"${value.replace(/"/g, '""')}"`;
+
+let workspace: Workspace;
+let server: FaultServer;
+let output: string;
+const runs: Record<string, { code: number | null; stdout: string; stderr: string }> = {};
+let mails: ParsedMail[] = [];
+
+beforeAll(async () => {
+  workspace = await createWorkspace({
+    configure: (config) => {
+      // The lede's summary goes into the subject and preheader, so article text reaches a header.
+      config.edition = { ...(config.edition as object), subject: '{{title}}: {{summary}}', preheader: '{{summary}}', maxHtmlBytes: 8_000_000 };
+    },
+  });
+  writeFileSync(path.join(workspace.root, 'content', '2025-07-23-hostile.md'), HOSTILE_RECORD);
+  writeFileSync(path.join(workspace.root, 'content', '2025-07-23-huge.md'), hugeRecord());
+  const rows = [...ACCEPTED_NAMES, ...REFUSED_NAMES].map((name, index) => `reader${index + 1}@example.com,${csvCell(name)}`);
+  writeFileSync(path.join(workspace.root, 'list.csv'), `address,name\n${rows.join('\n')}\n`);
+  server = await startFaultServer({ seed: 1, temporaryRate: 0, resetRate: 0, stallRate: 0, unknownUsers: new Set(), oversized: new Set() }, { keepRaw: true });
+  const env = { BRIEFING_SECRET: SECRET, BRIEFING_SMTP_URL: server.url };
+  runs.import = await workspace.run(['subscribers', 'import', 'list.csv'], env);
+  runs.build = await workspace.run(['build'], env);
+  runs.preview = await workspace.run(['preview', '--date', EDITION], env);
+  runs.send = await workspace.run(['send', '--date', EDITION, '--json'], env);
+  output = path.join(workspace.root, 'output');
+  mails = parseMail(server.raws);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  workspace?.remove();
+});
+
+const read = (file: string): string => readFileSync(path.join(output, file), 'utf8');
+
+describe('hostile content from records and subscribers, end to end', () => {
+  it('imports the hostile names as they are and refuses those with control, line-separator or bidi characters, naming file, line and field', () => {
+    expect(runs.import?.code).toBe(1);
+    const stderr = runs.import?.stderr ?? '';
+    REFUSED_NAMES.forEach((_name, index) => expect(stderr).toMatch(new RegExp(`list\\.csv:${ACCEPTED_NAMES.length + index + 2}: name: contains a control character`)));
+    expect(runs.import?.stdout).toMatch(new RegExp(`imported ${ACCEPTED_NAMES.length},`));
+  });
+
+  it('builds, previews and sends without a crash', () => {
+    for (const name of ['build', 'preview', 'send']) expect(runs[name]?.code, `${name}: ${runs[name]?.stderr}`).toBe(0);
+    expect(JSON.parse(runs.send?.stdout ?? '{}')).toMatchObject({ complete: true, counts: { sent: ACCEPTED_NAMES.length, failed: 0 } });
+  });
+
+  it('puts no markup of the content in any page: article pages, home page, the web version', () => {
+    const pages = listFiles(output).filter((file) => file.endsWith('.html'));
+    expect(pages).toEqual(expect.arrayContaining(['index.html', 'articles/2025-07-23-hostile.html', 'articles/2025-07-23-huge.html', `editions/${EDITION}/index.html`]));
+    for (const page of pages) expect(unsafeMarkup(read(page), { page: true }), page).toEqual([]);
+    // The hostile title is still there, as the words it was.
+    const heading = DomUtils.textContent(DomUtils.findOne((element) => element.name === 'h1', parseDocument(read('articles/2025-07-23-hostile.html')).children) ?? []);
+    expect(heading).toContain("<script>alert('XSS-title')</script>");
+  });
+
+  it('keeps every feed valid and free of injected markup: Atom by RFC 4287 (jing), RSS and Atom by feedparser (bozo 0), JSON Feed', () => {
+    const feeds = listFiles(output).filter((file) => /\.(xml|json)$/.test(file) && !file.startsWith('.'));
+    expect(feeds).toEqual(expect.arrayContaining(['feed.xml', 'atom.xml', 'feed.json']));
+    for (const feed of feeds) {
+      const text = read(feed);
+      expect(feed.endsWith('.json') ? unsafeJsonFeed(text) : unsafeFeed(text), feed).toEqual([]);
+    }
+    const atoms = feeds.filter((file) => /atom(-\d+)?\.xml$/.test(file));
+    const jing = spawnSync('jing', ['-c', path.join(REPOSITORY, '../shared/validators/atom.rnc'), ...atoms], { cwd: output, encoding: 'utf8' });
+    expect(jing.status, jing.stdout + jing.stderr).toBe(0);
+    const script = 'import feedparser,sys,json\nprint(json.dumps([[f, feedparser.parse(f).bozo, str(feedparser.parse(f).get("bozo_exception","")), len(feedparser.parse(f).entries)] for f in sys.argv[1:]]))';
+    const parsed = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, ...feeds.filter((file) => file.endsWith('.xml'))], { cwd: output, encoding: 'utf8', maxBuffer: 1 << 28 })) as Array<[string, number, string, number]>;
+    for (const [file, bozo, why, entries] of parsed) {
+      expect(bozo, `${file}: ${why}`).toBe(0);
+      expect(entries, file).toBeGreaterThan(0);
+    }
+  });
+
+  it('sends each subscriber one well-formed message whose headers are exactly the expected ones, the name intact as text', () => {
+    expect(mails).toHaveLength(ACCEPTED_NAMES.length);
+    const expectedHeaders = ['content-type', 'date', 'from', 'list-id', 'list-unsubscribe', 'list-unsubscribe-post', 'message-id', 'mime-version', 'subject', 'to'];
+    const names = new Set<string>();
+    for (const mail of mails) {
+      expect(mail.defects, mail.file).toEqual([]);
+      expect(Object.keys(mail.headers).sort()).toEqual(expectedHeaders);
+      for (const [name, values] of Object.entries(mail.headers)) {
+        expect(values, name).toHaveLength(1);
+        expect(values[0], name).not.toMatch(/[\r\n\u0000\u2028\u2029\u202a-\u202e]/);
+      }
+      expect(mail.bareLineFeeds).toBe(0);
+      expect(mail.maxLineLength).toBeLessThanOrEqual(998);
+      const [to] = mail.addresses.to ?? [];
+      expect(mail.addresses.to).toHaveLength(1);
+      names.add(to?.name ?? '');
+      expect(mail.headers.subject?.[0]).toMatch(/^Briefing: /);
+      const html = mail.parts.find((part) => part.type === 'text/html')?.content ?? '';
+      expect(unsafeMarkup(html, { page: true }), mail.file).toEqual([]);
+      const text = mail.parts.find((part) => part.type === 'text/plain')?.content ?? '';
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+    }
+    expect([...names].sort()).toEqual([...ACCEPTED_NAMES].sort());
+  });
+
+  it('carries the hostile summary into the subject as one line of text: no line break, no bidi override, no decoded newline', () => {
+    const subject = mails[0]?.headers.subject?.[0] ?? '';
+    expect(subject).toContain('=?utf-8?q?=0D=0ABcc:_evil@example.org?=');
+    expect(subject).toContain('%0d%0aBcc: evil@example.org X-Injected: 1');
+    expect(subject).not.toContain(RLO);
+  });
+
+  it('never lets a bidi override from one field run on into the text after it', () => {
+    for (const page of listFiles(output).filter((file) => file.endsWith('.html'))) {
+      for (const text of DomUtils.findAll(() => true, parseDocument(read(page)).children).flatMap((element) => element.children.filter((child) => child.type === 'text').map((child) => ('data' in child ? String(child.data) : '')))) {
+        const opened = (text.match(/[\u202a-\u202e]/g) ?? []).length - (text.match(/\u202c/g) ?? []).length;
+        const isolated = (text.match(/[\u2066-\u2068]/g) ?? []).length - (text.match(/\u2069/g) ?? []).length;
+        expect(opened <= 0 && isolated <= 0, `${page}: ${JSON.stringify(text.slice(0, 80))}`).toBe(true);
+      }
+    }
+  });
+});
