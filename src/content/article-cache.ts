@@ -4,7 +4,7 @@ import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Article } from './article.js';
 
-/** Where the parse cache lives and what must hold for its articles to be valid. */
+/** Where the parse cache lives and what must hold for its entries to be valid. */
 export interface ArticleCacheOptions {
   file: string;
   /**
@@ -14,10 +14,16 @@ export interface ArticleCacheOptions {
   key: string;
 }
 
+/** The fields of a body: the bulk of an article, and only needed for the pages and feeds it is in. */
+type BodyFields = 'body' | 'html' | 'sections';
+
+/** What the cache keeps of an article: all but its body fields (and its display path, which depends on the working directory). */
+export type CachedArticle = Omit<Article, BodyFields | 'file'>;
+
 /** Articles parsed by an earlier load, by record name, each valid while its record's hash is the same. */
 export interface ArticleCache {
-  /** The article parsed from a record with this name and content hash, if it was cached. */
-  get(name: string, contentHash: string): Article | undefined;
+  /** What was cached of the article of a record with this name and content hash, if anything. */
+  get(name: string, contentHash: string): CachedArticle | undefined;
   set(name: string, article: Article): void;
   /** Writes the cache (atomically) when it changed, keeping only the records named; a failure leaves the old file. */
   save(names: readonly string[]): void;
@@ -27,10 +33,10 @@ interface CacheFile {
   key: string;
   /** The Node version that wrote it: its serialisation format is V8's. */
   node: string;
-  articles: Record<string, Article>;
+  articles: Record<string, CachedArticle>;
 }
 
-function readCache(file: string, key: string): Map<string, Article> {
+function readCache(file: string, key: string): Map<string, CachedArticle> {
   try {
     const stored = deserialize(readFileSync(file)) as Partial<CacheFile>;
     if (stored.key !== key || stored.node !== process.version || typeof stored.articles !== 'object' || stored.articles === null) return new Map();
@@ -41,10 +47,15 @@ function readCache(file: string, key: string): Map<string, Article> {
   }
 }
 
+function withoutBody(article: Article): CachedArticle {
+  const { body: _body, html: _html, sections: _sections, file: _file, ...rest } = article;
+  return rest;
+}
+
 /**
- * Opens the parse cache of `loadArticles`: a V8-serialised file of the articles parsed last time.
- * Reading it is a small fraction of parsing the records again, which is what makes a rebuild after
- * one edit cheap. Parsing is deterministic, so a cached article is exactly what parsing would give.
+ * Opens the parse cache of `loadArticles`: a V8-serialised file of what was parsed from each record
+ * last time, but for the bodies. Reading it is a small fraction of parsing every record again, which
+ * is what makes a rebuild after one edit cheap.
  */
 export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
   const entries = readCache(options.file, options.key);
@@ -55,7 +66,7 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
       return article?.contentHash === contentHash ? article : undefined;
     },
     set(name, article) {
-      entries.set(name, article);
+      entries.set(name, withoutBody(article));
       changed = true;
     },
     save(names) {
@@ -78,6 +89,29 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
         // A cache that cannot be written only makes the next load slower.
         rmSync(temporary, { force: true });
       }
+    },
+  };
+}
+
+/**
+ * The article of a cached record: its cached fields as they are, and its body fields parsed from
+ * the record when first read. Parsing is deterministic and the record's hash is the one cached, so
+ * they are what a full parse gives; a build that renders only a few pages parses only their records.
+ */
+export function articleFromCache(cached: CachedArticle, file: string, parseBody: () => Pick<Article, BodyFields>): Article {
+  let body: Pick<Article, BodyFields> | undefined;
+  const parsed = (): Pick<Article, BodyFields> => (body ??= parseBody());
+  return {
+    ...cached,
+    file,
+    get body() {
+      return parsed().body;
+    },
+    get html() {
+      return parsed().html;
+    },
+    get sections() {
+      return parsed().sections;
     },
   };
 }

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import type { Topic } from '../config.js';
 import { BriefingError, type Problem } from '../errors.js';
 import type { Article } from './article.js';
-import { openArticleCache, type ArticleCacheOptions } from './article-cache.js';
-import { createArticleParser, type ArticleParser } from './parse-article.js';
+import { articleFromCache, openArticleCache, type ArticleCacheOptions } from './article-cache.js';
+import { createArticleParser, type ArticleParser, type ParseResult } from './parse-article.js';
 
 /** Where the records are and what they are checked against. */
 export interface LoadArticlesOptions {
@@ -28,7 +28,8 @@ const READ_CONCURRENCY = 64;
 /**
  * Loads every `*.md` record of a folder into articles, newest first. All problems of all files are
  * gathered and thrown as one BriefingError, each line `content: FILE:LINE: field: what is wrong`.
- * With a cache, a record whose bytes hash as before gives its article from the cache unparsed.
+ * With a cache, a record whose bytes hash as before gives its article from the cache, and its body
+ * is parsed only if it is read.
  */
 export async function loadArticles(options: LoadArticlesOptions): Promise<Article[]> {
   const names = await listRecords(options.dir);
@@ -50,14 +51,22 @@ export async function loadArticles(options: LoadArticlesOptions): Promise<Articl
         results[index] = { problems: [{ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }] };
         continue;
       }
+      const id = name.slice(0, -'.md'.length);
+      const parse = (): ParseResult => (parser ??= createArticleParser({ topics: options.topics, timeZone: options.timeZone })).parse(text, file, id);
       // The same digest the parser stores as the article's contentHash.
       const cached = cache?.get(name, createHash('sha256').update(text).digest('hex'));
       if (cached !== undefined) {
-        results[index] = { article: cached.file === file ? cached : { ...cached, file } };
+        results[index] = {
+          article: articleFromCache(cached, file, () => {
+            const { article } = parse();
+            // The record parsed before with these bytes and rules; parsing is deterministic.
+            if (article === undefined) throw new Error(`${file} no longer parses although its bytes and the rules are as cached`);
+            return article;
+          }),
+        };
         continue;
       }
-      parser ??= createArticleParser({ topics: options.topics, timeZone: options.timeZone });
-      const result = parser.parse(text, file, name.slice(0, -'.md'.length));
+      const result = parse();
       if (result.article !== undefined) cache?.set(name, result.article);
       results[index] = result;
     }

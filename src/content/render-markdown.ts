@@ -1,6 +1,7 @@
 import MarkdownIt, { type Token } from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
 import type { ArticleBlock } from './article.js';
+import { blockText } from './markdown-text.js';
 import { stripXmlIllegal } from './plain-text.js';
 
 /** A run of blocks under one `## ` heading (null before the first), with the heading's body line. */
@@ -139,49 +140,5 @@ function inlineGroupText(tokens: readonly Token[]): string {
 
 /** Plain text of a block: one line per paragraph, list items marked, table cells joined by ` | `. */
 function groupText(tokens: readonly Token[]): string {
-  const lines: string[] = [];
-  const lists: Array<{ ordered: boolean }> = [];
-  let prefix = '';
-  let row: string[] | undefined;
-  for (const token of tokens) {
-    switch (token.type) {
-      case 'bullet_list_open':
-      case 'ordered_list_open':
-        lists.push({ ordered: token.type === 'ordered_list_open' });
-        break;
-      case 'bullet_list_close':
-      case 'ordered_list_close':
-        lists.pop();
-        break;
-      case 'list_item_open': {
-        const list = lists[lists.length - 1];
-        prefix = `${'  '.repeat(Math.max(0, lists.length - 1))}${list?.ordered ? `${token.info}. ` : '- '}`;
-        break;
-      }
-      case 'tr_open':
-        row = [];
-        break;
-      case 'tr_close':
-        lines.push((row ?? []).join(' | '));
-        row = undefined;
-        break;
-      case 'fence':
-      case 'code_block':
-        lines.push(token.content.replace(/\n+$/, ''));
-        break;
-      case 'inline': {
-        const text = inlineText(token.children);
-        if (row) {
-          row.push(text.trim());
-        } else {
-          lines.push(`${prefix}${text}`);
-          prefix = '';
-        }
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  return lines.join('\n');
+  return blockText(tokens, inlineText);
 }

@@ -1,6 +1,7 @@
 import MarkdownIt, { type Token } from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
 import type { ArticleBlock } from '../content/article.js';
+import { blockText } from '../content/markdown-text.js';
 
 /** A paragraph of an article as the email shows it: HTML for the HTML part, text for the text part. */
 export interface EmailBlock {
@@ -55,54 +56,8 @@ export function createEmailBlockRenderer(): EmailBlockRenderer {
       },
     }).trim();
 
-  const text = (block: ArticleBlock, base: string): string => {
-    const lines: string[] = [];
-    const lists: Array<{ ordered: boolean }> = [];
-    let prefix = '';
-    let row: string[] | undefined;
-    for (const token of markdown.parse(block.markdown, {})) {
-      switch (token.type) {
-        case 'bullet_list_open':
-        case 'ordered_list_open':
-          lists.push({ ordered: token.type === 'ordered_list_open' });
-          break;
-        case 'bullet_list_close':
-        case 'ordered_list_close':
-          lists.pop();
-          break;
-        case 'list_item_open':
-          prefix = `${'  '.repeat(Math.max(0, lists.length - 1))}${lists.at(-1)?.ordered ? `${token.info}. ` : '- '}`;
-          break;
-        case 'blockquote_open':
-          prefix = '> ';
-          break;
-        case 'tr_open':
-          row = [];
-          break;
-        case 'tr_close':
-          lines.push((row ?? []).join(' | '));
-          row = undefined;
-          break;
-        case 'fence':
-        case 'code_block':
-          lines.push(token.content.replace(/\n+$/, ''));
-          break;
-        case 'inline': {
-          const inline = inlineText(token.children ?? [], base);
-          if (row) {
-            row.push(inline.trim());
-          } else {
-            lines.push(`${prefix}${inline}`);
-            prefix = '';
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    return lines.join('\n').trim();
-  };
+  const text = (block: ArticleBlock, base: string): string =>
+    blockText(markdown.parse(block.markdown, {}), (children) => inlineText(children, base), '> ').trim();
 
   return { render: (block, base) => ({ html: html(block, base), text: text(block, base) }) };
 }

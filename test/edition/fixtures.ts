@@ -82,8 +82,8 @@ export function paragraphsOf(edition: { sections: Array<{ items: Array<{ blocks:
 }
 
 /**
- * The edition that tells the 2025-07-23 seed records: with the 07:00 schedule that is Thursday
- * 24 July's, the first edition (no previous one).
+ * The edition that tells the 2025-07-23 seed records: with the 21:00 schedule that is Wednesday
+ * 23 July's, the first edition (no previous one).
  */
 export async function planSeedEdition(config: Config): Promise<{ edition: Edition; articles: Article[] }> {
   const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
@@ -101,5 +101,5 @@ export async function planSeedEdition(config: Config): Promise<{ edition: Editio
   return { edition, articles };
 }
 
-/** The edition dated the morning after the seed stories. */
-export const SEED_EDITION = '2025-07-24';
+/** The edition dated the day of the seed stories, whose 21:00 slot follows both. */
+export const SEED_EDITION = '2025-07-23';

@@ -17,8 +17,8 @@ let templates: BriefingTemplates;
 let seedArticles: Article[];
 let dir: string;
 let store: Store;
-/** The morning after the seed edition's slot: planning happens after the slot, as the scheduler does. */
-const clock = { now: () => new Date('2025-07-24T06:00:00Z') };
+/** Two hours after the seed edition's slot (21:00 Kyiv): planning happens after the slot, as the scheduler does. */
+const clock = { now: () => new Date('2025-07-23T20:00:00Z') };
 
 beforeAll(async () => {
   config = testConfig();
@@ -49,19 +49,19 @@ describe('openEdition', () => {
     const opened = ready(await open({ date: SEED_EDITION, persist: false }));
     expect(opened.origin).toBe('planned');
     expect(opened.outline.sections.map((section) => section.id)).toEqual(['talks', 'protests', 'war']);
-    expect(opened.briefing.subject).toMatch(/^Briefing, Thursday, July 24, 2025/);
+    expect(opened.briefing.subject).toMatch(/^Briefing, Wednesday 23 July 2025:/);
     expect(await store.getEdition(SEED_EDITION)).toBeUndefined();
   });
 
   it('opens the due edition when no date is given', async () => {
-    expect((await open({ persist: false }, seedArticles, { now: new Date('2025-07-24T03:59:00Z') })).id).toBe('2025-07-23');
-    expect((await open({ persist: false }, seedArticles, { now: new Date('2025-07-24T04:00:00Z') })).id).toBe('2025-07-24');
+    expect((await open({ persist: false }, seedArticles, { now: new Date('2025-07-23T17:59:00Z') })).id).toBe('2025-07-22');
+    expect((await open({ persist: false }, seedArticles, { now: new Date('2025-07-23T18:00:00Z') })).id).toBe('2025-07-23');
   });
 
   it('records the edition once with its memory and briefing, and reuses the stored briefing afterwards', async () => {
     const first = ready(await open({ date: SEED_EDITION, persist: true }));
     expect(first.origin).toBe('planned');
-    expect(first.record).toMatchObject({ id: SEED_EDITION, status: 'planned', subject: first.briefing.subject, cutoff: new Date('2025-07-24T04:00:00Z') });
+    expect(first.record).toMatchObject({ id: SEED_EDITION, status: 'planned', subject: first.briefing.subject, cutoff: new Date('2025-07-23T18:00:00Z') });
 
     // Content changed since: a resumed send still sends what was rendered first.
     const changed = [...seedArticles, makeArticle({ id: 'late-news', published: '2025-07-23T22:00:00Z', body: 'Late news.', topics: { '': ['talks'] } })];
@@ -92,8 +92,8 @@ describe('openEdition', () => {
       ].join('\n\n'),
       topics: { '': ['protests'] },
     });
-    const next = ready(await open({ date: '2025-07-25', persist: true }, [...seedArticles, followUp], { now: new Date('2025-07-25T06:00:00Z') }));
-    expect(next.window.since).toEqual(new Date('2025-07-24T04:00:00Z'));
+    const next = ready(await open({ date: '2025-07-24', persist: true }, [...seedArticles, followUp], { now: new Date('2025-07-24T20:00:00Z') }));
+    expect(next.window.since).toEqual(new Date('2025-07-23T18:00:00Z'));
     expect(next.edition?.sections.map((section) => [section.id, section.items.map((item) => [item.articleId, item.status, item.blocks.map((block) => block.text)])])).toEqual([
       ['protests', [['follow-up', 'updated', ['Parliament met in an emergency session on Thursday.']]]],
     ]);
@@ -102,37 +102,37 @@ describe('openEdition', () => {
   it('skips an edition with nothing new, records why, and says so again when asked again', async () => {
     await open({ date: SEED_EDITION, persist: true });
     await store.setEditionStatus(SEED_EDITION, 'sent', clock.now());
-    const now = new Date('2025-07-25T06:00:00Z');
-    const skipped = await open({ date: '2025-07-25', persist: true }, seedArticles, { now });
+    const now = new Date('2025-07-24T20:00:00Z');
+    const skipped = await open({ date: '2025-07-24', persist: true }, seedArticles, { now });
     expect(skipped.kind).toBe('skipped');
     const message = skipped.kind === 'skipped' ? skipped.message : '';
     expect(message).toBe(
-      'edition 2025-07-25: nothing new between 2025-07-24 07:00 GMT+3 and 2025-07-25 07:00 GMT+3, so it is skipped (set edition.sendWhenEmpty to send empty editions)',
+      'edition 2025-07-24: nothing new between 2025-07-23 21:00 GMT+3 and 2025-07-24 21:00 GMT+3, so it is skipped (set edition.sendWhenEmpty to send empty editions)',
     );
-    expect(await store.getEdition('2025-07-25')).toMatchObject({ status: 'skipped', note: message });
-    expect(await open({ date: '2025-07-25', persist: true }, seedArticles, { now })).toMatchObject({ kind: 'skipped', origin: 'stored', message });
+    expect(await store.getEdition('2025-07-24')).toMatchObject({ status: 'skipped', note: message });
+    expect(await open({ date: '2025-07-24', persist: true }, seedArticles, { now })).toMatchObject({ kind: 'skipped', origin: 'stored', message });
     // The skipped edition is not a previous edition: the next window still starts at the last sent one.
-    const after = await open({ date: '2025-07-26', persist: false }, seedArticles, { now: new Date('2025-07-26T06:00:00Z') });
-    expect(after.window.since).toEqual(new Date('2025-07-24T04:00:00Z'));
+    const after = await open({ date: '2025-07-25', persist: false }, seedArticles, { now: new Date('2025-07-25T20:00:00Z') });
+    expect(after.window.since).toEqual(new Date('2025-07-23T18:00:00Z'));
   });
 
   it('sends an empty edition when edition.sendWhenEmpty says so', async () => {
     const always = testConfig((raw) => {
       (raw.edition as Record<string, unknown>).sendWhenEmpty = true;
     });
-    const empty = ready(await open({ date: '2025-07-20', persist: true }, seedArticles, { config: always, now: new Date('2025-07-20T06:00:00Z') }));
+    const empty = ready(await open({ date: '2025-07-20', persist: true }, seedArticles, { config: always, now: new Date('2025-07-20T20:00:00Z') }));
     expect(empty.outline.sections).toEqual([]);
     expect(empty.briefing.text).toContain('Nothing new since the last briefing.');
-    expect(empty.briefing.subject).toBe('Briefing, Sunday, July 20, 2025');
+    expect(empty.briefing.subject).toBe('Briefing, Sunday 20 July 2025');
   });
 
   it('refuses a previous edition record it cannot read', async () => {
     await store.createEdition(
-      { id: '2025-07-23', slot: new Date('2025-07-23T04:00:00Z'), status: 'sent', cutoff: new Date('2025-07-23T04:00:00Z'), subject: 's', note: null, memory: { something: 'else' } },
+      { id: '2025-07-22', slot: new Date('2025-07-22T18:00:00Z'), status: 'sent', cutoff: new Date('2025-07-22T18:00:00Z'), subject: 's', note: null, memory: { something: 'else' } },
       clock.now(),
     );
     const error = await open({ date: SEED_EDITION, persist: false }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BriefingError);
-    expect((error as Error).message).toMatch(/^edition: edition 2025-07-23: the stored record cannot be read/);
+    expect((error as Error).message).toMatch(/^edition: edition 2025-07-22: the stored record cannot be read/);
   });
 });

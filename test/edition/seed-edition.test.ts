@@ -8,8 +8,8 @@ import { planSeedEdition, testConfig } from './fixtures.js';
 
 /**
  * The two seed records of 2025-07-23 (a morning preview of the Istanbul talks and the evening
- * wrap-up, sharing paragraphs word for word). With the 07:00 schedule they are told in the edition
- * of Thursday 24 July, which covers Wednesday's news.
+ * wrap-up, sharing paragraphs word for word). With the 21:00 schedule both are told in the edition
+ * of Wednesday 23 July, the evening they were published.
  */
 const config = testConfig();
 let articles: Article[];
@@ -70,7 +70,7 @@ describe('the edition of the 2025-07-23 seed stories', () => {
   });
 
   it('leaves nothing for the next edition to repeat', () => {
-    const { id, slot } = resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: new Date(), date: '2025-07-25' });
+    const { id, slot } = resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: new Date(), date: '2025-07-24' });
     const next = planEdition({
       id,
       slot,

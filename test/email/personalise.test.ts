@@ -41,8 +41,8 @@ async function render(nonces: string[]): Promise<Briefing> {
     topics: { '': ['talks'] },
   });
   const edition = planEdition({
-    id: '2025-07-24',
-    slot: new Date('2025-07-24T04:00:00Z'),
+    id: '2025-07-23',
+    slot: new Date('2025-07-23T18:00:00Z'),
     timeZone: config.timeZone,
     siteUrl: config.siteUrl,
     articles: [article],

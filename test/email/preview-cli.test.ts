@@ -52,7 +52,7 @@ describe('briefing preview', () => {
   it('prints the subject, the sections and the sizes, and writes the web version, the text and the message', async () => {
     expect(printed.json).toMatchObject({
       edition: SEED_EDITION,
-      subject: 'Briefing, Thursday, July 24, 2025: talks, protests, and war',
+      subject: 'Briefing, Wednesday 23 July 2025: talks, protests and war',
       sections: [
         { id: 'talks', title: 'Peace talks', stories: 2 },
         { id: 'protests', title: 'Protests in Ukraine', stories: 2 },
@@ -67,7 +67,7 @@ describe('briefing preview', () => {
 
     const human = await preview('--date', SEED_EDITION);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^Edition 2025-07-24 \(2025-07-24\)\nSubject: Briefing, Thursday, July 24, 2025: talks, protests, and war\n  Peace talks: 2 stories, \d+ paragraphs\n  Protests in Ukraine: 2 stories, \d+ paragraphs\n  On the front line: 1 story, \d+ paragraphs\nHTML \d+\.\d KB of 102\.0 KB/);
+    expect(human.stdout).toMatch(/^Edition 2025-07-23 \(2025-07-23\)\nSubject: Briefing, Wednesday 23 July 2025: talks, protests and war\n  Peace talks: 2 stories, \d+ paragraphs\n  Protests in Ukraine: 2 stories, \d+ paragraphs\n  On the front line: 1 story, \d+ paragraphs\nHTML \d+\.\d KB of 102\.0 KB/);
   });
 
   it('gives the web version no tokens and the site unsubscribe page, and records nothing', async () => {
@@ -99,10 +99,10 @@ describe('briefing preview', () => {
   });
 
   it('says an edition with nothing new would be skipped, and writes nothing for it', async () => {
-    const result = await preview('--date', '2025-07-23');
+    const result = await preview('--date', '2025-07-22');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^edition 2025-07-23: nothing new between 2025-07-21 07:00 GMT\+3 and 2025-07-23 07:00 GMT\+3, so it is skipped/);
-    expect(existsSync(path.join(dir, 'output', 'editions', '2025-07-23'))).toBe(false);
+    expect(result.stdout).toMatch(/^edition 2025-07-22: nothing new between 2025-07-20 21:00 GMT\+3 and 2025-07-22 21:00 GMT\+3, so it is skipped/);
+    expect(existsSync(path.join(dir, 'output', 'editions', '2025-07-22'))).toBe(false);
   });
 
   it('refuses a date that does not exist', async () => {
@@ -146,7 +146,7 @@ describe('the web version in Chromium', () => {
     expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
     const sections = printed.json.sections as Array<{ stories: number }>;
     const headings = [1, sections.length, sections.reduce((sum, section) => sum + section.stories, 0)];
-    expect(layout).toMatchObject({ lang: 'en', dir: 'ltr', title: printed.json.subject, headings, imagesWithoutAlt: 0, preheaderShown: 0 });
+    expect(layout).toMatchObject({ lang: 'en-GB', dir: 'ltr', title: printed.json.subject, headings, imagesWithoutAlt: 0, preheaderShown: 0 });
     const [red = 0, green = 0, blue = 0] = (layout.background.match(/\d+/g) ?? []).map(Number);
     const light = (red + green + blue) / 3 > 128;
     expect(light).toBe(scheme === 'light');

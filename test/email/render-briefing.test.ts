@@ -27,11 +27,11 @@ afterAll(async () => {
   await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** An edition of hand-made articles for 2025-07-24 (07:00 Kyiv). */
+/** An edition of hand-made articles for 2025-07-24 (21:00 Kyiv), whose window covers the 23rd. */
 function editionOf(specs: ArticleSpec[]): Edition {
   return planEdition({
     id: '2025-07-24',
-    slot: new Date('2025-07-24T04:00:00Z'),
+    slot: new Date('2025-07-24T18:00:00Z'),
     timeZone: config.timeZone,
     siteUrl: config.siteUrl,
     articles: specs.map(makeArticle),
@@ -58,15 +58,17 @@ const hrefs = (html: string): string[] =>
 
 describe('renderBriefing: the seed edition', () => {
   it('writes the subject and preheader from the config templates, the date in the language and zone', () => {
-    expect(briefing.subject).toBe('Briefing, Thursday, July 24, 2025: talks, protests, and war');
+    expect(briefing.subject).toBe('Briefing, Wednesday 23 July 2025: talks, protests and war');
     expect(briefing.preheader).toMatch(/^At a short round of peace talks in Istanbul/);
     expect(briefing.preheader.length).toBeLessThanOrEqual(150);
-    expect(briefing.webUrl).toBe('https://briefing.example.org/editions/2025-07-24/');
+    expect(briefing.webUrl).toBe('https://briefing.example.org/editions/2025-07-23/');
   });
 
   it.each([
-    ['en-GB', 'Briefing, Thursday, 24 July 2025: talks, protests and war'],
-    ['fr', 'Briefing, jeudi 24 juillet 2025: talks, protests et war'],
+    // US English keeps the comma after the weekday before a month name; other languages keep their own.
+    ['en', 'Briefing, Wednesday, July 23, 2025: talks, protests, and war'],
+    ['fr', 'Briefing, mercredi 23 juillet 2025: talks, protests et war'],
+    ['de', 'Briefing, Mittwoch, 23. Juli 2025: talks, protests und war'],
   ])('writes the date and list in %s', async (language, subject) => {
     const localised = testConfig((raw) => {
       raw.language = language;
@@ -76,7 +78,7 @@ describe('renderBriefing: the seed edition', () => {
 
   it('has lang and dir, a title, real headings, dark-mode colours and a hidden preheader no filter calls low-contrast', () => {
     const { html } = briefing;
-    expect(html).toMatch(/<html lang="en" dir="ltr"/);
+    expect(html).toMatch(/<html lang="en-GB" dir="ltr"/);
     expect(html).toContain(`<title>${briefing.subject}</title>`);
     expect(html).toMatch(/<h1[^>]*>Briefing<\/h1>/);
     expect(html.match(/<h2[^>]*>/g)).toHaveLength(seed.sections.length);
@@ -202,7 +204,7 @@ describe('renderBriefing: the size budget', () => {
     const error = await renderBriefing(seed, { config: small, templates }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BriefingError);
     expect(error).toMatchObject({ stage: 'email', code: 'too-large' });
-    expect((error as Error).message).toMatch(/^email: edition 2025-07-24: the briefing's HTML is \d+\.\d KB \(\d+ bytes with personal values\), over the budget of 20\.0 KB \(edition\.maxHtmlBytes = 20000\)/);
+    expect((error as Error).message).toMatch(/^email: edition 2025-07-23: the briefing's HTML is \d+\.\d KB \(\d+ bytes with personal values\), over the budget of 20\.0 KB \(edition\.maxHtmlBytes = 20000\)/);
   });
 
   it('fails on an edition too long for the default 102 KB budget', async () => {

@@ -7,7 +7,7 @@ import { createWorkspace, REPOSITORY, type Workspace } from '../support/cli-work
 import { parseMail, type ParsedMail } from '../support/parse-mail.js';
 import { startFaultServer, type FaultServer } from './support/fault-smtp-server.js';
 import { listFiles } from './support/output-check.js';
-import { unsafeFeed, unsafeJsonFeed, unsafeMarkup } from './support/markup-check.js';
+import { bidiLeaks, unsafeFeed, unsafeJsonFeed, unsafeMarkup } from './support/markup-check.js';
 import { EDITION, SECRET } from './support/publication.js';
 
 /**
@@ -17,11 +17,14 @@ import { EDITION, SECRET } from './support/publication.js';
  */
 
 const RLO = '\u202e';
+/** One-line fields that leave a bidi override open: whatever the page puts after them must not turn. */
+const TITLE = `<script>alert('XSS-title')</script> "><img src=x onerror=alert('XSS-title2')> ]]> & ${RLO}live talks`;
+const SOURCE = `<b onmouseover=alert('XSS-source')>Desk</b> ]]> \u2067isolated`;
 const HOSTILE_RECORD = [
   '---',
-  `title: ${JSON.stringify(`<script>alert('XSS-title')</script> "><img src=x onerror=alert('XSS-title2')> ]]> & ${RLO}live talks`)}`,
+  `title: ${JSON.stringify(TITLE)}`,
   'published: 2025-07-23T23:30:00+03:00',
-  `source: ${JSON.stringify("<b onmouseover=alert('XSS-source')>Desk</b> ]]>")}`,
+  `source: ${JSON.stringify(SOURCE)}`,
   `kicker: ${JSON.stringify('<i>XSS-kicker</i> ]]>')}`,
   `summary: ${JSON.stringify(`${RLO}<script>XSS-summary</script> ]]> =?utf-8?q?=0D=0ABcc:_evil@example.org?= %0d%0aBcc: evil@example.org\u2028X-Injected: 1 talks`)}`,
   `url: ${JSON.stringify('https://example.org/story?a=1&b="><script>XSS-url</script>')}`,
@@ -34,7 +37,8 @@ const HOSTILE_RECORD = [
   `  - title: ${JSON.stringify('<script>XSS-video</script>')}`,
   `    url: ${JSON.stringify('https://example.org/v?<script>XSS-video-url</script>')}`,
   '---',
-  "The talks went on. <script>alert('XSS-body')</script> <img src=x onerror=\"alert('XSS-body2')\"> ]]> <![CDATA[ x ]]> end.",
+  // The lede: the edition's subject and preheader are made from it.
+  `The talks went on ${RLO}evil =?utf-8?q?=0D=0ABcc:_evil@example.org?= %0d%0aBcc: evil@example.org\u2028X-Injected: 1 \u0085Y: 2 <script>alert('XSS-body')</script> <img src=x onerror="alert('XSS-body2')"> ]]> <![CDATA[ x ]]> end.`,
   '',
   "[click](javascript:alert('XSS-link')) [data](data:text/html;base64,PHNjcmlwdD5YU1M8L3NjcmlwdD4=) <a href=\"javascript:alert('XSS-a')\" onclick=\"XSS-onclick\">raw</a> ![i](data:image/svg+xml,<svg onload=alert('XSS-svg')>) [vb](vbscript:XSS-vb)",
   '',
@@ -107,7 +111,10 @@ describe('hostile content from records and subscribers, end to end', () => {
   it('imports the hostile names as they are and refuses those with control, line-separator or bidi characters, naming file, line and field', () => {
     expect(runs.import?.code).toBe(1);
     const stderr = runs.import?.stderr ?? '';
-    REFUSED_NAMES.forEach((_name, index) => expect(stderr).toMatch(new RegExp(`list\\.csv:${ACCEPTED_NAMES.length + index + 2}: name: contains a control character`)));
+    // Line 1 is the header; the quoted CR LF makes its row two lines long.
+    const lines = [ACCEPTED_NAMES.length + 2, ACCEPTED_NAMES.length + 3, ACCEPTED_NAMES.length + 5, ACCEPTED_NAMES.length + 6, ACCEPTED_NAMES.length + 7];
+    for (const line of lines) expect(stderr).toMatch(new RegExp(`list\\.csv:${line}: name: contains a control character`));
+    expect(stderr.match(/name: contains a control character/g)).toHaveLength(REFUSED_NAMES.length);
     expect(runs.import?.stdout).toMatch(new RegExp(`imported ${ACCEPTED_NAMES.length},`));
   });
 
@@ -135,7 +142,7 @@ describe('hostile content from records and subscribers, end to end', () => {
     const atoms = feeds.filter((file) => /atom(-\d+)?\.xml$/.test(file));
     const jing = spawnSync('jing', ['-c', path.join(REPOSITORY, '../shared/validators/atom.rnc'), ...atoms], { cwd: output, encoding: 'utf8' });
     expect(jing.status, jing.stdout + jing.stderr).toBe(0);
-    const script = 'import feedparser,sys,json\nprint(json.dumps([[f, feedparser.parse(f).bozo, str(feedparser.parse(f).get("bozo_exception","")), len(feedparser.parse(f).entries)] for f in sys.argv[1:]]))';
+    const script = 'import feedparser,sys,json\nprint(json.dumps([[f, int(d.bozo), str(d.get("bozo_exception","")), len(d.entries)] for f in sys.argv[1:] for d in [feedparser.parse(f)]]))';
     const parsed = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, ...feeds.filter((file) => file.endsWith('.xml'))], { cwd: output, encoding: 'utf8', maxBuffer: 1 << 28 })) as Array<[string, number, string, number]>;
     for (const [file, bozo, why, entries] of parsed) {
       expect(bozo, `${file}: ${why}`).toBe(0);
@@ -163,25 +170,21 @@ describe('hostile content from records and subscribers, end to end', () => {
       const html = mail.parts.find((part) => part.type === 'text/html')?.content ?? '';
       expect(unsafeMarkup(html, { page: true }), mail.file).toEqual([]);
       const text = mail.parts.find((part) => part.type === 'text/plain')?.content ?? '';
-      expect(text).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+      const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.exec(text);
+      expect(control === null, `U+${control?.[0].codePointAt(0)?.toString(16)} in the text part: ${JSON.stringify(text.slice(Math.max(0, (control?.index ?? 0) - 40), (control?.index ?? 0) + 20))}`).toBe(true);
     }
     expect([...names].sort()).toEqual([...ACCEPTED_NAMES].sort());
   });
 
   it('carries the hostile summary into the subject as one line of text: no line break, no bidi override, no decoded newline', () => {
     const subject = mails[0]?.headers.subject?.[0] ?? '';
-    expect(subject).toContain('=?utf-8?q?=0D=0ABcc:_evil@example.org?=');
-    expect(subject).toContain('%0d%0aBcc: evil@example.org X-Injected: 1');
+    expect(subject).toContain('The talks went on evil =?utf-8?q?=0D=0ABcc:_evil@example.org?= %0d%0aBcc: evil@example.org X-Injected: 1 Y: 2 <script>');
     expect(subject).not.toContain(RLO);
   });
 
   it('never lets a bidi override from one field run on into the text after it', () => {
-    for (const page of listFiles(output).filter((file) => file.endsWith('.html'))) {
-      for (const text of DomUtils.findAll(() => true, parseDocument(read(page)).children).flatMap((element) => element.children.filter((child) => child.type === 'text').map((child) => ('data' in child ? String(child.data) : '')))) {
-        const opened = (text.match(/[\u202a-\u202e]/g) ?? []).length - (text.match(/\u202c/g) ?? []).length;
-        const isolated = (text.match(/[\u2066-\u2068]/g) ?? []).length - (text.match(/\u2069/g) ?? []).length;
-        expect(opened <= 0 && isolated <= 0, `${page}: ${JSON.stringify(text.slice(0, 80))}`).toBe(true);
-      }
-    }
+    const pages = [...listFiles(output).filter((file) => file.endsWith('.html')).map((file) => [file, read(file)]), ...mails.map((mail) => [mail.file, mail.parts.find((part) => part.type === 'text/html')?.content ?? ''])];
+    expect(pages.filter(([, html]) => html?.includes(`${RLO}live talks`)).length).toBeGreaterThan(2);
+    for (const [page, html] of pages) expect(bidiLeaks(html ?? '', [TITLE, SOURCE]), page).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * tokenizer) and lists what hostile content could have turned into markup: active elements, event
  * handlers, URLs with a scheme other than http, https or mailto, markup inside a feed's XML tree.
  */
-import type { ChildNode, Element } from 'domhandler';
+import type { ChildNode, Element, Text } from 'domhandler';
 import { DomUtils, parseDocument } from 'htmlparser2';
 
 /** Elements that run code, load frames or restyle the page; none may come from content. */
@@ -60,4 +60,51 @@ export function unsafeFeed(xml: string): string[] {
 export function unsafeJsonFeed(json: string): string[] {
   const feed = JSON.parse(json) as { items?: Array<{ id?: string; content_html?: string }> };
   return (feed.items ?? []).flatMap((item) => unsafeMarkup(item.content_html ?? '').map((finding) => `item ${item.id}: ${finding}`));
+}
+
+/** Elements that end a bidi paragraph: an override left open inside them stops at their end. */
+const BLOCKS = new Set(['html', 'head', 'title', 'body', 'p', 'div', 'li', 'ul', 'ol', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'td', 'th', 'tr', 'table', 'tbody', 'thead', 'blockquote', 'pre', 'figure', 'figcaption', 'section', 'article', 'header', 'footer', 'main', 'nav', 'dd', 'dt', 'dl', 'br', 'hr', 'center']);
+const OPENERS = /[\u202a-\u202e\u2066-\u2068]/;
+
+/** Open explicit embeddings, overrides and isolates a text leaves for what follows it. */
+function openBidi(text: string): number {
+  let embeddings = 0;
+  let isolates = 0;
+  for (const character of text) {
+    if (/[\u202a-\u202e]/.test(character)) embeddings += 1;
+    else if (character === '\u202c') embeddings = Math.max(0, embeddings - 1);
+    else if (/[\u2066-\u2068]/.test(character)) isolates += 1;
+    else if (character === '\u2069') isolates = Math.max(0, isolates - 1);
+  }
+  return embeddings + isolates;
+}
+
+/**
+ * Places where a field that leaves a bidi override (U+202A–E) or isolate (U+2066–8) open is
+ * followed, in the same block, by more text (the template's or another field's) before the
+ * override is closed: that text would be shown reversed or reordered.
+ */
+export function bidiLeaks(html: string, fields: readonly string[]): string[] {
+  const open = fields.filter((field) => openBidi(field) > 0).map((field) => field.trim().slice(-12));
+  if (open.length === 0 || !OPENERS.test(html)) return [];
+  const leaks: string[] = [];
+  const document = parseDocument(html, { decodeEntities: true });
+  const texts = DomUtils.findAll(() => true, document.children).flatMap((element) => element.children.filter((child): child is Text => child.type === 'text'));
+  const blockOf = (node: ChildNode): Element | null => {
+    let parent = node.parent as Element | null;
+    while (parent && !BLOCKS.has(parent.name)) parent = parent.parent as Element | null;
+    return parent;
+  };
+  texts.forEach((text, index) => {
+    for (const tail of open) {
+      for (let at = text.data.indexOf(tail); at !== -1; at = text.data.indexOf(tail, at + 1)) {
+        const block = blockOf(text);
+        const rest = text.data.slice(at + tail.length) + texts.slice(index + 1, index + 50).filter((next) => blockOf(next) === block).map((next) => next.data).join('');
+        // Closed at once (the field was balanced on its way out), or nothing follows: no leak.
+        if (/^\s*[\u202c\u2069]/.test(rest) || rest.trim() === '') continue;
+        leaks.push(`…${JSON.stringify(tail)} runs on into ${JSON.stringify(rest.trim().slice(0, 30))}`);
+      }
+    }
+  });
+  return leaks;
 }
