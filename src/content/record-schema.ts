@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
 import { z } from 'zod';
-import { collapseWhitespace, hasControlCharacters, stripXmlIllegal } from './plain-text.js';
+import { closeBidi, collapseWhitespace, hasControlCharacters, stripXmlIllegal } from './plain-text.js';
 import { parsePublicationTime } from './publication-time.js';
 
 /** What a record's front matter holds as written (the importer writes this shape). */
@@ -41,13 +41,13 @@ const missingOr = (what: string) => (issue: { input?: unknown }) => (issue.input
 /** One line of plain text: XML-illegal characters removed, white space collapsed, not empty. */
 const line = z
   .string({ error: missingOr('text') })
-  .transform((value) => collapseWhitespace(stripXmlIllegal(value)))
+  .transform((value) => closeBidi(collapseWhitespace(stripXmlIllegal(value))))
   .pipe(z.string().min(1, 'must not be empty'));
 
 const title = z
   .string({ error: missingOr('text') })
   .refine((value) => !hasControlCharacters(value), 'must not contain control characters or line breaks')
-  .transform((value) => value.trim())
+  .transform((value) => closeBidi(value.trim()))
   .pipe(z.string().min(1, 'must not be empty'));
 
 const webUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' });

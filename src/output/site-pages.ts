@@ -1,7 +1,7 @@
-import { DateTime } from 'luxon';
 import type { Config } from '../config.js';
 import type { Article, ArticleImage, ArticleVideo } from '../content/article.js';
 import { FEED_FORMATS, FEED_MEDIA_TYPES, absoluteUrl, articlePageHref, currentFeedPath, type FeedFormat } from './site-paths.js';
+import { createIsoFormatter } from './iso-time.js';
 import type { SiteTemplates } from './site-templates.js';
 import { webUrl } from './web-url.js';
 
@@ -88,13 +88,11 @@ function siteView(site: PageSite, base: string): SiteView {
   };
 }
 
-/** Formats times in the publication's zone and language; one Intl formatter serves every page of a build. */
+/** Formats times in the publication's zone and language; one formatter of each kind serves every page of a build. */
 function timeFormatter(site: PageSite): (date: Date) => TimeView {
   const text = new Intl.DateTimeFormat(site.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: site.timeZone });
-  return (date) => ({
-    iso: DateTime.fromJSDate(date, { zone: site.timeZone }).toISO({ suppressMilliseconds: true }) ?? date.toISOString(),
-    text: text.format(date),
-  });
+  const iso = createIsoFormatter(site.timeZone);
+  return (date) => ({ iso: iso(date), text: text.format(date) });
 }
 
 function figureView(image: ArticleImage): FigureView {

@@ -8,7 +8,7 @@ import { BriefingError } from '../../src/errors.js';
 import { header, parseMail } from '../support/parse-mail.js';
 import { MESSAGE_OPTIONS, SECRET, SITE_URL, sampleBriefing } from './fixtures.js';
 
-const DATE = new Date('2025-07-23T04:00:00Z');
+const DATE = new Date('2025-07-23T18:00:00Z');
 
 function recipient(subscriberId: number, name: string | null, address = `reader${subscriberId}@example.com`): MessageRecipient {
   return { subscriberId, address, name, unsubscribeUrl: unsubscribeUrl(SITE_URL, createToken(SECRET, 'unsubscribe', subscriberId)) };
@@ -29,7 +29,7 @@ describe('personaliseMessage', () => {
     expect(mail.addresses.from).toEqual([{ name: 'Briefing desk', address: 'briefing@briefing.example.org' }]);
     expect(mail.addresses.to).toEqual([{ name: 'Zoë "Z" <script>O\'Neil</script>', address: 'reader42@example.com' }]);
     expect(header(mail, 'subject')).toBe('Briefing, 23 July 2025: Peace talks – Protests');
-    expect(header(mail, 'date')).toBe('Wed, 23 Jul 2025 07:00:00 +0300');
+    expect(header(mail, 'date')).toBe('Wed, 23 Jul 2025 21:00:00 +0300');
     expect(header(mail, 'message-id')).toBe(message.messageId);
     expect(message.messageId).toMatch(/^<2025-07-23\.42\.[0-9a-f]{16}@daily\.briefing\.example\.org>$/);
     expect(header(mail, 'list-id')).toBe('Briefing <daily.briefing.example.org>');

@@ -7,8 +7,8 @@ import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
 import { header, parseMailFiles } from '../support/parse-mail.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
 
-/** The edition the repository's content fills (its articles appeared after the 23 July slot). */
-const DATE = '2025-07-24';
+/** The edition the repository's content fills (its articles appeared before the 23 July 21:00 slot). */
+const DATE = '2025-07-23';
 const SECRET = 'cli-test-secret-0123456789';
 
 let workspace: Workspace | undefined;
@@ -84,7 +84,7 @@ describe('briefing send', () => {
     workspace = await createWorkspace();
     const result = await workspace.run(['send', '--date', DATE, '--dry-run']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Would send to 0 recipients via \.eml files in output\/outbox\/2025-07-24\/; nothing was written/);
+    expect(result.stdout).toMatch(/Would send to 0 recipients via \.eml files in output\/outbox\/2025-07-23\/; nothing was written/);
     expect(existsSync(path.join(workspace.root, 'data'))).toBe(false);
     expect(existsSync(path.join(workspace.root, 'output'))).toBe(false);
   });
@@ -94,7 +94,7 @@ describe('briefing send', () => {
     server = await startSmtpTestServer({ keepRaw: true });
     const result = await workspace.run(['send', '--date', DATE, '--to', 'Editor@Example.NET'], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Sent a test copy of edition 2025-07-24 to Editor@example\.net \(Sending via smtp:\/\/127\.0\.0\.1:\d+\): 250 /);
+    expect(result.stdout).toMatch(/^Sent a test copy of edition 2025-07-23 to Editor@example\.net \(Sending via smtp:\/\/127\.0\.0\.1:\d+\): 250 /);
     expect(server.messages.map((received) => received.to)).toEqual([['Editor@example.net']]);
     expect(server.messages[0]?.raw.toString()).toMatch(/^Subject: \[TEST\] Briefing, /m);
     expect(await readStore(workspace.databaseFile, async (store) => [await store.getEdition(DATE), await store.deliveryCounts(DATE)])).toEqual([
@@ -107,6 +107,6 @@ describe('briefing send', () => {
     workspace = await createWorkspace({ subscribers: 2 });
     const result = await workspace.run(['send', '--date', DATE, '--resume']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^delivery: edition 2025-07-24 has not been enqueued yet: run `briefing send --date 2025-07-24` without --resume/m);
+    expect(result.stderr).toMatch(/^delivery: edition 2025-07-23 has not been enqueued yet: run `briefing send --date 2025-07-23` without --resume/m);
   });
 });

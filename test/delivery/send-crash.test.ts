@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
 
-const DATE = '2025-07-24';
+const DATE = '2025-07-23';
 const SUBSCRIBERS = 2000;
 const CONCURRENCY = 8;
 /** Arrivals after which each run is killed: early, in the middle, near the end. */

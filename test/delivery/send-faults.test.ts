@@ -3,7 +3,7 @@ import { openStoreAt } from '../../src/store/open-store.js';
 import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
 
-const DATE = '2025-07-24';
+const DATE = '2025-07-23';
 const SECRET = 'cli-test-secret-0123456789';
 
 let workspace: Workspace | undefined;
@@ -29,7 +29,7 @@ describe('briefing send against a misbehaving SMTP server', () => {
     const result = await workspace.run(['send', '--date', DATE], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^Sent 117, failed 3 \(3 bounced\), retried [1-9]\d* in /m);
-    expect(result.stdout).toMatch(/^Edition 2025-07-24: 117 sent, 3 failed, 0 not yet sent$/m);
+    expect(result.stdout).toMatch(/^Edition 2025-07-23: 117 sent, 3 failed, 0 not yet sent$/m);
     expect(server.counts.size).toBe(117);
     expect([...server.counts.values()].every((count) => count === 1)).toBe(true);
 

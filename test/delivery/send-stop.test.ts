@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
 
-const DATE = '2025-07-24';
+const DATE = '2025-07-23';
 
 let workspace: Workspace | undefined;
 let server: SmtpTestServer | undefined;
@@ -25,7 +25,7 @@ describe('briefing send, stopped', () => {
     await server.arrivals(200);
     child.kill('SIGTERM');
     expect(await exited).toBe(1);
-    expect(Buffer.concat(stdout).toString()).toMatch(/^Stopped before the end: run `briefing send --resume --date 2025-07-24` to continue$/m);
+    expect(Buffer.concat(stdout).toString()).toMatch(/^Stopped before the end: run `briefing send --resume --date 2025-07-23` to continue$/m);
     const database = new Database(workspace.databaseFile, { readonly: true });
     const counts = Object.fromEntries(
       (database.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status').all() as Array<{ status: string; n: number }>).map((row) => [row.status, row.n]),

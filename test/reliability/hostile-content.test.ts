@@ -112,7 +112,8 @@ describe('hostile content from records and subscribers, end to end', () => {
     expect(runs.import?.code).toBe(1);
     const stderr = runs.import?.stderr ?? '';
     // Line 1 is the header; the quoted CR LF makes its row two lines long.
-    const lines = [ACCEPTED_NAMES.length + 2, ACCEPTED_NAMES.length + 3, ACCEPTED_NAMES.length + 5, ACCEPTED_NAMES.length + 6, ACCEPTED_NAMES.length + 7];
+    const first = ACCEPTED_NAMES.length + 2;
+    const lines = [first, first + 2, first + 3, first + 4, first + 5];
     for (const line of lines) expect(stderr).toMatch(new RegExp(`list\\.csv:${line}: name: contains a control character`));
     expect(stderr.match(/name: contains a control character/g)).toHaveLength(REFUSED_NAMES.length);
     expect(runs.import?.stdout).toMatch(new RegExp(`imported ${ACCEPTED_NAMES.length},`));
@@ -184,7 +185,8 @@ describe('hostile content from records and subscribers, end to end', () => {
 
   it('never lets a bidi override from one field run on into the text after it', () => {
     const pages = [...listFiles(output).filter((file) => file.endsWith('.html')).map((file) => [file, read(file)]), ...mails.map((mail) => [mail.file, mail.parts.find((part) => part.type === 'text/html')?.content ?? ''])];
-    expect(pages.filter(([, html]) => html?.includes(`${RLO}live talks`)).length).toBeGreaterThan(2);
+    // The check can fail: the title as is, followed by the site name.
+    expect(bidiLeaks(`<title>${TITLE.replace(/</g, '&lt;')} · Briefing</title>`, [TITLE])).toHaveLength(1);
     for (const [page, html] of pages) expect(bidiLeaks(html ?? '', [TITLE, SOURCE]), page).toEqual([]);
   });
 });

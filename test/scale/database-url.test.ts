@@ -6,7 +6,7 @@ import { postgresAvailable, POSTGRES_TEST_URL } from '../store/store-fixtures.js
 import { freshSchema, killAll, readerAddress, waitFor, watch, writeSubscriberCsv, type PostgresSchema, type Running } from './support/postgres-publication.js';
 
 /** The edition the repository's content fills. */
-const DATE = '2025-07-24';
+const DATE = '2025-07-23';
 const SUBSCRIBERS = 40;
 const SECRET = 'database-url-test-secret-0123456789';
 /** A dozen CLI processes, in five rounds, while the suite runs beside them on two cores. */

@@ -23,7 +23,7 @@ beforeEach(async () => {
   workspace = await createWorkspace({
     subscribers: SUBSCRIBERS,
     configure: (file) => {
-      file.schedule = { cron: '0 0 7 * * *', catchUpMinutes: 60 };
+      file.schedule = { cron: '0 0 21 * * *', catchUpMinutes: 60 };
     },
   });
   server = await startSmtpTestServer();
@@ -68,31 +68,31 @@ async function startAt(now: string) {
 
 describe('catch-up on start, with the real pipeline and SMTP server', () => {
   it('runs a slot missed inside the window once, and a restart does not run it again', async () => {
-    // 07:40 in Kyiv: the 07:00 edition was missed 40 minutes ago, inside the 60-minute window.
-    const logs = await startAt('2025-07-24T04:40:00Z');
-    expect(logs.events('catch-up')).toEqual([expect.objectContaining({ action: 'run', edition: '2025-07-24', lateMinutes: 40 })]);
-    const edition = await store.getEdition('2025-07-24');
+    // 21:40 in Kyiv: the 21:00 edition was missed 40 minutes ago, inside the 60-minute window.
+    const logs = await startAt('2025-07-23T18:40:00Z');
+    expect(logs.events('catch-up')).toEqual([expect.objectContaining({ action: 'run', edition: '2025-07-23', lateMinutes: 40 })]);
+    const edition = await store.getEdition('2025-07-23');
     expect(edition?.status).toBe('sent');
-    expect(edition?.subject).toMatch(/July 24, 2025/);
+    expect(edition?.subject).toMatch(/Wednesday 23 July 2025/);
     const copies = copiesPerSubscriber(server, edition!);
     expect([...copies.values()]).toEqual(Array.from({ length: SUBSCRIBERS }, () => 1));
 
-    const again = await startAt('2025-07-24T04:50:00Z');
+    const again = await startAt('2025-07-23T18:50:00Z');
     expect(again.events('catch-up')).toEqual([]);
     expect(again.events('run-start')).toEqual([]);
     expect(server.messages).toHaveLength(SUBSCRIBERS);
   });
 
   it('records a slot missed outside the window as skipped, sends nothing, and never runs the older missed slots', async () => {
-    await startAt('2025-07-24T04:40:00Z');
+    await startAt('2025-07-23T18:40:00Z');
     expect(server.messages).toHaveLength(SUBSCRIBERS);
-    // Down from the 24th to 09:30 on the 27th: 25th and 26th missed, the 27th is 150 minutes late.
-    const logs = await startAt('2025-07-27T06:30:00Z');
-    expect(logs.events('catch-up')).toEqual([expect.objectContaining({ action: 'skip', edition: '2025-07-27', lateMinutes: 150, olderMissed: '2' })]);
+    // Down from the 23rd to 23:30 on the 26th: 24th and 25th missed, the 26th is 150 minutes late.
+    const logs = await startAt('2025-07-26T20:30:00Z');
+    expect(logs.events('catch-up')).toEqual([expect.objectContaining({ action: 'skip', edition: '2025-07-26', lateMinutes: 150, olderMissed: '2' })]);
     expect(logs.events('run-start')).toEqual([]);
-    expect(await store.getEdition('2025-07-27')).toMatchObject({ status: 'skipped', note: 'missed: outside catch-up window' });
+    expect(await store.getEdition('2025-07-26')).toMatchObject({ status: 'skipped', note: 'missed: outside catch-up window' });
+    expect(await store.getEdition('2025-07-24')).toBeUndefined();
     expect(await store.getEdition('2025-07-25')).toBeUndefined();
-    expect(await store.getEdition('2025-07-26')).toBeUndefined();
     expect(server.messages).toHaveLength(SUBSCRIBERS);
   });
 });

@@ -8,7 +8,7 @@ import { startSmtpTestServer, type SmtpTestServer } from '../../support/smtp-tes
 import { addReaders, freshSchema, killAll, watch, type PostgresSchema, type Running } from './postgres-publication.js';
 
 /** The edition the repository's content fills. */
-export const EDITION = '2025-07-24';
+export const EDITION = '2025-07-23';
 
 export interface SenderPublication {
   schema: PostgresSchema;
