@@ -51,7 +51,9 @@ function formatValue(item: Figure): string {
   if (item.value === null) return 'n/a';
   if (item.unit === 'yes/no') return item.value ? 'yes' : 'no';
   const digits = Math.abs(item.value) >= 100 ? 0 : Math.abs(item.value) >= 10 ? 1 : Math.abs(item.value) >= 1 ? 2 : 3;
-  return `${item.value.toFixed(digits)}${item.unit === '' || item.unit === '×' ? (item.unit === '×' ? '×' : '') : ` ${item.unit}`}`;
+  // A ratio's sign sticks to its number; other units follow a space.
+  const unit = item.unit === '×' || item.unit === '' ? item.unit : ` ${item.unit}`;
+  return `${item.value.toFixed(digits)}${unit}`;
 }
 
 function formatDetail(detail: Figure['detail']): string {

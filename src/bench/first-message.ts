@@ -73,15 +73,16 @@ export async function timeFirstMessage(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   let start = 0;
+  // A send that never gets going is stopped rather than waited for.
+  const kill = setTimeout(() => child?.kill('SIGKILL'), 120_000);
   try {
-    const kill = setTimeout(() => child?.kill('SIGKILL'), 120_000);
     start = performance.now();
     const result = await publication.run(['send', '--date', options.edition, '--json'], { BRIEFING_SMTP_URL: `smtp://127.0.0.1:${port}`, BRIEFING_SECRET: options.secret }, {
       onStart: (spawned) => (child = spawned),
     });
-    clearTimeout(kill);
     if (firstAt === undefined) throw new Error(`briefing send delivered nothing (exit ${result.code ?? result.signal}): ${result.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`);
   } finally {
+    clearTimeout(kill);
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   return { firstMessageMs: (firstAt ?? start) - start, received, personalised: problem === undefined && received > 0, problem };

@@ -45,7 +45,18 @@ export function runChild(
   const timeFile = useTime ? path.join(String(spawnOptions.cwd ?? process.cwd()), `.bench-time-${process.pid}-${Date.now()}`) : undefined;
   const [file, argv] = timeFile === undefined ? [command, [...args]] : [TIME_COMMAND, ['-f', '%M', '-o', timeFile, command, ...args]];
   const start = performance.now();
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
+  // Its own process group, so that stopping it also stops what it started (GNU time's command).
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions });
+  // A bench stopped early (Ctrl-C, SIGTERM) leaves no child running.
+  const killOnExit = (): void => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  process.on('exit', killOnExit);
   onStart?.(child);
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
@@ -65,11 +76,13 @@ export function runChild(
       : undefined;
   return new Promise((resolve, reject) => {
     child.once('error', (error) => {
+      process.off('exit', killOnExit);
       if (poll) clearInterval(poll);
       reject(error);
     });
     child.once('close', (code, signal) => {
       const ms = performance.now() - start;
+      process.off('exit', killOnExit);
       if (poll) clearInterval(poll);
       let peakRssKb: number | undefined = measureMemory ? polledKb : undefined;
       if (timeFile !== undefined) {

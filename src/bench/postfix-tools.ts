@@ -66,6 +66,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   // -m: as many simultaneous sessions as any figure opens; backlog 1000.
   const child = spawn(SMTP_SINK, [...user, '-m', '1000', `127.0.0.1:${port}`, '1000'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A bench stopped early (Ctrl-C, SIGTERM) leaves no sink listening.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   try {
     await waitForGreeting(port, child, 5000);
   } catch (error) {

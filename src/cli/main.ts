@@ -171,6 +171,12 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
+// A reader that goes away (`briefing subscribers export | head`) must not crash the command with an
+// unhandled EPIPE: the rest of the output is dropped and the command finishes its work.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -41,7 +41,7 @@ export async function loadArticles(options: LoadArticlesOptions): Promise<Articl
     }
     const id = name.slice(0, -'.md'.length);
     const parse = (): ParseResult => (parser ??= createArticleParser({ topics: options.topics, timeZone: options.timeZone })).parse(text, file, id);
-    // The same digest the parser stores as the article's contentHash (one-shot: a tenth of the cost for small inputs).
+    // The same digest the parser stores as the article's contentHash (the one-shot call costs half as much for small inputs).
     const cached = cache?.get(name, hash('sha256', text, 'hex'));
     if (cached !== undefined) {
       return {

@@ -117,6 +117,8 @@ export function prepareMessage(briefing: Briefing, options: MessageOptions): Mes
     throw new BriefingError('delivery', 'unsafe-header', 'the list id is not a domain-like name');
   }
   const mailto = options.sender.unsubscribeAddress === undefined ? undefined : checkAddress(options.sender.unsubscribeAddress, 'the unsubscribe address');
+  // It goes into List-Unsubscribe as a mailto URL, where `=?` may be decoded as an encoded-word.
+  if (mailto?.includes('=?')) throw new BriefingError('delivery', 'unsafe-header', 'the unsubscribe address contains "=?"');
   const boundary = `=_briefing_${randomBytes(12).toString('hex')}`;
   const staticHeaders = [
     headerLine('From', formatMailbox(options.sender.name, options.sender.address, 'the sender')),
@@ -194,9 +196,10 @@ function join(pieces: readonly Buffer[], scratch: Buffer | undefined): Buffer {
  */
 export function personaliseMessage(template: MessageTemplate, recipient: MessageRecipient, date: Date, scratch?: Buffer): OutgoingMessage {
   refuseControlCharacters(recipient.unsubscribeUrl, 'the unsubscribe link');
-  // Printable ASCII but for the comma and angle brackets that delimit List-Unsubscribe entries.
-  if (!/^https?:\/\/[!-+\--;=?-~]+$/.test(recipient.unsubscribeUrl)) {
-    throw new BriefingError('delivery', 'unsafe-header', 'the unsubscribe link is not an ASCII http(s) URL without spaces, commas or angle brackets');
+  // Printable ASCII but for the comma and angle brackets that delimit List-Unsubscribe entries, and
+  // no `=?`: readers that decode encoded-words in this field (Python's email does) would make it CR LF.
+  if (!/^https?:\/\/[!-+\--;=?-~]+$/.test(recipient.unsubscribeUrl) || recipient.unsubscribeUrl.includes('=?')) {
+    throw new BriefingError('delivery', 'unsafe-header', 'the unsubscribe link is not an ASCII http(s) URL without spaces, commas, angle brackets or "=?"');
   }
   const id = messageId(template, recipient);
   const unsubscribe = template.mailto === undefined ? `<${recipient.unsubscribeUrl}>` : `<${recipient.unsubscribeUrl}>, <mailto:${template.mailto}?subject=unsubscribe>`;

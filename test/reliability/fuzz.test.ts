@@ -3,8 +3,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../../src/delivery/tokens.js';
+import { unsafeMarkup } from './support/markup-check.js';
 import { mutate, mutateBytes } from './support/mutate.mjs';
-import { REPOSITORY } from './support/publication.js';
+import { REPOSITORY } from '../support/cli-workspace.js';
 import { scale, seeds } from './support/seeded.js';
 
 const DIST = path.join(REPOSITORY, 'dist');
@@ -43,7 +44,7 @@ const TOPICS = [
 type Target = keyof typeof CORPUS;
 
 /** Runs a target in a worker; a hang stops it and names the input. */
-async function fuzz(target: Target, seed: number, runs: number): Promise<{ tally: Record<string, number>; violations: string[] }> {
+async function fuzz(target: Target, seed: number, runs: number): Promise<{ tally: Record<string, number>; violations: string[]; suspects: Array<{ index: number; html: string }> }> {
   const progress = new SharedArrayBuffer(4);
   const worker = new Worker(WORKER, {
     workerData: { target, seed, runs, corpus: CORPUS[target], dist: DIST, progress, topics: TOPICS, tokens: TOKENS, secret: SECRET, now: NOW.toISOString() },
@@ -91,9 +92,13 @@ describe('a fuzz run over every parser of outside input', () => {
       ['importer', 'the raw-text importer returns a record that loads, or an import: error naming the file'],
       ['csv', 'the CSV reader yields only valid subscribers and names file and line of every bad line'],
       ['token', 'the token verifier answers every input with a TokenCheck and accepts only what it signed'],
-    ] as const)('%s: %s', async (target) => {
-      const { tally, violations } = await fuzz(target, seed, RUNS[target]);
+    ] as const)('%s: %s', async (target, _contract) => {
+      const { tally, violations, suspects } = await fuzz(target, seed, RUNS[target]);
       expect(violations).toEqual([]);
+      // Article HTML that looked suspicious to the worker's screen, read with a real HTML parser.
+      for (const { index, html } of suspects) expect(unsafeMarkup(html), `input ${index}`).toEqual([]);
+      // The control characters XML and HTML forbid never reach the HTML.
+      for (const { index, html } of suspects) expect(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(html), `input ${index}`).toBe(false);
       // The mutations reach both outcomes: some inputs pass, some are refused.
       expect(tally.refused, JSON.stringify(tally)).toBeGreaterThan(0);
       if (target !== 'token') expect(tally.accepted, JSON.stringify(tally)).toBeGreaterThan(0);

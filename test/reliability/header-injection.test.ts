@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personaliseMessage, prepareMessage, type MessageOptions, type MessageRecipient } from '../../src/delivery/message.js';
 import { buildConfirmationMessage } from '../../src/server/confirmation-email.js';
 import type { Briefing } from '../../src/email/briefing.js';
 import { BriefingError } from '../../src/errors.js';
-import { createWorkspace, REPOSITORY, type Workspace } from '../support/cli-workspace.js';
+import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
 import { parseMail, type ParsedMail } from '../support/parse-mail.js';
 import { startFaultServer, type FaultServer } from './support/fault-smtp-server.js';
 import { EDITION, SECRET } from './support/publication.js';
+import { startServe } from './support/serve.js';
 
 /**
  * Every value that reaches a header of an outgoing message, given every way of writing a line break
@@ -203,22 +201,9 @@ describe('header injection through the real entry points', () => {
   });
 
   it('the subscribe form refuses a name with a line break and mails a look-alike name as text, with the usual header fields only', async () => {
-    writeFileSync(path.join(workspace.root, 'output.keep'), '');
-    const child = spawn(process.execPath, [path.join(REPOSITORY, 'dist/cli/main.js'), 'serve', '--config', workspace.configFile, '--port', '0'], {
-      cwd: workspace.root,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const served = await startServe(workspace.configFile, env);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const match = /listening on (http:\/\/\S+\/)/.exec(stdout);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-      });
+      const url = served.url;
       const subscribe = (address: string, name: string): Promise<Response> =>
         fetch(`${url}subscribe`, { method: 'POST', body: new URLSearchParams({ address, name }), headers: { 'x-forwarded-for': address } });
       for (const name of ['Eve\r\nBcc: evil@example.org', 'Eve\u2028Bcc: evil@example.org', 'Eve\u0085Bcc: evil@example.org']) {
@@ -237,7 +222,7 @@ describe('header injection through the real entry points', () => {
       // to drop it); the long name takes two, so compare without white space.
       expect(mail?.addresses.to?.[0]?.name.replace(/\s+/g, '')).toBe(lookAlike.replace(/\s+/g, ''));
     } finally {
-      child.kill('SIGTERM');
+      await served.stop();
     }
   });
 });

@@ -23,7 +23,7 @@ const SOURCE = `<b onmouseover=alert('XSS-source')>Desk</b> ]]> \u2067isolated`;
 const HOSTILE_RECORD = [
   '---',
   `title: ${JSON.stringify(TITLE)}`,
-  'published: 2025-07-23T23:30:00+03:00',
+  'published: 2025-07-23T20:59:00+03:00',
   `source: ${JSON.stringify(SOURCE)}`,
   `kicker: ${JSON.stringify('<i>XSS-kicker</i> ]]>')}`,
   `summary: ${JSON.stringify(`${RLO}<script>XSS-summary</script> ]]> =?utf-8?q?=0D=0ABcc:_evil@example.org?= %0d%0aBcc: evil@example.org\u2028X-Injected: 1 talks`)}`,
@@ -55,7 +55,7 @@ function hugeRecord(): string {
   const words = ['talks', 'ceasefire', '<b>bold</b>', '&amp;', ']]>', `${RLO}evil`, 'Istanbul', 'the', 'of', '<script>XSS-huge</script>'];
   const paragraph = Array.from({ length: 150_000 }, (_, index) => words[(index * 7919) % words.length]).join(' ');
   const tags = Array.from({ length: 10_000 }, (_, index) => `<span class="XSS-span" onclick="XSS-tag-${index}">t</span>`).join('');
-  return `---\ntitle: A story of a megabyte about the talks\npublished: 2025-07-23T22:00:00+03:00\nsource: Test desk\n---\n${paragraph}\n\n${tags}\n\nEnd.\n`;
+  return `---\ntitle: A story of a megabyte about the talks\npublished: 2025-07-23T20:50:00+03:00\nsource: Test desk\n---\n${paragraph}\n\n${tags}\n\nEnd.\n`;
 }
 
 /** Names that must arrive as they are, as text; and names the import must refuse. */
@@ -128,6 +128,11 @@ describe('hostile content from records and subscribers, end to end', () => {
     const pages = listFiles(output).filter((file) => file.endsWith('.html'));
     expect(pages).toEqual(expect.arrayContaining(['index.html', 'articles/2025-07-23-hostile.html', 'articles/2025-07-23-huge.html', `editions/${EDITION}/index.html`]));
     for (const page of pages) expect(unsafeMarkup(read(page), { page: true }), page).toEqual([]);
+    // Nor a control character (NUL, ESC, DEL, C1 …): HTML forbids them, XML 1.0 forbids or discourages them.
+    for (const file of listFiles(output).filter((name) => /\.(html|xml|json|txt|eml)$/.test(name))) {
+      const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.exec(read(file));
+      expect(control === null, `${file}: U+${control?.[0].codePointAt(0)?.toString(16)}`).toBe(true);
+    }
     // The hostile title is still there, as the words it was.
     const heading = DomUtils.textContent(DomUtils.findOne((element) => element.name === 'h1', parseDocument(read('articles/2025-07-23-hostile.html')).children) ?? []);
     expect(heading).toContain("<script>alert('XSS-title')</script>");

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { canMount, mountTmpfs, type Tmpfs } from './support/mounts.js';
 import { isTemporary, listFiles, outputSnapshot, problemsOfOutput } from './support/output-check.js';
 import { EDITION, SECRET } from './support/publication.js';
 import { scale } from './support/seeded.js';
+import { startServe } from './support/serve.js';
 
 const BUILDS = scale(10, 60);
 const FEEDS = ['feed.xml', 'atom.xml', 'feed.json'];
@@ -92,26 +93,6 @@ function startReader(options: { folder?: string; url?: string; files: readonly s
   };
 }
 
-/** `briefing serve --port 0` on the workspace; resolves with its URL once it listens. */
-function startServe(configFile: string): Promise<string> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', configFile, '--port', '0'], {
-    env: { PATH: process.env.PATH, BRIEFING_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => void child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+\/)/.exec(stdout);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
-
 /** The fillers whose dates put them in the subscription feeds (the newest of June). */
 const NEWEST_FILLERS = [27, 26, 25, 24, 23, 22, 21, 20];
 
@@ -125,9 +106,10 @@ describe('output/ is replaced atomically', () => {
     const output = config.paths.output;
     await buildSite(config);
     const written = new Map<string, Set<string>>(FEEDS.map((file) => [file, new Set([digest(readFileSync(path.join(output, file)))])]));
-    const url = await startServe(workspace.configFile);
+    const served = await startServe(workspace.configFile, { BRIEFING_SECRET: SECRET });
+    cleanups.push(() => served.stop());
     const disk = startReader({ folder: output, files: FEEDS });
-    const http = startReader({ url, files: FEEDS });
+    const http = startReader({ url: served.url, files: FEEDS });
 
     for (let build = 1; build <= BUILDS; build += 1) {
       for (const n of NEWEST_FILLERS.slice(0, 1 + (build % 4))) writeFileSync(path.join(content, fillerName(n)), fillerRecord(n, build, 60));
@@ -245,7 +227,7 @@ describe('a full disk or a read-only output/', () => {
     writeFileSync(path.join(disk!.dir, 'ballast'), Buffer.alloc(Math.max(0, free - 200_000)));
     const stopped = await workspace!.run(['send', '--date', EDITION, '--json'], env);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toMatch(/^delivery: cannot write disk\/output\/outbox\/2025-07-24: ENOSPC; the undelivered messages stay queued: run `briefing send --resume` once it is fixed\n$/);
+    expect(stopped.stderr).toMatch(/^delivery: cannot write disk\/output\/outbox\/2025-07-23\b.*\bENOSPC\b.*the undelivered messages stay queued: run `briefing send --resume` once it is fixed\n$/);
     const status = await workspace!.run(['status', '--date', EDITION, '--json'], env);
     const counts = (JSON.parse(status.stdout) as { counts: Record<string, number> }).counts;
     expect(counts).toMatchObject({ failed: 0, sending: 0 });

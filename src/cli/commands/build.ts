@@ -110,10 +110,6 @@ function endOfDay(date: string, config: Config): Date {
  */
 export async function buildSite(config: Config, options: { until?: Date; articles?: readonly Article[] } = {}): Promise<BuildSummary> {
   const outputDir = config.paths.output;
-  // A run that already loaded the content passes it in, so it is not read twice.
-  const loaded = options.articles ?? (await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone }));
-  const until = options.until;
-  const articles = until === undefined ? loaded : loaded.filter((article) => article.published <= until);
   const sources = await readSiteTemplates(config.paths.templates);
   const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
   const [buildKey, manifestText, existing] = await Promise.all([
@@ -121,6 +117,18 @@ export async function buildSite(config: Config, options: { until?: Date; article
     readOptional(path.join(outputDir, MANIFEST_PATH)),
     listOutputs(outputDir),
   ]);
+  // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
+  // records come from the parse cache in data/ (never published), keyed like the build itself.
+  const loaded =
+    options.articles ??
+    (await loadArticles({
+      dir: config.paths.content,
+      topics: config.topics,
+      timeZone: config.timeZone,
+      cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey },
+    }));
+  const until = options.until;
+  const articles = until === undefined ? loaded : loaded.filter((article) => article.published <= until);
   const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: parseManifest(manifestText), existing });
 
   const summary: BuildSummary = {

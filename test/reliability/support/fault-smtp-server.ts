@@ -11,11 +11,13 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { messageIdOf } from '../../support/smtp-test-server.js';
 import { hashedChance } from './seeded.js';
 
 /** Where a fault strikes: the greeting, each command, after the final dot, after acceptance. */
 export type FaultStage = 'greeting' | 'mail' | 'rcpt' | 'data' | 'dot' | 'accepted';
 
+/** What goes wrong, how often, and for whom. */
 export interface FaultPlan {
   seed: number;
   /** Per stage, chance of a 421, 451 or 452 reply (greeting: 421 only). */
@@ -32,6 +34,7 @@ export interface FaultPlan {
   stages?: readonly FaultStage[];
 }
 
+/** The running server and its own record of what it accepted, refused and broke. */
 export interface FaultServer {
   url: string;
   /** How many times the server accepted each Message-ID. */
@@ -55,13 +58,6 @@ const TEMPORARY: Record<number, string> = {
   451: '4.3.0 Local error in processing, try again later',
   452: '4.3.1 Insufficient system storage, try again later',
 };
-
-/** The Message-ID of raw message bytes. */
-export function messageIdOf(raw: Buffer): string {
-  const end = raw.indexOf('\r\n\r\n');
-  const head = raw.subarray(0, end === -1 ? raw.length : end).toString('latin1');
-  return /^Message-ID:[ \t]*(<[^>\r\n]+>)/im.exec(head)?.[1] ?? '';
-}
 
 function reply(code: number, text: string): Error & { responseCode: number } {
   return Object.assign(new Error(text), { responseCode: code });

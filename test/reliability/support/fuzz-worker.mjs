@@ -38,6 +38,8 @@ function checkError(error, stage, file, lines, violations, label) {
 }
 
 const UNSAFE_HTML = /<script|<iframe|<object|<embed|\son[a-z]+\s*=|(?:href|src)\s*=\s*"\s*(?:javascript|data|vbscript):|[\u0000-\u0008\u000b\u000c\u000e-\u001f]/i;
+/** Article HTML the screen flagged, for the test to check properly. */
+const suspects = [];
 
 const targets = {
   async record() {
@@ -59,7 +61,8 @@ const targets = {
         checkProblems(result.problems, 'content/fuzz.md', lineCount(text), violations, label);
       } else {
         tally.accepted += 1;
-        if (UNSAFE_HTML.test(result.article.html)) violations.push(`${label}: unsafe HTML in the article: ${result.article.html.match(UNSAFE_HTML)?.[0]}`);
+        // A cheap screen here; the test reads what it catches with a real HTML parser (escaped text may match too).
+        if (UNSAFE_HTML.test(result.article.html) && suspects.length < 200) suspects.push({ index, html: result.article.html });
       }
     };
   },
@@ -151,4 +154,4 @@ for (let index = 0; index < runs && violations.length < 20; index += 1) {
   await check(index, tally, violations);
 }
 Atomics.store(current, 0, runs);
-parentPort.postMessage({ tally, violations });
+parentPort.postMessage({ tally, violations, suspects });

@@ -13,6 +13,7 @@ const TEMPLATE_ONLY = new Set(['style', 'link', 'meta', 'form', 'input', 'button
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'xlink:href', 'poster', 'background', 'cite', 'data', 'srcset', 'longdesc', 'manifest', 'ping']);
 const SAFE_URL = /^(?:https?:|mailto:|[^:]*$)/i;
 
+/** How much of the document our own templates wrote. */
 export interface MarkupOptions {
   /** A whole page from our templates: head elements and the subscribe form are ours, not content's. */
   page?: boolean;

@@ -26,6 +26,7 @@ export const canMount: boolean = (() => {
   }
 })();
 
+/** A mounted tmpfs and what can be done to it. */
 export interface Tmpfs {
   dir: string;
   /** Changes the size limit (`remount,size=`). */

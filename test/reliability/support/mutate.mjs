@@ -4,6 +4,7 @@
  * fuzz worker thread loads it as it is.
  */
 import { createHash } from 'node:crypto';
+import { mulberry32 } from './mulberry32.mjs';
 
 /** Fragments that mean something to YAML, Markdown, CSV, HTML, MIME or the importer, and runs that stress parsers. */
 export const DICTIONARY = [
@@ -19,14 +20,7 @@ export const DICTIONARY = [
 
 /** A generator in [0, 1) for (seed, index). */
 export function generatorFor(seed, index) {
-  let state = createHash('sha256').update(`${seed}:${index}`).digest().readUInt32BE(0);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(createHash('sha256').update(`${seed}:${index}`).digest().readUInt32BE(0));
 }
 
 function randomCodePoint(random) {

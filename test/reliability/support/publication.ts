@@ -6,19 +6,20 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { loadArticles } from '../../../src/content/load-articles.js';
 import { openEdition } from '../../../src/edition/open-edition.js';
 import type { Briefing } from '../../../src/email/briefing.js';
 import { openStoreAt } from '../../../src/store/open-store.js';
 import type { Delivery, Store } from '../../../src/store/store.js';
+import { REPOSITORY } from '../../support/cli-workspace.js';
 
-export const REPOSITORY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-/** The edition the repository's content fills (its articles are of 2025-07-23). */
-export const EDITION = '2025-07-24';
+/** The edition the repository's content fills (the evening edition of 2025-07-23). */
+export const EDITION = '2025-07-23';
+/** BRIEFING_SECRET of the reliability tests' publications. */
 export const SECRET = 'reliability-test-secret-0123456789';
 
+/** A temp publication with its parts open; `cleanup` closes the store and removes the folder. */
 export interface Publication {
   root: string;
   config: Config;
@@ -29,7 +30,7 @@ export interface Publication {
 }
 
 /** The repository's config with folders in `root` (templates used in place); `configure` may change it. */
-export function writeConfig(root: string, configure?: (config: Record<string, unknown>) => void): string {
+function writeConfig(root: string, configure?: (config: Record<string, unknown>) => void): string {
   const config = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
   config.paths = { content: 'content', templates: path.join(REPOSITORY, 'templates'), output: 'output', data: 'data' };
   delete config.sampleSubscribers;

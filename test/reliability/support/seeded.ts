@@ -3,6 +3,7 @@
  * (SOAK=1) runs more and bigger ones. A failure prints its seed, and SEED=n repeats only that one.
  */
 import { createHash } from 'node:crypto';
+import { mulberry32 } from './mulberry32.mjs';
 
 /** True under `npm run soak`. */
 export const SOAK = process.env.SOAK === '1';
@@ -19,16 +20,9 @@ export function seeds(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, index) => first + index);
 }
 
-/** mulberry32: a small seeded generator in [0, 1). */
+/** A seeded generator in [0, 1) (mulberry32). */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /**
