@@ -1,17 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-
-/** mulberry32: a small seeded generator, so every run writes the same records. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './seeded-random.js';
 
 const WORDS = (
   'the a of and to in on for with as by at from after before during while officials said minister government ' +
@@ -47,7 +36,7 @@ export interface GeneratedRecord {
  * sections), its words drawn from a generator seeded with `index` (plus `revision`, for an edit).
  */
 export function generateRecord(index: number, published: Date, options: { paragraphs: number; revision?: number }): GeneratedRecord {
-  const random = seeded(index * 7919 + (options.revision ?? 0) * 104_729 + 1);
+  const random = seededRandom(index * 7919 + (options.revision ?? 0) * 104_729 + 1);
   const id = `bench-${String(index).padStart(6, '0')}`;
   const title = sentence(random).slice(0, -1).split(' ').slice(0, 10).join(' ');
   const lines = [

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import { seededRandom } from '../../src/bench/seeded-random.js';
 
 /** Stages of a transaction where a fault can strike. */
 export type FaultStage = 'connect' | 'mail' | 'rcpt' | 'data' | 'accepted';
@@ -68,18 +69,6 @@ export interface SmtpTestServerOptions extends FaultPlan {
   auth?: { user: string; pass: string };
 }
 
-/** mulberry32: a small seeded generator, good enough to pick faults. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The Message-ID of raw message bytes (the first one in the header block). */
 export function messageIdOf(raw: Buffer): string {
   const end = raw.indexOf('\r\n\r\n');
@@ -94,7 +83,7 @@ function replyError(code: number, message: string): Error & { responseCode: numb
 /** Starts the server on 127.0.0.1 with a random port. */
 export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): Promise<SmtpTestServer> {
   let plan: FaultPlan = options;
-  let random = seeded(plan.seed ?? 1);
+  let random = seededRandom(plan.seed ?? 1);
   const messages: ReceivedMessage[] = [];
   const counts = new Map<string, number>();
   const faults = new Map<string, number>();
@@ -219,7 +208,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     },
     setFaults(next) {
       plan = { ...options, ...next };
-      random = seeded(plan.seed ?? 1);
+      random = seededRandom(plan.seed ?? 1);
     },
     arrivals(target) {
       return new Promise((resolve) => {
