@@ -1,26 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.js';
-import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { copiesPerSubscriber, openWorkspaceStore, startSchedule, waitFor, type ScheduleProcess } from './support/schedule-process.js';
+import { describe, expect, it } from 'vitest';
+import { copiesPerSubscriber, waitFor, useScheduleScenes } from './support/schedule-process.js';
 
 const SUBSCRIBERS = 30;
 
-let workspace: Workspace | undefined;
-let server: SmtpTestServer | undefined;
-let store: Store | undefined;
-const children: ScheduleProcess[] = [];
-
-afterEach(async () => {
-  for (const { child } of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await store?.close();
-  await server?.close();
-  workspace?.remove();
-});
+const openScene = useScheduleScenes();
 
 describe('briefing schedule', () => {
   it('on SIGTERM mid-send lets the messages in flight finish, exits 0, and the next start finishes the edition', async () => {
-    workspace = await createWorkspace({
+    const { server, store, start } = await openScene({
       subscribers: SUBSCRIBERS,
       configure: (config) => {
         // One slot a minute at second 0: catch-up runs the due one on start, no other fire interferes.
@@ -29,16 +16,13 @@ describe('briefing schedule', () => {
         config.delivery = { ...(config.delivery as object), concurrency: 2, messagesPerSecond: 10, retryBaseMs: 5, retryMaxMs: 50 };
       },
     });
-    server = await startSmtpTestServer();
-    store = await openWorkspaceStore(workspace);
     const env = { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: 'schedule-term-test-secret-0123' };
 
-    const first = startSchedule(workspace, env);
-    children.push(first);
+    const first = start(env);
     const edition = await waitFor(
       async () => {
-        const sending = (await store!.listEditions(1)).find((record) => record.status === 'sending');
-        return sending !== undefined && (await store!.deliveryCounts(sending.id)).sent >= 5 ? sending : undefined;
+        const sending = (await store.listEditions(1)).find((record) => record.status === 'sending');
+        return sending !== undefined && (await store.deliveryCounts(sending.id)).sent >= 5 ? sending : undefined;
       },
       () => `a send in progress\n${first.output()}`,
     );
@@ -53,9 +37,8 @@ describe('briefing schedule', () => {
     expect(counts.sent).toBeLessThan(SUBSCRIBERS);
     expect(counts.sent).toBe(copiesPerSubscriber(server, edition).size);
 
-    const second = startSchedule(workspace, env);
-    children.push(second);
-    await waitFor(async () => ((await store!.getEdition(edition.id))?.status === 'sent' ? true : undefined), () => `the edition finished\n${second.output()}`);
+    const second = start(env);
+    await waitFor(async () => ((await store.getEdition(edition.id))?.status === 'sent' ? true : undefined), () => `the edition finished\n${second.output()}`);
     second.child.kill('SIGTERM');
     expect(await second.exited, second.output()).toEqual({ code: 0, signal: null });
     const copies = copiesPerSubscriber(server, edition);
@@ -64,7 +47,7 @@ describe('briefing schedule', () => {
   });
 
   it('refuses a bad cron with the file, line and field', async () => {
-    workspace = await createWorkspace({
+    const { workspace } = await openScene({
       configure: (config) => {
         config.schedule = { cron: '0 0 25 * * *', catchUpMinutes: 60 };
       },

@@ -1,26 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.js';
-import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { copiesPerSubscriber, openWorkspaceStore, startSchedule, waitFor, type ScheduleProcess } from './support/schedule-process.js';
+import { expect, it } from 'vitest';
+import { copiesPerSubscriber, waitFor, useScheduleScenes } from './support/schedule-process.js';
 
 const SUBSCRIBERS = 30;
 const CONCURRENCY = 2;
 
-let workspace: Workspace | undefined;
-let server: SmtpTestServer | undefined;
-let store: Store | undefined;
-const children: ScheduleProcess[] = [];
-
-afterEach(async () => {
-  for (const { child } of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await store?.close();
-  await server?.close();
-  workspace?.remove();
-});
+const openScene = useScheduleScenes();
 
 it('briefing schedule, SIGKILLed mid-send and restarted, delivers each slot edition once per subscriber', async () => {
-  workspace = await createWorkspace({
+  const { server, store, start } = await openScene({
     subscribers: SUBSCRIBERS,
     configure: (config) => {
       config.schedule = { cron: '*/5 * * * * *', catchUpMinutes: 1 };
@@ -30,20 +17,17 @@ it('briefing schedule, SIGKILLed mid-send and restarted, delivers each slot edit
       config.delivery = { ...(config.delivery as object), concurrency: CONCURRENCY, messagesPerSecond: 10, retryBaseMs: 5, retryMaxMs: 50 };
     },
   });
-  server = await startSmtpTestServer();
-  store = await openWorkspaceStore(workspace);
   const env = { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: 'schedule-kill-test-secret-0123' };
-  const sent = async (): Promise<string[]> => (await store!.listEditions(100)).filter((edition) => edition.status === 'sent').map((edition) => edition.id);
+  const sent = async (): Promise<string[]> => (await store.listEditions(100)).filter((edition) => edition.status === 'sent').map((edition) => edition.id);
 
-  const first = startSchedule(workspace, env);
-  children.push(first);
+  const first = start(env);
   await waitFor(async () => ((await sent()).length >= 2 ? true : undefined), () => `two editions sent by the first process\n${first.output()}`);
   // Kill it in the middle of the next send.
   const killed = await waitFor(
     async () => {
-      const sending = (await store!.listEditions(5)).find((edition) => edition.status === 'sending');
+      const sending = (await store.listEditions(5)).find((edition) => edition.status === 'sending');
       if (sending === undefined) return undefined;
-      const counts = await store!.deliveryCounts(sending.id);
+      const counts = await store.deliveryCounts(sending.id);
       return counts.sent >= 5 && counts.sent <= SUBSCRIBERS - 10 ? { edition: sending, counts } : undefined;
     },
     () => `a send in progress\n${first.output()}`,
@@ -53,11 +37,10 @@ it('briefing schedule, SIGKILLed mid-send and restarted, delivers each slot edit
   const stranded = await store.deliveryCounts(killed.edition.id);
   expect(stranded.sent).toBeLessThan(SUBSCRIBERS);
 
-  const second = startSchedule(workspace, env);
-  children.push(second);
+  const second = start(env);
   await waitFor(
     async () => {
-      const editions = await store!.listEditions(100);
+      const editions = await store.listEditions(100);
       const resumed = editions.find((edition) => edition.id === killed.edition.id)?.status === 'sent';
       const later = editions.filter((edition) => edition.status === 'sent' && edition.slot > killed.edition.slot).length;
       return resumed && later >= 1 ? true : undefined;

@@ -1,25 +1,12 @@
-import { afterEach, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.js';
-import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { copiesPerSubscriber, openWorkspaceStore, startSchedule, waitFor, type ScheduleProcess } from './support/schedule-process.js';
+import { expect, it } from 'vitest';
+import { copiesPerSubscriber, waitFor, useScheduleScenes } from './support/schedule-process.js';
 
 const SUBSCRIBERS = 12;
 
-let workspace: Workspace | undefined;
-let server: SmtpTestServer | undefined;
-let store: Store | undefined;
-const children: ScheduleProcess[] = [];
-
-afterEach(async () => {
-  for (const { child } of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await store?.close();
-  await server?.close();
-  workspace?.remove();
-});
+const openScene = useScheduleScenes();
 
 it('two briefing schedule processes on one SQLite store send each edition once', async () => {
-  workspace = await createWorkspace({
+  const { server, store, start } = await openScene({
     subscribers: SUBSCRIBERS,
     configure: (config) => {
       config.schedule = { cron: '*/3 * * * * *', catchUpMinutes: 1 };
@@ -27,14 +14,11 @@ it('two briefing schedule processes on one SQLite store send each edition once',
       config.delivery = { ...(config.delivery as object), concurrency: 2, messagesPerSecond: 20, retryBaseMs: 5, retryMaxMs: 50 };
     },
   });
-  server = await startSmtpTestServer();
-  store = await openWorkspaceStore(workspace);
   const env = { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: 'two-schedulers-test-secret-012' };
 
-  const pair = [startSchedule(workspace, env), startSchedule(workspace, env)];
-  children.push(...pair);
+  const pair = [start(env), start(env)];
   await waitFor(
-    async () => ((await store!.listEditions(100)).filter((edition) => edition.status === 'sent').length >= 4 ? true : undefined),
+    async () => ((await store.listEditions(100)).filter((edition) => edition.status === 'sent').length >= 4 ? true : undefined),
     () => `four editions sent\n--- first\n${pair[0]?.output()}\n--- second\n${pair[1]?.output()}`,
   );
   for (const process of pair) process.child.kill('SIGTERM');

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import { afterEach } from 'vitest';
 import { openStoreAt } from '../../../src/store/open-store.js';
 import type { EditionRecord, Store } from '../../../src/store/store.js';
-import type { Workspace } from '../../support/cli-workspace.js';
-import type { SmtpTestServer } from '../../support/smtp-test-server.js';
+import { createWorkspace, type Workspace } from '../../support/cli-workspace.js';
+import { startSmtpTestServer, type SmtpTestServer } from '../../support/smtp-test-server.js';
 
 /** A running `briefing schedule` child with its JSON log lines. */
 export interface ScheduleProcess {
@@ -36,6 +37,47 @@ export function startSchedule(workspace: Workspace, env: Record<string, string>)
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, logs, output: () => (text.join('') + partial).slice(-6000), exited };
+}
+
+/** A scheduler test's workspace, SMTP server and store; `start` runs `briefing schedule` in it. */
+export interface ScheduleScene {
+  workspace: Workspace;
+  server: SmtpTestServer;
+  store: Store;
+  start(env: Record<string, string>): ScheduleProcess;
+}
+
+/**
+ * Registers the clean-up of every scene a test opens (children SIGKILLed if still running, store,
+ * server and workspace removed) and returns the function that opens one.
+ */
+export function useScheduleScenes(): (options: Parameters<typeof createWorkspace>[0]) => Promise<ScheduleScene> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return async (options) => {
+    const workspace = await createWorkspace(options);
+    cleanups.push(() => workspace.remove());
+    const server = await startSmtpTestServer();
+    cleanups.push(() => server.close());
+    const store = await openWorkspaceStore(workspace);
+    cleanups.push(() => store.close());
+    const children: ScheduleProcess[] = [];
+    cleanups.push(() => {
+      for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    return {
+      workspace,
+      server,
+      store,
+      start: (env) => {
+        const process = startSchedule(workspace, env);
+        children.push(process);
+        return process;
+      },
+    };
+  };
 }
 
 /** Opens the workspace's store from the test (SQLite in WAL mode: readers do not block the children). */
