@@ -25,19 +25,18 @@ export interface SiteTemplates {
 
 /** Reads the site templates from a templates folder; a missing file is an error that names it. */
 export async function readSiteTemplates(folder: string): Promise<SiteTemplateSources> {
-  const entries = await Promise.all(
-    Object.entries(SITE_TEMPLATE_FILES).map(async ([key, file]) => {
-      const full = path.join(folder, file);
-      try {
-        return [key, await readFile(full, 'utf8')] as const;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        throw new BriefingError('output', 'template-unreadable', `cannot read the template ${path.relative(process.cwd(), full) || full}: ${code}`, {
-          cause: error,
-        });
-      }
-    }),
-  );
+  const files = Object.entries(SITE_TEMPLATE_FILES);
+  const results = await Promise.allSettled(files.map(([, file]) => readFile(path.join(folder, file), 'utf8')));
+  // The first unreadable file in the declared order, whichever read failed first: the same error every run.
+  const entries = results.map((result, index) => {
+    const [key, file] = files[index] as [string, string];
+    if (result.status === 'fulfilled') return [key, result.value] as const;
+    const full = path.join(folder, file);
+    const code = (result.reason as NodeJS.ErrnoException).code ?? String(result.reason);
+    throw new BriefingError('output', 'template-unreadable', `cannot read the template ${path.relative(process.cwd(), full) || full}: ${code}`, {
+      cause: result.reason,
+    });
+  });
   return Object.fromEntries(entries) as SiteTemplateSources;
 }
 
