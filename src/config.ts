@@ -84,6 +84,8 @@ const fileConfigSchema = z.strictObject({
       retryMaxMs: z.number().int().positive().default(300_000),
       leaseSeconds: z.number().int().positive().default(120),
       batchSize: z.number().int().positive().default(200),
+      /** Outcomes gathered for one outbox transaction; a kill can repeat up to concurrency + recordBatch messages. */
+      recordBatch: z.number().int().positive().max(1000).default(16),
       timeoutMs: z.number().int().positive().default(60_000),
     })
     .default({
@@ -94,6 +96,7 @@ const fileConfigSchema = z.strictObject({
       retryMaxMs: 300_000,
       leaseSeconds: 120,
       batchSize: 200,
+      recordBatch: 16,
       timeoutMs: 60_000,
     }),
   topics: z.array(topicSchema).min(1),

@@ -10,6 +10,8 @@ import { TransportError, type Transport } from './transport.js';
 
 /** Room in a message buffer for the recipient's own bytes (headers, links, name) beyond the template's. */
 const SCRATCH_SLACK = 16 * 1024;
+/** Longest an outcome waits for others to share its transaction while messages are still in flight. */
+const RECORD_DELAY_MS = 20;
 
 /** The outbox operations the sender uses, and nothing else. */
 export type SenderStore = Pick<
@@ -106,8 +108,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * Delivers an edition from the outbox: enqueues (idempotently, unless resuming), then claims
  * batches under a lease, sends with bounded concurrency and an optional rate, and records outcomes
- * in batched transactions. A slot is freed only when its outcome is recorded, so a killed process
- * leaves at most `concurrency` messages accepted but not marked sent (the duplicate bound).
+ * in batched transactions. Messages on the wire and outcomes not yet recorded together stay within
+ * `concurrency + recordBatch`, so a killed process leaves at most that many messages accepted but
+ * not marked sent (the duplicate bound).
  * 4xx, timeouts and resets retry with backoff up to maxAttempts; 5xx fail at once (a refused
  * recipient bounces). A stop signal ends claiming, lets in-flight messages finish and returns.
  */
@@ -131,10 +134,14 @@ export async function sendEdition(
   let nextSendAt = 0;
 
   const ready: Delivery[] = [];
+  /** Outcomes the server gave that are not recorded yet, and how many of them a running flush is writing. */
   const pending: DeliveryOutcome[] = [];
+  let recording = 0;
   const buffers: Buffer[] = [];
+  /** Messages on the wire (handed to the transport, no outcome yet). */
   let active = 0;
   let flushing: Promise<void> | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   let stopError: unknown;
   let nextRetryAt = Number.POSITIVE_INFINITY;
@@ -153,18 +160,28 @@ export async function sendEdition(
     waiting?.();
   };
   const changed = (): Promise<void> => new Promise((resolve) => (wake = resolve));
-  stopSignal?.addEventListener('abort', notify, { once: true });
+  const onStop = (): void => {
+    scheduleFlush();
+    notify();
+  };
+  stopSignal?.addEventListener('abort', onStop, { once: true });
+
+  /** Record now rather than wait for a fuller batch: no more outcomes are coming soon, or the run is ending. */
+  const unrecorded = (): number => pending.length + recording;
+  const urgent = (): boolean => pending.length >= settings.recordBatch || active === 0 || stopSignal?.aborted === true || stopError !== undefined;
 
   async function flush(): Promise<void> {
     // Outcomes that arrive in the same turn of the event loop share one transaction.
     await new Promise((resolve) => setImmediate(resolve));
     while (pending.length > 0) {
       const batch = pending.splice(0);
+      recording = batch.length;
       try {
         await store.recordOutcomes(editionId, worker, batch, clock.now());
       } catch (error) {
         stopError ??= error;
       }
+      recording = 0;
       for (const outcome of batch) {
         if (outcome.status === 'sent') tally.sent += 1;
         else if (outcome.status === 'retry') tally.retried += 1;
@@ -173,16 +190,37 @@ export async function sendEdition(
           if (outcome.bounce) tally.bounced += 1;
         }
       }
-      active -= batch.length;
       dependencies.onProgress?.(progress());
       notify();
+      if (!urgent()) break;
     }
     flushing = undefined;
+    if (pending.length > 0) scheduleFlush();
   }
 
-  function complete(outcome: DeliveryOutcome): void {
+  /**
+   * Outcomes are recorded in batches of up to `recordBatch` (sooner when nothing else is in flight,
+   * and at most RECORD_DELAY_MS late), so the outbox costs one transaction per batch, not per message.
+   */
+  function scheduleFlush(): void {
+    if (flushing !== undefined || pending.length === 0) return;
+    if (urgent()) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+      flushing = flush();
+    } else {
+      flushTimer ??= setTimeout(() => {
+        flushTimer = undefined;
+        flushing ??= flush();
+      }, RECORD_DELAY_MS);
+    }
+  }
+
+  function complete(outcome: DeliveryOutcome, onTheWire: boolean): void {
+    if (onTheWire) active -= 1;
     pending.push(outcome);
-    flushing ??= flush();
+    scheduleFlush();
+    notify();
   }
 
   function outcomeOf(delivery: Delivery, error: unknown): DeliveryOutcome {
@@ -202,7 +240,6 @@ export async function sendEdition(
   }
 
   function dispatch(delivery: Delivery): void {
-    active += 1;
     // Each message is written into a buffer of its own that is reused once the transport is done
     // with it: at most `concurrency` of them, however long the list.
     const scratch = buffers.pop() ?? Buffer.allocUnsafe(template.size + SCRATCH_SLACK);
@@ -214,9 +251,10 @@ export async function sendEdition(
       buffers.push(scratch);
       if (!isBriefingError(error)) throw error;
       // This subscriber's address or name cannot go in a header: fail it, send the others.
-      complete({ subscriberId: delivery.subscriberId, status: 'failed', reply: `not sent: ${error.message}`, bounce: false });
+      complete({ subscriberId: delivery.subscriberId, status: 'failed', reply: `not sent: ${error.message}`, bounce: false }, false);
       return;
     }
+    active += 1;
     transport
       .send(message)
       .then(
@@ -225,7 +263,7 @@ export async function sendEdition(
       )
       .then((outcome) => {
         buffers.push(scratch);
-        complete(outcome);
+        complete(outcome, true);
       });
   }
 
@@ -257,7 +295,7 @@ export async function sendEdition(
       // Claim the next batch before this one runs dry, so the connections never wait for the store.
       if (ready.length <= settings.concurrency && (!claimedAll || ready.length === 0)) await claim();
       if (ready.length === 0) {
-        if (active > 0) {
+        if (active > 0 || unrecorded() > 0) {
           await changed();
           continue;
         }
@@ -270,7 +308,9 @@ export async function sendEdition(
         await sleep(Math.min(1000, Math.max(20, nextRetryAt - now)), stopSignal);
         continue;
       }
-      if (active >= settings.concurrency) {
+      // A kill loses the outcomes of what is on the wire or not yet recorded: together they stay
+      // within concurrency + recordBatch, the most messages a resumed send can deliver twice.
+      if (active >= settings.concurrency || active + unrecorded() >= settings.concurrency + settings.recordBatch) {
         await changed();
         continue;
       }
@@ -285,10 +325,10 @@ export async function sendEdition(
       const delivery = ready.shift();
       if (delivery) dispatch(delivery);
     }
-    while (active > 0) await changed();
+    while (active > 0 || unrecorded() > 0) await changed();
   } finally {
     clearInterval(renewal);
-    stopSignal?.removeEventListener('abort', notify);
+    stopSignal?.removeEventListener('abort', onStop);
   }
   if (ready.length > 0) {
     // Claimed but never tried: hand them back now rather than after the lease.

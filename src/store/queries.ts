@@ -12,10 +12,6 @@ const EDITION_COLUMNS = 'id, slot, status, cutoff, subject, note, memory, create
  */
 export function buildQueries(d: Dialect) {
   const q = (name: string, text: string): Query => ({ name: `briefing.${name}`, text: d.placeholders(text.replace(/\s+/g, ' ').trim()) });
-  const claimable = `
-    edition_id = $1 AND (
-      (status = 'queued' AND (not_before IS NULL OR not_before <= $3))
-      OR (status = 'sending' AND (lease_until <= $3 OR worker IN ${d.jsonList('$6', 'text')})))`;
   const outcome = (status: 'sent' | 'failed') => `
     UPDATE deliveries SET status = '${status}', last_reply = $4, lease_until = NULL, updated_at = $5
     WHERE edition_id = $1 AND subscriber_id = $2 AND status = 'sending' AND worker = $3`;
@@ -67,12 +63,23 @@ export function buildQueries(d: Dialect) {
       INSERT INTO deliveries (edition_id, subscriber_id, status, attempts, updated_at)
       SELECT $1, id, 'queued', 0, $2 FROM subscribers WHERE status = 'active' ORDER BY id
       ON CONFLICT (edition_id, subscriber_id) DO NOTHING`),
-    // $1 edition, $2 limit, $3 now, $4 worker, $5 lease until, $6 dead workers (JSON).
+    // $1 edition, $2 limit, $3 now, $4 worker, $5 lease until, $6 dead workers (JSON). Queued rows
+    // and rows whose lease lapsed (or whose worker died) are read apart, each from the
+    // (edition, status, subscriber) index in order, so a claim costs the same late in a send as early.
     claimDeliveries: q('claimDeliveries', `
+      WITH due AS (
+        SELECT subscriber_id FROM deliveries
+        WHERE edition_id = $1 AND status = 'queued' AND (not_before IS NULL OR not_before <= $3)
+        ORDER BY subscriber_id LIMIT $2 ${d.skipLocked}
+      ), lapsed AS (
+        SELECT subscriber_id FROM deliveries
+        WHERE edition_id = $1 AND status = 'sending' AND (lease_until <= $3 OR worker IN ${d.jsonList('$6', 'text')})
+        ORDER BY subscriber_id LIMIT $2 ${d.skipLocked}
+      )
       UPDATE deliveries SET status = 'sending', attempts = attempts + 1, worker = $4, lease_until = $5, updated_at = $3
       WHERE edition_id = $1 AND subscriber_id IN (
-        SELECT subscriber_id FROM deliveries WHERE ${claimable}
-        ORDER BY subscriber_id LIMIT $2 ${d.skipLocked})
+        SELECT subscriber_id FROM (SELECT subscriber_id FROM due UNION ALL SELECT subscriber_id FROM lapsed) AS claimable
+        ORDER BY subscriber_id LIMIT $2)
       RETURNING subscriber_id`),
     deliveriesByIds: q('deliveriesByIds', `
       SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id

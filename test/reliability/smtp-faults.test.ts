@@ -23,6 +23,7 @@ const SETTINGS: Config['delivery'] = {
   retryMaxMs: 50,
   leaseSeconds: 120,
   batchSize: 200,
+  recordBatch: 16,
   // The client's command timeout: each stall costs a connection this long. Server and client share
   // this process's event loop, so a much shorter one could expire while a busy loop has the 250
   // waiting: a client-side race that is not the server's fault.
