@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { MJMLParseError } from 'mjml-core';
-import { BriefingError, type Problem } from '../errors.js';
+import { BriefingError, isBriefingError, type Problem, type Stage } from '../errors.js';
 import type { TemplateSource } from './briefing-templates.js';
 
 /** Tags a partial may start with, and the wrapper that makes it a whole document for validation. */
@@ -13,13 +16,55 @@ const WRAPPERS: ReadonlyArray<{ tags: RegExp; open: string; close: string }> = [
 
 type Compile = (mjml: string, options: object) => Promise<{ html: string }>;
 
+/** What the compiling thread sends back: the HTML, or the BriefingError's parts (or another error's message). */
+export type MjmlReply = { html: string } | { error: { stage: Stage; code: string; message: string; problems: readonly Problem[] } | { message: string } };
+
+/** The worker script, present when running the compiled program (dist/), not when tests run the sources. */
+const WORKER = new URL('./mjml-worker.js', import.meta.url);
+
 /**
- * Compiles filled MJML to HTML with validation level strict. MJML is imported on first use so
- * commands that do not render stay fast to start. When validation fails, each problem names the
- * template file and line: the templates are validated as written (mustaches are plain text to
- * MJML), and any error seen only after filling is traced to the template line that produced it.
+ * Compiles filled MJML to HTML with validation level strict (see compileMjmlHere). In the compiled
+ * program this runs in a worker thread that ends afterwards: MJML and its dependencies take some
+ * 40 MB that a long send would otherwise keep for its whole run.
  */
 export async function compileMjml(filled: string, sources: readonly TemplateSource[]): Promise<string> {
+  if (!existsSync(fileURLToPath(WORKER))) return compileMjmlHere(filled, sources);
+  const worker = new Worker(WORKER, { workerData: { filled, sources } });
+  try {
+    const reply = await new Promise<MjmlReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the MJML worker stopped (exit code ${code}) before it replied`)));
+    });
+    if ('html' in reply) return reply.html;
+    const { error } = reply;
+    if ('stage' in error) {
+      // The message carries its stage prefix already.
+      throw new BriefingError(error.stage, error.code, error.message.slice(error.stage.length + 2), { problems: error.problems });
+    }
+    throw new Error(error.message);
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** The reply of compileMjmlHere, in the form a worker can post. */
+export async function compileToReply(filled: string, sources: readonly TemplateSource[]): Promise<MjmlReply> {
+  try {
+    return { html: await compileMjmlHere(filled, sources) };
+  } catch (error) {
+    if (isBriefingError(error)) return { error: { stage: error.stage, code: error.code, message: error.message, problems: error.problems } };
+    return { error: { message: error instanceof Error ? (error.stack ?? error.message) : String(error) } };
+  }
+}
+
+/**
+ * Compiles filled MJML to HTML with validation level strict, in this thread. MJML is imported on
+ * first use so commands that do not render stay fast to start. When validation fails, each problem
+ * names the template file and line: the templates are validated as written (mustaches are plain
+ * text to MJML), and any error seen only after filling is traced to the template line that produced it.
+ */
+export async function compileMjmlHere(filled: string, sources: readonly TemplateSource[]): Promise<string> {
   const compile = ((await import('mjml')) as unknown as { default: Compile }).default;
   const options = { validationLevel: 'strict', fonts: {}, keepComments: false, ignoreIncludes: true };
   try {

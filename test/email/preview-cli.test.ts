@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -109,6 +109,20 @@ describe('briefing preview', () => {
     const result = await preview('--date', '2025-02-30');
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('edition: --date "2025-02-30" is not a date (expected YYYY-MM-DD or YYYY-MM-DDTHH:mm)\n');
+  });
+
+  it('names the partial and line of a broken MJML tag (MJML compiles in its own thread here)', async () => {
+    const templates = path.join(dir, 'broken-templates');
+    await cp(path.join(ROOT, 'templates'), templates, { recursive: true });
+    const story = path.join(templates, 'partials', 'story.mjml');
+    await writeFile(story, (await readFile(story, 'utf8')).replace('<mj-text css-class="meta">', '<mj-txt css-class="meta">').replace('</mj-text>\n    {{#each parts}}', '</mj-txt>\n    {{#each parts}}'));
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as { paths: Record<string, string> };
+    const brokenConfig = path.join(dir, 'broken.config.json');
+    await writeFile(brokenConfig, JSON.stringify({ ...config, paths: { ...config.paths, templates } }));
+    const result = await preview('--date', SEED_EDITION, '--config', brokenConfig);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^email: .*does not compile with MJML/);
+    expect(result.stderr).toMatch(/^email: broken-templates\/partials\/story\.mjml:6: mj-txt: /m);
   });
 });
 
