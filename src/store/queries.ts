@@ -37,6 +37,9 @@ export function buildQueries(d: Dialect) {
         confirmed_at = CASE WHEN $2 = 'active' AND status <> 'active' THEN $3 ELSE confirmed_at END,
         unsubscribed_at = CASE WHEN $2 = 'unsubscribed' AND status <> 'unsubscribed' THEN $3 ELSE unsubscribed_at END
       WHERE id = $1`),
+    // Someone who leaves (or bounces) gets no edition still waiting in the outbox; rows already sent stay as history.
+    dropQueuedDeliveries: q('dropQueuedDeliveries', `
+      DELETE FROM deliveries WHERE status = 'queued' AND subscriber_id IN ${d.jsonList('$1', 'bigint')}`),
     bounceSubscriber: q('bounceSubscriber', `UPDATE subscribers SET status = 'bounced' WHERE id = $1 AND status IN ('active', 'pending')`),
     removeSubscriber: q('removeSubscriber', 'DELETE FROM subscribers WHERE id = $1'),
     listSubscribers: q('listSubscribers', `SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE id > $1 ORDER BY id LIMIT $2`),

@@ -166,6 +166,8 @@ function* addBatch(q: Queries, batch: readonly NewSubscriber[], now: number): Ta
   }
   if (updates.length > 0) {
     yield* run(q.updateSubscribers, [JSON.stringify(updates.map((s) => [s.id, s.name, s.status, s.confirmedAt, s.unsubscribedAt]))]);
+    const left = updates.filter((s) => FINAL_STATUSES.has(s.status)).map((s) => s.id);
+    if (left.length > 0) yield* run(q.dropQueuedDeliveries, [JSON.stringify(left)]);
   }
   return outcomes;
 }
@@ -211,7 +213,12 @@ export function createSqlStore(kind: Store['kind'], driver: SqlDriver, q: Querie
       return read(() => row(q.findSubscriber, [parsed.key])).then((r) => (r ? toSubscriber(r) : undefined));
     },
 
-    setSubscriberStatus: (id, status, now) => write(() => run(q.setSubscriberStatus, [id, status, now])).then((n) => n > 0),
+    setSubscriberStatus: (id, status, now) =>
+      write(function* () {
+        const changed = yield* run(q.setSubscriberStatus, [id, status, now]);
+        if (changed > 0 && FINAL_STATUSES.has(status)) yield* run(q.dropQueuedDeliveries, [JSON.stringify([id])]);
+        return changed > 0;
+      }),
 
     removeSubscriber: (id) => write(() => run(q.removeSubscriber, [id])).then((n) => n > 0),
 
@@ -279,7 +286,9 @@ export function createSqlStore(kind: Store['kind'], driver: SqlDriver, q: Querie
             yield* run(q.markRetry, [...held, outcome.notBefore]);
           } else {
             const changed = yield* run(q.markFailed, held);
-            if (changed > 0 && outcome.bounce) yield* run(q.bounceSubscriber, [outcome.subscriberId]);
+            if (changed > 0 && outcome.bounce && (yield* run(q.bounceSubscriber, [outcome.subscriberId])) > 0) {
+              yield* run(q.dropQueuedDeliveries, [JSON.stringify([outcome.subscriberId])]);
+            }
           }
         }
       });

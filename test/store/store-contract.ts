@@ -357,6 +357,32 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.getSubscriber(sent))?.status).toBe('active');
       });
 
+      it('drops the queued deliveries of someone who unsubscribes, imports as unsubscribed or bounces; sent ones stay', async () => {
+        await store.addSubscribers(people(5), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        const [first, second] = await store.claimDeliveries({ editionId: E, worker: 'w', limit: 2, now: at(1), leaseUntil: at(60) });
+        await store.recordOutcomes(E, 'w', [{ subscriberId: first?.subscriberId ?? 0, status: 'sent', reply: '250 ok' }], at(2));
+        const queued = await store.listDeliveries({ editionId: E, status: 'queued', limit: 10 });
+        const [leaving, imported, other] = queued as [Delivery, Delivery, Delivery];
+
+        expect(await store.setSubscriberStatus(leaving.subscriberId, 'unsubscribed', at(3))).toBe(true);
+        await store.addSubscribers([{ address: imported.address, status: 'unsubscribed', source: 'import' }], at(4));
+        // The sent row and the one in flight are history, not the outbox's to take back.
+        expect(await store.setSubscriberStatus(first?.subscriberId ?? 0, 'unsubscribed', at(5))).toBe(true);
+        expect(await store.setSubscriberStatus(second?.subscriberId ?? 0, 'unsubscribed', at(5))).toBe(true);
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 1, sending: 1, sent: 1, failed: 0 });
+        expect((await store.listDeliveries({ editionId: E, status: 'queued', limit: 10 })).map((d) => d.subscriberId)).toEqual([other.subscriberId]);
+
+        // A bounce in one edition drops the address from the next edition's queue too.
+        const NEXT = '2025-07-24';
+        await store.createEdition(edition(NEXT, at(10)), at(10));
+        await store.addSubscribers(people(1, 'fresh'), at(10));
+        await store.enqueueDeliveries(NEXT, at(10));
+        const [claimedOther] = await store.claimDeliveries({ editionId: E, worker: 'w', limit: 10, now: at(11), leaseUntil: at(70) });
+        await store.recordOutcomes(E, 'w', [{ subscriberId: claimedOther?.subscriberId ?? 0, status: 'failed', reply: '550 5.1.1 gone', bounce: true }], at(12));
+        expect((await store.listDeliveries({ editionId: NEXT, limit: 10 })).map((d) => d.address)).toEqual(['fresh0@example.org']);
+      });
+
       it('lists deliveries in keyset pages by status', async () => {
         await store.addSubscribers(people(12), at(0));
         await store.enqueueDeliveries(E, at(0));
