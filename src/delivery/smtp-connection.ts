@@ -176,10 +176,17 @@ export class SmtpConnection {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.waiters.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.fail(new TransportError(`no reply within ${this.timeoutMs} ms`, { temporary: true }));
-      this.socket.destroy();
+    const timer = setTimeout(() => {
+      // Timers run before sockets are read: after a busy spell the reply may already be waiting.
+      // Decide after this turn's reads (setImmediate runs after them), or a message the server
+      // accepted would be retried and arrive twice.
+      setImmediate(() => {
+        if (this.timer !== timer) return;
+        this.fail(new TransportError(`no reply within ${this.timeoutMs} ms`, { temporary: true }));
+        this.socket.destroy();
+      });
     }, this.timeoutMs);
+    this.timer = timer;
   }
 
   /** Resolves with the next reply (in order); rejects when the connection breaks first. */

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dotStuff } from '../../src/delivery/smtp-connection.js';
+import { startSmtpSink } from '../../src/bench/postfix-tools.js';
+import { SmtpConnection, dotStuff } from '../../src/delivery/smtp-connection.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import { TransportError, type OutgoingMessage, type Transport } from '../../src/delivery/transport.js';
@@ -82,6 +83,26 @@ describe('SMTP transport', () => {
     const error = await failure(transport.send(message(1)));
     expect(error).toMatchObject({ temporary: true, fatal: false });
     expect(error.message).toMatch(/no reply within 300 ms/);
+  });
+
+  it('takes a reply that arrived while this process was busy past the timeout, rather than timing out and sending twice', async () => {
+    // Postfix's smtp-sink is another process: it answers while this event loop is blocked.
+    const sink = await startSmtpSink();
+    const settings = parseSmtpUrl(sink.url);
+    const connection = await SmtpConnection.open({ ...settings, auth: undefined, allowPlaintextAuth: false, timeoutMs: 100, connectionTimeoutMs: 2000, greetingTimeoutMs: 2000 });
+    try {
+      const { written, accepted } = connection.start(message(1));
+      await written;
+      const until = performance.now() + 400;
+      while (performance.now() < until) {
+        // Busy: the 250 reaches the socket now, the timer falls due before it is read.
+      }
+      await expect(accepted).resolves.toMatchObject({ reply: expect.stringMatching(/^250/) });
+      expect(connection.usable).toBe(true);
+    } finally {
+      connection.destroy();
+      await sink.stop();
+    }
   });
 
   it('keeps using a connection after a refused recipient', async () => {
