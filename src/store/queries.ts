@@ -94,6 +94,19 @@ export function buildQueries(d: Dialect) {
         ORDER BY subscriber_id ${d.lockRows})`),
     // $1 edition, $2 subscriber, $3 worker, $4 reply, $5 now (, $6 not before).
     markSent: q('markSent', outcome('sent')),
+    // $1 edition, $2 worker, $3 now, $4 rows [subscriber, reply]: a batch in one statement, for a
+    // server where each statement is a round trip. Rows are locked in subscriber order first, as
+    // everywhere, so it never deadlocks with a lease renewal.
+    markSentBatch: q('markSentBatch', `
+      WITH held AS (
+        SELECT subscriber_id FROM deliveries
+        WHERE edition_id = $1 AND status = 'sending' AND worker = $2
+          AND subscriber_id IN (SELECT ${d.jsonField('k', 0, 'bigint')} FROM ${d.jsonRows('$4', 'k')})
+        ORDER BY subscriber_id ${d.lockRows})
+      UPDATE deliveries SET status = 'sent', last_reply = ${d.jsonField('r', 1, 'text')}, lease_until = NULL, updated_at = $3
+      FROM held, ${d.jsonRows('$4', 'r')}
+      WHERE deliveries.edition_id = $1 AND deliveries.subscriber_id = held.subscriber_id
+        AND held.subscriber_id = ${d.jsonField('r', 0, 'bigint')} AND deliveries.status = 'sending' AND deliveries.worker = $2`),
     markFailed: q('markFailed', outcome('failed')),
     markRetry: q('markRetry', `
       UPDATE deliveries SET status = 'queued', last_reply = $4, worker = NULL, lease_until = NULL, updated_at = $5, not_before = $6
