@@ -308,10 +308,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
         // The old holder's late outcomes change nothing; the new holder's do.
         await store.recordOutcomes(E, 'w1', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'failed', reply: '550 late', bounce: true })), at(91));
+        await store.recordOutcomes(E, 'w1', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'sent', reply: '250 late' })), at(91));
         expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 3, sent: 0, failed: 0 });
         expect(await store.countSubscribers('active')).toBe(3);
-        await store.recordOutcomes(E, 'w2', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'sent', reply: '250 ok' })), at(92));
+        await store.recordOutcomes(E, 'w2', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'sent', reply: `250 ok ${d.subscriberId}` })), at(92));
         expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0 });
+        // Each row keeps its own reply, also when a batch is recorded in one statement.
+        expect((await store.listDeliveries({ editionId: E, limit: 10 })).map((d) => d.lastReply)).toEqual(taken.map((d) => `250 ok ${d.subscriberId}`));
       });
 
       it('takes over the rows of workers named dead before their lease ends', async () => {
