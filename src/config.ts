@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { validate as validateCron } from 'node-cron';
@@ -123,6 +124,8 @@ export interface EnvironmentConfig {
   /** False when BRIEFING_SECRET was not set and a development key is used. */
   secretFromEnvironment: boolean;
   dkim: { domain: string; selector: string; privateKey: string } | undefined;
+  /** Addresses of reverse proxies whose X-Forwarded-For names the real client (rate limits, logs). */
+  trustedProxies: readonly string[];
 }
 
 /** Everything a run needs to know, with folders made absolute. */
@@ -147,12 +150,21 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (secret !== undefined && secret.length < 16) {
     throw new BriefingError('config', 'weak-secret', 'BRIEFING_SECRET must be at least 16 characters long');
   }
+  const trustedProxies = (env.BRIEFING_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const notAddress = trustedProxies.find((entry) => isIP(entry) === 0);
+  if (notAddress !== undefined) {
+    throw new BriefingError('config', 'invalid-trusted-proxy', `BRIEFING_TRUSTED_PROXIES: "${notAddress}" is not an IP address (a comma-separated list of proxy addresses is expected)`);
+  }
   return {
     smtpUrl: env.BRIEFING_SMTP_URL || undefined,
     databaseUrl: env.BRIEFING_DATABASE_URL || undefined,
     secret: secret ?? DEVELOPMENT_SECRET,
     secretFromEnvironment: secret !== undefined,
     dkim,
+    trustedProxies,
   };
 }
 

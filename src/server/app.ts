@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { accessLog } from './access-log.js';
 import type { ServerDependencies } from './dependencies.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { clientAddress, errorResponse } from './respond.js';
+import { canonicalAddress, clientAddress } from './client-address.js';
+import { errorResponse } from './respond.js';
 import { listRoutes } from './routes.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -15,9 +16,10 @@ import { securityHeaders } from './security-headers.js';
 export function createApp(deps: ServerDependencies): Hono {
   const app = new Hono();
   const limiter = createRateLimiter(deps.limits.perClient);
+  const trustedProxies = new Set(deps.config.env.trustedProxies.map(canonicalAddress));
 
   const rateLimited: MiddlewareHandler = async (c, next) => {
-    const decision = limiter.take(clientAddress(c), deps.clock.now());
+    const decision = limiter.take(clientAddress(c, trustedProxies), deps.clock.now());
     if (!decision.allowed) return errorResponse(deps.pages, 429, { 'retry-after': String(decision.retryAfterSeconds) });
     await next();
   };

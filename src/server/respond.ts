@@ -41,9 +41,3 @@ export function errorResponse(pages: Pages, status: ErrorStatus, headers: Record
 export function rawPathname(c: Context): string {
   return new URL(c.req.url).pathname;
 }
-
-/** The TCP peer of the request (`unknown` in process, when no socket exists). */
-export function clientAddress(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
-}

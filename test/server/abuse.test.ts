@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readEnvironment } from '../../src/config.js';
 import { accessRecords, createPublication, fromClient, openTestServer, type TestPublication, type TestServer } from './support.js';
 
 let publication: TestPublication;
@@ -47,6 +48,39 @@ describe('rate limits per client', () => {
     clock.advance(1_000);
     expect((await subscribe(app, '192.0.2.1')).status).toBe(200);
     expect((await subscribe(app, '192.0.2.1')).status).toBe(429);
+  });
+});
+
+describe('clients behind a reverse proxy', () => {
+  const through = (app: TestServer['app'], proxy: string, forwardedFor: string): Promise<Response> =>
+    Promise.resolve(
+      app.request(
+        '/subscribe',
+        { method: 'POST', body: new URLSearchParams({ address: 'someone@example.org' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forwardedFor } },
+        fromClient(proxy),
+      ),
+    );
+
+  it('limits each forwarded client on its own when the proxy is trusted, and ignores the header otherwise', async () => {
+    publication = createPublication({ trustedProxies: '10.0.0.5, ::1' });
+    server = await openTestServer(publication, { limits: { perClient: { burst: 2, perSecond: 1 / 60 } } });
+    const { app } = server;
+    for (let index = 0; index < 2; index += 1) expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(200);
+    expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(429);
+    // Another reader behind the same proxy still gets in; a spoofed left-hand entry changes nothing.
+    expect((await through(app, '10.0.0.5', '198.51.100.8')).status).toBe(200);
+    expect((await through(app, '10.0.0.5', '203.0.113.1, 198.51.100.7')).status).toBe(429);
+    // Two trusted proxies in a row: the client is the first address before them.
+    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(200);
+    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(200);
+    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(429);
+    // An untrusted peer's header is not believed: it is limited as itself.
+    for (let index = 0; index < 2; index += 1) expect((await through(app, '192.0.2.50', `198.51.100.${20 + index}`)).status).toBe(200);
+    expect((await through(app, '192.0.2.50', '198.51.100.30')).status).toBe(429);
+  });
+
+  it('refuses a BRIEFING_TRUSTED_PROXIES entry that is not an IP address', () => {
+    expect(() => readEnvironment({ BRIEFING_TRUSTED_PROXIES: '10.0.0.5, proxy.internal' })).toThrow(/BRIEFING_TRUSTED_PROXIES: "proxy\.internal" is not an IP address/);
   });
 });
 

@@ -32,7 +32,7 @@ export interface TestPublication {
 
 /** Writes a config like the repository's, with its own siteUrl, content, output and data folders. */
 export function createPublication(
-  options: { siteUrl?: string; smtpUrl?: string; content?: string; edition?: Record<string, unknown> } = {},
+  options: { siteUrl?: string; smtpUrl?: string; content?: string; edition?: Record<string, unknown>; trustedProxies?: string } = {},
 ): TestPublication {
   const dir = mkdtempSync(path.join(tmpdir(), 'briefing-server-'));
   const base = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
@@ -52,7 +52,11 @@ export function createPublication(
   writeFileSync(configFile, JSON.stringify(file, null, 2));
   mkdirSync(path.join(dir, 'output'));
   mkdirSync(path.join(dir, 'data'));
-  const env = readEnvironment({ BRIEFING_SECRET: TEST_SECRET, ...(options.smtpUrl ? { BRIEFING_SMTP_URL: options.smtpUrl } : {}) });
+  const env = readEnvironment({
+    BRIEFING_SECRET: TEST_SECRET,
+    ...(options.smtpUrl ? { BRIEFING_SMTP_URL: options.smtpUrl } : {}),
+    ...(options.trustedProxies ? { BRIEFING_TRUSTED_PROXIES: options.trustedProxies } : {}),
+  });
   const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, env);
   return { dir, configFile, config, output: config.paths.output, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

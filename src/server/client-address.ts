@@ -1,0 +1,33 @@
+import { isIP } from 'node:net';
+import type { Context } from 'hono';
+
+/** An IPv4 address seen through an IPv6 socket (`::ffff:192.0.2.1`) in its IPv4 form; others lower-cased. */
+export function canonicalAddress(address: string): string {
+  const lower = address.toLowerCase();
+  return lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4 ? lower.slice(7) : lower;
+}
+
+/**
+ * Who sent a request: the TCP peer, unless the peer is a trusted reverse proxy; then the nearest
+ * address in X-Forwarded-For that is not itself a trusted proxy (entries further left were written
+ * by the client and cannot be believed). A malformed entry stops the walk at the last good address.
+ */
+export function requestClient(peer: string, forwardedFor: string | undefined, trusted: ReadonlySet<string>): string {
+  let client = canonicalAddress(peer);
+  if (!trusted.has(client) || forwardedFor === undefined) return client;
+  const hops = forwardedFor.split(',').map((hop) => hop.trim());
+  for (let index = hops.length - 1; index >= 0; index -= 1) {
+    const hop = hops[index] ?? '';
+    if (isIP(hop) === 0) break;
+    client = canonicalAddress(hop);
+    if (!trusted.has(client)) break;
+  }
+  return client;
+}
+
+/** The client of a request under hono's Node adapter (`unknown` in process, when no socket exists). */
+export function clientAddress(c: Context, trusted: ReadonlySet<string>): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  const peer = env?.incoming?.socket?.remoteAddress;
+  return peer === undefined ? 'unknown' : requestClient(peer, c.req.header('x-forwarded-for'), trusted);
+}
