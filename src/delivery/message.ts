@@ -210,7 +210,19 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
     headerLine('List-Unsubscribe', unsubscribe),
   ];
   const headers = [...personalHeaders, ...template.staticHeaders];
-  let body = template.body.map((piece) => (Buffer.isBuffer(piece) ? piece : Buffer.from(quotedPrintable(slotValue(recipient, piece), piece.more), 'ascii')));
+  // The same value often fills several slots (the unsubscribe link in both parts): encoded once.
+  const encoded = new Map<string, Buffer>();
+  let body = template.body.map((piece) => {
+    if (Buffer.isBuffer(piece)) return piece;
+    const value = slotValue(recipient, piece);
+    const key = `${piece.more ? '+' : '.'}${value}`;
+    let bytes = encoded.get(key);
+    if (bytes === undefined) {
+      bytes = Buffer.from(quotedPrintable(value, piece.more), 'ascii');
+      encoded.set(key, bytes);
+    }
+    return bytes;
+  });
   let signature = '';
   if (template.dkim !== undefined) {
     const whole = Buffer.concat(body);
