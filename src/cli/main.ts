@@ -108,13 +108,17 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
   const { loadConfig } = await import('../config.js');
   const { createLogger } = await import('./logger.js');
   const interactive = Boolean(process.stdout.isTTY);
-  const logger = createLogger(Boolean(process.stderr.isTTY));
+  // Made when a command first logs: a build that has nothing to say does not load pino.
+  let made: ReturnType<typeof createLogger> | undefined;
+  const logger = (): ReturnType<typeof createLogger> => (made ??= createLogger(Boolean(process.stderr.isTTY)));
   let loaded: ReturnType<typeof loadConfig> | undefined;
   const config = (): ReturnType<typeof loadConfig> => (loaded ??= loadConfig(globalOptions.config, process.env));
   return {
     config,
     clock: { now: () => new Date() },
-    logger,
+    get logger() {
+      return logger();
+    },
     interactive,
     print: (line) => process.stdout.write(`${line}\n`),
     openStore: async () => {
@@ -123,7 +127,7 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
     },
     createTransport: async (editionId) => {
       const { createTransport } = await import('../delivery/create-transport.js');
-      return createTransport(config(), editionId, logger);
+      return createTransport(config(), editionId, logger());
     },
     stopSignal,
   };

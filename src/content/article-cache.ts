@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Article } from './article.js';
@@ -20,30 +20,129 @@ type BodyFields = 'body' | 'html' | 'sections';
 /** What the cache keeps of an article: all but its body fields (and its display path, which depends on the working directory). */
 export type CachedArticle = Omit<Article, BodyFields | 'file'>;
 
-/** Articles parsed by an earlier load, by record name, each valid while its record's hash is the same. */
-export interface ArticleCache {
-  /** What was cached of the article of a record with this name and content hash, if anything. */
-  get(name: string, contentHash: string): CachedArticle | undefined;
-  set(name: string, article: Article): void;
-  /** Writes the cache (atomically) when it changed, keeping only the records named; a failure leaves the old file. */
-  save(names: readonly string[]): void;
+/**
+ * What a record file's metadata says about its bytes. The change time is in it because no tool can
+ * set it: an edit whose modification time is put back (`cp -p`, `rsync -t`, `touch -d`, an unpacked
+ * archive) still changes it, and a file replaced by a rename has another inode.
+ */
+export interface RecordStamp {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
 }
 
-interface CacheFile {
+/** The stamp of a record from its `stat`. */
+export function recordStamp(stats: Stats): RecordStamp {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
+}
+
+/**
+ * What the cache holds of a record's article: at once, what places it among the others and keys its
+ * pages; the rest only when asked for, since a build that renders a few pages needs only their articles.
+ */
+export interface CachedRecord {
+  published: Date;
+  contentHash: string;
+  article(): CachedArticle;
+}
+
+/** Articles parsed by an earlier load, by record name, each valid while its record's bytes are the same. */
+export interface ArticleCache {
+  /**
+   * What is cached of a record whose stamp is the one recorded and old enough to vouch for its bytes
+   * (see `vouches`), so the record need not be read at all.
+   */
+  unchanged(name: string, stamp: RecordStamp): CachedRecord | undefined;
+  /** What is cached of a record read because its stamp could not vouch, if its bytes hash as cached; the new stamp is kept. */
+  get(name: string, contentHash: string, stamp: RecordStamp): CachedRecord | undefined;
+  /** Caches a freshly parsed article with the stamp its record had just before it was read. */
+  set(name: string, article: Article, stamp: RecordStamp): void;
+  /** Writes the cache (atomically) when it changed, keeping only the records this load asked about; a failure leaves the old file. */
+  save(): void;
+}
+
+/** The cache file's layout (exported for the tests that read it). */
+export interface CacheFile {
   key: string;
   /** The Node version that wrote it: its serialisation format is V8's. */
   node: string;
-  articles: Record<string, CachedArticle>;
+  /** When (this machine's clock, ms) the load that wrote it started looking at the records. */
+  statedAt: number;
+  names: string[];
+  /** Per name, four numbers: its record's size, modification time, change time and inode. */
+  stamps: Float64Array;
+  /** Per name, its article's publication time (epoch ms) and content hash, to be had without parsing `articles`. */
+  published: Float64Array;
+  hashes: string[];
+  /**
+   * Per name, its article as JSON (times as epoch milliseconds). Text, because V8 reads ten thousand
+   * strings far faster than ten thousand object trees, most are never parsed, and an entry that did
+   * not change is written back as the text it was read as.
+   */
+  articles: string[];
 }
 
-function readCache(file: string, key: string): Map<string, CachedArticle> {
+/** One record as cached: its stamp, what places and keys its article, and the article as stored (`text`) and, once asked for, parsed. */
+interface CacheEntry {
+  stamp: RecordStamp;
+  published: number;
+  contentHash: string;
+  text: string;
+  article?: CachedArticle;
+}
+
+/**
+ * Whether a stamp seen at `statedAt` still vouches for the bytes read after it. A file system keeps
+ * times in steps (nanoseconds on most, whole seconds on some, two on FAT); a record written again
+ * within the step of its last change keeps its stamp if its size is the same. So a stamp vouches only
+ * once its last change lay a step before it was seen: later writes then get a later time. Until then
+ * (a record changed in the moments before a build) the record is read and hashed, as git does with
+ * its "racily clean" files. Whole-second times are taken for a coarse file system. Like git, this
+ * trusts the file system's clock (a network share's) to agree with this machine's within the step.
+ */
+function vouches(stamp: RecordStamp, statedAt: number): boolean {
+  const coarse = stamp.mtimeMs % 1000 === 0 && stamp.ctimeMs % 1000 === 0;
+  const step = coarse ? 3000 : 100;
+  return Math.max(stamp.mtimeMs, stamp.ctimeMs) < statedAt - step;
+}
+
+function sameStamp(a: RecordStamp, b: RecordStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
+
+function readCache(file: string, key: string): { statedAt: number; entries: Map<string, CacheEntry> } {
+  const entries = new Map<string, CacheEntry>();
   try {
     const stored = deserialize(readFileSync(file)) as Partial<CacheFile>;
-    if (stored.key !== key || stored.node !== process.version || typeof stored.articles !== 'object' || stored.articles === null) return new Map();
-    return new Map(Object.entries(stored.articles));
+    const { names, stamps, published, hashes, articles } = stored;
+    const valid =
+      stored.key === key &&
+      stored.node === process.version &&
+      typeof stored.statedAt === 'number' &&
+      Array.isArray(names) &&
+      stamps instanceof Float64Array &&
+      published instanceof Float64Array &&
+      Array.isArray(hashes) &&
+      Array.isArray(articles) &&
+      stamps.length === 4 * names.length &&
+      published.length === names.length &&
+      hashes.length === names.length &&
+      articles.length === names.length;
+    if (!valid) return { statedAt: 0, entries };
+    names.forEach((name, index) => {
+      const at = 4 * index;
+      entries.set(name, {
+        stamp: { size: stamps[at] as number, mtimeMs: stamps[at + 1] as number, ctimeMs: stamps[at + 2] as number, ino: stamps[at + 3] as number },
+        published: published[index] as number,
+        contentHash: hashes[index] as string,
+        text: articles[index] as string,
+      });
+    });
+    return { statedAt: stored.statedAt as number, entries };
   } catch {
     // Missing, damaged or from another version: parse everything, as on a first build.
-    return new Map();
+    return { statedAt: 0, entries: new Map() };
   }
 }
 
@@ -52,39 +151,76 @@ function withoutBody(article: Article): CachedArticle {
   return rest;
 }
 
+function articleText(article: CachedArticle): string {
+  return JSON.stringify({ ...article, published: article.published.getTime(), updated: article.updated?.getTime() });
+}
+
+function parseArticle(text: string): CachedArticle {
+  // Parsed afresh for each load, so its times can be revived in place.
+  const fields = JSON.parse(text) as Record<string, unknown>;
+  fields.published = new Date(fields.published as number);
+  if (fields.updated !== undefined) fields.updated = new Date(fields.updated as number);
+  return fields as unknown as CachedArticle;
+}
+
 /**
  * Opens the parse cache of `loadArticles`: a V8-serialised file of what was parsed from each record
- * last time, but for the bodies. Reading it is a small fraction of parsing every record again, which
- * is what makes a rebuild after one edit cheap.
+ * last time, but for the bodies, with the record's stamp. Reading it and a `stat` of each record is a
+ * small fraction of reading and parsing every record again, which is what makes a rebuild after one
+ * edit cheap. Open it before looking at any record: the time it is opened is when they were seen.
  */
 export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
-  const entries = readCache(options.file, options.key);
+  const statedAt = Date.now();
+  const stored = readCache(options.file, options.key);
+  // Entries move from `stored` to `entries` as the load asks for them; what is never asked for is dropped.
+  const entries = new Map<string, CacheEntry>();
   let changed = false;
+  const recordOf = (entry: CacheEntry): CachedRecord => ({
+    published: new Date(entry.published),
+    contentHash: entry.contentHash,
+    article: () => (entry.article ??= parseArticle(entry.text)),
+  });
   return {
-    get(name, contentHash) {
-      const article = entries.get(name);
-      return article?.contentHash === contentHash ? article : undefined;
+    unchanged(name, stamp) {
+      const entry = stored.entries.get(name);
+      if (entry === undefined || !sameStamp(entry.stamp, stamp) || !vouches(entry.stamp, stored.statedAt)) return undefined;
+      entries.set(name, entry);
+      return recordOf(entry);
     },
-    set(name, article) {
-      entries.set(name, withoutBody(article));
+    get(name, contentHash, stamp) {
+      const entry = stored.entries.get(name);
+      if (entry?.contentHash !== contentHash) return undefined;
+      // Saved with the new stamp, so that once it is old enough it vouches without a read.
+      const restamped = { ...entry, stamp };
+      entries.set(name, restamped);
+      changed = true;
+      return recordOf(restamped);
+    },
+    set(name, article, stamp) {
+      const cached = withoutBody(article);
+      entries.set(name, { stamp, published: article.published.getTime(), contentHash: article.contentHash, text: articleText(cached), article: cached });
       changed = true;
     },
-    save(names) {
-      const kept = new Set(names);
-      for (const name of entries.keys()) {
-        if (!kept.has(name)) {
-          entries.delete(name);
-          changed = true;
-        }
-      }
-      if (!changed) return;
+    save() {
+      if (!changed && entries.size === stored.entries.size) return;
+      const names = [...entries.keys()];
+      const stamps = new Float64Array(4 * names.length);
+      const published = new Float64Array(names.length);
+      const hashes: string[] = [];
+      const articles: string[] = [];
+      names.forEach((name, index) => {
+        const entry = entries.get(name) as CacheEntry;
+        stamps.set([entry.stamp.size, entry.stamp.mtimeMs, entry.stamp.ctimeMs, entry.stamp.ino], 4 * index);
+        published[index] = entry.published;
+        hashes.push(entry.contentHash);
+        articles.push(entry.text);
+      });
       const temporary = `${options.file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
       try {
         mkdirSync(path.dirname(options.file), { recursive: true });
-        const contents: CacheFile = { key: options.key, node: process.version, articles: Object.fromEntries(entries) };
+        const contents: CacheFile = { key: options.key, node: process.version, statedAt, names, stamps, published, hashes, articles };
         writeFileSync(temporary, serialize(contents), { flag: 'wx' });
         renameSync(temporary, options.file);
-        changed = false;
       } catch {
         // A cache that cannot be written only makes the next load slower.
         rmSync(temporary, { force: true });
@@ -93,25 +229,36 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
   };
 }
 
+/** How a cached article's body fields are had when first read: its `html` alone, or all of them. */
+export interface BodyParsers {
+  html(): string;
+  all(): Pick<Article, BodyFields>;
+}
+
 /**
  * The article of a cached record: its cached fields as they are, and its body fields parsed from
- * the record when first read. Parsing is deterministic and the record's hash is the one cached, so
- * they are what a full parse gives; a build that renders only a few pages parses only their records.
+ * the record when first read, `html` on its own if that is all that is read (a feed entry). Parsing
+ * is deterministic and the record's bytes are the ones cached, so they are what a full parse gives; a
+ * build that renders only a few pages parses only their records.
  */
-export function articleFromCache(cached: CachedArticle, file: string, parseBody: () => Pick<Article, BodyFields>): Article {
+export function articleFromCache(cached: CachedArticle, file: string, parsers: BodyParsers): Article {
   let body: Pick<Article, BodyFields> | undefined;
-  const parsed = (): Pick<Article, BodyFields> => (body ??= parseBody());
-  return {
-    ...cached,
-    file,
-    get body() {
-      return parsed().body;
+  let html: string | undefined;
+  const parsed = (): Pick<Article, BodyFields> => (body ??= parsers.all());
+  // The cached fields copied onto the object with the getters: one object per article, of ten thousand.
+  return Object.assign(
+    {
+      file,
+      get body() {
+        return parsed().body;
+      },
+      get html() {
+        return body?.html ?? (html ??= parsers.html());
+      },
+      get sections() {
+        return parsed().sections;
+      },
     },
-    get html() {
-      return parsed().html;
-    },
-    get sections() {
-      return parsed().sections;
-    },
-  };
+    cached,
+  );
 }

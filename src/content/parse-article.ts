@@ -17,6 +17,11 @@ export type ParseResult = { article: Article; problems?: undefined } | { article
 export interface ArticleParser {
   /** `file` is the path shown in problems; `id` comes from the file name. */
   parse(text: string, file: string, id: string): ParseResult;
+  /**
+   * The `html` that `parse` gives a record, without reading its front matter: for a record known to
+   * parse (its bytes did before), whose feed entries want only that. Undefined without front matter.
+   */
+  html(text: string): string | undefined;
 }
 
 /** What a record is checked against: the publication's topics and time zone. */
@@ -40,8 +45,7 @@ export function createArticleParser(rules: ArticleRules): ArticleParser {
     if (!SAFE_ID.test(id) || id.length > 200) {
       problems.push({ file, line: 1, field: 'id', message: `"${id}" (the file name) must be lower-case letters, digits and single dashes` });
     }
-    const text = raw.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-    const parts = splitFrontMatter(text);
+    const parts = splitFrontMatter(normalise(raw));
     if (!parts) {
       problems.push({ file, line: 1, field: 'front matter', message: 'missing: a record starts with a `---` line, its YAML fields, and another `---` line' });
       return { problems };
@@ -71,7 +75,17 @@ export function createArticleParser(rules: ArticleRules): ArticleParser {
     return { article: toArticle(parsed.data, body, { id, file, raw, markdown: stripXmlIllegal(parts.body).trim(), matcher }) };
   };
 
-  return { parse };
+  const html = (raw: string): string | undefined => {
+    const parts = splitFrontMatter(normalise(raw));
+    return parts && renderer.render(parts.body).html;
+  };
+
+  return { parse, html };
+}
+
+/** A record's text with its byte-order mark dropped and its line endings made LF. */
+function normalise(raw: string): string {
+  return raw.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
 }
 
 /** Zod issues as problems; an unknown field is reported on its own line, one problem per field. */

@@ -1,30 +1,39 @@
-import { z } from 'zod';
-
 /** Where the incremental build keeps its notes; a dot file, so the web server never serves it. */
 export const MANIFEST_PATH = '.build-manifest.json';
 
-const manifestSchema = z.strictObject({
-  version: z.literal(1),
-  /** For each file the build wrote (path relative to output/), the key of everything it was made from. */
-  outputs: z.record(z.string(), z.string()),
-});
-
 /** What the last build produced, so the next one re-renders only what changed. */
-export type BuildManifest = z.infer<typeof manifestSchema>;
+export interface BuildManifest {
+  version: 2;
+  /** Everything besides the articles that shaped every file: another one means every file is made again. */
+  buildKey: string;
+  /** For each file the build wrote (path relative to output/), the key of the articles and links it was made from. */
+  outputs: Record<string, string>;
+}
 
-/** Reads a manifest; a missing, damaged or older one yields undefined, which means a full build. */
+/**
+ * Reads a manifest; a missing or damaged one yields undefined, which means a full build. One of
+ * version 1 (keys with the build key folded in) comes with an empty build key: everything is made
+ * again, and the files it names that are no longer made are still removed. Checked by hand, not by a
+ * schema: it has an entry per file, ten thousand and more.
+ */
 export function parseManifest(text: string | undefined): BuildManifest | undefined {
   if (text === undefined) return undefined;
   try {
-    const parsed = manifestSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    const parsed = JSON.parse(text) as { version?: unknown; buildKey?: unknown; outputs?: unknown } | null;
+    const buildKey = parsed?.version === 1 ? '' : parsed?.version === 2 ? parsed.buildKey : undefined;
+    if (typeof buildKey !== 'string' || typeof parsed?.outputs !== 'object' || parsed.outputs === null) return undefined;
+    const outputs = parsed.outputs as Record<string, unknown>;
+    for (const key of Object.values(outputs)) if (typeof key !== 'string') return undefined;
+    return { version: 2, buildKey, outputs: outputs as Record<string, string> };
   } catch {
     return undefined;
   }
 }
 
-/** Serialises a manifest with its paths sorted, so equal builds give equal bytes. */
+/**
+ * Serialises a manifest on one line, its paths in the order the plan lists them: the same for the
+ * same articles, so equal builds give equal bytes.
+ */
 export function serializeManifest(manifest: BuildManifest): string {
-  const outputs = Object.fromEntries(Object.entries(manifest.outputs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return `${JSON.stringify({ version: manifest.version, outputs }, null, 1)}\n`;
+  return `${JSON.stringify({ version: manifest.version, buildKey: manifest.buildKey, outputs: manifest.outputs })}\n`;
 }

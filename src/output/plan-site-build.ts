@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto';
-import type { Article } from '../content/article.js';
+import { hash } from 'node:crypto';
+import type { IndexedArticle } from '../content/load-articles.js';
 import { renderFeedPage } from '../feed/build-feeds.js';
 import { compareNewestFirst, feedPagePath, planFeedPages, type FeedPage } from '../feed/feed-pages.js';
 import type { FeedSite } from '../feed/feed-site.js';
 import type { BuildManifest } from './build-manifest.js';
-import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, articlePagePath } from './site-paths.js';
-import { createSitePages, type PageSite } from './site-pages.js';
+import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, archivePagePath, articlePagePath } from './site-paths.js';
+import { createSitePages, type PageSite, type SitePages } from './site-pages.js';
 import type { SiteTemplates } from './site-templates.js';
 
 /** Everything a site build is made from. */
 export interface SiteBuildInput {
-  articles: readonly Article[];
+  /** The articles by what places them and keys their pages; only those of pages to render are read in full. */
+  articles: readonly IndexedArticle[];
   site: FeedSite & PageSite;
   templates: SiteTemplates;
   /** Stands for all that shapes the output besides the articles (config, templates, program version). */
@@ -21,7 +22,7 @@ export interface SiteBuildInput {
   existing: ReadonlySet<string>;
 }
 
-/** Renders some outputs: one article page, or one feed page in its three formats. */
+/** Renders some outputs: one article page, one list page, or one feed page in its three formats. */
 export interface RenderJob {
   paths: string[];
   render(): Map<string, string>;
@@ -31,8 +32,8 @@ export interface RenderJob {
 export interface SiteBuildPlan {
   /**
    * Rendering to do, in batches to be written one after the other: style sheet and article pages,
-   * archive feeds, subscription feeds, home page. So a feed or page never links to a file not yet
-   * written. Jobs render when asked, so a build can write as it goes instead of holding every page.
+   * archive feeds and pages, subscription feeds, home page. So a feed or page never links to a file
+   * not yet written. Jobs render when asked, so a build can write as it goes instead of holding every page.
    */
   batches: RenderJob[][];
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
@@ -48,69 +49,92 @@ export interface SiteBuildPlan {
   reused: number;
 }
 
+/** One output as planned: its key, its batch, and how to render it should it be out of date. */
 interface Output {
+  paths: string[];
   key: string;
   batch: 0 | 1 | 2 | 3;
-  job: RenderJob;
+  render(): Map<string, string>;
 }
 
-/** A short, stable digest of the build key and the parts an output is made from. */
-function keyOf(buildKey: string, parts: unknown): string {
-  return createHash('sha256').update(buildKey).update('\0').update(JSON.stringify(parts)).digest('base64url').slice(0, 32);
+/** A short, stable digest of the parts an output is made from (the build key stands beside it in the manifest). */
+function keyOf(parts: unknown): string {
+  // The one-shot digest: ten thousand articles make five hundred feed pages, each with its key.
+  return hash('sha256', JSON.stringify(parts), 'base64url').slice(0, 32);
 }
 
-function articleStamps(articles: readonly Article[]): Array<[string, string]> {
-  return articles.map((article) => [article.id, article.contentHash]);
+function single(path: string, key: string, batch: Output['batch'], render: () => string): Output {
+  return { paths: [path], key, batch, render: () => new Map([[path, render()]]) };
 }
 
-function single(path: string, render: () => string): RenderJob {
-  return { paths: [path], render: () => new Map([[path, render()]]) };
+/**
+ * The key of a feed page and of its list page twin, which show the same: its articles (which ones,
+ * in which order, with which bytes), which page it is, and its neighbours.
+ */
+function pageKey(page: FeedPage<IndexedArticle>): string {
+  const stamps = page.articles.map((article) => `${article.id} ${article.contentHash}`).join('\n');
+  return keyOf([page.kind, page.number, page.prevArchive ?? 0, page.nextArchive ?? 0, stamps]);
 }
 
-function feedPageOutput(page: FeedPage, input: SiteBuildInput): Output {
+/** A planned page with its articles read in full, to be rendered. */
+function withArticles(page: FeedPage<IndexedArticle>): FeedPage {
+  return { ...page, articles: page.articles.map((entry) => entry.article()) };
+}
+
+function feedPageOutput(page: FeedPage<IndexedArticle>, key: string, site: FeedSite): Output {
   return {
-    key: keyOf(input.buildKey, ['feed', page.kind, page.number, page.prevArchive ?? 0, page.nextArchive ?? 0, articleStamps(page.articles)]),
+    paths: FEED_FORMATS.map((format) => feedPagePath(format, page)),
+    key,
     batch: page.kind === 'archive' ? 1 : 2,
-    job: { paths: FEED_FORMATS.map((format) => feedPagePath(format, page)), render: () => renderFeedPage(page, input.site) },
+    render: () => renderFeedPage(withArticles(page), site),
   };
+}
+
+/** The HTML twin of a feed page: the home page for the subscription feed, an archive page for an archive feed page. */
+function listPageOutput(page: FeedPage<IndexedArticle>, key: string, pages: SitePages): Output {
+  const path = page.kind === 'archive' ? archivePagePath(page.number) : INDEX_PATH;
+  // The home page goes last: it links to the newest archive page.
+  return single(path, key, page.kind === 'archive' ? 1 : 3, () => pages.listPage(withArticles(page)));
 }
 
 /**
  * Decides what a build renders: every output has a key made from exactly what it depends on (an
- * article page from its article's content hash, a feed page from its articles and links, the home page
- * from all articles), and is rendered only when its key differs from the last build's or its file is
- * gone. Rendering is deterministic, so the result is byte-identical to a full build.
+ * article page from its article's content hash, a feed page and its list page twin from their articles
+ * and links), and is rendered only when its key differs from the last build's or its file is
+ * gone. The build key (config, templates, program) stands once in the manifest: another one renders
+ * everything. Rendering is deterministic, so the result is byte-identical to a full build.
  */
 export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const newestFirst = [...input.articles].sort(compareNewestFirst);
   const pages = createSitePages(input.site, input.templates);
-  const outputs: Output[] = [
-    { key: keyOf(input.buildKey, ['style', input.templates.stylesheet]), batch: 0, job: single(STYLESHEET_PATH, () => input.templates.stylesheet) },
-    ...newestFirst.map((article): Output => ({
-      key: keyOf(input.buildKey, ['article', article.id, article.contentHash]),
-      batch: 0,
-      job: single(articlePagePath(article.id), () => pages.articlePage(article)),
-    })),
-    ...planFeedPages(newestFirst, input.site.feed).map((page) => feedPageOutput(page, input)),
-    { key: keyOf(input.buildKey, ['index', articleStamps(newestFirst)]), batch: 3, job: single(INDEX_PATH, () => pages.indexPage(newestFirst)) },
-  ];
-
+  const previous = input.previous?.buildKey === input.buildKey ? input.previous.outputs : {};
   const batches: RenderJob[][] = [[], [], [], []];
-  const manifest: BuildManifest = { version: 1, outputs: {} };
+  const manifest: BuildManifest = { version: 2, buildKey: input.buildKey, outputs: {} };
+  const interim: BuildManifest = { version: 2, buildKey: input.buildKey, outputs: {} };
   let rendered = 0;
-  for (const output of outputs) {
-    for (const path of output.job.paths) manifest.outputs[path] = output.key;
-    const upToDate = output.job.paths.every((path) => input.previous?.outputs[path] === output.key && input.existing.has(path));
-    if (!upToDate) {
-      batches[output.batch]?.push(output.job);
-      rendered += output.job.paths.length;
+  const plan = (output: Output): void => {
+    const upToDate = output.paths.every((path) => previous[path] === output.key && input.existing.has(path));
+    for (const path of output.paths) {
+      manifest.outputs[path] = output.key;
+      if (upToDate) interim.outputs[path] = output.key;
     }
-  }
-  const stale = Object.keys(input.previous?.outputs ?? {}).filter((path) => !Object.hasOwn(manifest.outputs, path));
-  const redone = new Set(batches.flat().flatMap((job) => job.paths));
-  const interim: BuildManifest = {
-    version: 1,
-    outputs: Object.fromEntries(Object.entries(input.previous?.outputs ?? {}).filter(([path]) => !redone.has(path) && Object.hasOwn(manifest.outputs, path))),
+    if (!upToDate) {
+      batches[output.batch]?.push({ paths: output.paths, render: output.render });
+      rendered += output.paths.length;
+    }
   };
+
+  plan(single(STYLESHEET_PATH, keyOf(['style', input.templates.stylesheet]), 0, () => input.templates.stylesheet));
+  for (const article of newestFirst) {
+    // The content hash is a digest of the record already (its first 128 bits are plenty to tell edits apart).
+    plan(single(articlePagePath(article.id), article.contentHash.slice(0, 32), 0, () => pages.articlePage(article.article())));
+  }
+  for (const page of planFeedPages(newestFirst, input.site.feed)) {
+    const key = pageKey(page);
+    plan(feedPageOutput(page, key, input.site));
+    plan(listPageOutput(page, key, pages));
+  }
+  // Whatever its build key, the last build's files that this one does not make are gone.
+  const stale = Object.keys(input.previous?.outputs ?? {}).filter((path) => !Object.hasOwn(manifest.outputs, path));
   return { batches, stale, manifest, interim, rendered, reused: Object.keys(manifest.outputs).length - rendered };
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Article, ArticleImage, ArticleVideo } from '../content/article.js';
-import { FEED_FORMATS, FEED_MEDIA_TYPES, absoluteUrl, articlePageHref, currentFeedPath, type FeedFormat } from './site-paths.js';
+import type { FeedPage } from '../feed/feed-pages.js';
+import { FEED_FORMATS, FEED_MEDIA_TYPES, absoluteUrl, archivePagePath, articlePageHref, currentFeedPath, type FeedFormat } from './site-paths.js';
 import { createIsoFormatter } from './iso-time.js';
 import type { SiteTemplates } from './site-templates.js';
 import { webUrl } from './web-url.js';
@@ -44,9 +45,15 @@ interface VideoView {
   url: string | undefined;
 }
 
-/** The view the index template gets. */
+/** The view the index template gets, for the home page and for each archive page. */
 export interface IndexPageView {
   site: SiteView;
+  /** Absolute URL of this page. */
+  canonical: string;
+  /** Set on an archive page (`archive/page-N.html`), absent on the home page. */
+  archive: { number: number } | undefined;
+  /** Links (relative to this page) to the pages with the next newer and the next older articles, if any. */
+  pages: { newer: string | undefined; older: string | undefined } | undefined;
   articles: Array<{ title: string; href: string; published: TimeView; source: string; summary: string; topics: string[] }>;
 }
 
@@ -128,8 +135,11 @@ function sectionViews(article: Article): ArticlePageView['article']['sections'] 
 export interface SitePages {
   /** An article's page (`articles/<id>.html`): sections, figures, videos, credits, source. */
   articlePage(article: Article): string;
-  /** The home page (`index.html`): the articles as given (newest first), feeds and subscribe form. */
-  indexPage(articles: readonly Article[]): string;
+  /**
+   * A list of articles, as given (newest first): the home page (`index.html`, with the subscription
+   * feed's articles) or an archive page (`archive/page-N.html`, with archive feed page N's).
+   */
+  listPage(page: FeedPage): string;
 }
 
 /** Binds the templates to a publication, so what every page shares is worked out once per build. */
@@ -137,12 +147,13 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
   const time = timeFormatter(site);
   const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
   const topicTitles = (article: Article): string[] => article.topics.map((id) => titles.get(id) ?? id);
-  const articleSite = siteView(site, '../');
-  const indexSite = siteView(site, './');
+  // Pages at the root (the home page) and one folder down (articles/, archive/).
+  const rootSite = siteView(site, './');
+  const nestedSite = siteView(site, '../');
   return {
     articlePage: (article) =>
       templates.renderArticle({
-        site: articleSite,
+        site: nestedSite,
         article: {
           title: article.title,
           kicker: article.kicker,
@@ -158,17 +169,28 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
           credits: article.credits,
         },
       }),
-    indexPage: (articles) =>
-      templates.renderIndex({
-        site: indexSite,
-        articles: articles.map((article) => ({
+    listPage: (page) => {
+      // Hrefs relative to the page: the home page is at the root, archive pages one folder down.
+      const archived = page.kind === 'archive';
+      const toRoot = archived ? '../' : '';
+      const archivePage = (number: number): string => `${toRoot}${archivePagePath(number)}`;
+      // The articles just newer than the newest archive page's are on the home page.
+      const newer = page.nextArchive !== undefined ? archivePage(page.nextArchive) : archived ? toRoot : undefined;
+      const older = page.prevArchive === undefined ? undefined : archivePage(page.prevArchive);
+      return templates.renderIndex({
+        site: archived ? nestedSite : rootSite,
+        canonical: absoluteUrl(site.siteUrl, archived ? archivePagePath(page.number) : ''),
+        archive: archived ? { number: page.number } : undefined,
+        pages: newer === undefined && older === undefined ? undefined : { newer, older },
+        articles: page.articles.map((article) => ({
           title: article.title,
-          href: articlePageHref(article.id),
+          href: `${toRoot}${articlePageHref(article.id)}`,
           published: time(article.published),
           source: article.source,
           summary: article.summary,
           topics: topicTitles(article),
         })),
-      }),
+      });
+    },
   };
 }

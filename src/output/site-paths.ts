@@ -36,7 +36,15 @@ export function archiveFeedPath(format: FeedFormat, page: number): string {
   return `${ARCHIVE_FOLDER}/${stem}-${page}.${extension}`;
 }
 
-/** Folder of the archive feeds. */
+/**
+ * Path of the site's archive page `page`: the HTML twin of archive feed page `page`, with the same
+ * articles, so a page keeps its articles (and its bytes) when newer ones arrive.
+ */
+export function archivePagePath(page: number): string {
+  return `${ARCHIVE_FOLDER}/page-${page}.html`;
+}
+
+/** Folder of the archive feeds and pages. */
 export const ARCHIVE_FOLDER = 'archive';
 
 /** Folder of the article pages. */

@@ -51,9 +51,12 @@ function templateProblem(file: string, error: unknown): Problem {
 export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 'templates'): SiteTemplates {
   const handlebars = Handlebars.create();
   const problems: Problem[] = [];
+  // Parsed once: to report every syntax error here, and then compiled from the tree (which compiling
+  // takes as it takes a text: the whitespace of standalone tags is trimmed then, and only then).
+  const trees: Partial<Record<'index' | 'article' | 'pageHead', hbs.AST.Program>> = {};
   for (const key of ['index', 'article', 'pageHead'] as const) {
     try {
-      handlebars.parse(sources[key]);
+      trees[key] = handlebars.parseWithoutProcessing(sources[key]);
     } catch (error) {
       problems.push(templateProblem(`${folderName}/${SITE_TEMPLATE_FILES[key]}`, error));
     }
@@ -62,10 +65,10 @@ export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 
     throw BriefingError.fromProblems('output', 'invalid-template', problems, 'the site templates have errors');
   }
   // Compiled here: a partial registered as source is compiled again on every page it is used in.
-  handlebars.registerPartial('page-head', handlebars.compile(sources.pageHead, { preventIndent: true }));
+  handlebars.registerPartial('page-head', handlebars.compile(trees.pageHead, { preventIndent: true }));
   // Errors only a render finds (an unknown partial or helper) name the template too.
   const compile = <View>(key: 'index' | 'article'): ((view: View) => string) => {
-    const template = handlebars.compile<View>(sources[key], { preventIndent: true });
+    const template = handlebars.compile<View>(trees[key], { preventIndent: true });
     return (view) => {
       try {
         return template(view);

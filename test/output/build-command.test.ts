@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSite } from '../../src/cli/commands/build.js';
 import { parseConfig, readEnvironment } from '../../src/config.js';
 import { readFeeds, validateAtom } from '../feed/feed-clients.js';
+import { elementsOf, select } from './html-view.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(REPOSITORY, 'dist/cli/main.js');
@@ -85,10 +86,21 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('briefing build', () => {
   it('writes feeds, archive, pages and style sheet from the content records, then nothing when nothing changed', async () => {
     const out = build();
-    expect(out).toMatch(/^build: 6 articles into output\/: 17 files written, 0 unchanged, 0 up to date, 0 removed\n$/);
+    expect(out).toMatch(/^build: 6 articles into output\/: 19 files written, 0 unchanged, 0 up to date, 0 removed\n$/);
     const files = [...snapshot(path.join(dir, 'output')).keys()];
     expect(files).toEqual(
-      expect.arrayContaining(['feed.xml', 'atom.xml', 'feed.json', 'index.html', 'style.css', 'archive/atom-1.xml', 'archive/atom-2.xml', 'articles/story-1.html']),
+      expect.arrayContaining([
+        'feed.xml',
+        'atom.xml',
+        'feed.json',
+        'index.html',
+        'style.css',
+        'archive/atom-1.xml',
+        'archive/atom-2.xml',
+        'archive/page-1.html',
+        'archive/page-2.html',
+        'articles/story-1.html',
+      ]),
     );
     expect(files.filter((file) => file.startsWith('articles/'))).toHaveLength(6);
     const atomFiles = ['atom.xml', 'archive/atom-1.xml', 'archive/atom-2.xml'].map((file) => path.join(dir, 'output', file));
@@ -102,7 +114,7 @@ describe('briefing build', () => {
     ]);
 
     const first = snapshot(path.join(dir, 'output'));
-    expect(build()).toMatch(/: 0 files written, 0 unchanged, 17 up to date, 0 removed\n$/);
+    expect(build()).toMatch(/: 0 files written, 0 unchanged, 19 up to date, 0 removed\n$/);
     expect(snapshot(path.join(dir, 'output'))).toEqual(first);
   });
 
@@ -111,13 +123,39 @@ describe('briefing build', () => {
     const before = snapshot(path.join(dir, 'output'));
     writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
     const summary = await buildInProcess();
-    // Its page, the archive page it sits on (three formats), and the home page.
-    expect(summary).toMatchObject({ articles: 6, rendered: 5, reused: 12, written: 5, removed: 0 });
+    // Its page and the archive page it sits on (three feed formats and the HTML page); the home page
+    // lists only the newest articles, so it stays as it was.
+    expect(summary).toMatchObject({ articles: 6, rendered: 5, reused: 14, written: 5, removed: 0 });
     const after = snapshot(path.join(dir, 'output'));
     const changed = [...after.keys()].filter((file) => after.get(file)?.bytes !== before.get(file)?.bytes).sort();
-    expect(changed).toEqual(['.build-manifest.json', 'archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'articles/story-2.html', 'index.html']);
-    for (const file of ['articles/story-1.html', 'feed.xml', 'archive/atom-2.xml']) expect(after.get(file)?.mtime, file).toBe(before.get(file)?.mtime);
+    expect(changed).toEqual(['.build-manifest.json', 'archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'archive/page-1.html', 'articles/story-2.html']);
+    for (const file of ['articles/story-1.html', 'feed.xml', 'archive/atom-2.xml', 'archive/page-2.html', 'index.html']) expect(after.get(file)?.mtime, file).toBe(before.get(file)?.mtime);
     expect(bytesOf(after)).toEqual(bytesOf(await fullBuild()));
+  });
+
+  it('lists the newest articles on the home page and every other one on the archive pages, linked from page to page', async () => {
+    await buildInProcess();
+    const output = path.join(dir, 'output');
+    // From the home page, follow "Older articles" to the end, then "Newer articles" back home.
+    const visit = (page: string) => {
+      const elements = elementsOf(readFileSync(path.join(output, page), 'utf8'));
+      const resolve = (href: string | undefined) => (href === undefined ? undefined : path.posix.normalize(path.posix.join(path.posix.dirname(page), href === '../' ? '../index.html' : href)));
+      const listed = select(elements, 'a').filter((link) => link.ancestors.includes('ol')).map((link) => resolve(link.attributes.href));
+      const nav = select(elements, 'a').filter((link) => link.ancestors.includes('nav'));
+      const link = (text: string) => resolve(nav.find((anchor) => anchor.text === text)?.attributes.href);
+      return { listed, older: link('Older articles'), newer: link('Newer articles') };
+    };
+    const pages: string[] = [];
+    const listed: Array<string | undefined> = [];
+    for (let page: string | undefined = 'index.html'; page !== undefined; page = visit(page).older) {
+      pages.push(page);
+      listed.push(...visit(page).listed);
+    }
+    expect(pages).toEqual(['index.html', 'archive/page-2.html', 'archive/page-1.html']);
+    expect(pages.map((page) => visit(page).newer)).toEqual([undefined, 'index.html', 'archive/page-2.html']);
+    expect(listed).toEqual(
+      ['2025-07-23-istanbul-talks-wrap', '2025-07-23-istanbul-talks-preview', 'story-4', 'story-3', 'story-2', 'story-1'].map((id) => `articles/${id}.html`),
+    );
   });
 
   it('removes the page of a deleted record and stays equal to a full build', async () => {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/content/article.js';
-import { serializeManifest } from '../../src/output/build-manifest.js';
+import { indexArticle } from '../../src/content/load-articles.js';
+import { parseManifest, serializeManifest } from '../../src/output/build-manifest.js';
 import { planSiteBuild, type SiteBuildPlan } from '../../src/output/plan-site-build.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplates } from '../../src/output/site-templates.js';
 import { editArticle, makeArticle, makeArticles, testSite } from '../feed/article-fixture.js';
@@ -23,7 +24,7 @@ interface Site {
 
 function build(articles: readonly Article[], before?: Site, buildKey = 'key-1'): Site {
   const files = new Map(before?.files ?? []);
-  const plan = planSiteBuild({ articles, site, templates, buildKey, previous: before?.plan.manifest, existing: new Set(files.keys()) });
+  const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey, previous: before?.plan.manifest, existing: new Set(files.keys()) });
   for (const batch of plan.batches) for (const job of batch) for (const [file, text] of job.render()) files.set(file, text);
   for (const file of plan.stale) files.delete(file);
   return { files, plan };
@@ -45,7 +46,8 @@ describe('planSiteBuild', () => {
     const { plan, files } = build(articles);
     expect(plan.reused).toBe(0);
     expect(plan.rendered).toBe(files.size);
-    expect(files.size).toBe(1 + 12 + 3 * 4 + 1);
+    // Style sheet, article pages, and for the subscription feed and each of 3 archive pages three feed formats and a page.
+    expect(files.size).toBe(1 + 12 + 4 * 4);
     const [pages, archive, current, home] = plan.batches.map((batch) => batch.flatMap((job) => job.paths));
     expect(pages?.[0]).toBe('style.css');
     expect(pages?.slice(1).every((file) => file.startsWith('articles/'))).toBe(true);
@@ -62,16 +64,42 @@ describe('planSiteBuild', () => {
     expect(second.plan.stale).toEqual([]);
   });
 
-  it('renders only the changed article page, the archive page holding it and the home page', () => {
+  it('renders only the changed article page and the archive feed and page holding it', () => {
     const first = build(articles);
     const edited = articles.map((article) => (article.id === 'a-002' ? editArticle(article, { title: 'Edited title', updated: new Date('2025-08-01T00:00:00Z') }) : article));
     const second = build(edited, first);
-    expect(renderedIn(second.plan)).toEqual(['archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'articles/a-002.html', 'index.html']);
+    expect(renderedIn(second.plan)).toEqual(['archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'archive/page-1.html', 'articles/a-002.html']);
     expectSameAsFullBuild(second, edited);
     // While it runs, the manifest vouches only for the files it leaves alone.
     expect(Object.keys(second.plan.interim.outputs).sort()).toEqual(
       Object.keys(first.plan.manifest.outputs).filter((file) => !renderedIn(second.plan).includes(file)).sort(),
     );
+  });
+
+  it('reads in full only the articles of the pages it renders, and none to plan', () => {
+    const first = build(articles);
+    const edited = articles.map((article) => (article.id === 'a-002' ? editArticle(article, { title: 'Edited title' }) : article));
+    const read = new Set<string>();
+    const entries = edited.map((article) => ({
+      ...indexArticle(article),
+      article: () => {
+        read.add(article.id);
+        return article;
+      },
+    }));
+    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: first.plan.manifest, existing: new Set(first.files.keys()) });
+    expect([...read]).toEqual([]);
+    for (const batch of plan.batches) for (const job of batch) job.render();
+    // The edited article's page, and archive page 1 (feeds and HTML) with it and the three next to it.
+    expect([...read].sort()).toEqual(['a-001', 'a-002', 'a-003', 'a-004']);
+  });
+
+  it('renders the changed article page, the subscription feeds and the home page for a change to one of the newest', () => {
+    const first = build(articles);
+    const edited = articles.map((article) => (article.id === 'a-011' ? editArticle(article, { summary: 'A new summary.' }) : article));
+    const second = build(edited, first);
+    expect(renderedIn(second.plan)).toEqual(['articles/a-011.html', 'atom.xml', 'feed.json', 'feed.xml', 'index.html']);
+    expectSameAsFullBuild(second, edited);
   });
 
   it('renders the new article, the subscription feeds, the newest archive page and the home page when one arrives', () => {
@@ -82,6 +110,7 @@ describe('planSiteBuild', () => {
       'archive/atom-3.xml',
       'archive/feed-3.json',
       'archive/feed-3.xml',
+      'archive/page-3.html',
       'articles/a-013.html',
       'atom.xml',
       'feed.json',
@@ -95,7 +124,14 @@ describe('planSiteBuild', () => {
     const first = build(articles);
     const fewer = articles.filter((article) => article.id !== 'a-012' && article.id !== 'a-011');
     const second = build(fewer, first);
-    expect(second.plan.stale.sort()).toEqual(['archive/atom-3.xml', 'archive/feed-3.json', 'archive/feed-3.xml', 'articles/a-011.html', 'articles/a-012.html']);
+    expect(second.plan.stale.sort()).toEqual([
+      'archive/atom-3.xml',
+      'archive/feed-3.json',
+      'archive/feed-3.xml',
+      'archive/page-3.html',
+      'articles/a-011.html',
+      'articles/a-012.html',
+    ]);
     expectSameAsFullBuild(second, fewer);
   });
 
@@ -114,5 +150,39 @@ describe('planSiteBuild', () => {
     const second = build(articles, first, 'key-2');
     expect(second.plan.reused).toBe(0);
     expect(renderedIn(second.plan)).toHaveLength(first.files.size);
+  });
+
+  it('renders everything after a manifest of the first format, and removes the files it names that are no longer made', () => {
+    const first = build(articles);
+    const older = JSON.stringify({ version: 1, outputs: { ...first.plan.manifest.outputs, 'articles/gone.html': 'key' } });
+    const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey: 'key-1', previous: parseManifest(older), existing: new Set(first.files.keys()) });
+    expect(plan.reused).toBe(0);
+    expect(plan.stale).toEqual(['articles/gone.html']);
+  });
+
+  it.each([
+    ['not JSON', '{"version": 2,'],
+    ['of an unknown version', '{"version": 3, "buildKey": "k", "outputs": {}}'],
+    ['without a build key', '{"version": 2, "outputs": {}}'],
+    ['with a key that is not text', '{"version": 2, "buildKey": "k", "outputs": {"index.html": 1}}'],
+  ])('takes a manifest %s for none: a full build', (_name, text) => {
+    expect(parseManifest(text)).toBeUndefined();
+  });
+
+  it('still removes what the last build made and this one does not when the build key changes', () => {
+    const first = build(articles);
+    // Larger archive pages (a config change, so another build key): the 9 archived articles fit on one.
+    const larger = { ...site, feed: { items: 3, archivePageSize: 9 } };
+    const plan = planSiteBuild({ articles: articles.map(indexArticle), site: larger, templates, buildKey: 'key-2', previous: first.plan.manifest, existing: new Set(first.files.keys()) });
+    expect(plan.stale.sort()).toEqual([
+      'archive/atom-2.xml',
+      'archive/atom-3.xml',
+      'archive/feed-2.json',
+      'archive/feed-2.xml',
+      'archive/feed-3.json',
+      'archive/feed-3.xml',
+      'archive/page-2.html',
+      'archive/page-3.html',
+    ]);
   });
 });

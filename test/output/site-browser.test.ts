@@ -34,7 +34,9 @@ beforeAll(async () => {
   const file = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
   delete file.sampleSubscribers;
   const configFile = path.join(dir, 'briefing.config.json');
-  writeFileSync(configFile, JSON.stringify({ ...file, paths: { content: 'content', templates: path.join(REPOSITORY, 'templates'), output: 'output', data: 'data' } }));
+  // Two articles on the home page, so the third makes an archive page with its links to the next pages.
+  const feed = { items: 2, archivePageSize: 2 };
+  writeFileSync(configFile, JSON.stringify({ ...file, feed, paths: { content: 'content', templates: path.join(REPOSITORY, 'templates'), output: 'output', data: 'data' } }));
   await buildSite(parseConfig(readFileSync(configFile, 'utf8'), configFile, readEnvironment({})));
 
   const root = path.join(dir, 'output');
@@ -75,7 +77,7 @@ async function open(pathname: string, colorScheme: 'light' | 'dark' = 'light'): 
   return { page, errors };
 }
 
-const PAGES = ['/', '/articles/2025-07-23-istanbul-talks-wrap.html', '/articles/long-words.html'];
+const PAGES = ['/', '/archive/page-1.html', '/articles/2025-07-23-istanbul-talks-wrap.html', '/articles/long-words.html'];
 
 describe('site pages in Chromium', () => {
   it.each(PAGES)('%s loads its style sheet under a strict CSP without a single violation', async (pathname) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/content/article.js';
 import { BriefingError } from '../../src/errors.js';
+import type { FeedPage } from '../../src/feed/feed-pages.js';
 import { createSitePages, type PageSite } from '../../src/output/site-pages.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplates } from '../../src/output/site-templates.js';
 import { makeArticle, testSite } from '../feed/article-fixture.js';
@@ -13,7 +14,9 @@ const TEMPLATES = path.resolve(path.dirname(new URL(import.meta.url).pathname), 
 const HOSTILE = '"><script>alert(1)</script> & ]]> Привет 🎉';
 let templates: SiteTemplates;
 const renderArticlePage = (article: Article, site: PageSite): string => createSitePages(site, templates).articlePage(article);
-const renderIndexPage = (articles: Article[], site: PageSite): string => createSitePages(site, templates).indexPage(articles);
+/** The home page (the subscription feed's articles) or archive page `number`, with its neighbours. */
+const renderListPage = (articles: Article[], site: PageSite, page: Partial<FeedPage> = {}): string =>
+  createSitePages(site, templates).listPage({ kind: 'current', number: 0, articles, prevArchive: undefined, nextArchive: undefined, ...page });
 
 beforeAll(async () => {
   templates = compileSiteTemplates(await readSiteTemplates(TEMPLATES));
@@ -117,7 +120,7 @@ describe('article page', () => {
 
 describe('home page', () => {
   const older = makeArticle({ id: 'older', title: 'Older story', published: new Date('2025-07-22T08:00:00Z') });
-  const html = (): string => renderIndexPage([article, older], testSite);
+  const html = (): string => renderListPage([article, older], testSite);
 
   it('lists the articles in the given order, newest first, with relative links', () => {
     const elements = elementsOf(html());
@@ -141,7 +144,38 @@ describe('home page', () => {
   });
 
   it('says so when there are no articles', () => {
-    expect(elementsOf(renderIndexPage([], testSite)).some((element) => element.text === 'No articles yet.')).toBe(true);
+    expect(elementsOf(renderListPage([], testSite)).some((element) => element.text === 'No articles yet.')).toBe(true);
+  });
+
+  it('links to the newest archive page when older articles are archived, and has no navigation otherwise', () => {
+    const nav = (html: string) => select(elementsOf(html), 'a').filter((link) => link.ancestors.includes('nav'));
+    expect(nav(html())).toEqual([]);
+    const withArchive = nav(renderListPage([article], testSite, { prevArchive: 7 }));
+    expect(withArchive.map((link) => [link.text, link.attributes.href])).toEqual([['Older articles', 'archive/page-7.html']]);
+  });
+});
+
+describe('archive page', () => {
+  const older = makeArticle({ id: 'older', title: 'Older story', published: new Date('2025-07-22T08:00:00Z') });
+  const page = (fields: Partial<FeedPage>): ElementView[] => elementsOf(renderListPage([article, older], testSite, { kind: 'archive', number: 3, ...fields }));
+  const nav = (elements: ElementView[]) => select(elements, 'a').filter((link) => link.ancestors.includes('nav')).map((link) => [link.text, link.attributes.href]);
+
+  it('lists its articles with links and style sheet relative to the archive folder, and names itself canonical', () => {
+    const elements = page({ prevArchive: 2, nextArchive: 4 });
+    const links = select(elements, 'a').filter((link) => link.ancestors.includes('ol'));
+    expect(links.map((link) => link.attributes.href)).toEqual(['../articles/istanbul-talks.html', '../articles/older.html']);
+    expectNoActiveContent(elements);
+    expectHead(elements, '../style.css');
+    expect(select(elements, 'link', { rel: 'canonical' })[0]?.attributes.href).toBe('https://briefing.example.org/archive/page-3.html');
+    expect(select(elements, 'title')[0]?.text).toBe('Briefing: archive, page 3');
+  });
+
+  it.each([
+    ['between two others', { prevArchive: 2, nextArchive: 4 }, [['Newer articles', '../archive/page-4.html'], ['Older articles', '../archive/page-2.html']]],
+    ['the newest, under the home page', { prevArchive: 2, nextArchive: undefined }, [['Newer articles', '../'], ['Older articles', '../archive/page-2.html']]],
+    ['the oldest', { number: 1, prevArchive: undefined, nextArchive: 2 }, [['Newer articles', '../archive/page-2.html']]],
+  ])('links to its neighbours when it is %s', (_name, fields, expected) => {
+    expect(nav(page(fields))).toEqual(expected);
   });
 });
 
