@@ -40,6 +40,7 @@ const FIGURES = [
   'send.outboxHeadroom',
   'send.peakRss',
   'send.peakRssGrowth',
+  'send.peakRssTuned',
   'build.full',
   'build.incremental',
   'build.unchangedIdentical',
