@@ -166,8 +166,8 @@ export async function sendEdition(
   };
   stopSignal?.addEventListener('abort', onStop, { once: true });
 
-  /** Record now rather than wait for a fuller batch: no more outcomes are coming soon, or the run is ending. */
   const unrecorded = (): number => pending.length + recording;
+  /** Record now rather than wait for a fuller batch: no more outcomes are coming soon, or the run is ending. */
   const urgent = (): boolean => pending.length >= settings.recordBatch || active === 0 || stopSignal?.aborted === true || stopError !== undefined;
 
   async function flush(): Promise<void> {
@@ -199,7 +199,7 @@ export async function sendEdition(
   }
 
   /**
-   * Outcomes are recorded in batches of up to `recordBatch` (sooner when nothing else is in flight,
+   * Outcomes are recorded once `recordBatch` of them wait (sooner when nothing else is in flight,
    * and at most RECORD_DELAY_MS late), so the outbox costs one transaction per batch, not per message.
    */
   function scheduleFlush(): void {

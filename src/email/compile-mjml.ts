@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { MJMLParseError } from 'mjml-core';
 import { BriefingError, isBriefingError, type Problem, type Stage } from '../errors.js';
@@ -19,8 +17,12 @@ type Compile = (mjml: string, options: object) => Promise<{ html: string }>;
 /** What the compiling thread sends back: the HTML, or the BriefingError's parts (or another error's message). */
 export type MjmlReply = { html: string } | { error: { stage: Stage; code: string; message: string; problems: readonly Problem[] } | { message: string } };
 
-/** The worker script, present when running the compiled program (dist/), not when tests run the sources. */
-const WORKER = new URL('./mjml-worker.js', import.meta.url);
+/**
+ * The worker script of the compiled program (dist/). Tests that run the TypeScript sources have no
+ * compiled worker and compile in their own thread; the compiled program always uses the worker, so
+ * a broken one fails loudly (the CLI tests run dist/).
+ */
+const WORKER = import.meta.url.endsWith('.ts') ? undefined : new URL('./mjml-worker.js', import.meta.url);
 
 /**
  * Compiles filled MJML to HTML with validation level strict (see compileMjmlHere). In the compiled
@@ -28,7 +30,7 @@ const WORKER = new URL('./mjml-worker.js', import.meta.url);
  * 40 MB that a long send would otherwise keep for its whole run.
  */
 export async function compileMjml(filled: string, sources: readonly TemplateSource[]): Promise<string> {
-  if (!existsSync(fileURLToPath(WORKER))) return compileMjmlHere(filled, sources);
+  if (WORKER === undefined) return compileMjmlHere(filled, sources);
   const worker = new Worker(WORKER, { workerData: { filled, sources } });
   try {
     const reply = await new Promise<MjmlReply>((resolve, reject) => {
