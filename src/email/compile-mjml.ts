@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { MJMLParseError } from 'mjml-core';
 import { BriefingError, isBriefingError, type Problem, type Stage } from '../errors.js';
 import type { TemplateSource } from './briefing-templates.js';
@@ -14,43 +15,46 @@ const WRAPPERS: ReadonlyArray<{ tags: RegExp; open: string; close: string }> = [
 
 type Compile = (mjml: string, options: object) => Promise<{ html: string }>;
 
-/** What the compiling thread sends back: the HTML, or the BriefingError's parts (or another error's message). */
+/** What the renderer process sends back: the HTML, or the BriefingError's parts (or another error's message). */
 export type MjmlReply = { html: string } | { error: { stage: Stage; code: string; message: string; problems: readonly Problem[] } | { message: string } };
 
 /**
- * The worker script of the compiled program (dist/). Tests that run the TypeScript sources have no
- * compiled worker and compile in their own thread; the compiled program always uses the worker, so
- * a broken one fails loudly (the CLI tests run dist/).
+ * The renderer script of the compiled program (dist/). Tests that run the TypeScript sources have
+ * no compiled script and compile in their own process; the compiled program always uses the child
+ * process, so a broken one fails loudly (the CLI tests run dist/).
  */
-const WORKER = import.meta.url.endsWith('.ts') ? undefined : new URL('./mjml-worker.js', import.meta.url);
+const RENDERER = import.meta.url.endsWith('.ts') ? undefined : fileURLToPath(new URL('./mjml-process.js', import.meta.url));
 
 /**
  * Compiles filled MJML to HTML with validation level strict (see compileMjmlHere). In the compiled
- * program this runs in a worker thread that ends afterwards: MJML and its dependencies take some
- * 40 MB that a long send would otherwise keep for its whole run.
+ * program this runs in a child process that exits afterwards: MJML's modules and what its compiler
+ * allocates (some 40 MB, partly kept by the allocator after it is freed) would otherwise stay in
+ * the process that sends for its whole run. Its output goes to stderr, never into `--json` output.
  */
 export async function compileMjml(filled: string, sources: readonly TemplateSource[]): Promise<string> {
-  if (WORKER === undefined) return compileMjmlHere(filled, sources);
-  const worker = new Worker(WORKER, { workerData: { filled, sources } });
-  try {
-    const reply = await new Promise<MjmlReply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the MJML worker stopped (exit code ${code}) before it replied`)));
-    });
-    if ('html' in reply) return reply.html;
-    const { error } = reply;
-    if ('stage' in error) {
-      // The message carries its stage prefix already.
-      throw new BriefingError(error.stage, error.code, error.message.slice(error.stage.length + 2), { problems: error.problems });
-    }
-    throw new Error(error.message);
-  } finally {
-    await worker.terminate();
+  if (RENDERER === undefined) return compileMjmlHere(filled, sources);
+  const child = fork(RENDERER, [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv: [], serialization: 'advanced' });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const reply = await new Promise<MjmlReply>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as MjmlReply));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`the MJML renderer stopped (${signal ?? `exit code ${code}`}) before it replied`)));
+    child.send({ filled, sources });
+  }).finally(() => {
+    if (child.connected) child.disconnect();
+  });
+  // Reaped before the send goes on, so no renderer outlives the edition it rendered.
+  await exited;
+  if ('html' in reply) return reply.html;
+  const { error } = reply;
+  if ('stage' in error) {
+    // The message carries its stage prefix already.
+    throw new BriefingError(error.stage, error.code, error.message.slice(error.stage.length + 2), { problems: error.problems });
   }
+  throw new Error(error.message);
 }
 
-/** The reply of compileMjmlHere, in the form a worker can post. */
+/** The reply of compileMjmlHere, in the form the renderer process can send. */
 export async function compileToReply(filled: string, sources: readonly TemplateSource[]): Promise<MjmlReply> {
   try {
     return { html: await compileMjmlHere(filled, sources) };

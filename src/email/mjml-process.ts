@@ -1,0 +1,13 @@
+/**
+ * The child process of compileMjml: receives one filled MJML document over the IPC channel,
+ * compiles it and sends the reply back, then exits. MJML's modules, and the memory its compiler
+ * leaves behind, go with this process instead of staying in the one that sends.
+ */
+import type { TemplateSource } from './briefing-templates.js';
+import { compileToReply } from './compile-mjml.js';
+
+process.once('message', (request: { filled: string; sources: TemplateSource[] }) => {
+  void compileToReply(request.filled, request.sources).then((reply) => {
+    process.send?.(reply, () => process.disconnect());
+  });
+});
