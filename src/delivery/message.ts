@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp/index.js';
 import type { Briefing, TokenField } from '../email/briefing.js';
 import { BriefingError } from '../errors.js';
 import type { DkimSigner } from './dkim.js';
 import { checkAddress, encodePhrase, encodeUnstructured, formatMailbox, headerLine, refuseControlCharacters } from './mime-header.js';
+import { quotedPrintable } from './quoted-printable.js';
 import type { OutgoingMessage } from './transport.js';
 import { escapeHtml } from '../email/personalise.js';
 
@@ -61,19 +61,6 @@ export interface MessageTemplate {
 }
 
 const CRLF = '\r\n';
-/** Two short of RFC 2045's 76, so a line-leading dot can become `=2E` (see quotedPrintable). */
-const QP_LINE = 74;
-
-/**
- * Quoted-printable lines of at most 76 characters; `softBreak` ends the piece on a new line. A dot
- * that starts a line is written `=2E`: no line of the body then needs SMTP dot-stuffing, so the
- * client sends the message bytes as they are, without a copy.
- */
-function quotedPrintable(value: string, softBreak: boolean): string {
-  const wrapped = wrapQuotedPrintable(encodeQuotedPrintable(Buffer.from(value.replace(/\r\n|\r|\n/g, CRLF), 'utf8')), QP_LINE);
-  const encoded = wrapped.replace(/(^|\r\n)\./g, '$1=2E');
-  return softBreak && !encoded.endsWith(CRLF) ? `${encoded}=${CRLF}` : encoded;
-}
 
 function tokenPattern(briefing: Briefing): RegExp | undefined {
   if (briefing.replacements.length === 0) return undefined;
