@@ -24,13 +24,19 @@ export interface SenderPublication {
   cleanup(): Promise<void>;
 }
 
-export async function createSenderPublication(options: { subscribers: number; concurrency: number; leaseSeconds: number }): Promise<SenderPublication> {
+export async function createSenderPublication(options: {
+  subscribers: number;
+  concurrency: number;
+  recordBatch: number;
+  leaseSeconds: number;
+}): Promise<SenderPublication> {
   const schema = await freshSchema();
   const workspace = await createWorkspace({
     configure: (config) => {
       config.delivery = {
         ...(config.delivery as object),
         concurrency: options.concurrency,
+        recordBatch: options.recordBatch,
         batchSize: 100,
         leaseSeconds: options.leaseSeconds,
         retryBaseMs: 5,
