@@ -1,5 +1,6 @@
 import type { DateTime } from 'luxon';
 import { z } from 'zod';
+import type { ArticleImage, ArticleVideo } from './article.js';
 import { closeBidi, collapseWhitespace, hasControlCharacters, stripXmlIllegal } from './plain-text.js';
 import { parsePublicationTime } from './publication-time.js';
 
@@ -17,16 +18,8 @@ export interface RecordFrontMatter {
   topics?: string[];
   summary?: string;
   image?: { url: string; alt: string; caption?: string; credit?: string };
-  images?: Array<{ url?: string; alt: string; caption?: string; credit?: string; section?: string | null }>;
-  videos?: Array<{
-    title: string;
-    intro?: string;
-    age?: string;
-    duration?: string;
-    description?: string;
-    url?: string;
-    section?: string | null;
-  }>;
+  images?: ArticleImage[];
+  videos?: ArticleVideo[];
   credits?: string[];
 }
 
