@@ -4,7 +4,7 @@ const CRLF = '\r\n';
 /** Two short of RFC 2045's 76, so a line-leading dot can become `=2E` (see quotedPrintable). */
 const QP_LINE = 74;
 
-/** Printable ASCII not ending in a space: nodemailer's encoder keeps every character but `=`. */
+/** Printable ASCII: nodemailer's encoder keeps every character of it but `=` (and a space that ends a line). */
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The child process of compileMjml: receives one filled MJML document over the IPC channel,
- * compiles it and sends the reply back, then exits. MJML's modules, and the memory its compiler
+ * compiles it, sends the reply back and exits. MJML's modules, and the memory its compiler
  * leaves behind, go with this process instead of staying in the one that sends.
  */
 import type { TemplateSource } from './briefing-templates.js';
@@ -8,6 +8,7 @@ import { compileToReply } from './compile-mjml.js';
 
 process.once('message', (request: { filled: string; sources: TemplateSource[] }) => {
   void compileToReply(request.filled, request.sources).then((reply) => {
-    process.send?.(reply, () => process.disconnect());
+    // Exits once the reply is sent: nothing MJML may have left open keeps the sender waiting.
+    process.send?.(reply, () => process.exit(0));
   });
 });
