@@ -45,6 +45,7 @@ const READER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
 const { createHash } = require('node:crypto');
+// [0]: stop when set; [1]: reads so far, for a writer that waits for the reader to keep up.
 const flag = new Int32Array(workerData.flag);
 const seen = { reads: 0, missing: 0, versions: [], etags: [], errors: [] };
 const known = new Set();
@@ -67,7 +68,7 @@ const keep = (file, bytes) => {
           if (!known.has(file + etag + hash)) { known.add(file + etag + hash); seen.etags.push({ file, etag, hash }); }
         } catch (error) { seen.errors.push(file + ': ' + error.message); }
       } else {
-        try { keep(file, readFileSync(workerData.folder + '/' + file)); seen.reads += 1; }
+        try { keep(file, readFileSync(workerData.folder + '/' + file)); seen.reads += 1; Atomics.add(flag, 1, 1); }
         catch (error) { if (error.code === 'ENOENT') seen.missing += 1; else seen.errors.push(file + ': ' + error.code); }
       }
     }
@@ -76,14 +77,15 @@ const keep = (file, bytes) => {
 })();
 `;
 
-function startReader(options: { folder?: string; url?: string; files: readonly string[] }): { stop(): Promise<Seen> } {
-  const flag = new SharedArrayBuffer(4);
+function startReader(options: { folder?: string; url?: string; files: readonly string[] }): { reads(): number; stop(): Promise<Seen> } {
+  const flag = new SharedArrayBuffer(8);
   const worker = new Worker(READER, { eval: true, workerData: { ...options, flag } });
   const result = new Promise<Seen>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
   return {
+    reads: () => Atomics.load(new Int32Array(flag), 1),
     async stop() {
       Atomics.store(new Int32Array(flag), 0, 1);
       const seen = await result;
@@ -148,8 +150,12 @@ describe('output/ is replaced atomically', () => {
     const versions = ['a', 'b'].map((letter) => Buffer.from(`<feed>${letter.repeat(1 << 20)}</feed>`));
     writeFileSync(path.join(folder, 'feed.xml'), versions[0] as Buffer);
     const reader = startReader({ folder, files: ['feed.xml'] });
-    // In place: truncate, then write; a reader may find the file empty or half written.
-    for (let write = 0; write < 100; write += 1) writeFileSync(path.join(folder, 'feed.xml'), versions[write % 2] as Buffer);
+    // In place: truncate, then write; a reader may find the file empty or half written. On a busy
+    // machine the reader thread may start late: the writes go on until it has read a few hundred times.
+    const deadline = Date.now() + 20_000;
+    for (let write = 0; write < 100 || (reader.reads() < 300 && Date.now() < deadline); write += 1) {
+      writeFileSync(path.join(folder, 'feed.xml'), versions[write % 2] as Buffer);
+    }
     const seen = await reader.stop();
     const whole = new Set(versions.map(digest));
     expect(seen.versions.filter((version) => !whole.has(version.hash)).length).toBeGreaterThan(0);
