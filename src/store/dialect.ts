@@ -24,6 +24,11 @@ export interface Dialect {
   readonly lockRows: string;
   /** Run first in each migration transaction so concurrent processes migrate one at a time. */
   readonly migrationLock: string | null;
+  /**
+   * Whether a batch's sent outcomes are written by one statement over a JSON list rather than one
+   * statement per row: worth it where each statement is a round trip to a server.
+   */
+  readonly sentInOneStatement: boolean;
 }
 
 /** SQLite (better-sqlite3): named parameters, JSON1 functions, epoch-millisecond times. */
@@ -43,6 +48,8 @@ export const sqliteDialect: Dialect = {
   skipLocked: '',
   lockRows: '',
   migrationLock: null,
+  // In process, a statement per row costs less than reading a JSON list.
+  sentInOneStatement: false,
 };
 
 /** PostgreSQL (pg): `$n` parameters, jsonb functions, timestamptz, row locks that workers skip. */
@@ -64,4 +71,5 @@ export const postgresDialect: Dialect = {
   lockRows: 'FOR UPDATE',
   // Per schema, so test schemas in one database do not wait on each other.
   migrationLock: `SELECT pg_advisory_xact_lock(hashtext('briefing.migrate.' || coalesce(current_schema(), '')))`,
+  sentInOneStatement: true,
 };

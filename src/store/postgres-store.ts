@@ -116,7 +116,7 @@ export async function openPostgresStore(url: string, now: Date = new Date()): Pr
     await migrate(driver, postgresDialect, now);
     const queries = buildQueries(postgresDialect);
     await driver.prepare(Object.values(queries));
-    return createSqlStore('postgres', driver, queries);
+    return createSqlStore(postgresDialect, driver, queries);
   } catch (error) {
     await pool.end().catch(() => undefined);
     if (error instanceof BriefingError) throw error;

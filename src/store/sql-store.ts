@@ -1,5 +1,6 @@
 import { BriefingError } from '../errors.js';
 import { normaliseName, parseAddress, quoteForMessage } from '../subscribers/address.js';
+import type { Dialect } from './dialect.js';
 import type { Queries } from './queries.js';
 import { row, rows, run, wait, type Row, type SqlDriver, type Task } from './sql-task.js';
 import type {
@@ -177,11 +178,11 @@ function zeroCounts(): AddCounts {
 }
 
 /** The Store over any SQL driver: all logic of both backends lives here once. */
-export function createSqlStore(kind: Store['kind'], driver: SqlDriver, q: Queries): Store {
+export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries): Store {
   const read = <T>(task: () => Task<T>): Promise<T> => driver.execute(task, 'read');
   const write = <T>(task: () => Task<T>): Promise<T> => driver.execute(task, 'write');
   return {
-    kind,
+    kind: dialect.kind,
 
     addSubscribers: (subscribers, now) => write(() => addBatch(q, subscribers, now.getTime())),
 
@@ -277,9 +278,7 @@ export function createSqlStore(kind: Store['kind'], driver: SqlDriver, q: Querie
     recordOutcomes: async (editionId, worker, outcomes, now) => {
       // Subscriber order: concurrent writers lock rows in the same order and never deadlock.
       const ordered = [...outcomes].sort((a, b) => a.subscriberId - b.subscriberId);
-      // PostgreSQL pays a round trip per statement: its sent rows go in one; SQLite's per-row
-      // statements cost less than one over a JSON list.
-      const sentAtOnce = kind === 'postgres' ? ordered.filter((outcome) => outcome.status === 'sent') : [];
+      const sentAtOnce = dialect.sentInOneStatement ? ordered.filter((outcome) => outcome.status === 'sent') : [];
       await write(function* () {
         if (sentAtOnce.length > 0) yield* run(q.markSentBatch, [editionId, worker, now, JSON.stringify(sentAtOnce.map((outcome) => [outcome.subscriberId, outcome.reply]))]);
         for (const outcome of ordered) {

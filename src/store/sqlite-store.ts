@@ -136,7 +136,7 @@ export async function openSqliteStore(file: string, now: Date = new Date()): Pro
     await migrate(driver, sqliteDialect, now);
     const queries = buildQueries(sqliteDialect);
     await driver.prepare(Object.values(queries));
-    return createSqlStore('sqlite', driver, queries);
+    return createSqlStore(sqliteDialect, driver, queries);
   } catch (error) {
     db.close();
     if (error instanceof BriefingError) throw error;
