@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writevSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Article } from './article.js';
@@ -62,7 +62,11 @@ export interface ArticleCache {
   save(): void;
 }
 
-/** The cache file's layout (exported for the tests that read it). */
+/**
+ * The cache file's header; the file is its length (4 bytes), the header V8-serialised, then the
+ * articles' texts one after another. Exported, with decodeCacheFile and encodeCacheFile, for the
+ * tests that read and change it.
+ */
 export interface CacheFile {
   key: string;
   /** The Node version that wrote it: its serialisation format is V8's. */
@@ -72,24 +76,57 @@ export interface CacheFile {
   names: string[];
   /** Per name, four numbers: its record's size, modification time, change time and inode. */
   stamps: Float64Array;
-  /** Per name, its article's publication time (epoch ms) and content hash, to be had without parsing `articles`. */
+  /** Per name, its article's publication time (epoch ms) and content hash, to be had without parsing its text. */
   published: Float64Array;
   hashes: string[];
   /**
-   * Per name, its article as JSON (times as epoch milliseconds). Text, because V8 reads ten thousand
-   * strings far faster than ten thousand object trees, most are never parsed, and an entry that did
-   * not change is written back as the text it was read as.
+   * Per name, where its article's text ends in the bytes after the header (it starts where the one
+   * before ends). The text is the article as JSON (times as epoch milliseconds), kept as bytes: most
+   * are never parsed, and one that did not change is written back as the bytes it was read as, so
+   * ten thousand of them cost a read and a write, not ten thousand strings each way.
    */
-  articles: string[];
+  articleEnds: Float64Array;
 }
 
-/** One record as cached: its stamp, what places and keys its article, and the article as stored (`text`) and, once asked for, parsed. */
+/** One record as cached: its stamp, what places and keys its article, and the article as stored (`text`, JSON bytes) and, once asked for, parsed. */
 interface CacheEntry {
   stamp: RecordStamp;
   published: number;
   contentHash: string;
-  text: string;
+  text: Buffer;
   article?: CachedArticle;
+}
+
+const HEADER_LENGTH_BYTES = 4;
+
+/** A cache file's header and the bytes of each article's text (views into `bytes`); throws on a damaged file. */
+export function decodeCacheFile(bytes: Buffer): { header: Partial<CacheFile>; texts: Buffer[] } {
+  const headerEnd = HEADER_LENGTH_BYTES + bytes.readUInt32LE(0);
+  const header = deserialize(bytes.subarray(HEADER_LENGTH_BYTES, headerEnd)) as Partial<CacheFile>;
+  const texts: Buffer[] = [];
+  if (header.articleEnds instanceof Float64Array) {
+    let start = headerEnd;
+    for (const end of header.articleEnds) {
+      if (!(end >= start - headerEnd && headerEnd + end <= bytes.length)) throw new Error('article bounds out of the file');
+      texts.push(bytes.subarray(start, headerEnd + end));
+      start = headerEnd + end;
+    }
+  }
+  return { header, texts };
+}
+
+/** The pieces of a cache file with this header (its `articleEnds` computed) and these texts, to be written in order. */
+export function encodeCacheFile(header: Omit<CacheFile, 'articleEnds'>, texts: readonly Buffer[]): Buffer[] {
+  const articleEnds = new Float64Array(texts.length);
+  let end = 0;
+  texts.forEach((text, index) => {
+    end += text.length;
+    articleEnds[index] = end;
+  });
+  const serialised = serialize({ ...header, articleEnds });
+  const length = Buffer.alloc(HEADER_LENGTH_BYTES);
+  length.writeUInt32LE(serialised.length, 0);
+  return [length, serialised, ...texts];
 }
 
 /**
@@ -114,8 +151,8 @@ function sameStamp(a: RecordStamp, b: RecordStamp): boolean {
 function readCache(file: string, key: string): { statedAt: number; entries: Map<string, CacheEntry> } {
   const entries = new Map<string, CacheEntry>();
   try {
-    const stored = deserialize(readFileSync(file)) as Partial<CacheFile>;
-    const { names, stamps, published, hashes, articles } = stored;
+    const { header: stored, texts } = decodeCacheFile(readFileSync(file));
+    const { names, stamps, published, hashes } = stored;
     const valid =
       stored.key === key &&
       stored.node === process.version &&
@@ -124,11 +161,10 @@ function readCache(file: string, key: string): { statedAt: number; entries: Map<
       stamps instanceof Float64Array &&
       published instanceof Float64Array &&
       Array.isArray(hashes) &&
-      Array.isArray(articles) &&
       stamps.length === 4 * names.length &&
       published.length === names.length &&
       hashes.length === names.length &&
-      articles.length === names.length;
+      texts.length === names.length;
     if (!valid) return { statedAt: 0, entries };
     names.forEach((name, index) => {
       const at = 4 * index;
@@ -136,7 +172,7 @@ function readCache(file: string, key: string): { statedAt: number; entries: Map<
         stamp: { size: stamps[at] as number, mtimeMs: stamps[at + 1] as number, ctimeMs: stamps[at + 2] as number, ino: stamps[at + 3] as number },
         published: published[index] as number,
         contentHash: hashes[index] as string,
-        text: articles[index] as string,
+        text: texts[index] as Buffer,
       });
     });
     return { statedAt: stored.statedAt as number, entries };
@@ -151,13 +187,13 @@ function withoutBody(article: Article): CachedArticle {
   return rest;
 }
 
-function articleText(article: CachedArticle): string {
-  return JSON.stringify({ ...article, published: article.published.getTime(), updated: article.updated?.getTime() });
+function articleText(article: CachedArticle): Buffer {
+  return Buffer.from(JSON.stringify({ ...article, published: article.published.getTime(), updated: article.updated?.getTime() }), 'utf8');
 }
 
-function parseArticle(text: string): CachedArticle {
+function parseArticle(text: Buffer): CachedArticle {
   // Parsed afresh for each load, so its times can be revived in place.
-  const fields = JSON.parse(text) as Record<string, unknown>;
+  const fields = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
   fields.published = new Date(fields.published as number);
   if (fields.updated !== undefined) fields.updated = new Date(fields.updated as number);
   return fields as unknown as CachedArticle;
@@ -207,19 +243,26 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
       const stamps = new Float64Array(4 * names.length);
       const published = new Float64Array(names.length);
       const hashes: string[] = [];
-      const articles: string[] = [];
+      const texts: Buffer[] = [];
       names.forEach((name, index) => {
         const entry = entries.get(name) as CacheEntry;
         stamps.set([entry.stamp.size, entry.stamp.mtimeMs, entry.stamp.ctimeMs, entry.stamp.ino], 4 * index);
         published[index] = entry.published;
         hashes.push(entry.contentHash);
-        articles.push(entry.text);
+        texts.push(entry.text);
       });
       const temporary = `${options.file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
       try {
         mkdirSync(path.dirname(options.file), { recursive: true });
-        const contents: CacheFile = { key: options.key, node: process.version, statedAt, names, stamps, published, hashes, articles };
-        writeFileSync(temporary, serialize(contents), { flag: 'wx' });
+        const pieces = encodeCacheFile({ key: options.key, node: process.version, statedAt, names, stamps, published, hashes }, texts);
+        // The pieces as they are (most are views into the file read at open): no copy into one buffer.
+        const fd = openSync(temporary, 'wx');
+        try {
+          const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+          if (writevSync(fd, pieces) !== length) throw new Error('the cache file was written short');
+        } finally {
+          closeSync(fd);
+        }
         renameSync(temporary, options.file);
       } catch {
         // A cache that cannot be written only makes the next load slower.

@@ -1,9 +1,8 @@
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { deserialize, serialize } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CacheFile } from '../../src/content/article-cache.js';
+import { decodeCacheFile, encodeCacheFile, type CacheFile } from '../../src/content/article-cache.js';
 import { loadArticleIndex, loadArticles } from '../../src/content/load-articles.js';
 import { folderWith, record, testTopics } from './helpers.js';
 
@@ -21,12 +20,13 @@ interface CacheView {
 }
 
 function readCacheFile(file: string): CacheView {
-  const raw = deserialize(readFileSync(file)) as CacheFile;
+  const { header, texts } = decodeCacheFile(readFileSync(file));
+  const raw = header as CacheFile;
   const entries = Object.fromEntries(
     raw.names.map((name, index) => [
       name,
       {
-        article: JSON.parse(raw.articles[index] as string),
+        article: JSON.parse((texts[index] as Buffer).toString('utf8')),
         contentHash: raw.hashes[index] as string,
         published: raw.published[index] as number,
         stamp: raw.stamps.slice(4 * index, 4 * index + 4),
@@ -37,22 +37,20 @@ function readCacheFile(file: string): CacheView {
 }
 
 function writeCacheFile(file: string, view: CacheView): void {
-  const raw = deserialize(readFileSync(file)) as CacheFile;
+  const raw = decodeCacheFile(readFileSync(file)).header as CacheFile;
   const entries = Object.entries(view.entries);
   const stamps = new Float64Array(4 * entries.length);
   entries.forEach(([, entry], index) => stamps.set(entry.stamp, 4 * index));
-  writeFileSync(
-    file,
-    serialize({
-      ...raw,
-      statedAt: view.statedAt,
-      names: entries.map(([name]) => name),
-      stamps,
-      published: Float64Array.from(entries.map(([, entry]) => entry.published)),
-      hashes: entries.map(([, entry]) => entry.contentHash),
-      articles: entries.map(([, entry]) => JSON.stringify(entry.article)),
-    }),
-  );
+  const header = {
+    key: raw.key,
+    node: raw.node,
+    statedAt: view.statedAt,
+    names: entries.map(([name]) => name),
+    stamps,
+    published: Float64Array.from(entries.map(([, entry]) => entry.published)),
+    hashes: entries.map(([, entry]) => entry.contentHash),
+  };
+  writeFileSync(file, Buffer.concat(encodeCacheFile(header, entries.map(([, entry]) => Buffer.from(JSON.stringify(entry.article))))));
 }
 
 /** A content folder with two records and a cache file beside it (outside the folder). */
@@ -118,6 +116,11 @@ describe('loadArticles with a parse cache', () => {
     writeFileSync(cacheFile, 'not a cache');
     expect((await load()).map((article) => article.id)).toEqual(['b']);
     expect(Object.keys(stored().entries)).toEqual(['b.md']);
+    // Cut short in the last article's text (a full disk, a copy stopped halfway): parsed again, and rewritten whole.
+    writeFileSync(cacheFile, readFileSync(cacheFile).subarray(0, -5));
+    expect(() => decodeCacheFile(readFileSync(cacheFile))).toThrow();
+    expect((await load()).map((article) => article.title)).toEqual(['Record B']);
+    expect(stored().entries['b.md']?.article.title).toBe('Record B');
   });
 
   it('reports the problems of a bad record as without a cache, and caches only good ones', async () => {
@@ -185,9 +188,10 @@ describe('loadArticles with a parse cache', () => {
       for (const { article } of Object.values(cache.entries)) article.title = `cached ${article.title}`;
     });
     // Break the stored article of b.md: the index does not need it; the article falls back on the record.
-    const raw = deserialize(readFileSync(cacheFile)) as CacheFile;
-    raw.articles[raw.names.indexOf('b.md')] = '{ not JSON';
-    writeFileSync(cacheFile, serialize(raw));
+    const { header, texts } = decodeCacheFile(readFileSync(cacheFile));
+    const raw = header as CacheFile;
+    texts[raw.names.indexOf('b.md')] = Buffer.from('{ not JSON');
+    writeFileSync(cacheFile, Buffer.concat(encodeCacheFile(raw, texts)));
     const index = await loadArticleIndex({ dir: folder.dir, topics: testTopics, timeZone: zone, cache: { file: cacheFile, key: 'key-1' } });
     expect(index.map((entry) => entry.id)).toEqual(['b', 'a']);
     expect(index.map((entry) => entry.article().title)).toEqual(['Record B', 'cached Record A']);
