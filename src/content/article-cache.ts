@@ -200,7 +200,7 @@ function parseArticle(text: Buffer): CachedArticle {
 }
 
 /**
- * Opens the parse cache of `loadArticles`: a V8-serialised file of what was parsed from each record
+ * Opens the parse cache of `loadArticles`: a file (see CacheFile) of what was parsed from each record
  * last time, but for the bodies, with the record's stamp. Reading it and a `stat` of each record is a
  * small fraction of reading and parsing every record again, which is what makes a rebuild after one
  * edit cheap. Open it before looking at any record: the time it is opened is when they were seen.
