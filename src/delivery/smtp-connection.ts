@@ -1,7 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Buffer } from 'node:buffer';
-import { StringDecoder } from 'node:string_decoder';
 import { isBriefingError } from '../errors.js';
 import { checkAddress, needsSmtpUtf8 } from './mime-header.js';
 import type { SmtpSettings } from './smtp-url.js';
@@ -32,7 +31,12 @@ export class SmtpConnectError extends TransportError {
 type Stage = 'greeting' | 'EHLO' | 'STARTTLS' | 'AUTH' | 'MAIL FROM' | 'RCPT TO' | 'DATA' | 'end of data';
 
 const MAX_REPLY_TEXT = 400;
-const MAX_LINE = 4096;
+/** Bytes of one reply line with its CRLF: RFC 5321 4.5.3.1.5 says 512; real servers run a little over. */
+const MAX_REPLY_LINE_BYTES = 1000;
+/** Lines of one reply: an EHLO reply has one per extension, a few dozen at most. */
+const MAX_REPLY_LINES = 100;
+/** Bytes of one reply, all its lines: with the line cap, what a hostile server can make us hold. */
+const MAX_REPLY_BYTES = 32_768;
 const CRLF_DOT_CRLF = Buffer.from('.\r\n', 'ascii');
 const CRLF = Buffer.from('\r\n', 'ascii');
 
@@ -80,16 +84,18 @@ function replyError(reply: SmtpReply, stage: Stage): TransportError {
  */
 export class SmtpConnection {
   private socket: net.Socket;
-  private buffer = '';
+  /** Bytes after the last complete line: less than MAX_REPLY_LINE_BYTES. */
+  private pending: Buffer = Buffer.alloc(0);
   private replyLines: string[] = [];
+  private replyBytes = 0;
   private waiters: Array<{ resolve: (reply: SmtpReply) => void; reject: (error: TransportError) => void }> = [];
   private broken: TransportError | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timeoutMs: number;
   private capabilities = new Map<string, string>();
   private needsReset = false;
-  /** Replies may carry UTF-8 (RFC 6531 servers); a character split between two packets stays whole. */
-  private readonly decoder = new StringDecoder('utf8');
+  /** STARTTLS is sent and unanswered: after its 220 nothing may come before the TLS handshake. */
+  private startingTls = false;
 
   private constructor(
     socket: net.Socket,
@@ -127,28 +133,49 @@ export class SmtpConnection {
     socket.on('close', () => this.fail(new TransportError('connection closed by the server', { temporary: true })));
   }
 
+  /**
+   * Splits what arrived into reply lines and replies. Every byte is bounded (a line, the lines and
+   * bytes of one reply): a server that streams an endless reply is a protocol error, not a way to
+   * fill our memory. Lines are whole before they are decoded, so a UTF-8 character (RFC 6531
+   * servers) split between two packets stays whole.
+   */
   private receive(chunk: Buffer): void {
-    this.buffer += this.decoder.write(chunk);
-    let end: number;
-    while ((end = this.buffer.indexOf('\n')) !== -1) {
-      const line = this.buffer.slice(0, end).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(end + 1);
+    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    let start = 0;
+    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a, start)) {
+      const size = end + 1 - start;
+      if (size > MAX_REPLY_LINE_BYTES) return this.protocolError(`a reply line longer than ${MAX_REPLY_LINE_BYTES} bytes`);
+      const line = data.toString('utf8', start, data[end - 1] === 0x0d ? end - 1 : end);
+      start = end + 1;
       const match = /^([2-5][0-9][0-9])([ -]|$)(.*)$/.exec(line);
-      if (!match) {
-        this.fail(new TransportError('the server sent something that is not an SMTP reply', { temporary: true }));
-        this.socket.destroy();
-        return;
-      }
+      if (!match) return this.protocolError('something that is not an SMTP reply');
       this.replyLines.push(match[3] ?? '');
-      if (match[2] === '-') continue;
+      this.replyBytes += size;
+      if (match[2] === '-') {
+        if (this.replyLines.length >= MAX_REPLY_LINES) return this.protocolError(`a reply of more than ${MAX_REPLY_LINES} lines`);
+        if (this.replyBytes > MAX_REPLY_BYTES) return this.protocolError(`a reply of more than ${MAX_REPLY_BYTES} bytes`);
+        continue;
+      }
       const reply = { code: Number(match[1]), text: this.replyLines.join(' | ') };
       this.replyLines = [];
+      this.replyBytes = 0;
+      if (this.startingTls && reply.code === 220 && start < data.length) {
+        // Plain text after the go-ahead would be read as if it came over TLS (CVE-2011-0411).
+        return this.protocolError('plain text after its 220 reply to STARTTLS, before the TLS handshake (a command injection?)');
+      }
       this.deliver(reply);
     }
-    if (this.buffer.length > MAX_LINE) {
-      this.fail(new TransportError('the server sent an overlong line', { temporary: true }));
-      this.socket.destroy();
-    }
+    // A copy: a view would keep the whole chunk alive.
+    this.pending = Buffer.from(data.subarray(start));
+    if (this.pending.length >= MAX_REPLY_LINE_BYTES) this.protocolError(`a reply line longer than ${MAX_REPLY_LINE_BYTES} bytes`);
+  }
+
+  /** The server broke the protocol: the connection is dropped and its messages retried, like after a reset. */
+  private protocolError(what: string): void {
+    this.fail(new TransportError(`protocol error: ${this.options.host}:${this.options.port} sent ${what}`, { temporary: true }));
+    this.pending = Buffer.alloc(0);
+    this.replyLines = [];
+    this.socket.destroy();
   }
 
   private deliver(reply: SmtpReply): void {
@@ -222,9 +249,12 @@ export class SmtpConnection {
           reachable: true,
         });
       }
+      this.startingTls = true;
       const reply = await this.command('STARTTLS');
+      this.startingTls = false;
       if (reply.code !== 220) throw connectError(reply, 'STARTTLS');
       await this.upgrade();
+      // Only what the server says over TLS counts: the capabilities come from this EHLO alone.
       await this.hello();
     }
     if (this.options.auth) await this.login(this.options.auth, this.socket instanceof tls.TLSSocket);
@@ -250,6 +280,11 @@ export class SmtpConnection {
     plain.removeAllListeners('data');
     plain.removeAllListeners('error');
     plain.removeAllListeners('close');
+    // Nothing read in plain text carries over (receive refused any byte after the 220).
+    this.pending = Buffer.alloc(0);
+    this.replyLines = [];
+    this.replyBytes = 0;
+    this.capabilities = new Map();
     const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
       const socket = tls.connect({
         socket: plain,

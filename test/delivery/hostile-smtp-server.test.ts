@@ -1,0 +1,165 @@
+/**
+ * The SMTP client against a server that attacks it: raw `net` servers on 127.0.0.1 that say
+ * exactly what a hostile or broken server would, byte for byte, where `smtp-server` cannot.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
+import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
+import { TransportError, type OutgoingMessage, type Transport } from '../../src/delivery/transport.js';
+
+const logger = pino({ level: 'silent' });
+const servers: net.Server[] = [];
+let transport: Transport | undefined;
+let certificate: { key: string; cert: string };
+let certificateDir: string;
+
+beforeAll(() => {
+  // A throwaway self-signed certificate: the client is told not to verify it (tls.rejectUnauthorized=false).
+  certificateDir = mkdtempSync(path.join(tmpdir(), 'briefing-hostile-smtp-'));
+  const key = path.join(certificateDir, 'key.pem');
+  const cert = path.join(certificateDir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '2'], {
+    stdio: 'ignore',
+  });
+  certificate = { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
+});
+
+afterAll(() => rmSync(certificateDir, { recursive: true, force: true }));
+
+afterEach(async () => {
+  await transport?.close();
+  transport = undefined;
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+});
+
+function message(): OutgoingMessage {
+  const raw = Buffer.from('From: <briefing@example.org>\r\nTo: <reader@example.com>\r\nSubject: test\r\nMessage-ID: <hostile@example.org>\r\n\r\nHello.\r\n');
+  return { messageId: '<hostile@example.org>', envelope: { from: 'briefing@example.org', to: 'reader@example.com' }, raw };
+}
+
+/** A raw TCP server on 127.0.0.1 whose `session` talks to each client. */
+async function listen(session: (socket: net.Socket) => void): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    session(socket);
+  });
+  // Closing the server also drops its clients, so a stream that never ends cannot keep a test open.
+  const close = server.close.bind(server);
+  server.close = (callback) => {
+    for (const socket of sockets) socket.destroy();
+    return close(callback);
+  };
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** Calls `onLine` with each CRLF-terminated line the client sends on `stream`. */
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('latin1');
+    for (let end = buffered.indexOf('\r\n'); end !== -1; end = buffered.indexOf('\r\n')) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      onLine(line);
+    }
+  });
+}
+
+/** Writes `line` again and again, as fast as the client reads, until the connection closes. */
+function stream(socket: net.Socket, first: string, line: string): void {
+  socket.write(first);
+  const pump = (): void => {
+    while (!socket.destroyed && socket.write(line)) {
+      // Keep the kernel buffer full; `drain` resumes once the client has read some.
+    }
+  };
+  socket.on('drain', pump);
+  pump();
+}
+
+async function failure(promise: Promise<unknown>): Promise<TransportError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(TransportError);
+  return error as TransportError;
+}
+
+describe('SMTP client against a hostile server', () => {
+  it.each([
+    ['an endless 220- continuation reply', '220-', '220-flood flood flood flood flood flood flood flood flood flood flood\r\n', /more than 100 lines/],
+    ['an endless reply line with no end', '220-', 'x'.repeat(4096), /reply line longer than 1000 bytes/],
+    ['a reply of long lines', '', `220-${'y'.repeat(900)}\r\n`, /reply of more than 32768 bytes/],
+  ])('fails fast on %s (memory exhaustion attack) with a protocol error naming the server and the limit', async (_label, first, line, limit) => {
+    const port = await listen((socket) => stream(socket, first, line));
+    transport = createSmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${port}`), { maxConnections: 1, timeoutMs: 30_000, logger });
+    const started = performance.now();
+    const error = await failure(transport.send(message()));
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(error).toMatchObject({ temporary: true, fatal: false });
+    expect(error.message).toMatch(/^protocol error: /);
+    expect(error.message).toContain(`127.0.0.1:${port}`);
+    // The limit that stopped it bounds what was held: the old client grew to gigabytes here.
+    expect(error.message).toMatch(limit);
+  });
+
+  it.each([
+    ['a whole reply', '250-AUTH LOGIN\r\n250 SIZE 10\r\n'],
+    ['reply lines that the post-TLS EHLO reply would complete', '250-hostile.example\r\n250-AUTH LOGIN\r\n250-SIZE 10\r\n'],
+  ])('refuses plaintext injected after the 220 to STARTTLS, %s (CVE-2011-0411 command injection), sending neither AUTH nor SIZE=', async (_label, injected) => {
+    const received: string[] = [];
+    const port = await listen((socket) => {
+      socket.write('220 hostile.example ESMTP\r\n');
+      let secure = false;
+      const answer = (line: string, reply: (text: string) => void): void => {
+        received.push(`${secure ? 'tls' : 'plain'}: ${line}`);
+        const verb = line.split(' ')[0]?.toUpperCase();
+        if (verb === 'EHLO') reply(secure ? '250-hostile.example\r\n250 PIPELINING\r\n' : '250-hostile.example\r\n250 STARTTLS\r\n');
+        else if (verb === 'AUTH') reply('235 2.7.0 accepted\r\n');
+        else if (verb === 'DATA') reply('354 go on\r\n');
+        else if (verb === 'QUIT') reply('221 bye\r\n');
+        else reply('250 ok\r\n');
+      };
+      let plain = true;
+      readLines(socket, (line) => {
+        if (!plain) return;
+        if (line.toUpperCase() !== 'STARTTLS') {
+          answer(line, (text) => socket.write(text));
+          return;
+        }
+        plain = false;
+        received.push(`plain: ${line}`);
+        // One write: the injected lines reach the client with the go-ahead, before the TLS handshake.
+        socket.write(`220 ready\r\n${injected}`);
+        socket.removeAllListeners('data');
+        const upgraded = new tls.TLSSocket(socket, { isServer: true, ...certificate });
+        upgraded.on('error', () => undefined);
+        secure = true;
+        readLines(upgraded, (tlsLine) => answer(tlsLine, (text) => upgraded.write(text)));
+      });
+    });
+    transport = createSmtpTransport(parseSmtpUrl(`smtp://briefing:s3cret@127.0.0.1:${port}?requireTLS=true&tls.rejectUnauthorized=false`), {
+      maxConnections: 1,
+      timeoutMs: 5000,
+      logger,
+    });
+    const error = await failure(transport.send(message()));
+    expect(error.message).toMatch(/plain text after its 220 reply to STARTTLS/);
+    expect(received.some((line) => /^(plain|tls): AUTH\b/i.test(line))).toBe(false);
+    expect(received.some((line) => /SIZE=/i.test(line))).toBe(false);
+    expect(received.some((line) => /^(plain|tls): MAIL FROM/i.test(line))).toBe(false);
+  });
+});
