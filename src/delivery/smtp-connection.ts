@@ -46,8 +46,14 @@ export function formatReply(reply: SmtpReply): string {
   return text.length > MAX_REPLY_TEXT ? `${text.slice(0, MAX_REPLY_TEXT)}…` : text;
 }
 
-/** SMTP's transparency rule (RFC 5321 4.5.2): a line that starts with a dot gets another; ends in CRLF. */
-export function dotStuff(raw: Buffer): Buffer {
+/**
+ * SMTP's transparency rule (RFC 5321 4.5.2) on data made safe first: every bare CR and bare LF
+ * becomes CRLF (RFC 5321 2.3.8 allows no other line end), then a line that starts with a dot gets
+ * another, and the data ends in CRLF. So no input, however built, can end the data early with
+ * `CRLF.CRLF` or smuggle a line end a server reads differently.
+ */
+export function dotStuff(input: Buffer): Buffer {
+  const raw = hasBareLineBreak(input) ? toCrlf(input) : input;
   const positions: number[] = [];
   if (raw[0] === 0x2e) positions.push(0);
   for (let at = raw.indexOf('\n.'); at !== -1; at = raw.indexOf('\n.', at + 2)) positions.push(at + 1);
@@ -62,6 +68,30 @@ export function dotStuff(raw: Buffer): Buffer {
   parts.push(raw.subarray(from));
   if (!endsWithCrlf) parts.push(CRLF);
   return Buffer.concat(parts);
+}
+
+/** Whether some CR is not followed by LF, or some LF not preceded by CR (native scans: messages are CRLF already). */
+function hasBareLineBreak(raw: Buffer): boolean {
+  for (let at = raw.indexOf(0x0d); at !== -1; at = raw.indexOf(0x0d, at + 1)) if (raw[at + 1] !== 0x0a) return true;
+  for (let at = raw.indexOf(0x0a); at !== -1; at = raw.indexOf(0x0a, at + 1)) if (raw[at - 1] !== 0x0d) return true;
+  return false;
+}
+
+/** Every CRLF, bare CR and bare LF as one CRLF. */
+function toCrlf(raw: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(raw.length * 2);
+  let length = 0;
+  for (let at = 0; at < raw.length; at += 1) {
+    const byte = raw[at] as number;
+    if (byte !== 0x0d && byte !== 0x0a) {
+      out[length++] = byte;
+      continue;
+    }
+    out[length++] = 0x0d;
+    out[length++] = 0x0a;
+    if (byte === 0x0d && raw[at + 1] === 0x0a) at += 1;
+  }
+  return out.subarray(0, length);
 }
 
 function enhancedCode(reply: SmtpReply): string | undefined {
