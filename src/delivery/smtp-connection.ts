@@ -356,7 +356,7 @@ export class SmtpConnection {
       if (reply.code === 334) reply = await this.command(Buffer.from(auth.user, 'utf8').toString('base64'));
       if (reply.code === 334) reply = await this.command(Buffer.from(auth.pass, 'utf8').toString('base64'));
     }
-    if (reply.code !== 235) throw connectError(reply, 'AUTH');
+    if (reply.code !== 235) throw connectError({ code: reply.code, text: redact(reply.text, auth) }, 'AUTH');
   }
 
   /**
@@ -453,6 +453,15 @@ function connectError(reply: SmtpReply, stage: Stage): SmtpConnectError {
   const permanent = reply.code >= 500;
   // A server that refuses us or our login for good needs an operator, not retries.
   return new SmtpConnectError(`${formatReply(reply)} (${stage})`, { temporary: !permanent, fatal: permanent, reachable: true, responseCode: reply.code });
+}
+
+/** A reply to AUTH without the credentials, plain or base64, that a server may echo back. */
+function redact(text: string, auth: NonNullable<SmtpSettings['auth']>): string {
+  const base64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64');
+  const secrets = [auth.pass, auth.user, base64(auth.pass), base64(auth.user), base64(`\0${auth.user}\0${auth.pass}`)]
+    .filter((secret) => secret.length > 0)
+    .sort((a, b) => b.length - a.length);
+  return secrets.reduce((redacted, secret) => redacted.split(secret).join('[redacted]'), text);
 }
 
 function tlsError(error: NodeJS.ErrnoException): SmtpConnectError {

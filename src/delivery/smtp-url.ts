@@ -36,9 +36,13 @@ const KNOWN_OPTIONS = new Set([
 ]);
 
 function invalid(message: string): BriefingError {
-  // Never quotes the URL: it may hold a password.
+  // Never quotes the URL, nor any part a misplaced password may have ended up in (scheme, host,
+  // path, query): it may hold a password.
   return new BriefingError('config', 'invalid-smtp-url', `BRIEFING_SMTP_URL ${message}`);
 }
+
+/** How to write a user or password that holds a delimiter; said wherever one may have split the URL. */
+const ENCODE_HINT = 'percent-encode a user or password that holds @ : / ? # or % (encodeURIComponent)';
 
 /** True for hosts whose traffic never leaves the machine. */
 export function isLoopbackHost(host: string): boolean {
@@ -61,14 +65,22 @@ export function parseSmtpUrl(text: string): SmtpSettings {
   try {
     url = new URL(text);
   } catch {
-    throw invalid('is not a URL (expected smtp://user:pass@host:port or smtps://…)');
+    throw invalid(`is not a URL (expected smtp://user:pass@host:port or smtps://…; ${ENCODE_HINT})`);
   }
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw invalid(`must start with smtp:// or smtps://, not ${url.protocol}//`);
-  if (url.hostname === '') throw invalid('has no host');
-  if (url.pathname !== '' && url.pathname !== '/') throw invalid('has a path; options go in the query (?maxConnections=8)');
+  // The scheme is not shown: without `//`, `user:pass@host` parses as the scheme `user:`.
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw invalid('must start with smtp:// or smtps://');
+  // An @ after the host is the end of a user or password cut short by an unencoded ? # or /.
+  if (`${url.pathname}${url.search}${url.hash}`.includes('@')) throw invalid(`has an @ after the host: ${ENCODE_HINT}`);
+  if (url.hostname === '') throw invalid(`has no host (${ENCODE_HINT})`);
+  if (url.pathname !== '' && url.pathname !== '/') throw invalid(`has a path; options go in the query (?maxConnections=8); ${ENCODE_HINT}`);
+  if (url.hash !== '') throw invalid(`has a fragment (#); ${ENCODE_HINT}`);
   const options = new Map<string, string>();
   for (const [key, value] of url.searchParams) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalid(`has an unknown option "${key.slice(0, 40)}" (known: ${[...KNOWN_OPTIONS].join(', ')})`);
+    if (!KNOWN_OPTIONS.has(key)) {
+      // Only a name that looks like an option is shown: anything else may be a piece of a password.
+      const shown = /^[A-Za-z][A-Za-z.]{0,39}$/.test(key) ? ` "${key}"` : '';
+      throw invalid(`has an unknown option${shown} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
+    }
     options.set(key, value);
   }
   const flag = (key: string): boolean | undefined => {
@@ -111,7 +123,7 @@ export function parseSmtpUrl(text: string): SmtpSettings {
     user = decodeURIComponent(url.username);
     pass = decodeURIComponent(url.password);
   } catch {
-    throw invalid('has a badly percent-encoded user or password');
+    throw invalid(`has a badly percent-encoded user or password (${ENCODE_HINT})`);
   }
   const name = options.get('name');
   if (name !== undefined && !/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/.test(name)) throw invalid('option name must be a host name or address literal');

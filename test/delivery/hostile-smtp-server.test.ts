@@ -162,4 +162,28 @@ describe('SMTP client against a hostile server', () => {
     expect(received.some((line) => /SIZE=/i.test(line))).toBe(false);
     expect(received.some((line) => /^(plain|tls): MAIL FROM/i.test(line))).toBe(false);
   });
+  it.each([
+    ['AUTH PLAIN', ''],
+    ['AUTH LOGIN', '?authMethod=login'],
+  ])('keeps the credentials out of the error when a refusing server echoes what %s sent (password leak)', async (_label, query) => {
+    const user = 'qwu8x';
+    const pass = 'Zq7xK9w-secret';
+    const port = await listen((socket) => {
+      socket.write('220 echo.example ESMTP\r\n');
+      let said = '';
+      readLines(socket, (line) => {
+        said = `${said} ${line}`;
+        if (/^EHLO /i.test(line)) socket.write('250-echo.example\r\n250 AUTH PLAIN LOGIN\r\n');
+        else if (/^AUTH LOGIN$/i.test(line) || (/^[A-Za-z0-9+/=]+$/.test(line) && !said.includes(Buffer.from(pass).toString('base64')))) socket.write('334 go on\r\n');
+        else socket.write(`535 5.7.8 refused:${said}\r\n`);
+      });
+    });
+    transport = createSmtpTransport(parseSmtpUrl(`smtp://${user}:${pass}@127.0.0.1:${port}${query}`), { maxConnections: 1, timeoutMs: 5000, logger });
+    const error = await failure(transport.send(message()));
+    expect(error).toMatchObject({ fatal: true, responseCode: 535 });
+    const shown = `${error.message} ${String(error.cause)}`;
+    expect(shown).toMatch(/535 5\.7\.8 refused:.*\[redacted\]/);
+    const secrets = [pass, Buffer.from(pass).toString('base64'), Buffer.from(`\0${user}\0${pass}`).toString('base64')];
+    for (const secret of secrets) expect(shown).not.toContain(secret.slice(0, 12));
+  });
 });

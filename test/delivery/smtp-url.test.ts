@@ -46,3 +46,42 @@ describe('parseSmtpUrl', () => {
     expect(String(error)).not.toContain('s3cr3t-pass');
   });
 });
+
+/** Every piece of `secret` of `length` characters or more. */
+function pieces(secret: string, length = 3): string[] {
+  const found: string[] = [];
+  for (let from = 0; from + length <= secret.length; from += 1) found.push(secret.slice(from, from + length));
+  return found;
+}
+
+describe('parseSmtpUrl with a user or password that is not percent-encoded', () => {
+  it.each([
+    // [what, URL, the userinfo as it was meant: user, password]
+    ['a ? that cuts the password short (a port-like start)', 'smtp://qwu8x:4821?Zq7xK9w@mail.example.org:587', 'qwu8x', '4821?Zq7xK9w'],
+    ['a ? that makes the rest an unknown option', 'smtp://qwu8x:4821?Zq7xK9w=1@mail.example.org', 'qwu8x', '4821?Zq7xK9w=1'],
+    ['a ? inside a password that is not a port', 'smtp://qwu8x:Zq7?xK9w@mail.example.org', 'qwu8x', 'Zq7?xK9w'],
+    ['a # that makes the rest a fragment', 'smtp://qwu8x:4821#Zq7xK9w@mail.example.org', 'qwu8x', '4821#Zq7xK9w'],
+    ['a / that makes the rest a path', 'smtp://qwu8x:4821/Zq7xK9w@mail.example.org', 'qwu8x', '4821/Zq7xK9w'],
+    ['a bare %', 'smtp://qwu8x:Zq7%xK9w@mail.example.org', 'qwu8x', 'Zq7%xK9w'],
+    ['no // so the user reads as the scheme', 'qwu8x:Zq7xK9w@mail.example.org', 'qwu8x', 'Zq7xK9w'],
+    ['an @ in the user and a ? in the password', 'smtp://qwu8x@ex.org:4821?Zq7xK9w@mail.example.org', 'qwu8x@ex.org', '4821?Zq7xK9w'],
+  ])('refuses %s without echoing any piece of the user or password (password leak)', (_label, url, user, pass) => {
+    let error: unknown;
+    try {
+      parseSmtpUrl(url);
+    } catch (caught) {
+      error = caught;
+    }
+    const message = String(error);
+    expect(message).toMatch(/^BriefingError: config: BRIEFING_SMTP_URL /);
+    for (const piece of [...pieces(pass), ...pieces(user)]) expect(message, `"${piece}" of the userinfo`).not.toContain(piece);
+  });
+
+  it('says how to write a password with delimiters, and reads it when percent-encoded', () => {
+    expect(() => parseSmtpUrl('smtp://qwu8x:4821?Zq7xK9w@mail.example.org')).toThrow(/percent-encode a user or password .*encodeURIComponent/);
+    const pass = 'p?s#s/w@r:d%';
+    const settings = parseSmtpUrl(`smtp://${encodeURIComponent('me@example.org')}:${encodeURIComponent(pass)}@mail.example.org:587`);
+    expect(settings.auth).toMatchObject({ user: 'me@example.org', pass });
+    expect(settings.host).toBe('mail.example.org');
+  });
+});
