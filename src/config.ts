@@ -100,6 +100,12 @@ const fileConfigSchema = z.strictObject({
       recordBatch: 16,
       timeoutMs: 60_000,
     }),
+  content: z
+    .strictObject({
+      /** Records larger than this are refused unread: a 50 MB body took 15 s and 1.4 GB to build. */
+      maxRecordBytes: z.number().int().positive().default(2_000_000),
+    })
+    .default({ maxRecordBytes: 2_000_000 }),
   topics: z.array(topicSchema).min(1),
   /** CSV of subscribers added to an empty store on first run (the sample list `npm start` sends to). */
   sampleSubscribers: z.string().optional(),

@@ -144,7 +144,7 @@ function bareFeeds(articles: readonly Article[], site: FeedSite): number {
 /** Briefing's feeds (all pages, three formats) against the bare `feed` package, median of alternating runs. */
 async function feedFigure(root: string, contentDir: string, runs: number, log: (line: string) => void): Promise<Figure> {
   const config = loadConfig(createPublication(path.join(root, 'feeds'), contentDir).configFile, {});
-  const articles = await loadArticles({ dir: contentDir, topics: config.topics, timeZone: config.timeZone });
+  const articles = await loadArticles({ dir: contentDir, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
   log(`  feeds of ${articles.length} articles: Briefing's and the bare feed package's, ${runs} runs each`);
   // One run each first, so both are compiled before the timing starts.
   buildFeeds(articles, config);

@@ -84,7 +84,7 @@ export async function runEditionSlot<SiteReport>(
 export function slotRunner<SiteReport>(dependencies: SlotRunDependencies<SiteReport>): RunSlot {
   const { config } = dependencies;
   return async (target, signal): Promise<RunOutcome> => {
-    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
     const report = await runEditionSlot(dependencies, { target, articles }, signal);
     const counts = report.send === undefined ? {} : { sent: report.send.sent, failed: report.send.failed, retried: report.send.retried, counts: report.send.counts };
     const details = { outcome: report.outcome, articles: report.articles, ...(report.message === undefined ? {} : { note: report.message }), ...counts };

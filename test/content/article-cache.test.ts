@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeCacheFile, encodeCacheFile, type CacheFile } from '../../src/content/article-cache.js';
 import { loadArticleIndex, loadArticles } from '../../src/content/load-articles.js';
-import { folderWith, record, testTopics } from './helpers.js';
+import { folderWith, record, testRecordLimit, testTopics } from './helpers.js';
 
 const zone = 'Europe/Kyiv';
 const cleanups: Array<() => Promise<void>> = [];
@@ -61,7 +61,7 @@ async function setup() {
   });
   const cacheFile = `${folder.dir}.cache`;
   cleanups.push(folder.cleanup, () => rm(cacheFile, { force: true }));
-  const load = (key = 'key-1') => loadArticles({ dir: folder.dir, topics: testTopics, timeZone: zone, cache: { file: cacheFile, key } });
+  const load = (key = 'key-1') => loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone, cache: { file: cacheFile, key } });
   const stored = () => readCacheFile(cacheFile);
   /** Changes the cache file as a test needs (to mark what comes from it, or to move the time it was made). */
   const rewrite = (change: (cache: CacheView) => void) => {
@@ -75,7 +75,7 @@ async function setup() {
 describe('loadArticles with a parse cache', () => {
   it('gives the same articles as a load without a cache, on the first load and from the cache', async () => {
     const { folder, load, stored } = await setup();
-    const plain = await loadArticles({ dir: folder.dir, topics: testTopics, timeZone: zone });
+    const plain = await loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone });
     expect(await load()).toEqual(plain);
     // The bodies are not kept: a cached article parses its record when its body is read.
     expect(Object.keys(stored().entries['a.md']?.article ?? {})).not.toContain('html');
@@ -192,7 +192,7 @@ describe('loadArticles with a parse cache', () => {
     const raw = header as CacheFile;
     texts[raw.names.indexOf('b.md')] = Buffer.from('{ not JSON');
     writeFileSync(cacheFile, Buffer.concat(encodeCacheFile(raw, texts)));
-    const index = await loadArticleIndex({ dir: folder.dir, topics: testTopics, timeZone: zone, cache: { file: cacheFile, key: 'key-1' } });
+    const index = await loadArticleIndex({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone, cache: { file: cacheFile, key: 'key-1' } });
     expect(index.map((entry) => entry.id)).toEqual(['b', 'a']);
     expect(index.map((entry) => entry.article().title)).toEqual(['Record B', 'cached Record A']);
   });
@@ -202,7 +202,7 @@ describe('loadArticles with a parse cache', () => {
     // A byte-order mark, CRLF line ends, sections, a list and a link: all that shapes the HTML.
     const body = 'Talks paragraph with a [link](https://example.org/a?b=1&c=2).\r\n\r\n## Streets\r\n\r\n- one\r\n- *two*\r\n';
     await writeFile(path.join(folder.dir, 'a.md'), `\uFEFF${record(body, 'title: Record A\r\npublished: 2025-07-23T10:00:00+03:00\r\nsource: Test')}`);
-    const plain = await loadArticles({ dir: folder.dir, topics: testTopics, timeZone: zone });
+    const plain = await loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone });
     await load();
     rewrite(seenLater);
     const cached = await load();

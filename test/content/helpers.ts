@@ -9,6 +9,9 @@ export const testTopics: Topic[] = [
   { id: 'protests', title: 'Protests', match: ['protest', 'corruption', 'NABU'], minMatches: 1 },
 ];
 
+/** A record size limit far above every test record (the configuration's default). */
+export const testRecordLimit = 2_000_000;
+
 /** A fresh folder with the given files; removed by the returned cleanup. */
 export async function folderWith(files: Record<string, string>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'briefing-content-'));

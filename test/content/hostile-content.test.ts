@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadArticles } from '../../src/content/load-articles.js';
 import type { Article } from '../../src/content/article.js';
 import { createMarkdownRenderer } from '../../src/content/render-markdown.js';
-import { folderWith, record, testTopics } from './helpers.js';
+import { folderWith, record, testRecordLimit, testTopics } from './helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -12,7 +12,7 @@ afterEach(async () => {
 async function loadOne(text: string): Promise<Article> {
   const folder = await folderWith({ 'hostile.md': text });
   cleanups.push(folder.cleanup);
-  const [article] = await loadArticles({ dir: folder.dir, topics: testTopics, timeZone: 'Europe/Kyiv' });
+  const [article] = await loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: 'Europe/Kyiv' });
   return article as Article;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArticles } from '../../src/content/load-articles.js';
-import { testTopics } from './helpers.js';
+import { testRecordLimit, testTopics } from './helpers.js';
 
 const ROOT = path.resolve('.');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
@@ -58,7 +58,7 @@ describe('briefing import', () => {
   });
 
   it('writes records that load', async () => {
-    const articles = await loadArticles({ dir: path.join(work, 'records'), topics: testTopics, timeZone: 'Europe/Kyiv' });
+    const articles = await loadArticles({ dir: path.join(work, 'records'), topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: 'Europe/Kyiv' });
     expect(articles.map((article) => article.source)).toEqual(['CBC News', 'CBC News']);
   });
 

@@ -4,7 +4,7 @@ import { formatRecord } from '../../src/content/format-record.js';
 import { importRawArticle, type ImportedRecord } from '../../src/content/import-raw.js';
 import { loadArticles } from '../../src/content/load-articles.js';
 import { BriefingError } from '../../src/errors.js';
-import { folderWith, testTopics } from './helpers.js';
+import { folderWith, testRecordLimit, testTopics } from './helpers.js';
 
 const SEEDS = '../shared/seeds';
 const PREVIEW_FILE = `${SEEDS}/000_6b3c912130be6f25.txt`;
@@ -157,7 +157,7 @@ describe('imported records load with loadArticles', () => {
     const records = [preview(), wrap()];
     const folder = await folderWith(Object.fromEntries(records.map((record) => [`${record.id}.md`, formatRecord(record)])));
     cleanups.push(folder.cleanup);
-    const articles = await loadArticles({ dir: folder.dir, topics: testTopics, timeZone: zone });
+    const articles = await loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone });
     expect(articles.map((article) => article.title)).toEqual([records[1]?.frontMatter.title, records[0]?.frontMatter.title]);
     expect(articles.map((article) => article.published.toISOString())).toEqual(['2025-07-23T17:30:00.000Z', '2025-07-23T09:58:11.000Z']);
     const [wrapArticle, previewArticle] = articles;
@@ -220,7 +220,7 @@ describe('importRawArticle on other texts', () => {
     const record = importRawArticle(text, { file: 'r', timeZone: zone, source: 'Test' });
     const folder = await folderWith({ [`${record.id}.md`]: formatRecord(record) });
     cleanups.push(folder.cleanup);
-    const [article] = await loadArticles({ dir: folder.dir, topics: testTopics, timeZone: zone });
+    const [article] = await loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone });
     expect(article?.title).toBe('Headline with <script>alert(1)</script> & ]]>');
     expect(article?.sections.map((section) => section.heading)).toEqual([null, 'Sub # heading *x* <b>']);
     expect(article?.sections.flatMap((section) => section.blocks.map((block) => block.text))).toEqual([

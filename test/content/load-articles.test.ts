@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { loadArticles } from '../../src/content/load-articles.js';
 import { BriefingError } from '../../src/errors.js';
-import { folderWith, record, testTopics } from './helpers.js';
+import { folderWith, record, testRecordLimit, testTopics } from './helpers.js';
 
 const zone = 'Europe/Kyiv';
 const cleanups: Array<() => Promise<void>> = [];
@@ -16,11 +16,11 @@ afterEach(async () => {
 async function load(files: Record<string, string>, timeZone = zone) {
   const folder = await folderWith(files);
   cleanups.push(folder.cleanup);
-  return loadArticles({ dir: folder.dir, topics: testTopics, timeZone });
+  return loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone });
 }
 
 async function loadError(dir: string): Promise<BriefingError> {
-  const error = await loadArticles({ dir, topics: testTopics, timeZone: zone }).then(
+  const error = await loadArticles({ dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone }).then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
@@ -179,7 +179,7 @@ describe('loadArticles: records', () => {
   it('changes the content hash when the file changes, and only then', async () => {
     const folder = await folderWith({ 'x.md': record('One.') });
     cleanups.push(folder.cleanup);
-    const options = { dir: folder.dir, topics: testTopics, timeZone: zone };
+    const options = { dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone };
     const [first] = await loadArticles(options);
     const [again] = await loadArticles(options);
     await writeFile(path.join(folder.dir, 'x.md'), record('Two.'));
@@ -196,7 +196,7 @@ describe('loadArticles: records', () => {
 
 describe('the content folder', () => {
   const config = loadConfig('briefing.config.json');
-  const loadContent = () => loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+  const loadContent = () => loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
 
   it('holds both stories, the wrap-up after the preview', async () => {
     const articles = await loadContent();

@@ -8,7 +8,7 @@ import { createArticleParser } from '../../src/content/parse-article.js';
 import { collapseWhitespace } from '../../src/content/plain-text.js';
 import { createMarkdownRenderer } from '../../src/content/render-markdown.js';
 import { BriefingError } from '../../src/errors.js';
-import { folderWith, testTopics } from './helpers.js';
+import { folderWith, testRecordLimit, testTopics } from './helpers.js';
 
 const zone = 'Europe/Kyiv';
 const parser = createArticleParser({ topics: testTopics, timeZone: zone });
@@ -90,7 +90,7 @@ describe('properties', () => {
       fc.asyncProperty(fc.array(fc.oneof(anyText, documentText), { minLength: 1, maxLength: 3 }), async (texts) => {
         const folder = await folderWith(Object.fromEntries(texts.map((text, index) => [`record-${index}.md`, text])));
         cleanups.push(folder.cleanup);
-        await loadArticles({ dir: folder.dir, topics: testTopics, timeZone: zone }).catch((error: unknown) => {
+        await loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone }).catch((error: unknown) => {
           expect(error).toBeInstanceOf(BriefingError);
         });
       }),

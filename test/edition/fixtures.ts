@@ -86,7 +86,7 @@ export function paragraphsOf(edition: { sections: Array<{ items: Array<{ blocks:
  * 23 July's, the first edition (no previous one).
  */
 export async function planSeedEdition(config: Config): Promise<{ edition: Edition; articles: Article[] }> {
-  const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+  const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
   const { id, slot } = resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: new Date(), date: SEED_EDITION });
   const edition = planEdition({
     id,

@@ -23,7 +23,7 @@ const clock = { now: () => new Date('2025-07-23T20:00:00Z') };
 beforeAll(async () => {
   config = testConfig();
   templates = await loadBriefingTemplates(config.paths.templates);
-  seedArticles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+  seedArticles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
 });
 
 beforeEach(async () => {

@@ -188,6 +188,27 @@ describe('briefing build', () => {
     expect(readdirSync(path.join(dir))).not.toContain('output');
   });
 
+  it('refuses a record over content.maxRecordBytes (a 50 MB body took 1.4 GB to build) naming the file, its size and the limit, exit 1', () => {
+    writeFileSync(path.join(dir, 'content/story-3.md'), record(3) + 'All talk. '.repeat(210_000));
+    const run = briefing(['build']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/content: content\/story-3\.md: the record is 2100\d{3} bytes, over the limit of 2000000 \(content\.maxRecordBytes\)/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(path.join(dir))).not.toContain('output');
+  });
+
+  it('refuses a record over a lowered content.maxRecordBytes even when the article cache holds it unchanged', () => {
+    build();
+    const configFile = path.join(dir, 'briefing.config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    const file = 'content/2025-07-23-istanbul-talks-wrap.md';
+    const size = statSync(path.join(dir, file)).size;
+    writeFileSync(configFile, JSON.stringify({ ...config, content: { maxRecordBytes: size - 1 } }));
+    const run = briefing(['build']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`content: ${file}: the record is ${size} bytes, over the limit of ${size - 1} (content.maxRecordBytes)`);
+  });
+
   it('fails clearly on a read-only output folder and leaves the previous files intact', async () => {
     await buildInProcess();
     writeFileSync(path.join(dir, 'content/story-1.md'), record(1, 'Story one, corrected'));

@@ -128,6 +128,7 @@ export async function buildSite(config: Config, options: { until?: Date; article
       dir: config.paths.content,
       topics: config.topics,
       timeZone: config.timeZone,
+      maxRecordBytes: config.content.maxRecordBytes,
       cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey },
     }));
   const until = options.until;

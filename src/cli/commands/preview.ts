@@ -23,7 +23,7 @@ const SAMPLE_NAME = 'Sample Reader';
  */
 export default async function preview(context: CliContext, options: PreviewOptions): Promise<number> {
   const config = context.config();
-  const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+  const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
   const store = await context.openStore();
   let opened;
   try {

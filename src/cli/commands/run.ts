@@ -47,7 +47,7 @@ export default async function run(context: CliContext, options: RunOptions): Pro
     const now = context.clock.now();
     const seeded = await seedSampleSubscribers(store, config, now);
     if (seeded > 0) say(`Seeded ${seeded} sample subscriber${seeded === 1 ? '' : 's'} from ${shown(config.sampleSubscribers ?? '')}`);
-    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
     const firstEdition = (await store.previousEdition(new Date(now.getTime() + 1))) === undefined;
     const due = chooseDueEdition({
       cron: config.schedule.cron,

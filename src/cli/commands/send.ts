@@ -139,7 +139,7 @@ const NO_EDITIONS: EditionLookup = {
 async function open(context: CliContext, store: EditionLookup, id: string, record: boolean): Promise<OpenedEdition> {
   const config = context.config();
   const stored = await store.getEdition(id);
-  const articles = stored === undefined ? await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone }) : [];
+  const articles = stored === undefined ? await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes }) : [];
   return openEdition({ config, store, articles, clock: context.clock }, { persist: stored !== undefined || record, date: id });
 }
 

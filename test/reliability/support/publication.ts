@@ -59,7 +59,7 @@ export async function createPublication(options: { subscribers: number; configur
     config,
     store,
     async briefing() {
-      const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+      const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
       const opened = await openEdition({ config, store, articles, clock: { now: () => new Date() } }, { persist: true, date: EDITION });
       if (opened.kind !== 'ready') throw new Error(`edition ${EDITION} was skipped: ${opened.message}`);
       return opened.briefing;
