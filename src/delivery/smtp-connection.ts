@@ -39,6 +39,7 @@ const MAX_REPLY_LINES = 100;
 const MAX_REPLY_BYTES = 32_768;
 const CRLF_DOT_CRLF = Buffer.from('.\r\n', 'ascii');
 const CRLF = Buffer.from('\r\n', 'ascii');
+const EMPTY = Buffer.alloc(0);
 
 /** A reply as stored and shown: code and text on one line, control characters removed, length capped. */
 export function formatReply(reply: SmtpReply): string {
@@ -117,7 +118,7 @@ function replyError(reply: SmtpReply, stage: Stage): TransportError {
 export class SmtpConnection {
   private socket: net.Socket;
   /** Bytes after the last complete line: less than MAX_REPLY_LINE_BYTES. */
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private replyLines: string[] = [];
   private replyBytes = 0;
   private waiters: Array<{ resolve: (reply: SmtpReply) => void; reject: (error: TransportError) => void }> = [];
@@ -198,14 +199,14 @@ export class SmtpConnection {
       this.deliver(reply);
     }
     // A copy: a view would keep the whole chunk alive.
-    this.pending = Buffer.from(data.subarray(start));
+    this.pending = start === data.length ? EMPTY : Buffer.from(data.subarray(start));
     if (this.pending.length >= MAX_REPLY_LINE_BYTES) this.protocolError(`a reply line longer than ${MAX_REPLY_LINE_BYTES} bytes`);
   }
 
   /** The server broke the protocol: the connection is dropped and its messages retried, like after a reset. */
   private protocolError(what: string): void {
     this.fail(new TransportError(`protocol error: ${this.options.host}:${this.options.port} sent ${what}`, { temporary: true }));
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     this.replyLines = [];
     this.socket.destroy();
   }
@@ -313,7 +314,7 @@ export class SmtpConnection {
     plain.removeAllListeners('error');
     plain.removeAllListeners('close');
     // Nothing read in plain text carries over (receive refused any byte after the 220).
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     this.replyLines = [];
     this.replyBytes = 0;
     this.capabilities = new Map();
