@@ -123,15 +123,13 @@ function readRecord(file: string, limit: number): string | number {
     let buffer = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, limit) + 1);
     let length = 0;
     for (;;) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) return buffer.toString('utf8', 0, length);
-      length += read;
+      length += readSync(fd, buffer, length, buffer.length - length, null);
       if (length > limit) return Math.max(length, fstatSync(fd).size);
-      if (length === buffer.length) {
-        const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, limit + 1));
-        buffer.copy(larger, 0, 0, length);
-        buffer = larger;
-      }
+      // Less than the room asked for: the end of the file (a regular file reads short only there).
+      if (length < buffer.length) return buffer.toString('utf8', 0, length);
+      const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, limit + 1));
+      buffer.copy(larger, 0, 0, length);
+      buffer = larger;
     }
   } finally {
     closeSync(fd);
