@@ -5,15 +5,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArticles } from '../../src/content/load-articles.js';
+import { RAW_TEXTS } from '../support/outside-material.js';
 import { testRecordLimit, testTopics } from './helpers.js';
 
 const ROOT = path.resolve('.');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
 const CONFIG = path.join(ROOT, 'briefing.config.json');
-const PREVIEW = path.resolve('../shared/seeds/000_6b3c912130be6f25.txt');
-const WRAP = path.resolve('../shared/seeds/004_922878f7dfab2107.txt');
-const PREVIEW_RECORD = 'records/2025-07-23-russia-ukraine-to-hold-first-peace-talks-in-nearly-2-months.md';
-const WRAP_RECORD = 'records/2025-07-23-russia-ukraine-wrap-latest-peace-talks-without-deal-on.md';
+const PREVIEW = RAW_TEXTS.preview;
+const WRAP = RAW_TEXTS.result;
+const SOURCE = 'Harbourview Ledger';
+const PREVIEW_RECORD = 'records/2025-09-16-harbourview-council-to-vote-on-eastern-tram-line-after-two.md';
+const WRAP_RECORD = 'records/2025-09-16-harbourview-council-backs-eastern-tram-line-by-one-vote.md';
 
 let work: string;
 
@@ -40,7 +42,7 @@ afterAll(async () => {
 
 describe('briefing import', () => {
   it('imports what it can, and fails with exit 1 naming the text that needs --published', async () => {
-    const result = await briefing('import', PREVIEW, WRAP, '--out', 'records', '--source', 'CBC News');
+    const result = await briefing('import', PREVIEW, WRAP, '--out', 'records', '--source', SOURCE);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`written ${PREVIEW_RECORD}\n`);
     expect(result.stderr).toContain('import: 1 of 2 files not imported');
@@ -49,30 +51,30 @@ describe('briefing import', () => {
     expect(await readdir(path.join(work, 'records'))).toEqual([path.basename(PREVIEW_RECORD)]);
   });
 
-  it('imports the second seed with --published', async () => {
-    const result = await briefing('import', WRAP, '--out', 'records', '--published', '2025-07-23T20:30:00', '--source', 'CBC News');
+  it('imports the text without a date with --published', async () => {
+    const result = await briefing('import', WRAP, '--out', 'records', '--published', '2025-09-16T22:45:00', '--source', SOURCE);
     expect(result).toMatchObject({ code: 0, stdout: `written ${WRAP_RECORD}\n` });
     const text = await readFile(path.join(work, WRAP_RECORD), 'utf8');
-    expect(text).toMatch(/^---\ntitle: Russia, Ukraine wrap latest peace talks/);
-    expect(text).toContain('\npublished: 2025-07-23T20:30:00+03:00\n');
+    expect(text).toMatch(/^---\ntitle: Harbourview council backs eastern tram line by one vote/);
+    expect(text).toContain('\npublished: 2025-09-16T22:45:00+03:00\n');
   });
 
   it('writes records that load', async () => {
     const articles = await loadArticles({ dir: path.join(work, 'records'), topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: 'Europe/Kyiv' });
-    expect(articles.map((article) => article.source)).toEqual(['CBC News', 'CBC News']);
+    expect(articles.map((article) => article.source)).toEqual([SOURCE, SOURCE]);
   });
 
   it('leaves an identical record alone and reports it unchanged, as JSON when asked', async () => {
-    const result = await briefing('import', PREVIEW, '--out', 'records', '--source', 'CBC News', '--json');
+    const result = await briefing('import', PREVIEW, '--out', 'records', '--source', SOURCE, '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ input: PREVIEW, file: PREVIEW_RECORD, status: 'unchanged' });
   });
 
   it('never overwrites a record that differs, and exits 1', async () => {
     const file = path.join(work, PREVIEW_RECORD);
-    const edited = (await readFile(file, 'utf8')).replace('source: CBC News', 'source: CBC News (edited)');
+    const edited = (await readFile(file, 'utf8')).replace(`source: ${SOURCE}`, `source: ${SOURCE} (edited)`);
     await writeFile(file, edited);
-    const result = await briefing('import', PREVIEW, '--out', 'records', '--source', 'CBC News');
+    const result = await briefing('import', PREVIEW, '--out', 'records', '--source', SOURCE);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`exists ${PREVIEW_RECORD}\n`);
     expect(result.stderr).toContain(`import: ${PREVIEW_RECORD}: a different record with this id exists: not overwritten (imported from ${PREVIEW})`);

@@ -4,15 +4,14 @@ import { formatRecord } from '../../src/content/format-record.js';
 import { importRawArticle, type ImportedRecord } from '../../src/content/import-raw.js';
 import { loadArticles } from '../../src/content/load-articles.js';
 import { BriefingError } from '../../src/errors.js';
+import { conformance, RAW_TEXTS, REFERENCE } from '../support/outside-material.js';
 import { folderWith, testRecordLimit, testTopics } from './helpers.js';
 
-const SEEDS = '../shared/seeds';
-const PREVIEW_FILE = `${SEEDS}/000_6b3c912130be6f25.txt`;
-const WRAP_FILE = `${SEEDS}/004_922878f7dfab2107.txt`;
 const zone = 'Europe/Kyiv';
-const preview = () => importRawArticle(readFileSync(PREVIEW_FILE, 'utf8'), { file: PREVIEW_FILE, timeZone: zone, source: 'CBC News' });
-const wrap = () =>
-  importRawArticle(readFileSync(WRAP_FILE, 'utf8'), { file: WRAP_FILE, timeZone: zone, published: '2025-07-23T20:30:00', source: 'CBC News' });
+const SOURCE = 'Harbourview Ledger';
+const importFile = (file: string, published?: string) => importRawArticle(readFileSync(file, 'utf8'), { file, timeZone: zone, published, source: SOURCE });
+const preview = () => importFile(RAW_TEXTS.preview);
+const result = () => importFile(RAW_TEXTS.result, '2025-09-16T22:45:00');
 
 const headings = (record: ImportedRecord) => [...record.body.matchAll(/^## (.*)$/gm)].map((match) => match[1]);
 
@@ -31,59 +30,57 @@ function importError(text: string, options: Partial<Parameters<typeof importRawA
   throw new Error('expected the import to fail');
 }
 
-describe('importRawArticle on the first seed (preview)', () => {
+describe('importRawArticle on a text with a date (the vote preview)', () => {
   it('reads the headline and the Published line in the configured zone, dropping the views', () => {
     const record = preview();
-    expect(record.frontMatter.title).toBe('Russia, Ukraine to hold first peace talks in nearly 2 months');
-    expect(record.frontMatter.published).toBe('2025-07-23T12:58:11+03:00');
+    expect(record.frontMatter.title).toBe('Harbourview council to vote on eastern tram line after two years of delay');
+    expect(record.frontMatter.published).toBe('2025-09-16T09:14:37+03:00');
     expect(record.frontMatter.kicker).toBeUndefined();
-    expect(record.id).toBe('2025-07-23-russia-ukraine-to-hold-first-peace-talks-in-nearly-2-months');
+    expect(record.id).toBe('2025-09-16-harbourview-council-to-vote-on-eastern-tram-line-after-two');
     expect(record.body).not.toMatch(/Published:|Views/);
   });
 
   it('finds the subheadings', () => {
-    expect(headings(preview())).toEqual(['Russia presses on in eastern Ukraine', 'Protests against Ukraine government move']);
+    expect(headings(preview())).toEqual(['Cost estimates keep climbing', 'Residents plan protest outside city hall']);
   });
 
   it('keeps photo alt text, captions and credits as images, not paragraphs', () => {
     const record = preview();
     expect(record.frontMatter.images).toEqual([
       {
-        alt: 'Two men and a woman inspect a heavily damaged car with a smashed windshield, amid other damaged vehicles in an urban setting.',
-        caption: 'Residents inspect a damaged car at the site of the Russian drone strike in Odesa, Ukraine, on Tuesday.',
-        credit: 'Nina Liashonok/Reuters',
-        section: 'Russia presses on in eastern Ukraine',
+        alt: 'A work crew in orange vests measures a stretch of road beside a row of parked buses.',
+        caption: 'Surveyors mark out the planned route along Quarry Road in Harbourview on Monday.',
+        credit: 'Lena Marsh/Harbourview Ledger',
+        section: 'Cost estimates keep climbing',
       },
       {
-        alt: 'Dozens of people are shown on a city street in an apparent outdoor demonstrations with signs, and a blue-and-yellow flag.',
-        caption:
-          'Protesters hold placards during a demonstration in Kyiv on Tuesday night, calling for the Ukrainian president to veto a law passed by parliament that reduces the powers of two anti-corruption agencies.',
-        credit: 'Tetiana Dzhafarova/AFP/Getty Images',
-        section: 'Protests against Ukraine government move',
+        alt: 'Dozens of people hold hand-painted signs on the steps of a stone building.',
+        caption: 'Millbrook residents rally on the steps of city hall last week, asking council to back the eastern tram extension.',
+        credit: 'Samir Haddad/Coastal Photo Agency',
+        section: 'Residents plan protest outside city hall',
       },
     ]);
-    expect(record.body).not.toMatch(/Nina Liashonok|Two men and a woman/);
+    expect(record.body).not.toMatch(/Lena Marsh|A work crew/);
   });
 
   it('keeps WATCH blocks as videos with intro, title and description', () => {
     const record = preview();
     expect(record.frontMatter.videos).toEqual([
       {
-        intro: "Trump's latest pressure tactic to end war",
-        title: 'Trump’s Russia-Ukraine ceasefire deadline met with skepticism',
-        description:
-          'U.S. President Donald Trump’s 50-day deadline for Russia to agree to a ceasefire is being met with skepticism in Ukraine, but people are hopeful more military support could be on its way.',
+        intro: 'What the eastern extension would change',
+        title: 'Riding the route the tram would take',
+        description: 'A reporter makes the 40-minute bus trip from Millbrook to the city centre that the tram is meant to cut to 18 minutes.',
         section: null,
       },
       {
-        intro: 'Drones proving harder for Ukraine to defend against',
-        title: 'Why Russian drones are getting harder to shoot down',
+        intro: 'Councillors explain where they stand',
+        title: 'Three undecided votes, three different worries',
         description:
-          'Russia is using upgraded weapons to launch its escalating attacks on Ukraine. These drones are designed to cause even more destruction and are even harder to shoot down. CBC’s Briar Stewart explains.',
-        section: 'Russia presses on in eastern Ukraine',
+          'Councillors Ade Okafor, Marta Velez and Tom Reinholt describe what would win or lose their support. Our city hall reporter Jonah Pike reports.',
+        section: 'Cost estimates keep climbing',
       },
     ]);
-    expect(record.body).not.toMatch(/WATCH|skepticism|Briar Stewart/);
+    expect(record.body).not.toMatch(/WATCH|different worries|Jonah Pike/);
   });
 
   it('takes the Source link trailer out of the body and asks for its address', () => {
@@ -91,85 +88,126 @@ describe('importRawArticle on the first seed (preview)', () => {
     expect(record.body).not.toContain('Source link');
     expect(record.frontMatter.sourceUrl).toBeUndefined();
     expect(record.notes).toEqual(['the text ends with "Source link" but not its address: add `sourceUrl:` by hand']);
-    expect(record.body.split('\n\n').at(-1)).toMatch(/^Corruption is consistently cited/);
+    expect(record.body.split('\n\n').at(-1)).toMatch(/^The meeting starts at 6 p\.m\./);
   });
 });
 
-describe('importRawArticle on the second seed (wrap-up)', () => {
+describe('importRawArticle on a text without a date (the vote result)', () => {
   it('needs a date: without --published it is an error naming the file', () => {
-    const error = importError(readFileSync(WRAP_FILE, 'utf8'), { file: WRAP_FILE });
+    const error = importError(readFileSync(RAW_TEXTS.result, 'utf8'), { file: RAW_TEXTS.result });
     expect(error.message).toBe(
-      `import: ${WRAP_FILE} cannot be imported\nimport: ${WRAP_FILE}:3: Published: the text has no "Published:" line: a date is needed (use --published ISO)`,
+      `import: ${RAW_TEXTS.result} cannot be imported\nimport: ${RAW_TEXTS.result}:3: Published: the text has no "Published:" line: a date is needed (use --published ISO)`,
     );
   });
 
   it('takes the date from --published, the section label as kicker, and the headline', () => {
-    const record = wrap();
-    expect(record.frontMatter.published).toBe('2025-07-23T20:30:00+03:00');
-    expect(record.frontMatter.kicker).toBe('World');
-    expect(record.frontMatter.title).toBe('Russia, Ukraine wrap latest peace talks without deal on ceasefire or plan for leaders to meet');
+    const record = result();
+    expect(record.frontMatter.published).toBe('2025-09-16T22:45:00+03:00');
+    expect(record.frontMatter.kicker).toBe('City');
+    expect(record.frontMatter.title).toBe('Harbourview council backs eastern tram line by one vote, leaving funding questions open');
   });
 
   it('keeps the deck once: as summary, and in the story where the source repeats it', () => {
-    const record = wrap();
-    const deck = 'Russia and Ukraine discussed further prisoner swaps on Wednesday at a brief session of peace talks in Istanbul';
+    const record = result();
+    const deck = 'Harbourview city council approved the eastern tram extension by six votes to five late on Tuesday';
     expect(record.frontMatter.summary).toMatch(new RegExp(`^${deck}`));
     expect(record.body.split(deck)).toHaveLength(2);
-    expect(record.body).toMatch(/^## Russia says there was agreement on more prisoner swaps\n\nRussia and Ukraine discussed/);
+    expect(record.body).toMatch(/^## Deciding vote came after a promise on buses\n\nHarbourview city council approved/);
   });
 
   it('finds all five subheadings', () => {
-    expect(headings(wrap())).toEqual([
-      'Russia says there was agreement on more prisoner swaps',
-      'Disagreement on ceasefire terms',
-      'Shortest talks yet',
-      'Russia presses on in eastern Ukraine',
-      'Protests against Ukraine government',
+    expect(headings(result())).toEqual([
+      'Deciding vote came after a promise on buses',
+      'Funding talks with the province',
+      'A long night at city hall',
+      'Cost of the line',
+      'Shop owners vow to keep up protest',
     ]);
   });
 
   it('keeps the captions with their credits and the sections they sit in', () => {
-    expect(wrap().frontMatter.images?.map((image) => [image.credit, image.section, image.caption?.slice(0, 30)])).toEqual([
-      ['Serhii Korovainyi/Reuters', 'Russia says there was agreement on more prisoner swaps', 'A service member of the 13th O'],
-      ['Russian Defense Ministry Press Service/The Associated Press', 'Disagreement on ceasefire terms', 'Russian servicemen pose with n'],
-      ['Thomas Peter/Reuters', 'Protests against Ukraine government', 'Ukrainians in Kyiv protested W'],
+    expect(result().frontMatter.images?.map((image) => [image.credit, image.section, image.caption?.slice(0, 30)])).toEqual([
+      ['Lena Marsh/Harbourview Ledger', 'Deciding vote came after a promise on buses', 'A tram waits at the Central St'],
+      ['Samir Haddad/Coastal Photo Agency', 'Funding talks with the province', 'Transit manager Olga Brandt an'],
+      ['Kit Moreau/Harbourview Ledger', 'Shop owners vow to keep up protest', 'Shop owners on Quarry Road gat'],
     ]);
   });
 
   it('reads the age and duration of the videos', () => {
-    expect(wrap().frontMatter.videos?.map((video) => [video.title, video.age, video.duration, video.section])).toEqual([
-      ['Trump’s Russia-Ukraine ceasefire deadline met with skepticism', '10 days ago', '2:08', 'Shortest talks yet'],
-      ['Why Russian drones are getting harder to shoot down', '3 days ago', '2:06', 'Russia presses on in eastern Ukraine'],
+    expect(result().frontMatter.videos?.map((video) => [video.title, video.age, video.duration, video.section])).toEqual([
+      ['Cheers and groans in the council gallery', '10 days ago', '2:08', 'A long night at city hall'],
+      ['From 148 million to 212 million in three years', '3 days ago', '2:06', 'Cost of the line'],
     ]);
-    expect(wrap().body).not.toMatch(/Duration|days ago/);
+    expect(result().body).not.toMatch(/Duration|days ago/);
   });
 
   it('keeps the With files from trailer as a credit, not a paragraph', () => {
-    const record = wrap();
-    expect(record.frontMatter.credits).toEqual(['With files from CBC News']);
+    const record = result();
+    expect(record.frontMatter.credits).toEqual(['With files from Harbourview Ledger']);
     expect(record.body).not.toContain('With files from');
     expect(record.notes).toEqual([]);
   });
 });
 
 describe('imported records load with loadArticles', () => {
-  it('round-trips both seeds through formatRecord and the loader', async () => {
-    const records = [preview(), wrap()];
+  it('round-trips both raw texts through formatRecord and the loader', async () => {
+    const records = [preview(), result()];
     const folder = await folderWith(Object.fromEntries(records.map((record) => [`${record.id}.md`, formatRecord(record)])));
     cleanups.push(folder.cleanup);
     const articles = await loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone });
     expect(articles.map((article) => article.title)).toEqual([records[1]?.frontMatter.title, records[0]?.frontMatter.title]);
-    expect(articles.map((article) => article.published.toISOString())).toEqual(['2025-07-23T17:30:00.000Z', '2025-07-23T09:58:11.000Z']);
-    const [wrapArticle, previewArticle] = articles;
+    expect(articles.map((article) => article.published.toISOString())).toEqual(['2025-09-16T19:45:00.000Z', '2025-09-16T06:14:37.000Z']);
+    const [resultArticle, previewArticle] = articles;
     expect(previewArticle?.sections.map((section) => section.heading)).toEqual([null, ...headings(records[0] as ImportedRecord)]);
-    expect(wrapArticle?.sections.map((section) => section.heading)).toEqual(headings(records[1] as ImportedRecord));
-    expect(wrapArticle?.images).toEqual(records[1]?.frontMatter.images);
-    expect(wrapArticle?.videos).toEqual(records[1]?.frontMatter.videos);
-    expect(wrapArticle?.credits).toEqual(['With files from CBC News']);
-    expect(wrapArticle?.kicker).toBe('World');
+    expect(resultArticle?.sections.map((section) => section.heading)).toEqual(headings(records[1] as ImportedRecord));
+    expect(resultArticle?.images).toEqual(records[1]?.frontMatter.images);
+    expect(resultArticle?.videos).toEqual(records[1]?.frontMatter.videos);
+    expect(resultArticle?.credits).toEqual(['With files from Harbourview Ledger']);
+    expect(resultArticle?.kicker).toBe('City');
     expect(previewArticle?.sections[0]?.blocks[2]?.text).toBe(
-      '"Naturally, no one expects an easy road. Naturally, this will be a very difficult conversation. The projects [of each side] are diametrically opposed," Kremlin spokesperson Dmitry Peskov told reporters.',
+      '"We have studied this line [from every angle] for two years. At some point a council has to choose, and Tuesday is that point," Solberg said.',
     );
+  });
+});
+
+describe('importRawArticle on the seed texts beside the repository', () => {
+  const seed = (file: string, published?: string) => importRawArticle(readFileSync(file, 'utf8'), { file, timeZone: zone, published, source: 'CBC News' });
+
+  conformance('imports the seed preview with its date, subheadings, photos, videos and bare Source link', [REFERENCE.seeds.preview], () => {
+    const record = seed(REFERENCE.seeds.preview);
+    expect(record.frontMatter.title).toBe('Russia, Ukraine to hold first peace talks in nearly 2 months');
+    expect(record.frontMatter.published).toBe('2025-07-23T12:58:11+03:00');
+    expect(headings(record)).toEqual(['Russia presses on in eastern Ukraine', 'Protests against Ukraine government move']);
+    expect(record.frontMatter.images?.map((image) => [image.credit, image.section])).toEqual([
+      ['Nina Liashonok/Reuters', 'Russia presses on in eastern Ukraine'],
+      ['Tetiana Dzhafarova/AFP/Getty Images', 'Protests against Ukraine government move'],
+    ]);
+    expect(record.frontMatter.videos?.map((video) => [video.intro, video.section])).toEqual([
+      ["Trump's latest pressure tactic to end war", null],
+      ['Drones proving harder for Ukraine to defend against', 'Russia presses on in eastern Ukraine'],
+    ]);
+    expect(record.notes).toEqual(['the text ends with "Source link" but not its address: add `sourceUrl:` by hand']);
+  });
+
+  conformance('imports the seed wrap-up: needs --published, then kicker, deck, five subheadings, videos with age and duration, credit', [REFERENCE.seeds.wrap], () => {
+    expect(importError(readFileSync(REFERENCE.seeds.wrap, 'utf8'), { file: REFERENCE.seeds.wrap }).message).toContain(
+      `import: ${REFERENCE.seeds.wrap}:3: Published: the text has no "Published:" line`,
+    );
+    const record = seed(REFERENCE.seeds.wrap, '2025-07-23T20:30:00');
+    expect(record.frontMatter.kicker).toBe('World');
+    expect(record.frontMatter.summary).toMatch(/^Russia and Ukraine discussed further prisoner swaps/);
+    expect(headings(record)).toHaveLength(5);
+    expect(record.frontMatter.images?.map((image) => image.credit)).toEqual([
+      'Serhii Korovainyi/Reuters',
+      'Russian Defense Ministry Press Service/The Associated Press',
+      'Thomas Peter/Reuters',
+    ]);
+    expect(record.frontMatter.videos?.map((video) => [video.age, video.duration])).toEqual([
+      ['10 days ago', '2:08'],
+      ['3 days ago', '2:06'],
+    ]);
+    expect(record.frontMatter.credits).toEqual(['With files from CBC News']);
+    expect(record.notes).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildFeeds } from '../../src/feed/build-feeds.js';
 import { planFeedPages } from '../../src/feed/feed-pages.js';
 import { editArticle, makeArticles, testSite } from './article-fixture.js';
+import { conformance, REFERENCE } from '../support/outside-material.js';
 import { readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
 
 const SITE_URL = testSite.siteUrl;
@@ -65,6 +66,11 @@ describe('the archive (RFC 5005)', () => {
   it('keeps every archive page valid Atom', async () => {
     const atomFiles = [...files.keys()].filter((file) => file.includes('atom')).map((file) => path.join(folder, file));
     expect((await validateAtom(atomFiles)).code).toBe(0);
+  });
+
+  conformance("keeps every archive page valid by RFC 4287's own schema", [REFERENCE.atomSchema], async () => {
+    const atomFiles = [...files.keys()].filter((file) => file.includes('atom')).map((file) => path.join(folder, file));
+    expect((await validateAtom(atomFiles, REFERENCE.atomSchema)).code).toBe(0);
   });
 
   it('chains JSON feed pages with next_url from the subscription feed to the oldest page', () => {

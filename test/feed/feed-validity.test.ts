@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFeeds } from '../../src/feed/build-feeds.js';
 import { makeArticle, makeArticles, testSite } from './article-fixture.js';
+import { conformance, REFERENCE } from '../support/outside-material.js';
 import { jsonFeedErrors, readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
 
 // Seven articles, three in the subscription feeds, pages of two: archive pages 1 (a-001, a-002) and 2 (a-003, a-004).
@@ -55,18 +56,43 @@ describe('buildFeeds', () => {
     ]);
   });
 
-  it('writes Atom that jing validates against RFC 4287 (atom.rnc)', async () => {
+  it("writes Atom that jing validates against the repository's schema of RFC 4287", async () => {
     const atomFiles = ['atom.xml', 'archive/atom-1.xml', 'archive/atom-2.xml'].map((file) => path.join(folder, file));
     const result = await validateAtom(atomFiles);
     expect(result.output.replace(/^\[warning\].*\n/gm, '')).toBe('');
     expect(result.code).toBe(0);
   });
 
-  it('the schema check can fail: jing rejects an Atom entry without an id', async () => {
-    const broken = readFileSync(path.join(folder, 'atom.xml'), 'utf8').replace(/<id>https:\/\/briefing\.example\.org\/articles\/a-007\.html<\/id>/, '');
+  /** The subscription feed with one change made to its first entry (or to the whole text). */
+  const newestEntry = (change: (entry: string) => string) => (atom: string) => atom.replace(/<entry>[\s\S]*?<\/entry>/, change);
+  it.each([
+    ['a feed without its id', (atom: string) => atom.replace('<id>https://briefing.example.org/atom.xml</id>', ''), /element "entry" not allowed yet; missing required element "id"/],
+    ['an entry without an id', newestEntry((entry) => entry.replace(/<id>[^<]*<\/id>/, '')), /element "entry" incomplete; missing required element "id"/],
+    ['an entry without updated', newestEntry((entry) => entry.replace(/<updated>[^<]*<\/updated>/, '')), /element "entry" incomplete; missing required element "updated"/],
+    ['an entry with an empty id', newestEntry((entry) => entry.replace(/<id>[^<]*<\/id>/, '<id/>')), /character content of element "id" invalid/],
+    ['an updated timestamp without a zone', newestEntry((entry) => entry.replace(/<updated>([^<]*?)(\.000)?Z<\/updated>/, '<updated>$1</updated>')), /content of element "updated" invalid/],
+    ['no author, neither for the feed nor for its entries', (atom: string) => atom.replace(/<author>[\s\S]*?<\/author>/g, ''), /element "entry" incomplete; expected element "author"/],
+    ['an entry with neither content nor an alternate link', newestEntry((entry) => entry.replace(/<content[\s\S]*?<\/content>/, '').replace('<link href=', '<link rel="related" href=')), /element "entry" incomplete/],
+    ['a category without a term', newestEntry((entry) => entry.replace('<category term=', '<category label=')), /element "category" missing required attribute "term"/],
+  ])('the schema check can fail: jing rejects %s', async (_name, breakIt, expected) => {
+    const original = readFileSync(path.join(folder, 'atom.xml'), 'utf8');
+    const broken = breakIt(original);
+    expect(broken).not.toBe(original);
     const brokenFolder = writeToTemporaryFolder(new Map([['atom.xml', broken]]));
-    expect((await validateAtom([path.join(brokenFolder, 'atom.xml')])).code).not.toBe(0);
-    rmSync(brokenFolder, { recursive: true, force: true });
+    try {
+      const result = await validateAtom([path.join(brokenFolder, 'atom.xml')]);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(expected);
+    } finally {
+      rmSync(brokenFolder, { recursive: true, force: true });
+    }
+  });
+
+  conformance("Atom that jing validates against RFC 4287's own schema (../shared/validators/atom.rnc)", [REFERENCE.atomSchema], async () => {
+    const atomFiles = ['atom.xml', 'archive/atom-1.xml', 'archive/atom-2.xml'].map((file) => path.join(folder, file));
+    const result = await validateAtom(atomFiles, REFERENCE.atomSchema);
+    expect(result.output.replace(/^\[warning\].*\n/gm, '')).toBe('');
+    expect(result.code).toBe(0);
   });
 
   it.each(['atom.xml', 'archive/atom-1.xml', 'archive/atom-2.xml'])('%s meets the Schematron notes: authors, ids, zoned timestamps, xml:lang', (file) => {

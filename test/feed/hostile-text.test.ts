@@ -4,6 +4,7 @@ import { parseDocument } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFeeds } from '../../src/feed/build-feeds.js';
 import { makeArticle, testSite } from './article-fixture.js';
+import { conformance, REFERENCE } from '../support/outside-material.js';
 import { readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
 
 // Everything a record could carry that XML, HTML or a feed reader might trip over.
@@ -63,6 +64,10 @@ describe('hostile article text', () => {
     expect(rss.xml.error).toBeUndefined();
     expect(atom.xml.error).toBeUndefined();
     expect((await validateAtom([path.join(folder, 'atom.xml')])).code).toBe(0);
+  });
+
+  conformance("leaves Atom valid by RFC 4287's own schema", [REFERENCE.atomSchema], async () => {
+    expect((await validateAtom([path.join(folder, 'atom.xml')], REFERENCE.atomSchema)).code).toBe(0);
   });
 
   it('survives in the RSS title as text, with no element inside', () => {

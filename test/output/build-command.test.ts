@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSite } from '../../src/cli/commands/build.js';
 import { parseConfig, readEnvironment } from '../../src/config.js';
 import { readFeeds, validateAtom } from '../feed/feed-clients.js';
+import { withoutPermissionOverride } from '../support/without-permission-override.js';
 import { elementsOf, select } from './html-view.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,8 +46,10 @@ function createPublication(): void {
   for (let index = 1; index <= 4; index += 1) writeFileSync(path.join(dir, 'content', `story-${index}.md`), record(index));
 }
 
-function briefing(args: string[], options: SpawnSyncOptions = {}): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH }, ...options });
+/** Runs the CLI in the publication; `bound` runs it bound by file permissions even as root. */
+function briefing(args: string[], options: SpawnSyncOptions = {}, bound = false): { status: number | null; stdout: string; stderr: string } {
+  const child = bound ? withoutPermissionOverride(process.execPath, [CLI, ...args]) : { command: process.execPath, args: [CLI, ...args] };
+  const run = spawnSync(child.command, child.args, { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH }, ...options });
   return { status: run.status, stdout: String(run.stdout), stderr: String(run.stderr) };
 }
 
@@ -214,12 +217,10 @@ describe('briefing build', () => {
     writeFileSync(path.join(dir, 'content/story-1.md'), record(1, 'Story one, corrected'));
     const before = snapshot(path.join(dir, 'output'));
     const output = path.join(dir, 'output');
-    // Root writes anywhere, so as root the command runs as `nobody`, for whom output/ is read-only.
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    for (const folder of [dir, path.join(dir, 'content')]) chmodSync(folder, 0o755);
+    // Root writes anywhere, so the command runs without the capabilities that override permissions.
     for (const folder of [output, path.join(output, 'articles'), path.join(output, 'archive')]) chmodSync(folder, 0o555);
     try {
-      const run = briefing(['build'], asNobody);
+      const run = briefing(['build'], {}, true);
       expect(run.status).toBe(1);
       expect(run.stderr).toMatch(/^output: cannot write output\/\S+: permission denied \(EACCES\); the previous file is left as it was\n$/);
       expect(snapshot(output)).toEqual(before);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BriefingError } from '../../src/errors.js';
 import { writeOutputFiles } from '../../src/output/write-output-files.js';
+import { withoutPermissionOverride } from '../support/without-permission-override.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -107,19 +108,18 @@ describe('writeOutputFiles', () => {
   });
 
   it('fails with a clear error on a read-only output folder and leaves the previous files intact', async () => {
-    // Root may write anywhere, so the writer runs as `nobody` when the tests run as root.
+    // Root may write anywhere, so the writer runs without the capabilities that override permissions.
     const script = path.join(root, 'dist/output/write-output-files.js');
     expect(existsSync(script), 'run `npx tsc -p .` first: the child process loads dist/').toBe(true);
     writeFileSync(path.join(output, 'feed.xml'), 'previous feed');
-    chmodSync(base, 0o755);
     chmodSync(output, 0o555);
     const child = [
       `const { writeOutputFiles } = await import(${JSON.stringify(script)});`,
       `try { await writeOutputFiles(${JSON.stringify(output)}, new Map([['feed.xml', 'new feed'], ['atom.xml', 'new atom']])); console.log(JSON.stringify({ ok: true })); }`,
       'catch (error) { console.log(JSON.stringify({ stage: error.stage, code: error.code, message: error.message })); }',
     ].join('\n');
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', child], { cwd: tmpdir(), ...asNobody });
+    const writer = withoutPermissionOverride(process.execPath, ['--input-type=module', '-e', child]);
+    const { stdout } = await run(writer.command, writer.args, { cwd: tmpdir() });
     const outcome = JSON.parse(stdout) as { ok?: boolean; stage?: string; code?: string; message?: string };
     expect(outcome.ok).toBeUndefined();
     expect(outcome).toMatchObject({ stage: 'output', code: 'write-failed' });

@@ -6,6 +6,7 @@ import { createToken } from '../../src/delivery/tokens.js';
 import { unsafeMarkup } from './support/markup-check.js';
 import { mutate, mutateBytes } from './support/mutate.mjs';
 import { REPOSITORY } from '../support/cli-workspace.js';
+import { RAW_TEXTS } from '../support/outside-material.js';
 import { scale, seeds } from './support/seeded.js';
 
 const DIST = path.join(REPOSITORY, 'dist');
@@ -19,10 +20,13 @@ const read = (file: string): string => readFileSync(file, 'utf8');
 const filesIn = (folder: string, pattern: RegExp): string[] =>
   existsSync(folder) ? readdirSync(folder).filter((name) => pattern.test(name)).map((name) => path.join(folder, name)) : [];
 
-/** Real inputs to mutate: the publication's records, the raw seeds, CSV lists, and signed tokens. */
+/**
+ * Real inputs to mutate: the publication's records, the repository's raw texts, CSV lists, and signed
+ * tokens; only what the repository holds, so a seed names the same inputs on every machine.
+ */
 const CORPUS = {
   record: [...filesIn(path.join(REPOSITORY, 'content'), /\.md$/), ...filesIn(path.join(REPOSITORY, 'test/fixtures/content/bad'), /\.md$/)].map(read),
-  importer: filesIn(path.join(REPOSITORY, '../shared/seeds'), /\.txt$/).map(read),
+  importer: Object.values(RAW_TEXTS).map(read),
   csv: [
     read(path.join(REPOSITORY, 'subscribers.sample.csv')),
     'address,name,status,source,created,confirmed,unsubscribed\n"x@example.org","Zoë ""Z"" Ng",active,web,2025-07-01T00:00:00Z,,\n"multi\nline"@example.org,Name,pending,,,,\n',

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkspace, REPOSITORY, type Workspace } from '../support/cli-workspace.js';
+import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
+import { ATOM_SCHEMA, conformance, REFERENCE } from '../support/outside-material.js';
 import { parseMail, type ParsedMail } from '../support/parse-mail.js';
 import { startFaultServer, type FaultServer } from './support/fault-smtp-server.js';
 import { listFiles } from './support/output-check.js';
@@ -146,7 +147,7 @@ describe('hostile content from records and subscribers, end to end', () => {
       expect(feed.endsWith('.json') ? unsafeJsonFeed(text) : unsafeFeed(text), feed).toEqual([]);
     }
     const atoms = feeds.filter((file) => /atom(-\d+)?\.xml$/.test(file));
-    const jing = spawnSync('jing', ['-c', path.join(REPOSITORY, '../shared/validators/atom.rnc'), ...atoms], { cwd: output, encoding: 'utf8' });
+    const jing = spawnSync('jing', ['-c', ATOM_SCHEMA, ...atoms], { cwd: output, encoding: 'utf8' });
     expect(jing.status, jing.stdout + jing.stderr).toBe(0);
     const script = 'import feedparser,sys,json\nprint(json.dumps([[f, int(d.bozo), str(d.get("bozo_exception","")), len(d.entries)] for f in sys.argv[1:] for d in [feedparser.parse(f)]]))';
     const parsed = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, ...feeds.filter((file) => file.endsWith('.xml'))], { cwd: output, encoding: 'utf8', maxBuffer: 1 << 28 })) as Array<[string, number, string, number]>;
@@ -154,6 +155,13 @@ describe('hostile content from records and subscribers, end to end', () => {
       expect(bozo, `${file}: ${why}`).toBe(0);
       expect(entries, file).toBeGreaterThan(0);
     }
+  });
+
+  conformance("keeps every Atom feed valid by RFC 4287's own schema", [REFERENCE.atomSchema], () => {
+    const atoms = listFiles(output).filter((file) => /atom(-\d+)?\.xml$/.test(file));
+    expect(atoms.length).toBeGreaterThan(0);
+    const jing = spawnSync('jing', ['-c', REFERENCE.atomSchema, ...atoms], { cwd: output, encoding: 'utf8' });
+    expect(jing.status, jing.stdout + jing.stderr).toBe(0);
   });
 
   it('sends each subscriber one well-formed message whose headers are exactly the expected ones, the name intact as text', () => {
