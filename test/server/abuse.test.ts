@@ -28,7 +28,7 @@ const subscribe = (app: TestServer['app'], client: string, address = 'someone@ex
 describe('rate limits per client', () => {
   it('answers 429 with Retry-After once a client spends its burst, per client, on every list route', async () => {
     const { app, clock } = await open({ limits: { perClient: { burst: 3, perSecond: 1 / 10 } } });
-    for (let index = 0; index < 3; index += 1) expect((await subscribe(app, '192.0.2.1')).status).toBe(200);
+    for (let index = 0; index < 3; index += 1) expect((await subscribe(app, '192.0.2.1')).status).toBe(303);
     const limited = await subscribe(app, '192.0.2.1');
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('10');
@@ -39,14 +39,14 @@ describe('rate limits per client', () => {
     }
 
     // Another client is not affected; the feeds are never limited.
-    expect((await subscribe(app, '192.0.2.2')).status).toBe(200);
+    expect((await subscribe(app, '192.0.2.2')).status).toBe(303);
     expect((await app.request('/healthz', {}, fromClient('192.0.2.1'))).status).toBe(200);
 
     // A token comes back every ten seconds.
     clock.advance(9_000);
     expect((await subscribe(app, '192.0.2.1')).status).toBe(429);
     clock.advance(1_000);
-    expect((await subscribe(app, '192.0.2.1')).status).toBe(200);
+    expect((await subscribe(app, '192.0.2.1')).status).toBe(303);
     expect((await subscribe(app, '192.0.2.1')).status).toBe(429);
   });
 });
@@ -65,17 +65,17 @@ describe('clients behind a reverse proxy', () => {
     publication = createPublication({ trustedProxies: '10.0.0.5, ::1' });
     server = await openTestServer(publication, { limits: { perClient: { burst: 2, perSecond: 1 / 60 } } });
     const { app } = server;
-    for (let index = 0; index < 2; index += 1) expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(200);
+    for (let index = 0; index < 2; index += 1) expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(303);
     expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(429);
     // Another reader behind the same proxy still gets in; a spoofed left-hand entry changes nothing.
-    expect((await through(app, '10.0.0.5', '198.51.100.8')).status).toBe(200);
+    expect((await through(app, '10.0.0.5', '198.51.100.8')).status).toBe(303);
     expect((await through(app, '10.0.0.5', '203.0.113.1, 198.51.100.7')).status).toBe(429);
     // Two trusted proxies in a row: the client is the first address before them.
-    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(200);
-    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(200);
+    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(303);
+    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(303);
     expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(429);
     // An untrusted peer's header is not believed: it is limited as itself.
-    for (let index = 0; index < 2; index += 1) expect((await through(app, '192.0.2.50', `198.51.100.${20 + index}`)).status).toBe(200);
+    for (let index = 0; index < 2; index += 1) expect((await through(app, '192.0.2.50', `198.51.100.${20 + index}`)).status).toBe(303);
     expect((await through(app, '192.0.2.50', '198.51.100.30')).status).toBe(429);
   });
 
