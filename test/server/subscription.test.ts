@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/delivery/tokens.js';
+import { createApp } from '../../src/server/app.js';
+import type { ServerStore } from '../../src/server/dependencies.js';
 import {
   accessRecords,
   confirmationLink,
@@ -127,6 +129,56 @@ describe('subscribe and confirm (double opt-in)', () => {
     // Everyone but the active subscriber is asked to confirm; the active one is left alone.
     expect(mail.map((message) => message.to).sort()).toEqual(['brand-new@example.org', 'gone@example.org', 'pending@example.org']);
     expect(await statusOf('active@example.org')).toBe('active');
+  });
+
+  it('answers before any work that depends on the address, so timing cannot tell a subscribed address from a new one', async () => {
+    await server.store.addSubscribers([{ address: 'known@example.org', status: 'active', source: 'test' }], server.clock.now());
+    // The real store, with every lookup and insert held until the test lets them go.
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: string[] = [];
+    const gated: ServerStore = {
+      ...server.deps.store,
+      findSubscriber: async (address) => {
+        held.push(`find ${address}`);
+        await gate;
+        return server.deps.store.findSubscriber(address);
+      },
+      addSubscribers: async (subscribers, now) => {
+        held.push('add');
+        await gate;
+        return server.deps.store.addSubscribers(subscribers, now);
+      },
+    };
+    const app = createApp({ ...server.deps, store: gated });
+    const answers: string[] = [];
+    for (const address of ['unknown@example.org', 'known@example.org']) {
+      const request = app.request('/subscribe', { method: 'POST', body: new URLSearchParams({ address }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }, from);
+      const answer = await Promise.race([Promise.resolve(request), new Promise<undefined>((resolve) => setTimeout(resolve, 2_000))]);
+      expect(answer?.status, `the answer for ${address} waited for the store`).toBe(303);
+      answers.push(JSON.stringify([[...answer!.headers], await answer!.text()]));
+    }
+    // Both were answered, alike, while the lookups of both addresses still waited at the gate.
+    expect(new Set(answers).size).toBe(1);
+    expect(held).toEqual(['find unknown@example.org', 'find known@example.org']);
+    release();
+    const mail = await newMail();
+    expect(mail.map((message) => message.to)).toEqual(['unknown@example.org']);
+    expect(await statusOf('unknown@example.org')).toBe('pending');
+  });
+
+  it('lets the reader reload the page after subscribing (redirect after POST), without posting again', async () => {
+    const response = await post('/subscribe', { address: 'reloads@example.org' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/subscribe/sent');
+    for (let reload = 0; reload < 3; reload += 1) {
+      const page = await get('/subscribe/sent');
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('Check your inbox');
+      expect(html).not.toContain('Method not allowed');
+    }
+    expect(await newMail()).toHaveLength(1);
   });
 
   it('never changes the name of a subscriber already on the list', async () => {
