@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { SqliteOptions } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { Transport } from '../delivery/transport.js';
 
@@ -22,7 +23,7 @@ export interface CliContext {
   /** Writes one line of command output to stdout. */
   print(line: string): void;
   /** Opens the store chosen by BRIEFING_DATABASE_URL (SQLite by default); the caller closes it. */
-  openStore(): Promise<Store>;
+  openStore(options?: SqliteOptions): Promise<Store>;
   /** SMTP pool from BRIEFING_SMTP_URL, or .eml files under output/outbox/<editionId>/. */
   createTransport(editionId: string): Promise<Transport>;
   /** Resolves when SIGTERM/SIGINT asks the program to stop taking new work. */

@@ -121,9 +121,9 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
     },
     interactive,
     print: (line) => process.stdout.write(`${line}\n`),
-    openStore: async () => {
+    openStore: async (options) => {
       const { openStore } = await import('../store/open-store.js');
-      return openStore(config());
+      return openStore(config(), options);
     },
     createTransport: async (editionId) => {
       const { createTransport } = await import('../delivery/create-transport.js');

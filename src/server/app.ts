@@ -1,25 +1,33 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { storeUnavailability } from '../store/store-unavailable.js';
 import { accessLog } from './access-log.js';
 import type { ServerDependencies } from './dependencies.js';
+import { readToken } from './handlers/link-token.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { canonicalAddress, clientAddress } from './client-address.js';
 import { errorResponse } from './respond.js';
-import { listRoutes } from './routes.js';
+import { listRoutes, type RouteLimit } from './routes.js';
 import { securityHeaders } from './security-headers.js';
+import { RETRY_AFTER_SECONDS } from './waiting-store.js';
 
 /**
- * The HTTP application: the routes of routes.ts behind access logging, security headers, per-client
- * rate limits and body size limits. Errors become a generic page (the detail goes to the log only).
- * Tests call `app.request(url)` in process; `listen` puts it on a socket.
+ * The HTTP application: the routes of routes.ts behind access logging, security headers, rate limits
+ * (per client, or per signed link) and body size limits. A store that another writer holds, or whose
+ * file is gone, gets 503 with Retry-After; other errors a generic 500 page (the detail goes to the
+ * log only). Tests call `app.request(url)` in process; `listen` puts it on a socket.
  */
 export function createApp(deps: ServerDependencies): Hono {
   const app = new Hono();
   const limiter = createRateLimiter(deps.limits.perClient);
   const trustedProxies = new Set(deps.config.env.trustedProxies.map(canonicalAddress));
 
-  const rateLimited: MiddlewareHandler = async (c, next) => {
-    const decision = limiter.take(clientAddress(c, trustedProxies), deps.clock.now());
+  // Verifying a token is one HMAC, cheaper than the store work it guards; a bad one counts per client.
+  const rateLimited = (limit: Exclude<RouteLimit, { by: 'none' }>): MiddlewareHandler => async (c, next) => {
+    const now = deps.clock.now();
+    const link = limit.by === 'link' ? readToken(c, deps, limit.purpose, now) : undefined;
+    const key = link?.ok ? `link:${link.subscriberId}` : `client:${clientAddress(c, trustedProxies)}`;
+    const decision = limiter.take(key, now);
     if (!decision.allowed) return errorResponse(deps.pages, 429, { 'retry-after': String(decision.retryAfterSeconds) });
     await next();
   };
@@ -28,13 +36,19 @@ export function createApp(deps: ServerDependencies): Hono {
   app.use(accessLog(deps.logger));
   app.use(securityHeaders());
   app.onError((error, c) => {
-    deps.logger.error({ err: error, method: c.req.method, path: new URL(c.req.url).pathname }, 'server: request failed');
+    const where = { err: error, method: c.req.method, path: new URL(c.req.url).pathname };
+    const unavailable = storeUnavailability(error);
+    if (unavailable !== undefined) {
+      deps.logger.warn(where, unavailable === 'busy' ? 'server: the store stayed busy' : 'server: the store file was deleted or replaced');
+      return errorResponse(deps.pages, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    }
+    deps.logger.error(where, 'server: request failed');
     return errorResponse(deps.pages, 500);
   });
 
   for (const route of listRoutes(deps)) {
     for (const [method, handler] of Object.entries(route.handlers)) {
-      const guards = [...(route.rateLimited ? [rateLimited] : []), ...(method === 'POST' ? [limitedBody] : [])];
+      const guards = [...(route.limit.by === 'none' ? [] : [rateLimited(route.limit)]), ...(method === 'POST' ? [limitedBody] : [])];
       app.on(method, [route.path], ...guards, handler);
     }
     const allow = Object.keys(route.handlers).flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]));

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 
-/** Work a request starts but does not wait for (sending a confirmation email). */
+/** Work a request starts but does not wait for (recording a subscription, sending its confirmation email). */
 export interface BackgroundTasks {
   /** Starts `task`; a failure is logged, never thrown at the request. */
   run(label: string, task: () => Promise<void>): void;
@@ -9,8 +9,9 @@ export interface BackgroundTasks {
 }
 
 /**
- * Keeps the promises of running tasks so shutdown can finish them. Sending after the response keeps
- * the subscribe answer equally fast whether or not an email goes out, so timing reveals nothing.
+ * Keeps the promises of running tasks so shutdown can finish them. Doing the work after the response
+ * keeps the subscribe answer equally fast whether or not the address was known or an email goes out,
+ * so timing reveals nothing.
  */
 export function createBackgroundTasks(logger: Logger): BackgroundTasks {
   const running = new Set<Promise<void>>();

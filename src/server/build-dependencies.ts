@@ -3,21 +3,22 @@ import type { Config } from '../config.js';
 import { createDkimSigner } from '../delivery/dkim.js';
 import { createToken, verifyToken } from '../delivery/tokens.js';
 import type { Transport } from '../delivery/transport.js';
-import type { SubscriberStore } from '../store/store.js';
 import { createBackgroundTasks } from './background-tasks.js';
 import { buildConfirmationMessage } from './confirmation-email.js';
-import { DEFAULT_LIMITS, type LinkTokens, type ServerDependencies, type ServerLimits } from './dependencies.js';
+import { DEFAULT_LIMITS, type LinkTokens, type ServerDependencies, type ServerLimits, type ServerStore } from './dependencies.js';
 import { loadPages } from './pages.js';
+import { waitingStore } from './waiting-store.js';
 
 const HOUR_MS = 3_600_000;
 
 /**
  * Builds what the routes need from the real parts (config, store, transport): the pages from
- * templates/web/, signed links under BRIEFING_SECRET, and the confirmation email sender.
+ * templates/web/, signed links under BRIEFING_SECRET, the confirmation email sender, and the store
+ * behind a bounded wait for other writers.
  */
 export function buildDependencies(parts: {
   config: Config;
-  store: SubscriberStore;
+  store: ServerStore;
   transport: Transport;
   clock: { now(): Date };
   logger: Logger;
@@ -46,7 +47,7 @@ export function buildDependencies(parts: {
   const dkim = config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim);
   return {
     config,
-    store: parts.store,
+    store: waitingStore(parts.store, limits.storeWaitMs),
     tokens,
     clock: parts.clock,
     logger,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { SubscriberStore } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import type { Pages } from './pages.js';
 import type { RateLimit } from './rate-limiter.js';
@@ -19,6 +19,12 @@ export interface LinkTokens {
 /** Sends the double opt-in message; resolves once the transport accepted it. */
 export type SendConfirmation = (recipient: { subscriberId: number; address: string; name: string | null }, confirmUrl: string) => Promise<void>;
 
+/**
+ * The store calls the routes make (the server's own view of the store): the composition root wraps
+ * the real store so each call waits a bounded time for a busy store (see waiting-store.ts).
+ */
+export type ServerStore = Pick<Store, 'findSubscriber' | 'addSubscribers' | 'getSubscriber' | 'setSubscriberStatus' | 'checkWritable'>;
+
 /** Limits against abuse; defaults suit one public server. */
 export interface ServerLimits {
   /** Per client address, shared by subscribe, confirm and unsubscribe. */
@@ -29,20 +35,26 @@ export interface ServerLimits {
   bodyBytes: number;
   /** How long a confirmation link works. */
   confirmHours: number;
+  /** How long a request waits for a store another writer holds before it is answered 503. */
+  storeWaitMs: number;
 }
 
-/** Ten list requests per client in a burst, then one every six seconds; two confirmation emails per address per quarter hour. */
+/**
+ * Ten list requests per client (or per signed link) in a burst, then one every six seconds; two
+ * confirmation emails per address per quarter hour; a second and a half of waiting for a busy store.
+ */
 export const DEFAULT_LIMITS: ServerLimits = {
   perClient: { burst: 10, perSecond: 1 / 6 },
   perAddress: { burst: 2, perSecond: 1 / 900 },
   bodyBytes: 8 * 1024,
   confirmHours: 48,
+  storeWaitMs: 1_500,
 };
 
 /** Everything the routes use: real parts are built by `briefing serve` (or a test). */
 export interface ServerDependencies {
   config: Config;
-  store: SubscriberStore;
+  store: ServerStore;
   tokens: LinkTokens;
   sendConfirmation: SendConfirmation;
   clock: { now(): Date };

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { BriefingError } from '../errors.js';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionLimits } from './connection-guard.js';
 
 /** A server on a socket, and how to stop it. */
 export interface RunningServer {
@@ -12,12 +13,18 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Puts the app on `host:port`; slow or stalled clients are cut off by request and header timeouts. */
-export async function listen(app: Hono, options: { port: number; host: string }): Promise<RunningServer> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
-  server.keepAliveTimeout = 5_000;
+/**
+ * Puts the app on `host:port`. Idle, slow or stalled clients are cut off by head, request and idle
+ * timeouts, and connections are capped per client and in all (see connection-guard.ts); a trusted
+ * reverse proxy, which carries many readers, is not capped as one client.
+ */
+export async function listen(
+  app: Hono,
+  options: { port: number; host: string; connections?: Partial<ConnectionLimits>; trustedProxies?: readonly string[] },
+): Promise<RunningServer> {
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(limits) }) as Server;
+  guardConnections(server, limits, options.trustedProxies ?? []);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new BriefingError('server', 'listen-failed', `cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`, { cause: error })),

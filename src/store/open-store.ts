@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { BriefingError } from '../errors.js';
+import type { SqliteOptions } from './sqlite-store.js';
 import type { Store } from './store.js';
 
 /** Where the store lives: an embedded SQLite file or a PostgreSQL server. */
@@ -26,16 +27,16 @@ export function storeLocation(databaseUrl: string | undefined, dataDirectory: st
 }
 
 /** Opens the store at a location, loading only that backend's module (and driver). */
-export async function openStoreAt(location: StoreLocation, now: Date = new Date()): Promise<Store> {
+export async function openStoreAt(location: StoreLocation, now: Date = new Date(), options: SqliteOptions = {}): Promise<Store> {
   if (location.kind === 'postgres') {
     const { openPostgresStore } = await import('./postgres-store.js');
     return openPostgresStore(location.url, now);
   }
   const { openSqliteStore } = await import('./sqlite-store.js');
-  return openSqliteStore(location.file, now);
+  return openSqliteStore(location.file, now, options);
 }
 
 /** Opens the store the configuration and environment choose (SQLite at data/briefing.db by default). */
-export function openStore(config: Config): Promise<Store> {
-  return openStoreAt(storeLocation(config.env.databaseUrl, config.paths.data));
+export function openStore(config: Config, options: SqliteOptions = {}): Promise<Store> {
+  return openStoreAt(storeLocation(config.env.databaseUrl, config.paths.data), new Date(), options);
 }

@@ -313,6 +313,8 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
           : rows(q.listDeliveriesByStatus, [editionId, afterSubscriberId ?? 0, limit, status]),
       ).then((result) => result.map(toDelivery)),
 
+    checkWritable: () => write(function* (): Task<void> {}),
+
     close: () => driver.close(),
   };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BriefingError } from '../errors.js';
@@ -11,6 +11,15 @@ import type { Store } from './store.js';
 
 /** How long a writer waits for another process's write transaction before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
+
+/** How the embedded store is opened. */
+export interface SqliteOptions {
+  /**
+   * The wait above, which blocks the whole event loop: a server asks for 0 and waits itself, asynchronously
+   * (default 10 s, for commands that do one thing at a time).
+   */
+  busyTimeoutMs?: number;
+}
 /**
  * Page cache per connection, in KiB when negative: SQLite's own default of 2 MB. better-sqlite3
  * builds SQLite with 16 MB, which a send of 100,000 deliveries fills with pages it reads once
@@ -28,7 +37,28 @@ function bind(params: readonly SqlValue[]): Record<string, string | number | nul
   return named;
 }
 
-function createSqliteDriver(db: Database.Database): SqlDriver {
+/**
+ * A check that the file is still the one opened: SQLite keeps writing into a deleted or replaced file
+ * (through its open descriptors) without error, and those writes would be lost.
+ */
+function sameFileCheck(file: string): () => void {
+  const identity = (): string | undefined => {
+    try {
+      const stats = statSync(file);
+      return `${stats.dev}:${stats.ino}`;
+    } catch {
+      return undefined;
+    }
+  };
+  const opened = identity();
+  return () => {
+    if (identity() !== opened) {
+      throw new BriefingError('store', 'store-replaced', `the SQLite store ${file} was deleted or replaced while in use; restart to use the file there now`);
+    }
+  };
+}
+
+function createSqliteDriver(db: Database.Database, checkSameFile: () => void): SqlDriver {
   const statements = new Map<string, Database.Statement>();
   const statement = (query: Query): Database.Statement => {
     let prepared = statements.get(query.name);
@@ -99,7 +129,11 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
 
   return {
     execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
-      const result = tail.then(() => (mode === 'write' ? inTransaction(task()) : runTask(task())));
+      const result = tail.then(() => {
+        if (mode === 'read') return runTask(task());
+        checkSameFile();
+        return inTransaction(task());
+      });
       tail = result.catch(() => undefined);
       return result;
     },
@@ -116,9 +150,9 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
 /**
  * Opens (creating if needed) the embedded store at `file`: WAL so readers never wait for the writer,
  * a busy timeout for writers of other processes, foreign keys on, a bounded page cache, and the
- * schema migrated.
+ * schema migrated. Writes refuse to go on once the file was deleted or replaced.
  */
-export async function openSqliteStore(file: string, now: Date = new Date()): Promise<Store> {
+export async function openSqliteStore(file: string, now: Date = new Date(), options: SqliteOptions = {}): Promise<Store> {
   let db: Database.Database;
   try {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -127,12 +161,12 @@ export async function openSqliteStore(file: string, now: Date = new Date()): Pro
     throw new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`cache_size = ${CACHE_SIZE}`);
-    const driver = createSqliteDriver(db);
+    const driver = createSqliteDriver(db, sameFileCheck(file));
     await migrate(driver, sqliteDialect, now);
     const queries = buildQueries(sqliteDialect);
     await driver.prepare(Object.values(queries));

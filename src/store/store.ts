@@ -147,5 +147,7 @@ export type DeliveryOutcome =
 /** Every backend: SQLite (embedded default) and PostgreSQL (scale-out). */
 export interface Store extends SubscriberStore, EditionStore, OutboxStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** Takes the write lock and lets it go at once: fails (see storeUnavailability) when a write would. */
+  checkWritable(): Promise<void>;
   close(): Promise<void>;
 }

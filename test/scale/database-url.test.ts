@@ -81,7 +81,8 @@ if (await postgresAvailable()) {
       expect((await fetch(new URL('healthz', url))).status).toBe(200);
       const signUp = await fetch(new URL('subscribe', url), { method: 'POST', body: new URLSearchParams({ address: 'web@example.org' }) });
       expect(signUp.status).toBe(200);
-      expect((await store.findSubscriber('web@example.org'))?.status).toBe('pending');
+      // The sign-up is stored just after the answer (so its timing tells nothing): wait for it.
+      expect(await waitFor(async () => (await store.findSubscriber('web@example.org'))?.status, () => server.output(), 5_000)).toBe('pending');
       server.child.kill('SIGTERM');
       expect((await server.finished).code, server.output()).toBe(0);
 

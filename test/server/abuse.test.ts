@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readEnvironment } from '../../src/config.js';
-import { accessRecords, createPublication, fromClient, openTestServer, type TestPublication, type TestServer } from './support.js';
+import { createToken } from '../../src/delivery/tokens.js';
+import { accessRecords, createPublication, fromClient, openTestServer, TEST_SECRET, type TestPublication, type TestServer } from './support.js';
 
 let publication: TestPublication;
 let server: TestServer;
@@ -28,7 +29,7 @@ const subscribe = (app: TestServer['app'], client: string, address = 'someone@ex
 describe('rate limits per client', () => {
   it('answers 429 with Retry-After once a client spends its burst, per client, on every list route', async () => {
     const { app, clock } = await open({ limits: { perClient: { burst: 3, perSecond: 1 / 10 } } });
-    for (let index = 0; index < 3; index += 1) expect((await subscribe(app, '192.0.2.1')).status).toBe(200);
+    for (let index = 0; index < 3; index += 1) expect((await subscribe(app, '192.0.2.1')).status).toBe(303);
     const limited = await subscribe(app, '192.0.2.1');
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('10');
@@ -39,15 +40,43 @@ describe('rate limits per client', () => {
     }
 
     // Another client is not affected; the feeds are never limited.
-    expect((await subscribe(app, '192.0.2.2')).status).toBe(200);
+    expect((await subscribe(app, '192.0.2.2')).status).toBe(303);
     expect((await app.request('/healthz', {}, fromClient('192.0.2.1'))).status).toBe(200);
 
     // A token comes back every ten seconds.
     clock.advance(9_000);
     expect((await subscribe(app, '192.0.2.1')).status).toBe(429);
     clock.advance(1_000);
-    expect((await subscribe(app, '192.0.2.1')).status).toBe(200);
+    expect((await subscribe(app, '192.0.2.1')).status).toBe(303);
     expect((await subscribe(app, '192.0.2.1')).status).toBe(429);
+  });
+});
+
+describe('one-click unsubscribes of many readers from one mail provider address (RFC 8058)', () => {
+  const oneClick = (app: TestServer['app'], token: string, client: string): Promise<Response> =>
+    Promise.resolve(app.request(`/unsubscribe?token=${encodeURIComponent(token)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient(client)));
+
+  it('answers 30 valid, distinct tokens from one address with 200: a signed link is limited by its token, not its client', async () => {
+    const { app, store, clock } = await open();
+    const readers = Array.from({ length: 30 }, (_, index) => ({ address: `reader${index}@example.org`, status: 'active' as const, source: 'test' }));
+    await store.addSubscribers(readers, clock.now());
+    const ids = await Promise.all(readers.map(async (reader) => (await store.findSubscriber(reader.address))!.id));
+
+    const statuses = [];
+    for (const id of ids) statuses.push((await oneClick(app, createToken(TEST_SECRET, 'unsubscribe', id), '198.51.100.25')).status);
+    expect(statuses).toEqual(ids.map(() => 200));
+    expect(await store.countSubscribers('unsubscribed')).toBe(30);
+
+    // One link replayed is still limited (its burst is ten uses)...
+    const replayed = createToken(TEST_SECRET, 'unsubscribe', ids[0]!);
+    const replays = [];
+    for (let attempt = 0; attempt < 10; attempt += 1) replays.push((await oneClick(app, replayed, `198.51.100.${100 + attempt}`)).status);
+    expect(replays.slice(0, 9)).toEqual(Array.from({ length: 9 }, () => 200));
+    expect(replays[9]).toBe(429);
+    // ...and tokens that do not verify count against their client, as before.
+    for (let attempt = 0; attempt < 10; attempt += 1) expect((await oneClick(app, `${ids[1]}.forged${attempt}`, '198.51.100.26')).status).toBe(400);
+    expect((await oneClick(app, `${ids[1]}.forged`, '198.51.100.26')).status).toBe(429);
+    expect((await oneClick(app, createToken(TEST_SECRET, 'unsubscribe', ids[2]!), '198.51.100.26')).status).toBe(200);
   });
 });
 
@@ -65,17 +94,17 @@ describe('clients behind a reverse proxy', () => {
     publication = createPublication({ trustedProxies: '10.0.0.5, ::1' });
     server = await openTestServer(publication, { limits: { perClient: { burst: 2, perSecond: 1 / 60 } } });
     const { app } = server;
-    for (let index = 0; index < 2; index += 1) expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(200);
+    for (let index = 0; index < 2; index += 1) expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(303);
     expect((await through(app, '::ffff:10.0.0.5', '198.51.100.7')).status).toBe(429);
     // Another reader behind the same proxy still gets in; a spoofed left-hand entry changes nothing.
-    expect((await through(app, '10.0.0.5', '198.51.100.8')).status).toBe(200);
+    expect((await through(app, '10.0.0.5', '198.51.100.8')).status).toBe(303);
     expect((await through(app, '10.0.0.5', '203.0.113.1, 198.51.100.7')).status).toBe(429);
     // Two trusted proxies in a row: the client is the first address before them.
-    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(200);
-    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(200);
+    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(303);
+    expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(303);
     expect((await through(app, '::1', '198.51.100.9, 10.0.0.5')).status).toBe(429);
     // An untrusted peer's header is not believed: it is limited as itself.
-    for (let index = 0; index < 2; index += 1) expect((await through(app, '192.0.2.50', `198.51.100.${20 + index}`)).status).toBe(200);
+    for (let index = 0; index < 2; index += 1) expect((await through(app, '192.0.2.50', `198.51.100.${20 + index}`)).status).toBe(303);
     expect((await through(app, '192.0.2.50', '198.51.100.30')).status).toBe(429);
   });
 

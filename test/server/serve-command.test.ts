@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPublication, REPOSITORY, TEST_SECRET, type TestPublication } from './support.js';
 
@@ -86,6 +87,38 @@ describe('briefing serve', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.find((line) => line.msg === 'request' && line.path === '/healthz')).toMatchObject({ method: 'GET', status: 200 });
     expect(lines.some((line) => line.msg === 'server: stopped')).toBe(true);
+  });
+
+  it('keeps answering feeds within a moment while another process holds the store lock, and answers writes 503 (no event loop frozen)', async () => {
+    publication = createPublication();
+    writeFileSync(path.join(publication.output, 'feed.xml'), '<?xml version="1.0"?><rss version="2.0"><channel/></rss>\n');
+    const started = await startServe(publication.configFile);
+    const holder = new Database(path.join(publication.dir, 'data', 'briefing.db'));
+    try {
+      holder.exec('BEGIN IMMEDIATE');
+      const began = performance.now();
+      const subscribing = fetch(`${started.url}subscribe`, {
+        method: 'POST',
+        body: new URLSearchParams({ address: 'someone@example.org' }),
+        redirect: 'manual',
+      }).then((response) => ({ status: response.status, retryAfter: response.headers.get('retry-after'), ms: performance.now() - began }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const feedStarted = performance.now();
+      const feed = await fetch(`${started.url}feed.xml`);
+      expect(feed.status).toBe(200);
+      expect(performance.now() - feedStarted).toBeLessThan(500);
+      const health = await fetch(`${started.url}healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toEqual({ status: 'busy' });
+      const subscribed = await subscribing;
+      expect(subscribed.status).toBe(503);
+      expect(subscribed.retryAfter).toBe('2');
+      expect(subscribed.ms).toBeLessThan(4_000);
+    } finally {
+      holder.close();
+    }
+    child!.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
   });
 
   it('refuses a port that is not a number, with a clear message and a non-zero exit', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/delivery/tokens.js';
+import { createApp } from '../../src/server/app.js';
+import type { ServerStore } from '../../src/server/dependencies.js';
 import {
   accessRecords,
   confirmationLink,
@@ -71,8 +73,11 @@ async function statusOf(address: string): Promise<string | undefined> {
 describe('subscribe and confirm (double opt-in)', () => {
   it('stores a new address as pending, mails a signed link, and activates only on the POST', async () => {
     const response = await post('/subscribe', { address: 'Reader@Example.ORG', name: 'Ada Reader' });
-    expect(response.status).toBe(200);
-    expect(await response.text()).toContain('Check your inbox');
+    expect(response.status).toBe(303);
+    const received = await get(response.headers.get('location')!);
+    expect(received.status).toBe(200);
+    expect(await received.text()).toContain('Check your inbox');
+    await server.deps.tasks.idle();
     expect(await statusOf('Reader@example.org')).toBe('pending');
 
     const [mail, ...others] = await newMail();
@@ -104,7 +109,7 @@ describe('subscribe and confirm (double opt-in)', () => {
     expect((await post(pathOf(link), '')).status).toBe(200);
   });
 
-  it('answers with the same bytes whether the address is new, pending, active or unsubscribed', async () => {
+  it('answers with the same redirect, byte for byte, whether the address is new, pending, active or unsubscribed', async () => {
     await server.store.addSubscribers(
       [
         { address: 'active@example.org', status: 'active', source: 'test' },
@@ -116,8 +121,8 @@ describe('subscribe and confirm (double opt-in)', () => {
     const bodies = new Set<string>();
     for (const address of ['brand-new@example.org', 'active@example.org', 'pending@example.org', 'gone@example.org']) {
       const response = await post('/subscribe', { address });
-      expect(response.status).toBe(200);
-      bodies.add(await response.text());
+      expect(response.status).toBe(303);
+      bodies.add(JSON.stringify([[...response.headers], await response.text()]));
     }
     expect(bodies.size).toBe(1);
     const mail = await newMail();
@@ -126,9 +131,60 @@ describe('subscribe and confirm (double opt-in)', () => {
     expect(await statusOf('active@example.org')).toBe('active');
   });
 
+  it('answers before any work that depends on the address, so timing cannot tell a subscribed address from a new one', async () => {
+    await server.store.addSubscribers([{ address: 'known@example.org', status: 'active', source: 'test' }], server.clock.now());
+    // The real store, with every lookup and insert held until the test lets them go.
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: string[] = [];
+    const gated: ServerStore = {
+      ...server.deps.store,
+      findSubscriber: async (address) => {
+        held.push(`find ${address}`);
+        await gate;
+        return server.deps.store.findSubscriber(address);
+      },
+      addSubscribers: async (subscribers, now) => {
+        held.push('add');
+        await gate;
+        return server.deps.store.addSubscribers(subscribers, now);
+      },
+    };
+    const app = createApp({ ...server.deps, store: gated });
+    const answers: string[] = [];
+    for (const address of ['unknown@example.org', 'known@example.org']) {
+      const request = app.request('/subscribe', { method: 'POST', body: new URLSearchParams({ address }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }, from);
+      const answer = await Promise.race([Promise.resolve(request), new Promise<undefined>((resolve) => setTimeout(resolve, 2_000))]);
+      expect(answer?.status, `the answer for ${address} waited for the store`).toBe(303);
+      answers.push(JSON.stringify([[...answer!.headers], await answer!.text()]));
+    }
+    // Both were answered, alike, while the lookups of both addresses still waited at the gate.
+    expect(new Set(answers).size).toBe(1);
+    expect(held).toEqual(['find unknown@example.org', 'find known@example.org']);
+    release();
+    const mail = await newMail();
+    expect(mail.map((message) => message.to)).toEqual(['unknown@example.org']);
+    expect(await statusOf('unknown@example.org')).toBe('pending');
+  });
+
+  it('lets the reader reload the page after subscribing (redirect after POST), without posting again', async () => {
+    const response = await post('/subscribe', { address: 'reloads@example.org' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/subscribe/sent');
+    for (let reload = 0; reload < 3; reload += 1) {
+      const page = await get('/subscribe/sent');
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('Check your inbox');
+      expect(html).not.toContain('Method not allowed');
+    }
+    expect(await newMail()).toHaveLength(1);
+  });
+
   it('never changes the name of a subscriber already on the list', async () => {
     await server.store.addSubscribers([{ address: 'named@example.org', name: 'Real Name', status: 'active', source: 'test' }], server.clock.now());
     await post('/subscribe', { address: 'named@example.org', name: 'Someone Else' });
+    await server.deps.tasks.idle();
     expect((await server.store.findSubscriber('named@example.org'))?.name).toBe('Real Name');
   });
 
@@ -149,7 +205,8 @@ describe('subscribe and confirm (double opt-in)', () => {
     expect(stale.status).toBe(400);
     expect(await statusOf('returning@example.org')).toBe('unsubscribed');
 
-    expect((await post('/subscribe', { address: 'returning@example.org' })).status).toBe(200);
+    expect((await post('/subscribe', { address: 'returning@example.org' })).status).toBe(303);
+    await server.deps.tasks.idle();
     expect(await statusOf('returning@example.org')).toBe('unsubscribed');
     const second = confirmationLink((await newMail())[0]!);
     server.clock.advance(60_000);
@@ -170,7 +227,7 @@ describe('subscribe and confirm (double opt-in)', () => {
   });
 
   it('accepts an international address and mails its confirmation (SMTPUTF8)', async () => {
-    expect((await post('/subscribe', { address: 'dörte@bücher.example', name: 'Dörte' })).status).toBe(200);
+    expect((await post('/subscribe', { address: 'dörte@bücher.example', name: 'Dörte' })).status).toBe(303);
     const [mail] = await newMail();
     expect(mail?.to).toBe('Dörte <dörte@xn--bcher-kva.example>');
     expect(await statusOf('dörte@bücher.example')).toBe('pending');
@@ -179,7 +236,7 @@ describe('subscribe and confirm (double opt-in)', () => {
   it('mails one address at most twice in a quarter hour, whoever asks', async () => {
     for (let attempt = 0; attempt < 4; attempt += 1) {
       from = fromClient(`198.51.100.${attempt + 1}`);
-      expect((await post('/subscribe', { address: 'flooded@example.org' })).status).toBe(200);
+      expect((await post('/subscribe', { address: 'flooded@example.org' })).status).toBe(303);
     }
     expect(await newMail()).toHaveLength(2);
     server.clock.advance(15 * 60_000);

@@ -14,6 +14,7 @@ import { createTransport } from '../../src/delivery/create-transport.js';
 import { createApp } from '../../src/server/app.js';
 import { buildDependencies } from '../../src/server/build-dependencies.js';
 import type { ServerDependencies, ServerLimits } from '../../src/server/dependencies.js';
+import { SERVER_SQLITE_OPTIONS } from '../../src/server/waiting-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { header, parseMail } from '../support/parse-mail.js';
 import type { SmtpTestServer } from '../support/smtp-test-server.js';
@@ -107,7 +108,7 @@ export interface TestServer {
 export async function openTestServer(publication: TestPublication, options: { limits?: Partial<ServerLimits> } = {}): Promise<TestServer> {
   const { logger, records } = captureLogger();
   const clock = testClock();
-  const store = await openStore(publication.config);
+  const store = await openStore(publication.config, SERVER_SQLITE_OPTIONS);
   const transport = await createTransport(publication.config, 'confirmations', logger);
   const deps = buildDependencies({ config: publication.config, store, transport, clock, logger, limits: options.limits });
   return {

@@ -3,6 +3,7 @@ import { BriefingError } from '../../errors.js';
 import { createApp } from '../../server/app.js';
 import { buildDependencies } from '../../server/build-dependencies.js';
 import { listen } from '../../server/listen.js';
+import { SERVER_SQLITE_OPTIONS } from '../../server/waiting-store.js';
 
 /** Options of `briefing serve` as commander gives them. */
 interface ServeOptions {
@@ -29,12 +30,12 @@ export default async function serve(context: CliContext, options: ServeOptions):
   if (!config.env.secretFromEnvironment) {
     context.logger.warn('server: BRIEFING_SECRET is not set; links are signed with the development key, which anyone can read');
   }
-  const store = await context.openStore();
+  const store = await context.openStore(SERVER_SQLITE_OPTIONS);
   try {
     const transport = await context.createTransport('confirmations');
     try {
       const deps = buildDependencies({ config, store, transport, clock: context.clock, logger: context.logger });
-      const server = await listen(createApp(deps), { port, host: options.host });
+      const server = await listen(createApp(deps), { port, host: options.host, trustedProxies: config.env.trustedProxies });
       context.logger.info({ url: server.url, output: config.paths.output, transport: transport.description }, 'server: listening');
       context.print(`listening on ${server.url}`);
       await new Promise<void>((resolve) => {

@@ -1,0 +1,96 @@
+import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConnectionLimits } from '../../src/server/connection-guard.js';
+import { listen, type RunningServer } from '../../src/server/listen.js';
+import { createPublication, openTestServer, type TestPublication, type TestServer } from './support.js';
+
+let publication: TestPublication;
+let server: TestServer;
+let running: RunningServer;
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await running.close(1_000);
+  await server.close();
+  publication.cleanup();
+});
+
+async function start(connections: Partial<ConnectionLimits>): Promise<URL> {
+  publication = createPublication();
+  writeFileSync(path.join(publication.output, 'feed.xml'), '<?xml version="1.0"?><rss version="2.0"><channel/></rss>\n');
+  server = await openTestServer(publication);
+  running = await listen(server.app, { port: 0, host: '127.0.0.1', connections });
+  return new URL(running.url);
+}
+
+/** Opens a socket that never sends a byte; resolves once connected, with a promise of its close. */
+function idleSocket(url: URL): Promise<{ socket: Socket; closed: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    const closed = new Promise<number>((done) => socket.once('close', () => done(performance.now())));
+    socket.once('connect', () => resolve({ socket, closed }));
+    socket.once('error', reject);
+  });
+}
+
+const isClosed = (socket: Socket): boolean => socket.destroyed || socket.readableEnded;
+
+/** One GET on a connection of its own; the status and how long it took. */
+async function timedGet(url: URL): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  const response = await fetch(new URL('feed.xml', url), { headers: { connection: 'close' }, signal: AbortSignal.timeout(5_000) });
+  await response.arrayBuffer();
+  return { status: response.status, ms: performance.now() - started };
+}
+
+const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('idle connections (slowloris without a byte)', () => {
+  it('keeps one client to its connection cap and still answers its real request at once', async () => {
+    const url = await start({ perClient: 4, headMs: 3_000 });
+    const idle = [];
+    for (let index = 0; index < 20; index += 1) idle.push(await idleSocket(url));
+    await settle(100);
+    expect(idle.filter(({ socket }) => !isClosed(socket)).length).toBeLessThanOrEqual(4);
+
+    const answer = await timedGet(url);
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(1_000);
+  });
+
+  it('closes sockets that send no request head within the head timeout', async () => {
+    const url = await start({ headMs: 300 });
+    const opened = performance.now();
+    const idle = await Promise.all(Array.from({ length: 10 }, () => idleSocket(url)));
+    const closedAt = await Promise.race([Promise.all(idle.map(({ closed }) => closed)), settle(3_000).then(() => [] as number[])]);
+    expect(closedAt).toHaveLength(10);
+    for (const at of closedAt) expect(at - opened).toBeLessThan(2_000);
+
+    // A half-sent head is cut off as well, and a real request still gets through.
+    const slow = await idleSocket(url);
+    slow.socket.write('GET /feed.xml HTTP/1.1\r\nHost: x\r\n');
+    await Promise.race([slow.closed, settle(3_000)]);
+    expect(isClosed(slow.socket)).toBe(true);
+    expect((await timedGet(url)).status).toBe(200);
+  });
+
+  it('keeps the total under its cap by closing the oldest idle connection for a new one', async () => {
+    const url = await start({ total: 6, perClient: 100, headMs: 3_000 });
+    const idle = [];
+    for (let index = 0; index < 15; index += 1) idle.push(await idleSocket(url));
+    await settle(100);
+    expect(idle.filter(({ socket }) => !isClosed(socket)).length).toBeLessThanOrEqual(6);
+    // The newest stayed; the oldest went.
+    expect(isClosed(idle[0]!.socket)).toBe(true);
+    expect(isClosed(idle[14]!.socket)).toBe(false);
+
+    const answer = await timedGet(url);
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(1_000);
+  });
+});
