@@ -13,7 +13,7 @@ import { formatZoneTime } from '../../schedule/zone-time.js';
 import { openEdition, type OpenedEdition } from '../../edition/open-edition.js';
 import { BriefingError } from '../../errors.js';
 import { storeLocation } from '../../store/open-store.js';
-import type { Store } from '../../store/store.js';
+import type { EditionStatus, Store } from '../../store/store.js';
 import { parseAddress } from '../../subscribers/address.js';
 import type { CliContext } from '../context.js';
 
@@ -61,7 +61,10 @@ export default async function send(context: CliContext, options: SendOptions): P
   const store = await context.openStore();
   try {
     if (options.to !== undefined) return await testCopy(context, store, options, options.to);
-    if (options.replan) await replan(context, store, id);
+    if (options.replan) {
+      const forgotten = await replan(store, id);
+      if (forgotten !== undefined && !options.json) context.print(`Edition ${id} was ${forgotten}; planning it again`);
+    }
     if (options.resume) {
       const counts = await store.deliveryCounts(id);
       if ((await store.getEdition(id)) === undefined || counts.queued + counts.sending + counts.sent + counts.failed === 0) {
@@ -124,10 +127,11 @@ function skipNotice(opened: OpenedEdition & { kind: 'skipped' }, zone: string): 
  * `--replan`: forgets edition `id` (a skipped edition, or one planned or enqueued of which nothing
  * went out) so this send plans it from the content as it is now. Refused once any delivery of it
  * is sent or being sent, and once a later edition went out (it already covered these articles).
+ * Returns the status the forgotten record had.
  */
-async function replan(context: CliContext, store: Store, id: string): Promise<void> {
+async function replan(store: Store, id: string): Promise<EditionStatus | undefined> {
   const existing = await store.getEdition(id);
-  if (existing === undefined) return;
+  if (existing === undefined) return undefined;
   const latest = await store.previousEdition(END_OF_TIME);
   if (latest !== undefined && latest.slot.getTime() > existing.slot.getTime()) {
     throw new BriefingError('delivery', 'replan-refused', `edition ${id} cannot be planned again: edition ${latest.id}, sent after it, already covers its articles`);
@@ -139,7 +143,7 @@ async function replan(context: CliContext, store: Store, id: string): Promise<vo
       `edition ${id} cannot be planned again: some of its deliveries are sent or being sent (\`briefing send --date ${id} --resume\` continues it)`,
     );
   }
-  context.logger.info({ event: 'replan', edition: id, was: existing.status }, `edition ${id} (${existing.status}) forgotten, planning it again`);
+  return existing.status;
 }
 
 /**
