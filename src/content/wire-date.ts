@@ -22,6 +22,8 @@ const TIME_FORMATS = ['H:mm', 'H:mm:ss', 'h:mm a', 'h:mm:ss a', 'h a'];
 /** What the README lists: one example per form. */
 export const WIRE_DATE_EXAMPLES = ['2025-07-31T18:02:00-04:00', '2025-07-31 18:02:00', 'July 31, 2025 6:02 PM EDT', 'Jul 31, 2025 18:02 UTC', '31 July 2025 18:02 +01:00'];
 
+/** Longer than any date line: "Wednesday, September 30, 2025 at 12:30:45 p.m. GMT+05:30" is 56. */
+const MAX_LENGTH = 80;
 const ZONE_AT_END = /\s+(\(?[A-Za-z]{1,5}\)?|(?:UTC|GMT)?\s?[+-]\d{1,2}(?::?\d{2})?)$/;
 const TIME_AT_END = /(?:^|[\s,T]+)(?:at\s+)?(\d{1,2}(?::\d{2}){0,2}\s*(?:[AaPp]\.?\s?[Mm]\.?)?)$/;
 
@@ -52,6 +54,8 @@ function firstValid(text: string, formats: readonly string[]): DateTime | undefi
  */
 export function parseWireDate(value: string, timeZone: string): WireDate {
   const text = value.trim();
+  // Bounded, so the patterns below never scan a hostile megabyte-long line.
+  if (text.length > MAX_LENGTH) return { ok: false, problem: `"${text.slice(0, 20)}…" is ${text.length} characters long, too long to be a date` };
   const iso = parsePublicationTime(text, timeZone);
   if (iso !== undefined) return { ok: true, time: iso };
   let rest = text;

@@ -40,6 +40,13 @@ describe('parseWireDate', () => {
     expect(result.ok ? 'read' : result.problem).toContain(problem);
   });
 
+  it('refuses a hostile megabyte-long date line at once instead of scanning it', () => {
+    const started = performance.now();
+    const result = parseWireDate(`1 ${'T,'.repeat(500_000)}`, ZONE);
+    expect(result.ok ? 'read' : result.problem).toMatch(/too long to be a date/);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('reads every example the README lists, and the README lists them', () => {
     const readme = readFileSync(path.join(REPOSITORY, 'README.md'), 'utf8');
     for (const example of WIRE_DATE_EXAMPLES) {
