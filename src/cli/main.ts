@@ -103,7 +103,7 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
   withConfig(program.command('import <files...>'))
     .description('turn raw article text into content records')
     .option('--published <iso>', 'publication time for texts without a Published: line')
-    .option('--source <name>', 'attribution written as the records\' source (e.g. "CBC News")')
+    .option('--source <name>', 'attribution written as the records\' source (e.g. "CBC News"); required')
     .option('--out <dir>', 'where to write the records (default: the content folder)')
     .option('--json', 'print the result as JSON')
     .action((files: string[], options) => run('import', options, files));
