@@ -174,6 +174,13 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   };
 }
 
+/** The config without its `$comment` fields: JSON has no comments, so an object may carry one (as in JSON Schema). */
+function withoutComments(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutComments);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '$comment').map(([key, field]) => [key, withoutComments(field)]));
+}
+
 /** Validates a config object; problems name the file, line and field. */
 export function parseConfig(text: string, configFile: string, env: EnvironmentConfig): Config {
   const displayName = path.relative(process.cwd(), configFile) || configFile;
@@ -181,7 +188,7 @@ export function parseConfig(text: string, configFile: string, env: EnvironmentCo
   if (source.syntaxProblems.length > 0) {
     throw BriefingError.fromProblems('config', 'invalid-config', source.syntaxProblems, `${displayName} is not valid JSON`);
   }
-  const parsed = fileConfigSchema.safeParse(source.value);
+  const parsed = fileConfigSchema.safeParse(withoutComments(source.value));
   if (!parsed.success) {
     throw BriefingError.fromProblems(
       'config',
@@ -222,7 +229,9 @@ export function loadConfig(configFile: string, env: NodeJS.ProcessEnv = process.
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
-    throw new BriefingError('config', 'config-unreadable', `cannot read ${configFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+    const code = (error as NodeJS.ErrnoException).code;
+    const next = code === 'ENOENT' ? ' (no such file): run `npx briefing init` to start a publication here, or name its config with --config FILE' : '';
+    throw new BriefingError('config', 'config-unreadable', `cannot read ${configFile}: ${code ?? String(error)}${next}`, {
       cause: error,
     });
   }

@@ -17,11 +17,15 @@ export interface YamlSource {
 export function parseYamlSource(text: string, file: string, firstLine = 1): YamlSource {
   const lineCounter = new LineCounter();
   const document: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const syntaxProblems: Problem[] = document.errors.map((error) => ({
-    file,
-    line: lineCounter.linePos(error.pos[0]).line + firstLine - 1,
-    message: `invalid YAML: ${error.message.split('\n')[0]}`,
-  }));
+  const syntaxProblems: Problem[] = document.errors.map((error) => {
+    // yaml reports an unclosed quote where the text ends; the writer needs the line where it opens.
+    const opened = error.code === 'MISSING_CHAR' && /closing .?quote/.test(error.message) ? quoteStart(document, error.pos[0]) : undefined;
+    return {
+      file,
+      line: lineCounter.linePos(opened ?? error.pos[0]).line + firstLine - 1,
+      message: `invalid YAML: ${error.message.split('\n')[0]}${opened === undefined ? '' : ' (the quote opens on this line)'}`,
+    };
+  });
   const lineOf = (path: readonly PropertyKey[]): number => {
     for (let depth = path.length; depth >= 0; depth -= 1) {
       const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth) as unknown[], true);
@@ -41,6 +45,21 @@ export function parseYamlSource(text: string, file: string, firstLine = 1): Yaml
     }
   }
   return { value, syntaxProblems, lineOf };
+}
+
+/** Where the quoted scalar that runs to `end` without its closing quote starts. */
+function quoteStart(document: Document, end: number): number | undefined {
+  let start: number | undefined;
+  visit(document, {
+    Scalar(_key, node) {
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[0] < end && node.range[1] >= end) {
+        start = node.range[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return start;
 }
 
 /** The line of the first alias that names no anchor, else of the first alias (where an alias bomb starts). */
@@ -67,6 +86,7 @@ export function zodProblems(error: z.ZodError, file: string, source: YamlSource)
     file,
     line: source.lineOf(issue.path),
     field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)',
-    message: issue.message,
+    // zod says "Invalid input: expected string, received undefined" for a field that is not there.
+    message: issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : issue.message,
   }));
 }

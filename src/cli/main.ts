@@ -4,6 +4,7 @@
  * process.exit. Commands live in ./commands/<name>.ts and are loaded only when run, so
  * `briefing --help` stays fast and heavy modules (MJML, SQLite) load lazily.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { CliContext, CommandRunner } from './context.js';
 import { BriefingError, isBriefingError } from '../errors.js';
@@ -20,7 +21,14 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
   const program = new Command('briefing')
     .description('Turns article records into feeds and an email briefing, and delivers it to subscribers.')
     .showHelpAfterError('(run with --help for usage)')
+    .version(packageVersion(), '--version', 'print the version of Briefing')
     .exitOverride();
+
+  program
+    .command('init [dir]')
+    .description('start a publication in DIR (default: here): a config, the templates and one example article')
+    .exitOverride()
+    .action((dir: string | undefined) => run('init', { config: DEFAULT_CONFIG }, [dir ?? '.']));
 
   const withConfig = (command: Command): Command =>
     command.option('--config <file>', 'publication config (folders are relative to it)', DEFAULT_CONFIG).exitOverride();
@@ -44,6 +52,8 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
     .option('--to <address>', 'send one test copy, subject prefixed [TEST], without touching the outbox')
     .option('--dry-run', 'report what would be sent and write nothing')
     .option('--resume', 'only continue an edition already enqueued')
+    .option('--replan', 'forget a skipped or unsent edition D and plan it again (refused once any of it is sent)')
+    .option('--force', 'send an edition whose slot is still to come')
     .option('--json', 'print the summary as JSON')
     .action((options, command: Command) => run('send', options, command.args));
 
@@ -69,8 +79,12 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
     .addOption(new Option('--status <status>', 'initial status').choices(['active', 'pending']).default('active'))
     .action((address: string, options, command: Command) => run('subscribers-add', options, [address, ...command.args.slice(1)]));
   withConfig(subscribers.command('remove <address>'))
-    .description('delete a subscriber and their deliveries')
+    .description('delete a subscriber and their deliveries (an unsubscribed or bounced address needs --forget)')
+    .option('--forget', 'erase an unsubscribed or bounced address too (GDPR erasure: a later import may add it again)')
     .action((address: string, options) => run('subscribers-remove', options, [address]));
+  withConfig(subscribers.command('unsubscribe <address>'))
+    .description('mark a subscriber unsubscribed: they get nothing more and no import adds them again')
+    .action((address: string, options) => run('subscribers-unsubscribe', options, [address]));
   withConfig(subscribers.command('list'))
     .description('list subscribers')
     .addOption(new Option('--status <status>', 'only this status').choices(['pending', 'active', 'unsubscribed', 'bounced']))
@@ -89,7 +103,7 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
   withConfig(program.command('import <files...>'))
     .description('turn raw article text into content records')
     .option('--published <iso>', 'publication time for texts without a Published: line')
-    .option('--source <name>', 'attribution written as the records\' source (e.g. "CBC News")')
+    .option('--source <name>', 'attribution written as the records\' source (e.g. "CBC News"); required')
     .option('--out <dir>', 'where to write the records (default: the content folder)')
     .option('--json', 'print the result as JSON')
     .action((files: string[], options) => run('import', options, files));
@@ -101,6 +115,12 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
     .action((options) => run('status', options, []));
 
   return program;
+}
+
+/** The version in the package.json beside dist/, which `--version` prints. */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 /** Builds the real parts for a command; the only place that reads the process environment. */

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { BriefingError } from '../errors.js';
 import { escapeMarkdown } from './markdown-escape.js';
 import { collapseWhitespace, stripXmlIllegal } from './plain-text.js';
-import { formatPublicationTime, parsePublicationTime } from './publication-time.js';
+import { formatPublicationTime } from './publication-time.js';
+import { parseWireDate } from './wire-date.js';
 import type { RecordFrontMatter } from './record-schema.js';
 
 /** A raw article turned into a record: its suggested id (file name), front matter and Markdown body. */
@@ -33,7 +34,7 @@ interface Block {
 
 type BodyItem = { kind: 'paragraph'; text: string } | { kind: 'heading'; text: string };
 
-const PUBLISHED = /^Published:\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:\|.*)?$/i;
+const PUBLISHED = /^Published:\s*([^|]*?)\s*(?:\|.*)?$/i;
 const PUBLISHED_START = /^Published:/i;
 /** `WATCH l Title:` — the source renders the separator glyph as a letter l or a bar. */
 const WATCH = /^WATCH\s*[l|│┃]\s*(.*?)\s*:?$/;
@@ -49,7 +50,7 @@ const SLUG_LENGTH = 60;
 
 /**
  * Turns raw news text (the seeds' format: optional one-word kicker, headline, optional
- * `Published: YYYY-MM-DD HH:MM:SS | Views: N`, paragraphs, subheadings, photo blocks, `WATCH` video
+ * `Published: DATE | Views: N` (any form parseWireDate reads), paragraphs, subheadings, photo blocks, `WATCH` video
  * blocks, `Source link` / `With files from …` trailers) into a record. Pure: no file access.
  */
 export function importRawArticle(text: string, options: ImportOptions): ImportedRecord {
@@ -72,19 +73,19 @@ export function importRawArticle(text: string, options: ImportOptions): Imported
   let published: string | undefined;
   const dateBlock = blocks[index];
   if (dateBlock && PUBLISHED_START.test(dateBlock.lines[0] ?? '')) {
-    const match = PUBLISHED.exec(dateBlock.lines[0] ?? '');
-    const time = match?.[1] ? parsePublicationTime(match[1], options.timeZone) : undefined;
-    if (!time) {
-      throw importError(options.file, dateBlock.line, 'Published', `"${dateBlock.lines[0]}" is not "Published: YYYY-MM-DD HH:MM:SS"`);
+    const written = PUBLISHED.exec(dateBlock.lines[0] ?? '')?.[1] ?? '';
+    const time = parseWireDate(written, options.timeZone);
+    if (!time.ok) {
+      throw importError(options.file, dateBlock.line, 'Published', `"${dateBlock.lines[0]}" is not a date it can read: ${time.problem}`);
     }
-    published = formatPublicationTime(time);
+    published = formatPublicationTime(time.time);
     index += 1;
   } else if (options.published !== undefined) {
-    const time = parsePublicationTime(options.published, options.timeZone);
-    if (!time) {
-      throw importError(options.file, undefined, '--published', `"${options.published}" is not an ISO 8601 date-time such as 2025-07-23T20:30:00+03:00`);
+    const time = parseWireDate(options.published, options.timeZone);
+    if (!time.ok) {
+      throw importError(options.file, undefined, '--published', `"${options.published}" is not an ISO 8601 date-time such as 2025-07-23T20:30:00+03:00 (${time.problem})`);
     }
-    published = formatPublicationTime(time);
+    published = formatPublicationTime(time.time);
   } else {
     throw importError(options.file, headlineBlock.line, 'Published', 'the text has no "Published:" line: a date is needed (use --published ISO)');
   }
@@ -188,6 +189,10 @@ function splitBlocks(text: string): Block[] {
   let current: Block | undefined;
   lines.forEach((line, index) => {
     if (line === '') {
+      current = undefined;
+    } else if (PUBLISHED_START.test(line)) {
+      // The date line is its own block even when no blank line sets it off from the headline or the text.
+      blocks.push({ lines: [line], line: index + 1 });
       current = undefined;
     } else if (current) {
       current.lines.push(line);

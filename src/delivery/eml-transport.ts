@@ -25,7 +25,7 @@ export function createEmlTransport(folder: string): Transport {
       } catch (error) {
         throw new TransportError(`cannot write ${shown}: ${error instanceof Error ? error.message : String(error)}`, { temporary: true, fatal: true, cause: error });
       }
-      return { reply: `written to ${name}` };
+      return { reply: `written to ${name}`, file: path.join(shown, name) };
     },
     async close() {},
   };

@@ -10,6 +10,8 @@ export interface OutgoingMessage {
 /** What the server said when it accepted a message. */
 export interface SendReceipt {
   reply: string;
+  /** Where the message was written, for a transport that writes files instead of mailing. */
+  file?: string;
 }
 
 /**

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { EditionStatus, EditionStore } from '../store/store.js';
 import { upcomingSlots } from './next-slot.js';
 import { slotId } from './slot-id.js';
+import { formatZoneTime } from './zone-time.js';
 
 /** One slot or edition as `briefing status` shows it. */
 export interface StatusSlot {
@@ -54,8 +55,8 @@ export async function readScheduleStatus(input: {
 export function formatScheduleStatus(status: ScheduleStatus): string[] {
   return [
     `schedule: "${status.cron}" in ${status.zone}`,
-    ...status.next.map((slot, index) => `${index === 0 ? 'next:' : '     '} ${slot.local}  edition ${slot.id}`),
+    ...status.next.map((slot, index) => `${index === 0 ? 'next:' : '     '} ${formatZoneTime(new Date(slot.slot), status.zone)}  edition ${slot.id}`),
     ...(status.last.length === 0 ? ['last editions: none yet'] : ['last editions:']),
-    ...status.last.map((edition) => `  ${edition.id}  ${edition.status.padEnd(8)} ${edition.local}${edition.note === null ? '' : `  (${edition.note})`}`),
+    ...status.last.map((edition) => `  ${edition.id}  ${edition.status.padEnd(8)} ${formatZoneTime(new Date(edition.slot), status.zone)}${edition.note === null ? '' : `  (${edition.note})`}`),
   ];
 }

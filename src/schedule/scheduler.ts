@@ -40,11 +40,17 @@ export interface RunOutcome {
 /** One pass for a slot: build, plan, render, send, write. `signal` asks it to stop taking new work. */
 export type RunSlot = (target: SlotTarget, signal: AbortSignal) => Promise<RunOutcome>;
 
+/** `2 runs, 1 skipped, 0 failed`: the counts of a summary as `schedule` prints and logs them. */
+export function summaryCounts(summary: Pick<SchedulerSummary, 'runs' | 'skipped' | 'failed'>): string {
+  return `${summary.runs} ${summary.runs === 1 ? 'run' : 'runs'}, ${summary.skipped} skipped, ${summary.failed} failed`;
+}
+
 /** What a scheduler did while it ran, logged when it stops. */
 export interface SchedulerSummary {
   fires: number;
   runs: number;
   failed: number;
+  /** Editions skipped: slots missed and recorded skipped, and runs that found nothing new. */
   skipped: number;
   resumed: number;
   caughtUp: number;
@@ -130,6 +136,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
       logger.info({ event: 'run-start', reason, ...describe(slotTarget) }, `run of edition ${slotTarget.id} starts (${reason})`);
       const outcome = await dependencies.runSlot(slotTarget, stopRequest.signal);
       summary.runs += 1;
+      if (outcome.status === 'skipped') summary.skipped += 1;
       const durationMs = clock.now().getTime() - started.getTime();
       logger.info(
         { event: 'run', reason, ...describe(slotTarget), status: outcome.status, durationMs, ...outcome.details },
@@ -288,7 +295,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
           logger.warn({ event: 'drain-timeout', drainMs }, 'stopping: a run is still in flight; its edition stays unfinished and is resumed on the next start');
         }
       }
-      logger.info({ event: 'summary', ...summary }, `scheduler stopped: ${summary.runs} run(s), ${summary.skipped} skipped, ${summary.failed} failed`);
+      logger.info({ event: 'summary', ...summary }, `scheduler stopped: ${summaryCounts(summary)}`);
       return { ...summary };
     },
   };

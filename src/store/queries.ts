@@ -59,6 +59,10 @@ export function buildQueries(d: Dialect) {
     previousEdition: q('previousEdition', `
       SELECT ${EDITION_COLUMNS} FROM editions WHERE status IN ('sent', 'sending') AND slot < $1
       ORDER BY slot DESC, id DESC LIMIT 1`),
+    // One statement, so a sender claiming deliveries at the same moment either sees the edition or none of it.
+    reopenEdition: q('reopenEdition', `
+      DELETE FROM editions WHERE id = $1 AND status <> 'sent'
+        AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition_id = $1 AND status IN ('sent', 'sending'))`),
 
     // Outbox.
     // In id order: senders enqueueing at once wait on each other's rows in one order, never in a cycle.

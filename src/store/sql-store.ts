@@ -261,6 +261,8 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
 
     previousEdition: (before) => read(() => row(q.previousEdition, [before])).then((r) => (r ? toEdition(r) : undefined)),
 
+    reopenEdition: (id) => write(() => run(q.reopenEdition, [id])).then((n) => n > 0),
+
     enqueueDeliveries: (editionId, now) => write(() => run(q.enqueueDeliveries, [editionId, now])),
 
     claimDeliveries: ({ editionId, worker, limit, now, leaseUntil, deadWorkers = [] }) =>

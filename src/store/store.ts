@@ -86,6 +86,11 @@ export interface EditionStore {
   listEditions(limit: number): Promise<EditionRecord[]>;
   /** The newest edition with status sent or sending whose slot is before `before`. */
   previousEdition(before: Date): Promise<EditionRecord | undefined>;
+  /**
+   * Deletes the record of an edition none of whose deliveries is sent or sending (with its queued
+   * and failed ones), so it can be planned again; false when unknown or when some already went out.
+   */
+  reopenEdition(id: string): Promise<boolean>;
 }
 
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BriefingError } from '../errors.js';
 import type { SubscriberStore } from '../store/store.js';
@@ -13,6 +14,9 @@ export async function seedSampleSubscribers(
   now: Date,
 ): Promise<CsvImportResult | undefined> {
   if (file === undefined || (await store.countSubscribers()) > 0) return undefined;
+  if (!existsSync(file)) {
+    throw new BriefingError('config', 'missing-sample', `sampleSubscribers: ${file} does not exist: correct the path in the config, or remove the field to start with no subscribers`);
+  }
   const result = await importSubscriberCsv(store, file, { status: 'active', now, elapsedSeconds: () => performance.now() / 1000 });
   if (result.errors > 0) {
     throw BriefingError.fromProblems('subscribers', 'invalid-sample', result.problems, `the sample subscribers ${file} have errors`);

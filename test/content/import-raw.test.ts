@@ -215,7 +215,7 @@ describe('importRawArticle on other texts', () => {
   it.each([
     ['an empty text', '', 'raw.txt:1: headline: no headline'],
     ['a text that starts with the date', 'Published: 2025-07-23 12:58:11\n\nText.', 'raw.txt:1: headline: no headline'],
-    ['a malformed Published line', 'Headline\n\nPublished: yesterday | Views: 3\n\nText.', 'raw.txt:3: Published: "Published: yesterday | Views: 3" is not "Published: YYYY-MM-DD HH:MM:SS"'],
+    ['a malformed Published line', 'Headline\n\nPublished: yesterday | Views: 3\n\nText.', 'raw.txt:3: Published: "Published: yesterday | Views: 3" is not a date it can read: no time of day in "yesterday"'],
     ['an impossible date', 'Headline\n\nPublished: 2025-02-30 10:00:00\n\nText.', 'raw.txt:3: Published: "Published: 2025-02-30 10:00:00" is not'],
     ['a headline and nothing else', 'Headline\n\nPublished: 2025-07-23 10:00:00', 'raw.txt: body: no paragraphs found after the headline'],
   ])('refuses %s', (_name, text, expected) => {

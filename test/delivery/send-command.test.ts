@@ -94,7 +94,7 @@ describe('briefing send', () => {
     server = await startSmtpTestServer({ keepRaw: true });
     const result = await workspace.run(['send', '--date', DATE, '--to', 'Editor@Example.NET'], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Sent a test copy of edition 2025-07-23 to Editor@example\.net \(Sending via smtp:\/\/127\.0\.0\.1:\d+\): 250 /);
+    expect(result.stdout).toMatch(/^Sent a test copy of edition 2025-07-23 to Editor@example\.net via smtp:\/\/127\.0\.0\.1:\d+; the server replied "250 /);
     expect(server.messages.map((received) => received.to)).toEqual([['Editor@example.net']]);
     expect(server.messages[0]?.raw.toString()).toMatch(/^Subject: \[TEST\] Briefing, /m);
     expect(await readStore(workspace.databaseFile, async (store) => [await store.getEdition(DATE), await store.deliveryCounts(DATE)])).toEqual([

@@ -89,7 +89,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('briefing build', () => {
   it('writes feeds, archive, pages and style sheet from the content records, then nothing when nothing changed', async () => {
     const out = build();
-    expect(out).toMatch(/^build: 6 articles into output\/: 19 files written, 0 unchanged, 0 up to date, 0 removed\n$/);
+    expect(out).toMatch(/^Built 6 articles into output\/: 19 files written, 0 unchanged, 0 up to date, 0 removed\n$/);
     const files = [...snapshot(path.join(dir, 'output')).keys()];
     expect(files).toEqual(
       expect.arrayContaining([

@@ -44,11 +44,11 @@ it('shows the next slots (across the spring change) and the newest editions', as
   ]);
   expect(formatScheduleStatus(status)).toEqual([
     'schedule: "0 0 7 * * *" in Europe/Kyiv',
-    'next: 2025-03-29T07:00:00+02:00  edition 2025-03-29',
-    '      2025-03-30T07:00:00+03:00  edition 2025-03-30',
-    '      2025-03-31T07:00:00+03:00  edition 2025-03-31',
+    'next: 2025-03-29 07:00 EET  edition 2025-03-29',
+    '      2025-03-30 07:00 EEST  edition 2025-03-30',
+    '      2025-03-31 07:00 EEST  edition 2025-03-31',
     'last editions:',
-    '  2025-03-28  skipped  2025-03-28T07:00:00+02:00  (missed: outside catch-up window)',
-    '  2025-03-27  sent     2025-03-27T07:00:00+02:00',
+    '  2025-03-28  skipped  2025-03-28 07:00 EET  (missed: outside catch-up window)',
+    '  2025-03-27  sent     2025-03-27 07:00 EET',
   ]);
 });

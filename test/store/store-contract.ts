@@ -237,6 +237,25 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.previousEdition(at(-3 * 86_400))).toBeUndefined();
       });
 
+      it('reopens an unsent edition (its queued and failed deliveries go with it) but never one with a delivery sent or sending', async () => {
+        await store.addSubscribers(people(3), at(0));
+        await store.createEdition(edition('skipped', at(0), { status: 'skipped' }), at(0));
+        expect(await store.reopenEdition('skipped')).toBe(true);
+        expect(await store.getEdition('skipped')).toBeUndefined();
+        expect(await store.reopenEdition('skipped')).toBe(false);
+        await store.createEdition(edition('queued', at(0), { status: 'sending' }), at(0));
+        await store.enqueueDeliveries('queued', at(1));
+        expect(await store.reopenEdition('queued')).toBe(true);
+        expect(await store.deliveryCounts('queued')).toEqual({ queued: 0, sending: 0, sent: 0, failed: 0 });
+        await store.createEdition(edition('claimed', at(0), { status: 'sending' }), at(0));
+        await store.enqueueDeliveries('claimed', at(1));
+        const [first] = await store.claimDeliveries({ editionId: 'claimed', worker: 'w1', limit: 1, now: at(2), leaseUntil: at(62) });
+        expect(await store.reopenEdition('claimed')).toBe(false);
+        await store.recordOutcomes('claimed', 'w1', [{ subscriberId: first!.subscriberId, status: 'sent', reply: '250 ok' }], at(3));
+        expect(await store.reopenEdition('claimed')).toBe(false);
+        expect(await store.getEdition('claimed')).toBeDefined();
+      });
+
       it('lets exactly one of two racing store instances create an edition', async () => {
         const second = await another();
         const results = await Promise.all(

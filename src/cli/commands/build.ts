@@ -167,12 +167,17 @@ export default async function build(context: CliContext, options: BuildOptions):
   if (options.json) {
     context.print(JSON.stringify(summary));
   } else {
-    const where = path.relative(process.cwd(), summary.outputDir) || '.';
-    context.print(
-      `build: ${summary.articles} article${summary.articles === 1 ? '' : 's'} into ${where}/: ` +
-        `${summary.written} file${summary.written === 1 ? '' : 's'} written, ${summary.unchanged} unchanged, ` +
-        `${summary.reused} up to date, ${summary.removed} removed`,
-    );
+    context.print(formatBuildSummary(summary));
   }
   return 0;
+}
+
+/** The line `build` and `run` print for a site build, in one wording. */
+export function formatBuildSummary(summary: BuildSummary): string {
+  const where = path.relative(process.cwd(), summary.outputDir) || '.';
+  return (
+    `Built ${summary.articles} article${summary.articles === 1 ? '' : 's'} into ${where}/: ` +
+    `${summary.written} file${summary.written === 1 ? '' : 's'} written, ${summary.unchanged} unchanged, ` +
+    `${summary.reused} up to date, ${summary.removed} removed`
+  );
 }

@@ -17,8 +17,8 @@ interface ImportCommandOptions {
 type WriteStatus = 'written' | 'unchanged' | 'exists';
 
 /**
- * `briefing import FILE…`: turns raw article texts into records in the content folder (or --out).
- * Never overwrites a different record; every file is tried, and any failure makes the exit non-zero.
+ * `briefing import FILE… --source NAME`: turns raw article texts into records in the content folder
+ * (or --out); the source is required, as the record's attribution. Never overwrites a different record; every file is tried, and any failure makes the exit non-zero.
  */
 export default async function importCommand(context: CliContext, options: ImportCommandOptions, files: string[]): Promise<number> {
   const config = context.config();
@@ -31,6 +31,12 @@ export default async function importCommand(context: CliContext, options: Import
     try {
       const text = await readInput(input);
       const record = importRawArticle(text, { file: input, published: options.published, timeZone: config.timeZone, source: options.source });
+      // Raw copy names no source of its own: a record must not go out attributed to "unknown".
+      if (options.source === undefined) {
+        throw BriefingError.fromProblems('import', 'no-source', [
+          { file: input, field: 'source', message: 'the text names no source: give the attribution with --source NAME (e.g. --source "CBC News")' },
+        ]);
+      }
       const output = formatRecord(record);
       const target = path.join(outDir, `${record.id}.md`);
       const shown = path.relative(process.cwd(), target) || target;

@@ -1,14 +1,11 @@
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { Config } from '../../config.js';
 import { loadArticles } from '../../content/load-articles.js';
 import { formatSendSummary } from '../../delivery/send-progress.js';
 import { chooseDueEdition } from '../../schedule/due-edition.js';
 import { runEditionSlot } from '../../schedule/run-slot.js';
-import type { Store } from '../../store/store.js';
-import { importSubscriberCsv } from '../../subscribers/import-csv.js';
+import { seedSampleSubscribers } from '../../subscribers/seed-sample.js';
 import type { CliContext } from '../context.js';
-import { buildSite } from './build.js';
+import { buildSite, formatBuildSummary } from './build.js';
 
 interface RunOptions {
   json?: boolean;
@@ -16,16 +13,6 @@ interface RunOptions {
 
 function shown(file: string): string {
   return path.relative(process.cwd(), file) || file;
-}
-
-/**
- * Seeds an empty store with `sampleSubscribers` (the sample list a fresh clone sends to); a store
- * with any subscriber, in any status, is left alone. Returns how many were added.
- */
-async function seedSampleSubscribers(store: Store, config: Config, now: Date): Promise<number> {
-  if (config.sampleSubscribers === undefined || (await store.countSubscribers()) > 0) return 0;
-  const result = await importSubscriberCsv(store, shown(config.sampleSubscribers), { status: 'active', now, elapsedSeconds: () => performance.now() / 1000 });
-  return result.created;
 }
 
 /**
@@ -45,7 +32,7 @@ export default async function run(context: CliContext, options: RunOptions): Pro
   };
   try {
     const now = context.clock.now();
-    const seeded = await seedSampleSubscribers(store, config, now);
+    const seeded = (await seedSampleSubscribers(store, config.sampleSubscribers === undefined ? undefined : shown(config.sampleSubscribers), now))?.created ?? 0;
     if (seeded > 0) say(`Seeded ${seeded} sample subscriber${seeded === 1 ? '' : 's'} from ${shown(config.sampleSubscribers ?? '')}`);
     const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
     const firstEdition = (await store.previousEdition(new Date(now.getTime() + 1))) === undefined;
@@ -86,10 +73,7 @@ export default async function run(context: CliContext, options: RunOptions): Pro
       context.stopSignal,
     );
     const { site } = report;
-    say(
-      `Built ${report.articles} article${report.articles === 1 ? '' : 's'} into ${shown(site.outputDir)}/: ` +
-        `${site.written} file${site.written === 1 ? '' : 's'} written, ${site.unchanged} unchanged, ${site.reused} up to date, ${site.removed} removed`,
-    );
+    say(formatBuildSummary(site));
     if (report.outcome === 'skipped') say(report.message ?? `Edition ${report.edition} skipped`);
     else if (report.outcome === 'already-sent') say(`Edition ${report.edition} was sent already: ${report.subject ?? ''}`);
     else say(`Edition ${report.edition}: ${report.subject ?? ''}`);

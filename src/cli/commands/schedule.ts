@@ -1,9 +1,10 @@
 import { cronFires } from '../../schedule/cron-fires.js';
 import { upcomingSlots } from '../../schedule/next-slot.js';
 import { slotRunner } from '../../schedule/run-slot.js';
-import { createScheduler, type SchedulerSummary } from '../../schedule/scheduler.js';
+import { createScheduler, summaryCounts, type SchedulerSummary } from '../../schedule/scheduler.js';
 import { slotId } from '../../schedule/slot-id.js';
 import { systemTimer } from '../../schedule/system-timer.js';
+import { formatZoneTime } from '../../schedule/zone-time.js';
 import type { CliContext } from '../context.js';
 import { buildSite } from './build.js';
 
@@ -46,7 +47,7 @@ export default async function schedule(context: CliContext): Promise<number> {
     });
     if (!context.stopSignal.aborted) {
       context.print(`Scheduling "${cron}" in ${zone}; next editions:`);
-      for (const slot of upcomingSlots(cron, zone, context.clock.now(), 3)) context.print(`  ${slotId(cron, zone, slot)}  ${slot.toISOString()}`);
+      for (const slot of upcomingSlots(cron, zone, context.clock.now(), 3)) context.print(`  ${slotId(cron, zone, slot)}  ${formatZoneTime(slot, zone)}`);
     }
     try {
       await scheduler.start();
@@ -55,7 +56,7 @@ export default async function schedule(context: CliContext): Promise<number> {
       throw error;
     }
     const summary = await stopped;
-    context.print(`Stopped: ${summary.runs} run(s), ${summary.skipped} skipped, ${summary.failed} failed${summary.abandoned ? '; a send was still in flight and resumes on the next start' : ''}`);
+    context.print(`Stopped: ${summaryCounts(summary)}${summary.abandoned ? '; a send was still in flight and resumes on the next start' : ''}`);
     return 0;
   } finally {
     await store.close();

@@ -1,6 +1,6 @@
 import { resolveEditionSlot } from '../../edition/edition-slot.js';
 import { BriefingError } from '../../errors.js';
-import type { Delivery, Store } from '../../store/store.js';
+import type { Delivery, EditionRecord, Store } from '../../store/store.js';
 import { formatScheduleStatus, readScheduleStatus } from '../../schedule/schedule-status.js';
 import type { CliContext } from '../context.js';
 
@@ -23,6 +23,15 @@ async function* failedDeliveries(store: Pick<Store, 'listDeliveries'>, editionId
   }
 }
 
+/** Editions read to find the latest one whose slot has come. */
+const RECENT = 50;
+
+/** The newest edition whose slot is not in the future (one sent early with --force waits its turn), else the newest. */
+async function latestEdition(store: Pick<Store, 'listEditions'>, now: Date): Promise<EditionRecord | undefined> {
+  const recent = await store.listEditions(RECENT);
+  return recent.find((record) => record.slot.getTime() <= now.getTime()) ?? recent[0];
+}
+
 /**
  * `briefing status [--date D] [--json]`: an edition's delivery counts and its failed deliveries with
  * the reply that failed them (the newest edition without --date), then the schedule's next slots and
@@ -35,7 +44,7 @@ export default async function status(context: CliContext, options: StatusOptions
     const schedule = await readScheduleStatus({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), editions: store });
     const record =
       options.date === undefined
-        ? (await store.listEditions(1))[0]
+        ? await latestEdition(store, context.clock.now())
         : await store.getEdition(resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), date: options.date }).id);
     if (record === undefined) {
       if (options.date !== undefined) throw new BriefingError('delivery', 'unknown-edition', `no edition ${options.date} in the store yet`);

@@ -29,7 +29,7 @@ export default async function subscribersImport(context: CliContext, options: Im
       onProgress: (report) => {
         if (report.lines < nextProgress) return;
         nextProgress = report.lines + PROGRESS_EVERY;
-        context.logger.info({ file, lines: report.lines, errors: report.errors }, `${file}: ${report.lines} lines read`);
+        context.logger.info({ file, lines: report.lines, errors: report.errors }, `${file}: ${report.lines} line${report.lines === 1 ? '' : 's'} read`);
       },
     });
   } finally {
@@ -49,7 +49,7 @@ export default async function subscribersImport(context: CliContext, options: Im
   context.print(
     options.json
       ? JSON.stringify(summary)
-      : `${file}: ${summary.lines} lines in ${summary.seconds.toFixed(1)} s (${summary.rowsPerSecond} rows/s): ` +
+      : `${file}: ${summary.lines} line${summary.lines === 1 ? '' : 's'} in ${summary.seconds.toFixed(1)} s (${summary.rowsPerSecond} rows/s): ` +
           `imported ${summary.imported}, updated ${summary.updated}, unchanged ${summary.unchanged}, ` +
           `kept-unsubscribed ${summary.keptUnsubscribed}, errors ${summary.errors}`,
   );

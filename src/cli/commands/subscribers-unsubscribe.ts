@@ -1,0 +1,27 @@
+import { BriefingError } from '../../errors.js';
+import { parseAddress } from '../../subscribers/address.js';
+import type { CliContext } from '../context.js';
+
+/**
+ * `briefing subscribers unsubscribe ADDR`: marks the subscriber unsubscribed (what the one-click
+ * link does): nothing more is sent to them, what is queued for them is dropped, and the row stays so
+ * no import or sign-up adds them again.
+ */
+export default async function subscribersUnsubscribe(context: CliContext, _options: unknown, args: string[]): Promise<number> {
+  const address = parseAddress(args[0] ?? '');
+  if (!address.ok) throw new BriefingError('subscribers', 'invalid-address', `address: ${address.problem}`);
+  const store = await context.openStore();
+  try {
+    const subscriber = await store.findSubscriber(address.address);
+    if (subscriber === undefined) throw new BriefingError('subscribers', 'unknown-subscriber', `${address.address} is not on the list`);
+    if (subscriber.status === 'unsubscribed' || subscriber.status === 'bounced') {
+      context.print(`${subscriber.address} is already ${subscriber.status}`);
+      return 0;
+    }
+    await store.setSubscriberStatus(subscriber.id, 'unsubscribed', context.clock.now());
+    context.print(`unsubscribed ${subscriber.address}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

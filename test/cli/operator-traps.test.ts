@@ -1,0 +1,173 @@
+/**
+ * Traps a new operator fell into (issue 15 §2), each reproduced through the built CLI (dist/, `npx
+ * tsc -p .` first) against a throw-away publication with a real SQLite store.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStoreAt } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+import { createWorkspace, REPOSITORY, type Workspace } from '../support/cli-workspace.js';
+import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
+
+const SECRET = 'cli-test-secret-0123456789';
+
+let workspace: Workspace | undefined;
+let server: SmtpTestServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  workspace?.remove();
+  server = undefined;
+  workspace = undefined;
+});
+
+async function withStore<T>(file: string, read: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStoreAt({ kind: 'sqlite', file });
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** An article published on 25 July 2025, after the repository's content: what "the article added later" is. */
+function addLateArticle(root: string): void {
+  writeFileSync(
+    path.join(root, 'content', '2025-07-25-late-story.md'),
+    ['---', 'title: A story filed after the edition was first tried', 'published: 2025-07-25T10:00:00+03:00', 'source: Test Wire', '---', 'Talks resumed in Istanbul on Friday, officials said.', ''].join('\n'),
+  );
+}
+
+describe('send --date in the future', () => {
+  it('refuses a slot still to come instead of recording it skipped forever, and plain status is not confused', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    const refused = await workspace.run(['send', '--date', '2099-01-01']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^delivery: edition 2099-01-01 is due at 2099-01-01 21:00 EET, still to come: .*wait for its slot, or add --force$/m);
+    expect(await withStore(workspace.databaseFile, (store) => store.getEdition('2099-01-01'))).toBeUndefined();
+
+    const sent = await workspace.run(['send', '--date', '2025-07-23']);
+    expect(sent.code).toBe(0);
+    const forced = await workspace.run(['send', '--date', '2099-01-01', '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/^Recorded edition 2099-01-01 as skipped: nothing new between .+; `briefing send --date 2099-01-01 --replan` plans it again$/m);
+    const status = await workspace.run(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^Edition 2025-07-23 \(sent\)/);
+  });
+});
+
+describe('send --replan', () => {
+  it('plans again an edition skipped before its article was added, which plain sends kept calling skipped', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    expect((await workspace.run(['send', '--date', '2025-07-23'])).code).toBe(0);
+    const early = await workspace.run(['send', '--date', '2025-07-25']);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toMatch(/^Recorded edition 2025-07-25 as skipped: nothing new between 2025-07-23 21:00 EEST and 2025-07-25 21:00 EEST; `briefing send --date 2025-07-25 --replan` plans it again$/m);
+    addLateArticle(workspace.root);
+    const again = await workspace.run(['send', '--date', '2025-07-25']);
+    expect(again.stdout).toMatch(/^Edition 2025-07-25 is recorded as skipped \(.*\); `briefing send --date 2025-07-25 --replan` plans it again$/m);
+    const replanned = await workspace.run(['send', '--date', '2025-07-25', '--replan']);
+    expect(replanned.stderr).not.toMatch(/error/i);
+    expect(replanned.code).toBe(0);
+    expect(replanned.stdout).toMatch(/^Edition 2025-07-25 was skipped; planning it again$/m);
+    expect(replanned.stdout).toMatch(/^Sent 2, failed 0/m);
+    expect(await withStore(workspace.databaseFile, (store) => store.getEdition('2025-07-25'))).toMatchObject({ status: 'sent', subject: expect.stringContaining('Briefing') });
+  });
+
+  it('is refused once any delivery of the edition is sent, and for an edition a later one already covered', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    expect((await workspace.run(['send', '--date', '2025-07-22'])).code).toBe(0);
+    expect((await workspace.run(['send', '--date', '2025-07-23'])).code).toBe(0);
+    const sent = await workspace.run(['send', '--date', '2025-07-23', '--replan']);
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toMatch(/^delivery: edition 2025-07-23 cannot be planned again: some of its deliveries are sent or being sent/m);
+    const covered = await workspace.run(['send', '--date', '2025-07-22', '--replan']);
+    expect(covered.code).toBe(1);
+    expect(covered.stderr).toMatch(/^delivery: edition 2025-07-22 cannot be planned again: edition 2025-07-23, sent after it, already covers its articles$/m);
+    const usage = await workspace.run(['send', '--replan']);
+    expect(usage.code).toBe(2);
+  });
+});
+
+describe('send --to without --date', () => {
+  it('sends the newest edition with content, says which, in one sentence, when today has nothing new', async () => {
+    workspace = await createWorkspace({ subscribers: 1 });
+    const written = await workspace.run(['send', '--to', 'editor@example.net']);
+    expect(written.stderr).toBe('');
+    expect(written.code).toBe(0);
+    expect(written.stdout).toMatch(
+      /^Wrote a test copy of edition 2025-07-23 \(the edition of the newest content; the due edition \d{4}-\d\d-\d\d has nothing new\) for editor@example\.net to output\/outbox\/2025-07-23\/[\w.-]+\.eml \(BRIEFING_SMTP_URL is not set, so nothing was mailed\)\n$/,
+    );
+    const file = /to (output\/outbox\/\S+\.eml)/.exec(written.stdout)?.[1] ?? '';
+    expect(readFileSync(path.join(workspace.root, file), 'utf8')).toMatch(/^Subject: \[TEST\] /m);
+
+    expect((await workspace.run(['send', '--date', '2025-07-23'])).code).toBe(0);
+    server = await startSmtpTestServer();
+    const mailed = await workspace.run(['send', '--to', 'editor@example.net'], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
+    expect(mailed.code).toBe(0);
+    expect(mailed.stdout).toMatch(/^Sent a test copy of edition 2025-07-23 \(the newest edition with content; the due edition [\d-]+ has nothing new\) to editor@example\.net via smtp:\/\/127\.0\.0\.1:\d+; the server replied "250 [^"]*"\n$/);
+    expect(server.messages).toHaveLength(1);
+  });
+
+  it('exits 1 when the edition asked for has nothing to show', async () => {
+    workspace = await createWorkspace();
+    const result = await workspace.run(['send', '--date', '2025-07-26', '--to', 'editor@example.net']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^no test copy sent: edition 2025-07-26: nothing new/);
+  });
+});
+
+describe('subscribers unsubscribe and remove', () => {
+  it('unsubscribe keeps the address suppressed; remove of it needs --forget, and an import then cannot re-add it before that', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    const unsubscribed = await workspace.run(['subscribers', 'unsubscribe', 'reader1@example.com']);
+    expect(unsubscribed.code).toBe(0);
+    expect(unsubscribed.stdout).toBe('unsubscribed reader1@example.com\n');
+    const refused = await workspace.run(['subscribers', 'remove', 'reader1@example.com']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^subscribers: reader1@example\.com is unsubscribed: its row keeps it from being added again by an import, so it stays .*add --forget to erase it anyway$/m);
+    const csv = path.join(workspace.root, 'list.csv');
+    writeFileSync(csv, 'address,name\nreader1@example.com,Back Again\n');
+    expect((await workspace.run(['subscribers', 'import', csv])).code).toBe(0);
+    expect((await withStore(workspace.databaseFile, (store) => store.findSubscriber('reader1@example.com')))?.status).toBe('unsubscribed');
+
+    const forgotten = await workspace.run(['subscribers', 'remove', 'reader1@example.com', '--forget']);
+    expect(forgotten.code).toBe(0);
+    expect(forgotten.stdout).toBe('erased reader1@example.com (it was unsubscribed; an import may add it again)\n');
+    const active = await workspace.run(['subscribers', 'remove', 'reader2@example.com']);
+    expect(active.stdout).toBe('removed reader2@example.com\n');
+    expect(await withStore(workspace.databaseFile, (store) => store.countSubscribers())).toBe(0);
+  });
+});
+
+describe('version and wording', () => {
+  it('--version prints the package version', async () => {
+    workspace = await createWorkspace();
+    const result = await workspace.run(['--version']);
+    const { version } = JSON.parse(readFileSync(path.join(REPOSITORY, 'package.json'), 'utf8')) as { version: string };
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${version}\n`);
+  });
+
+  it('build and run say "Built N articles" alike; status and schedule show slots in the zone with its abbreviation', async () => {
+    workspace = await createWorkspace();
+    const build = await workspace.run(['build']);
+    expect(build.stdout).toMatch(/^Built 2 articles into output\/: /);
+    const run = await workspace.run(['run']);
+    expect(run.stdout).toMatch(/^Built 2 articles into output\/: /m);
+    const status = await workspace.run(['status']);
+    expect(status.stdout).toMatch(/^next: \d{4}-\d\d-\d\d 21:00 (EET|EEST)  edition /m);
+    expect(status.stdout).toMatch(/^ {2}2025-07-23 {2}sent {5}2025-07-23 21:00 EEST$/m);
+  });
+
+  it('a one-line CSV import says "1 line"', async () => {
+    workspace = await createWorkspace();
+    const csv = path.join(workspace.root, 'one.csv');
+    writeFileSync(csv, 'address\nsomeone@example.org\n');
+    const result = await workspace.run(['subscribers', 'import', csv]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/: 1 line in /);
+  });
+});
