@@ -161,7 +161,7 @@ async function testEdition(context: CliContext, store: Store, date: string | und
   if (recorded !== undefined) {
     return { opened: await open(context, store, recorded.id, false), why: `the newest edition with content; the due edition ${due.id} has nothing new` };
   }
-  const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone });
+  const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
   const newest = chooseDueEdition({ cron: config.schedule.cron, zone: config.timeZone, now, firstLookBackHours: config.edition.firstLookBackHours, articles, firstEdition: true });
   if (newest === undefined || newest.target.id === due.id) return { opened: dueEdition, why: undefined };
   return { opened: await open(context, store, newest.target.id, false), why: `the edition of the newest content; the due edition ${due.id} has nothing new` };
