@@ -4,7 +4,10 @@ const CRLF = '\r\n';
 /** Two short of RFC 2045's 76, so a line-leading dot can become `=2E` (see quotedPrintable). */
 const QP_LINE = 74;
 
-/** Printable ASCII: libqp's encoder keeps every character of it but `=` (and a space that ends a line). */
+/**
+ * Printable ASCII: libqp's encoder keeps every character of it but `=`, a space that ends a line
+ * and a hyphen that starts one (so no line can pass for a MIME boundary).
+ */
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /**
@@ -13,7 +16,7 @@ const PLAIN_ASCII = /^[\x20-\x7e]*$/;
  * instead of the encoder's one per character, for every slot of every message.
  */
 function encode(text: string): string {
-  if (PLAIN_ASCII.test(text) && !text.endsWith(' ')) return text.replaceAll('=', '=3D');
+  if (PLAIN_ASCII.test(text) && !text.endsWith(' ') && !text.startsWith('-')) return text.replaceAll('=', '=3D');
   return encodeQuotedPrintable(Buffer.from(text, 'utf8'));
 }
 

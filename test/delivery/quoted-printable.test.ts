@@ -42,6 +42,10 @@ describe('quotedPrintable', () => {
     );
   });
 
+  it('escapes a hyphen that starts a value, so no personal value can start a line that passes for a MIME boundary', () => {
+    expect(quotedPrintable('--boundary-look-alike', false)).toBe('=2D-boundary-look-alike');
+  });
+
   it('encodes a trailing space and every equals sign of an unsubscribe link', () => {
     expect(quotedPrintable('https://example.org/unsubscribe?token=a.b=c ', false)).toBe('https://example.org/unsubscribe?token=3Da.b=3Dc=20');
   });
