@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createEmlTransport } from '../../src/delivery/eml-transport.js';
+import { createNodemailerTransport } from '../../src/delivery/nodemailer-transport.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import { startSmtpTestServer } from '../support/smtp-test-server.js';
@@ -38,6 +39,27 @@ describeTransportContract('SMTP pool', {
   },
   async openBroken() {
     const transport = createSmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${await closedPort()}`), { maxConnections: 2, timeoutMs: 2000, logger });
+    return { transport, close: () => transport.close() };
+  },
+});
+
+describeTransportContract('nodemailer SMTP pool (BRIEFING_TRANSPORT=nodemailer)', {
+  async open() {
+    const secret = 'n0dem4iler-p4ss-in-the-url';
+    const server = await startSmtpTestServer({ keepRaw: true, auth: { user: 'briefing', pass: secret } });
+    const transport = createNodemailerTransport(parseSmtpUrl(`smtp://briefing:${secret}@127.0.0.1:${server.port}`), { maxConnections: 4, timeoutMs: 5000 });
+    return {
+      transport,
+      secret,
+      arrived: async () => server.messages.map((received) => received.raw),
+      async close() {
+        await transport.close();
+        await server.close();
+      },
+    };
+  },
+  async openBroken() {
+    const transport = createNodemailerTransport(parseSmtpUrl(`smtp://127.0.0.1:${await closedPort()}`), { maxConnections: 2, timeoutMs: 2000 });
     return { transport, close: () => transport.close() };
   },
 });
