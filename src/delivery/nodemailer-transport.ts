@@ -1,7 +1,8 @@
 import nodemailer from 'nodemailer';
+import type SendmailTransport from 'nodemailer/lib/sendmail-transport/index.js';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { SmtpSettings } from './smtp-url.js';
-import { TransportError, type Transport } from './transport.js';
+import { TransportError, type OutgoingMessage, type SendReceipt, type Transport } from './transport.js';
 
 /** What nodemailer attaches to the errors of its SMTP transports. */
 interface NodemailerError extends Error {
@@ -88,10 +89,10 @@ export function createNodemailerTransport(settings: SmtpSettings, options: { max
       }
       pool ??= nodemailer.createTransport(poolOptions(settings, options));
       try {
-        const info = (await pool.sendMail({ envelope: message.envelope, raw: message.raw })) as { response?: string };
+        const receipt = await sendRaw(pool, message);
         everAccepted = true;
         failuresInARow = 0;
-        return { reply: info.response ?? '250 accepted' };
+        return receipt;
       } catch (error) {
         throw classify(error as NodemailerError);
       }
@@ -102,3 +103,47 @@ export function createNodemailerTransport(settings: SmtpSettings, options: { max
     },
   };
 }
+
+/** sysexits(3) codes a sendmail program exits with: the address is refused for good, the message is refused, try later. */
+const SENDMAIL_BOUNCE = new Set([67, 68]);
+const SENDMAIL_PERMANENT = new Set([64, 65]);
+const SENDMAIL_MISSING = new Set([126, 127]);
+
+/** Hands a prepared message to nodemailer and settles like `send`. */
+async function sendRaw(transporter: nodemailer.Transporter, message: OutgoingMessage): Promise<SendReceipt> {
+  const info = (await transporter.sendMail({ envelope: message.envelope, raw: message.raw })) as { response?: string };
+  return { reply: info.response ?? 'accepted' };
+}
+
+/**
+ * A Transport through nodemailer's sendmail transport (`BRIEFING_SMTP_URL=sendmail:` or
+ * `sendmail:/path/to/sendmail`): each message is piped to the local mail program, which queues
+ * it. A program that cannot be started is fatal; its exit code says whether to retry (sysexits:
+ * 67/68 refuse the address, 64/65 the message; anything else, such as 75, is temporary).
+ */
+export function createSendmailTransport(path: string): Transport {
+  const options: SendmailTransport.Options = { sendmail: true, path };
+  const transporter = nodemailer.createTransport(options);
+  return {
+    description: `nodemailer sendmail ${path}`,
+    async send(message) {
+      try {
+        return await sendRaw(transporter, message);
+      } catch (error) {
+        const caught = error as NodejsError;
+        const exit = Number(/exited with code (\d+)/.exec(caught.message)?.[1] ?? Number.NaN);
+        if (caught.code !== undefined || SENDMAIL_MISSING.has(exit)) {
+          throw new TransportError(`cannot run ${path}: ${caught.code ?? caught.message} (the send stops and can resume)`, { temporary: true, fatal: true, cause: error });
+        }
+        const permanent = SENDMAIL_BOUNCE.has(exit) || SENDMAIL_PERMANENT.has(exit);
+        throw new TransportError(`${path} exited with code ${exit}`, { temporary: !permanent, bounce: SENDMAIL_BOUNCE.has(exit), cause: error });
+      }
+    },
+    async close() {
+      transporter.close();
+    },
+  };
+}
+
+/** A spawn error carries the system's code (ENOENT, EACCES). */
+type NodejsError = Error & { code?: string };
