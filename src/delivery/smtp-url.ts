@@ -63,6 +63,7 @@ export function parseSmtpUrl(text: string): SmtpSettings {
   } catch {
     throw invalid('is not a URL (expected smtp://user:pass@host:port or smtps://…)');
   }
+  if (url.protocol === 'sendmail:') throw invalid('sendmail: is sent by nodemailer: set BRIEFING_TRANSPORT=nodemailer');
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw invalid(`must start with smtp:// or smtps://, not ${url.protocol}//`);
   if (url.hostname === '') throw invalid('has no host');
   if (url.pathname !== '' && url.pathname !== '/') throw invalid('has a path; options go in the query (?maxConnections=8)');

@@ -1,5 +1,8 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNodemailerTransport } from '../../src/delivery/nodemailer-transport.js';
+import { createNodemailerTransport, createSendmailTransport } from '../../src/delivery/nodemailer-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import { TransportError, type OutgoingMessage, type Transport } from '../../src/delivery/transport.js';
 import { startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from '../support/smtp-test-server.js';
@@ -106,5 +109,41 @@ describe('nodemailer transport (BRIEFING_TRANSPORT=nodemailer)', () => {
     const error = await failure(transport.send(message(1)));
     expect(error).toMatchObject({ fatal: true, responseCode: 535 });
     expect(`${error.message} ${String(error.cause)}`).not.toContain('wr0ng-p4ss');
+  });
+});
+
+describe('nodemailer sendmail transport (BRIEFING_SMTP_URL=sendmail:PATH)', () => {
+  /** A mail program with sendmail's interface that records its arguments and exits with `exit`. */
+  function program(exit: number): { file: string; args: () => string; remove: () => void } {
+    const root = mkdtempSync(path.join(tmpdir(), 'briefing-sendmail-'));
+    const file = path.join(root, 'sendmail');
+    writeFileSync(file, `#!/bin/sh\nprintf '%s\\n' "$@" > '${root}/args'\ncat > /dev/null\nexit ${exit}\n`);
+    chmodSync(file, 0o755);
+    return { file, args: () => readFileSync(path.join(root, 'args'), 'utf8'), remove: () => rmSync(root, { recursive: true, force: true }) };
+  }
+
+  it('gives the program the envelope: -i, -f sender, the recipient', async () => {
+    const mailer = program(0);
+    try {
+      await createSendmailTransport(mailer.file).send(message(1, 'zoë@example.com'));
+      expect(mailer.args()).toBe('-i\n-f\nbriefing@example.org\nzoë@example.com\n');
+    } finally {
+      mailer.remove();
+    }
+  });
+
+  it.each([
+    [67, 'the address is unknown (EX_NOUSER)', { temporary: false, bounce: true, fatal: false }],
+    [65, 'the message is refused (EX_DATAERR)', { temporary: false, bounce: false, fatal: false }],
+    [75, 'try later (EX_TEMPFAIL)', { temporary: true, bounce: false, fatal: false }],
+  ])('maps exit code %i, %s, to a TransportError that says whether to retry or bounce', async (code, _label, expected) => {
+    const mailer = program(code);
+    try {
+      const error = await failure(createSendmailTransport(mailer.file).send(message(1)));
+      expect(error).toMatchObject(expected);
+      expect(error.message).toContain(`exited with code ${code}`);
+    } finally {
+      mailer.remove();
+    }
   });
 });

@@ -158,7 +158,7 @@ describe('briefing send against a misbehaving SMTP server', () => {
     expect([...server.counts.values()].every((count) => count === 1)).toBe(true);
   });
 
-  it('refuses an unknown BRIEFING_TRANSPORT, and nodemailer without BRIEFING_SMTP_URL, in one line', async () => {
+  it('refuses an unknown BRIEFING_TRANSPORT, nodemailer without BRIEFING_SMTP_URL, and a relative sendmail path, in one line', async () => {
     workspace = await createWorkspace({ subscribers: 1 });
     const unknown = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET, BRIEFING_TRANSPORT: 'carrier-pigeon' });
     expect(unknown.code).toBe(1);
@@ -166,5 +166,8 @@ describe('briefing send against a misbehaving SMTP server', () => {
     const bare = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET, BRIEFING_TRANSPORT: 'nodemailer' });
     expect(bare.code).toBe(1);
     expect(bare.stderr).toMatch(/^config: BRIEFING_TRANSPORT=nodemailer needs BRIEFING_SMTP_URL/m);
+    const relative = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET, BRIEFING_TRANSPORT: 'nodemailer', BRIEFING_SMTP_URL: 'sendmail:bin/sendmail' });
+    expect(relative.code).toBe(1);
+    expect(relative.stderr).toMatch(/^config: BRIEFING_SMTP_URL sendmail: must name an absolute path/m);
   });
 });
