@@ -53,7 +53,7 @@ export function createNodemailerTransport(settings: SmtpSettings, options: { max
   let everAccepted = false;
   let closed = false;
 
-  /** The error's text without the password, which no nodemailer message should carry but none must. */
+  /** The error's text, on one line and without the password: nodemailer's messages do not quote it, and an upgrade must not change that. */
   function text(error: NodemailerError): string {
     const message = error.message.replace(/\s+/g, ' ').trim();
     return password ? message.split(password).join('***') : message;
