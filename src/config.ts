@@ -122,9 +122,14 @@ const fileConfigSchema = z.strictObject({
 export type Topic = z.infer<typeof topicSchema>;
 export type FileConfig = z.infer<typeof fileConfigSchema>;
 
+/** Who sends BRIEFING_SMTP_URL's mail: Briefing's own pipelined client, or nodemailer (its SMTP pool, or sendmail). */
+export type MailTransportKind = 'smtp' | 'nodemailer';
+
 /** Secrets and machine facts: only from the environment. */
 export interface EnvironmentConfig {
   smtpUrl: string | undefined;
+  /** BRIEFING_TRANSPORT: Briefing's pipelined SMTP client (default) or nodemailer's transports for BRIEFING_SMTP_URL. */
+  transport: MailTransportKind;
   databaseUrl: string | undefined;
   secret: string;
   /** False when BRIEFING_SECRET was not set and a development key is used. */
@@ -164,8 +169,16 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (notAddress !== undefined) {
     throw new BriefingError('config', 'invalid-trusted-proxy', `BRIEFING_TRUSTED_PROXIES: "${notAddress}" is not an IP address (a comma-separated list of proxy addresses is expected)`);
   }
+  const transport = env.BRIEFING_TRANSPORT || 'smtp';
+  if (transport !== 'smtp' && transport !== 'nodemailer') {
+    throw new BriefingError('config', 'invalid-transport', `BRIEFING_TRANSPORT must be smtp or nodemailer, not "${transport.slice(0, 40)}"`);
+  }
+  if (transport === 'nodemailer' && !env.BRIEFING_SMTP_URL) {
+    throw new BriefingError('config', 'invalid-transport', 'BRIEFING_TRANSPORT=nodemailer needs BRIEFING_SMTP_URL (smtp://…, smtps://… or sendmail:)');
+  }
   return {
     smtpUrl: env.BRIEFING_SMTP_URL || undefined,
+    transport,
     databaseUrl: env.BRIEFING_DATABASE_URL || undefined,
     secret: secret ?? DEVELOPMENT_SECRET,
     secretFromEnvironment: secret !== undefined,

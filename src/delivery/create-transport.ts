@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { BriefingError } from '../errors.js';
 import { createEmlTransport } from './eml-transport.js';
+import { createNodemailerTransport, createSendmailTransport } from './nodemailer-transport.js';
 import { createSmtpTransport } from './smtp-transport.js';
 import { parseSmtpUrl } from './smtp-url.js';
 import type { Transport } from './transport.js';
@@ -18,12 +19,23 @@ export function outboxFolder(config: Pick<Config, 'paths'>, editionId: string): 
 
 /**
  * The transport of a run: one SMTP pool from BRIEFING_SMTP_URL (connections = delivery.concurrency
- * unless the URL's maxConnections says otherwise), or, without it, .eml files under
- * output/outbox/<editionId>/. The description never carries the password.
+ * unless the URL's maxConnections says otherwise), Briefing's pipelined client or, with
+ * BRIEFING_TRANSPORT=nodemailer, nodemailer's (or its sendmail transport for `sendmail:[/path]`);
+ * without the URL, .eml files under output/outbox/<editionId>/. The description never carries
+ * the password.
  */
 export function createTransport(config: Pick<Config, 'env' | 'paths' | 'delivery'>, editionId: string, logger: Logger): Transport {
   if (config.env.smtpUrl === undefined) return createEmlTransport(outboxFolder(config, editionId));
-  return createSmtpTransport(parseSmtpUrl(config.env.smtpUrl), {
+  if (config.env.transport === 'nodemailer' && config.env.smtpUrl.startsWith('sendmail:')) {
+    const program = config.env.smtpUrl.slice('sendmail:'.length) || '/usr/sbin/sendmail';
+    if (!path.isAbsolute(program)) throw new BriefingError('config', 'invalid-smtp-url', 'BRIEFING_SMTP_URL sendmail: must name an absolute path (sendmail:/usr/sbin/sendmail), or none');
+    return createSendmailTransport(program);
+  }
+  const settings = parseSmtpUrl(config.env.smtpUrl);
+  if (config.env.transport === 'nodemailer') {
+    return createNodemailerTransport(settings, { maxConnections: config.delivery.concurrency, timeoutMs: config.delivery.timeoutMs });
+  }
+  return createSmtpTransport(settings, {
     maxConnections: config.delivery.concurrency,
     timeoutMs: config.delivery.timeoutMs,
     logger,

@@ -113,8 +113,15 @@ export function headerLine(name: string, value: string): string {
     }
     lines.push(rest);
   }
-  for (const line of lines) {
-    if (line.length > HARD_LINE) throw unsafe(`the ${name} header`, `has a line longer than ${HARD_LINE} characters`);
-  }
+  refuseLongLines(lines, `the ${name} header`);
   return `${lines.join('\r\n')}\r\n`;
+}
+
+function refuseLongLines(lines: readonly string[], what: string): void {
+  if (lines.some((line) => line.length > HARD_LINE)) throw unsafe(what, `has a line longer than ${HARD_LINE} characters`);
+}
+
+/** The value of headerLine(name, value) without its name and CRLF: folded the same, for a composer that writes the name. */
+export function foldedHeaderValue(name: string, value: string): string {
+  return headerLine(name, value).slice(name.length + 2, -2);
 }

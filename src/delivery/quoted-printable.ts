@@ -1,19 +1,22 @@
-import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp/index.js';
+import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'libqp';
 
 const CRLF = '\r\n';
 /** Two short of RFC 2045's 76, so a line-leading dot can become `=2E` (see quotedPrintable). */
 const QP_LINE = 74;
 
-/** Printable ASCII: nodemailer's encoder keeps every character of it but `=` (and a space that ends a line). */
+/**
+ * Printable ASCII: libqp's encoder keeps every character of it but `=`, a space that ends a line
+ * and a hyphen that starts one (so no line can pass for a MIME boundary).
+ */
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /**
- * nodemailer's quoted-printable encoding of `text`. Personal values (links, addresses, most
+ * libqp's quoted-printable encoding of `text` (nodemailer's published encoder). Personal values (links, addresses, most
  * names) are printable ASCII, where the result is the text with `=` written `=3D`: one string
  * instead of the encoder's one per character, for every slot of every message.
  */
 function encode(text: string): string {
-  if (PLAIN_ASCII.test(text) && !text.endsWith(' ')) return text.replaceAll('=', '=3D');
+  if (PLAIN_ASCII.test(text) && !text.endsWith(' ') && !text.startsWith('-')) return text.replaceAll('=', '=3D');
   return encodeQuotedPrintable(Buffer.from(text, 'utf8'));
 }
 

@@ -22,12 +22,16 @@ function zoneOf(zone: string): IANAZone {
   return IANAZone.create(zone);
 }
 
-function dayOf(instant: number, zone: IANAZone): DateTime {
-  return DateTime.fromMillis(instant, { zone }).startOf('day');
+/** The local calendar day of `instant` in `zone`. */
+function localDay(instant: number, zone: IANAZone): Day {
+  const local = DateTime.fromMillis(instant, { zone });
+  return { year: local.year, month: local.month, day: local.day };
 }
 
-function asDay(date: DateTime): Day {
-  return { year: date.year, month: date.month, day: date.day };
+/** The calendar day `offset` days from `day`: calendar arithmetic needs no zone, so no luxon work per day of a walk. */
+function addDays(day: Day, offset: number): Day {
+  const date = new Date(Date.UTC(day.year, day.month - 1, day.day + offset));
+  return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
 }
 
 /**
@@ -39,11 +43,11 @@ function* slotsAfter(pattern: CronPattern, zone: IANAZone, after: number): Gener
   const lastSecond = pattern.seconds.at(-1) ?? 0;
   const lastMinute = pattern.minutes.at(-1) ?? 0;
   const lastHour = pattern.hours.at(-1) ?? 0;
-  // Start a day early: a wall time late on the previous day can fall in a gap that ends today.
-  let date = dayOf(after, zone).minus({ days: 1 });
+  const first = localDay(after, zone);
   let previous = after;
-  for (let index = 0; index <= MAX_DAYS; index += 1, date = date.plus({ days: 1 })) {
-    const day = asDay(date);
+  // Start a day early: a wall time late on the previous day can fall in a gap that ends today.
+  for (let index = 0; index <= MAX_DAYS; index += 1) {
+    const day = addDays(first, index - 1);
     if (!pattern.matchesDay(day.year, day.month, day.day)) continue;
     const at = (hour: number, minute: number, second: number): number =>
       wallTimeToInstant({ ...day, hour, minute, second }, zone);
@@ -72,10 +76,10 @@ function* slotsAtOrBefore(pattern: CronPattern, zone: IANAZone, atOrBefore: numb
   const hours = [...pattern.hours].reverse();
   const minutes = [...pattern.minutes].reverse();
   const seconds = [...pattern.seconds].reverse();
-  let date = dayOf(atOrBefore, zone).plus({ days: 1 });
+  const last = localDay(atOrBefore, zone);
   let previous = atOrBefore + 1;
-  for (let index = 0; index <= MAX_DAYS; index += 1, date = date.minus({ days: 1 })) {
-    const day = asDay(date);
+  for (let index = 0; index <= MAX_DAYS; index += 1) {
+    const day = addDays(last, 1 - index);
     if (!pattern.matchesDay(day.year, day.month, day.day)) continue;
     const at = (hour: number, minute: number, second: number): number =>
       wallTimeToInstant({ ...day, hour, minute, second }, zone);

@@ -61,7 +61,7 @@ export function buildDependencies(parts: {
         confirmHours: limits.confirmHours,
         postalAddress: config.postalAddress,
       });
-      const message = buildConfirmationMessage({
+      const message = await buildConfirmationMessage({
         sender: config.sender,
         listId: config.listId,
         timeZone: config.timeZone,

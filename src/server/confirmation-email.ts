@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp/index.js';
+import nodemailer from 'nodemailer';
 import type { DkimSigner } from '../delivery/dkim.js';
-import { encodeUnstructured, formatMailbox, headerLine } from '../delivery/mime-header.js';
+import { encodeUnstructured, foldedHeaderValue, formatMailbox, headerLine } from '../delivery/mime-header.js';
 import type { OutgoingMessage } from '../delivery/transport.js';
 
 /** What the double opt-in message is made of; the text comes from templates/web/confirmation-email.txt.hbs. */
@@ -18,33 +18,53 @@ export interface ConfirmationEmail {
   dkim?: DkimSigner | undefined;
 }
 
+/** The head's fields, each with its folded continuation lines and its CRLF, as the DKIM signer takes them. */
+function headerFields(head: string): string[] {
+  return head.split(/\r\n(?![ \t])/).map((field) => `${field}\r\n`);
+}
+
+/** A header value as written by the delivery stage's header encoder, which nodemailer then writes as it is. */
+function prepared(name: string, value: string): { prepared: true; value: string } {
+  return { prepared: true, value: foldedHeaderValue(name, value) };
+}
+
 /**
- * The confirmation message as RFC 5322 bytes: one quoted-printable text part, marked auto-generated
- * (RFC 3834) so autoresponders stay quiet. Every header value passes the delivery stage's checks, so
- * a name with CR or LF can never add a header; an international address goes in as UTF-8 (RFC 6532). Each request gets its own Message-ID: a second request
- * for the same address is a new message with a new link, not a duplicate to drop.
+ * The confirmation message as RFC 5322 bytes, composed by nodemailer (its public stream transport
+ * builds the bytes and sends nothing): one text part, marked auto-generated (RFC 3834) so
+ * autoresponders stay quiet. The address fields and the subject come from the delivery stage's
+ * header encoder, as in the edition's messages: it refuses CR, LF and other controls, and writes an
+ * ASCII look-alike of an encoded-word as encoded-words, where nodemailer would leave it (in quotes,
+ * for a name) for a lenient reader to decode into a line break. nodemailer writes an address
+ * header only from its own formatting, so those lines go in front of its head. An international
+ * address goes in as UTF-8 (RFC 6532). Each request gets its own Message-ID: a second request for
+ * the same address is a new message with a new link, not a duplicate to drop.
  */
-export function buildConfirmationMessage(email: ConfirmationEmail): OutgoingMessage {
+export async function buildConfirmationMessage(email: ConfirmationEmail): Promise<OutgoingMessage> {
   const messageId = `<confirm.${randomBytes(12).toString('hex')}@${email.listId}>`;
-  const headers = [
+  const envelope = { from: email.sender.address, to: email.recipient.address };
+  const addressFields = [
     headerLine('From', formatMailbox(email.sender.name, email.sender.address, 'the sender')),
     ...(email.sender.replyTo === undefined ? [] : [headerLine('Reply-To', formatMailbox(null, email.sender.replyTo, 'the reply-to'))]),
     headerLine('To', formatMailbox(email.recipient.name, email.recipient.address, 'the recipient')),
-    headerLine('Subject', encodeUnstructured(email.subject, 'the subject')),
-    headerLine('Date', DateTime.fromJSDate(email.date, { zone: email.timeZone }).toRFC2822() ?? email.date.toUTCString()),
-    headerLine('Message-ID', messageId),
-    headerLine('Auto-Submitted', 'auto-generated'),
-    headerLine('MIME-Version', '1.0'),
-    headerLine('Content-Type', 'text/plain; charset=utf-8'),
-    headerLine('Content-Transfer-Encoding', 'quoted-printable'),
   ];
-  const text = email.text.replace(/\r\n|\r|\n/g, '\r\n');
-  const body = Buffer.from(`${wrapQuotedPrintable(encodeQuotedPrintable(Buffer.from(text, 'utf8')), 76)}\r\n`, 'ascii');
-  const signature = email.dkim === undefined ? '' : email.dkim.sign(headers, body, email.date);
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true });
+  const composed = await composer.sendMail({
+    headers: { Subject: prepared('Subject', encodeUnstructured(email.subject, 'the subject')), 'Auto-Submitted': 'auto-generated' },
+    date: DateTime.fromJSDate(email.date, { zone: email.timeZone }).toRFC2822() ?? email.date.toUTCString(),
+    messageId,
+    text: email.text.replace(/\r\n|\r|\n/g, '\r\n'),
+    envelope,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  const message = composed.message as Buffer;
+  const split = message.indexOf('\r\n\r\n');
+  const headers = [...addressFields, ...headerFields(message.subarray(0, split).toString('utf8'))];
+  const signature = email.dkim === undefined ? '' : email.dkim.sign(headers, message.subarray(split + 4), email.date);
   return {
     messageId,
-    envelope: { from: email.sender.address, to: email.recipient.address },
-    raw: Buffer.concat([Buffer.from(`${signature}${headers.join('')}\r\n`, 'utf8'), body]),
+    envelope,
+    raw: Buffer.concat([Buffer.from(`${signature}${addressFields.join('')}`, 'utf8'), message]),
     subscriberId: email.recipient.subscriberId,
   };
 }

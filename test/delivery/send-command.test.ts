@@ -144,4 +144,30 @@ describe('briefing send against a misbehaving SMTP server', () => {
     expect(again.stdout).toMatch(/^Sent 0, failed 0, retried 0 in /m);
     expect(server.counts.size).toBe(117);
   });
+
+  it('with BRIEFING_TRANSPORT=nodemailer sends through nodemailer\u2019s pool: retries the 4xx, bounces the 550s, each message once', async () => {
+    workspace = await createWorkspace({ subscribers: 30, configure: fastRetries });
+    const gone = new Set(['reader7@example.com', 'reader20@example.com']);
+    server = await startSmtpTestServer({ seed: 4, temporaryRate: 0.1, rejectRecipients: gone });
+    const env = { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET, BRIEFING_TRANSPORT: 'nodemailer' };
+    const result = await workspace.run(['send', '--date', DATE], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/nodemailer smtp:\/\/127\.0\.0\.1:\d+/);
+    expect(result.stdout).toMatch(/^Sent 28, failed 2 \(2 bounced\), retried [1-9]\d* in /m);
+    expect(server.counts.size).toBe(28);
+    expect([...server.counts.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it('refuses an unknown BRIEFING_TRANSPORT, nodemailer without BRIEFING_SMTP_URL, and a relative sendmail path, in one line', async () => {
+    workspace = await createWorkspace({ subscribers: 1 });
+    const unknown = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET, BRIEFING_TRANSPORT: 'carrier-pigeon' });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe('config: BRIEFING_TRANSPORT must be smtp or nodemailer, not "carrier-pigeon"');
+    const bare = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET, BRIEFING_TRANSPORT: 'nodemailer' });
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/^config: BRIEFING_TRANSPORT=nodemailer needs BRIEFING_SMTP_URL/m);
+    const relative = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET, BRIEFING_TRANSPORT: 'nodemailer', BRIEFING_SMTP_URL: 'sendmail:bin/sendmail' });
+    expect(relative.code).toBe(1);
+    expect(relative.stderr).toMatch(/^config: BRIEFING_SMTP_URL sendmail: must name an absolute path/m);
+  });
 });

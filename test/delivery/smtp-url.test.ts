@@ -29,6 +29,7 @@ describe('parseSmtpUrl', () => {
   it.each([
     ['not a URL', 'not a url s3cr3t-pass', /is not a URL/],
     ['another scheme', 'http://user:s3cr3t-pass@mail.example.org', /must start with smtp:\/\/ or smtps:\/\//],
+    ['sendmail: without BRIEFING_TRANSPORT=nodemailer', 'sendmail:/usr/sbin/sendmail', /sendmail: is sent by nodemailer: set BRIEFING_TRANSPORT=nodemailer/],
     ['an unknown option', 'smtp://user:s3cr3t-pass@mail.example.org?maxConnection=3', /unknown option "maxConnection"/],
     ['a bad flag', 'smtp://user:s3cr3t-pass@mail.example.org?requireTLS=maybe', /requireTLS must be true or false/],
     ['a bad number', 'smtp://user:s3cr3t-pass@mail.example.org?maxConnections=0', /maxConnections must be an integer of at least 1/],

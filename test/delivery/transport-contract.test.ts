@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createEmlTransport } from '../../src/delivery/eml-transport.js';
+import { createNodemailerTransport, createSendmailTransport } from '../../src/delivery/nodemailer-transport.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import { startSmtpTestServer } from '../support/smtp-test-server.js';
@@ -38,6 +39,54 @@ describeTransportContract('SMTP pool', {
   },
   async openBroken() {
     const transport = createSmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${await closedPort()}`), { maxConnections: 2, timeoutMs: 2000, logger });
+    return { transport, close: () => transport.close() };
+  },
+});
+
+describeTransportContract('nodemailer SMTP pool (BRIEFING_TRANSPORT=nodemailer)', {
+  async open() {
+    const secret = 'n0dem4iler-p4ss-in-the-url';
+    const server = await startSmtpTestServer({ keepRaw: true, auth: { user: 'briefing', pass: secret } });
+    const transport = createNodemailerTransport(parseSmtpUrl(`smtp://briefing:${secret}@127.0.0.1:${server.port}`), { maxConnections: 4, timeoutMs: 5000 });
+    return {
+      transport,
+      secret,
+      arrived: async () => server.messages.map((received) => received.raw),
+      async close() {
+        await transport.close();
+        await server.close();
+      },
+    };
+  },
+  async openBroken() {
+    const transport = createNodemailerTransport(parseSmtpUrl(`smtp://127.0.0.1:${await closedPort()}`), { maxConnections: 2, timeoutMs: 2000 });
+    return { transport, close: () => transport.close() };
+  },
+});
+
+describeTransportContract('nodemailer sendmail (BRIEFING_SMTP_URL=sendmail:PATH)', {
+  async open() {
+    const root = mkdtempSync(path.join(tmpdir(), 'briefing-sendmail-'));
+    const queue = path.join(root, 'queue');
+    mkdirSync(queue);
+    // A mail program with sendmail's interface (-i -f FROM TO… and the message on stdin) that queues
+    // each message as a file, as a local MTA would before it sends it on.
+    const program = path.join(root, 'sendmail');
+    writeFileSync(program, `#!/bin/sh\nexec cat > '${queue}'/$$.eml\n`);
+    chmodSync(program, 0o755);
+    const transport = createSendmailTransport(program);
+    return {
+      transport,
+      secret: 'no-secret-reaches-sendmail',
+      arrived: async () => readdirSync(queue).map((name) => readFileSync(path.join(queue, name))),
+      async close() {
+        await transport.close();
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
+  },
+  async openBroken() {
+    const transport = createSendmailTransport('/nonexistent/briefing-test/sendmail');
     return { transport, close: () => transport.close() };
   },
 });

@@ -53,7 +53,7 @@ const RECIPIENT: MessageRecipient = { subscriberId: 7, address: 'reader7@example
 const DATE = new Date('2025-07-24T07:00:00Z');
 
 /** Each place a value enters a message, and how a hostile value is put there. */
-const FIELDS: ReadonlyArray<[string, (value: string) => Buffer]> = [
+const FIELDS: ReadonlyArray<[string, (value: string) => Buffer | Promise<Buffer>]> = [
   ['the subject', (value) => message({ briefing: { ...BRIEFING, subject: value } })],
   ['the [TEST] prefix', (value) => message({ options: { ...OPTIONS, subjectPrefix: value } })],
   ['the sender name', (value) => message({ options: { ...OPTIONS, sender: { ...OPTIONS.sender, name: value } } })],
@@ -76,8 +76,8 @@ function message(parts: { briefing?: Briefing; options?: MessageOptions; recipie
   return personaliseMessage(prepareMessage(parts.briefing ?? BRIEFING, parts.options ?? OPTIONS), parts.recipient ?? RECIPIENT, DATE).raw;
 }
 
-function confirmation(parts: { subject?: string; name?: string; address?: string }): Buffer {
-  return buildConfirmationMessage({
+async function confirmation(parts: { subject?: string; name?: string; address?: string }): Promise<Buffer> {
+  const built = await buildConfirmationMessage({
     sender: OPTIONS.sender,
     listId: OPTIONS.listId,
     timeZone: OPTIONS.timeZone,
@@ -85,7 +85,8 @@ function confirmation(parts: { subject?: string; name?: string; address?: string
     text: 'Confirm: https://briefing.example.org/confirm?token=1.x\n',
     recipient: { subscriberId: 1, address: parts.address ?? 'reader1@example.com', name: parts.name ?? null },
     date: DATE,
-  }).raw;
+  });
+  return built.raw;
 }
 
 /** The header field names at the start of the head's lines, in order (continuation lines skipped). */
@@ -101,13 +102,13 @@ describe('no value can add a header to an outgoing message', () => {
   let parsed: ParsedMail[] = [];
   let baselines: Map<string, ParsedMail>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const clean = new Map<string, Buffer>();
-    for (const [field, build] of FIELDS) clean.set(field, build(field === 'the edition id' ? EDITION : field.includes('address') || field.includes('mailbox') || field.includes('list id') ? '' : 'Plain'));
+    for (const [field, build] of FIELDS) clean.set(field, await build(field === 'the edition id' ? EDITION : field.includes('address') || field.includes('mailbox') || field.includes('list id') ? '' : 'Plain'));
     for (const [field, build] of FIELDS) {
       for (const [vector, value] of VECTORS) {
         try {
-          outcomes.push({ field, vector, raw: build(value), baseline: clean.get(field) as Buffer });
+          outcomes.push({ field, vector, raw: await build(value), baseline: clean.get(field) as Buffer });
         } catch (error) {
           // Only the documented refusal: a BriefingError that names the field, never the value.
           if (!(error instanceof BriefingError)) throw new Error(`${field} with ${vector} threw ${String(error)}`, { cause: error });
