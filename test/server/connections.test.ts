@@ -67,14 +67,15 @@ describe('idle connections (slowloris without a byte)', () => {
     const url = await start({ headMs: 300 });
     const opened = performance.now();
     const idle = await Promise.all(Array.from({ length: 10 }, () => idleSocket(url)));
-    const closedAt = await Promise.race([Promise.all(idle.map(({ closed }) => closed)), settle(3_000).then(() => [] as number[])]);
+    const closedAt = await Promise.race([Promise.all(idle.map(({ closed }) => closed)), settle(10_000).then(() => [] as number[])]);
     expect(closedAt).toHaveLength(10);
-    for (const at of closedAt) expect(at - opened).toBeLessThan(2_000);
+    // Generous bounds for a loaded machine: without the guard these sockets are never closed at all.
+    for (const at of closedAt) expect(at - opened).toBeLessThan(5_000);
 
     // A half-sent head is cut off as well, and a real request still gets through.
     const slow = await idleSocket(url);
     slow.socket.write('GET /feed.xml HTTP/1.1\r\nHost: x\r\n');
-    await Promise.race([slow.closed, settle(3_000)]);
+    await Promise.race([slow.closed, settle(10_000)]);
     expect(isClosed(slow.socket)).toBe(true);
     expect((await timedGet(url)).status).toBe(200);
   });
