@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BriefingError } from '../errors.js';
 import { normaliseName, parseAddress, quoteForMessage } from '../subscribers/address.js';
 import type { Dialect } from './dialect.js';
@@ -40,6 +41,7 @@ function toSubscriber(r: Row): Subscriber {
     createdAt: toDate(r.created_at),
     confirmedAt: toDateOrNull(r.confirmed_at),
     unsubscribedAt: toDateOrNull(r.unsubscribed_at),
+    linkKey: String(r.link_key),
   };
 }
 
@@ -63,6 +65,7 @@ function toDelivery(r: Row): Delivery {
     subscriberId: Number(r.subscriber_id),
     address: String(r.address),
     name: (r.name as string | null) ?? null,
+    linkKey: String(r.link_key),
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
     lastReply: (r.last_reply as string | null) ?? null,
@@ -84,6 +87,7 @@ interface SubscriberState {
   createdAt: number;
   confirmedAt: number | null;
   unsubscribedAt: number | null;
+  linkKey: string;
   dirty: boolean;
 }
 
@@ -109,6 +113,8 @@ function created(input: NewSubscriber, address: string, key: string, now: number
     createdAt: input.createdAt?.getTime() ?? now,
     confirmedAt: input.confirmedAt !== undefined ? millisOrNull(input.confirmedAt) : input.status === 'active' ? now : null,
     unsubscribedAt: input.unsubscribedAt !== undefined ? millisOrNull(input.unsubscribedAt) : FINAL_STATUSES.has(input.status) ? now : null,
+    // 128 random bits: what makes this subscriber's link tokens unguessable, whatever the secret.
+    linkKey: randomBytes(16).toString('base64url'),
     dirty: true,
   };
 }
@@ -162,7 +168,7 @@ function* addBatch(q: Queries, batch: readonly NewSubscriber[], now: number): Ta
   const inserts = changed.filter((s) => s.id === null);
   const updates = changed.filter((s) => s.id !== null);
   if (inserts.length > 0) {
-    const values = inserts.map((s) => [s.address, s.key, s.name, s.status, s.source, s.createdAt, s.confirmedAt, s.unsubscribedAt]);
+    const values = inserts.map((s) => [s.address, s.key, s.name, s.status, s.source, s.createdAt, s.confirmedAt, s.unsubscribedAt, s.linkKey]);
     yield* run(q.insertSubscribers, [JSON.stringify(values)]);
   }
   if (updates.length > 0) {

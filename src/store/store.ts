@@ -9,7 +9,7 @@ export const SUBSCRIBER_STATUSES: readonly SubscriberStatus[] = ['pending', 'act
 
 export interface Subscriber {
   id: number;
-  /** As given, with the domain lower-cased (and IDNA-encoded); unique case-insensitively on the domain. */
+  /** As given, with the domain lower-cased (and IDNA-encoded); unique ignoring the case of ASCII letters. */
   address: string;
   name: string | null;
   status: SubscriberStatus;
@@ -17,6 +17,8 @@ export interface Subscriber {
   createdAt: Date;
   confirmedAt: Date | null;
   unsubscribedAt: Date | null;
+  /** Random key made with the row and mixed into its link tokens, so an id alone forges nothing; never shown. */
+  linkKey: string;
 }
 
 export interface NewSubscriber {
@@ -95,6 +97,8 @@ export interface Delivery {
   subscriberId: number;
   address: string;
   name: string | null;
+  /** The subscriber's link key, for the unsubscribe token of this message. */
+  linkKey: string;
   status: DeliveryStatus;
   attempts: number;
   lastReply: string | null;

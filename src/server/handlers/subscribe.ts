@@ -35,7 +35,7 @@ export function subscribeHandler(deps: ServerDependencies): (c: Context) => Prom
     }
     if (subscriber !== undefined && subscriber.status !== 'active' && perAddress.take(parsed.key, now).allowed) {
       const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: subscriber.name };
-      const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber.id, now))}`;
+      const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
       deps.tasks.run('confirmation email', () => deps.sendConfirmation(recipient, confirmUrl));
     }
     return pageResponse(deps.pages, 200, 'subscribe-received', { confirmHours: deps.limits.confirmHours });
