@@ -41,8 +41,6 @@ function createPostgresDriver(pool: pg.Pool): SqlDriver {
       case 'exec':
         await client.query(step.text);
         return undefined;
-      case 'wait':
-        return step.promise;
     }
   }
 

@@ -3,7 +3,7 @@ import { BriefingError } from '../errors.js';
 import { normaliseName, parseAddress, quoteForMessage } from '../subscribers/address.js';
 import type { Dialect } from './dialect.js';
 import type { Queries } from './queries.js';
-import { row, rows, run, wait, type Row, type SqlDriver, type Task } from './sql-task.js';
+import { row, rows, run, type Row, type SqlDriver, type Task } from './sql-task.js';
 import type {
   AddCounts,
   AddOutcome,
@@ -192,25 +192,25 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
 
     addSubscribers: (subscribers, now) => write(() => addBatch(q, subscribers, now.getTime())),
 
-    importSubscribers: (batches, now) =>
-      write(function* () {
-        const counts = zeroCounts();
-        const iterator = batches[Symbol.asyncIterator]();
-        let pending = iterator.next();
-        try {
-          for (;;) {
-            const next = yield* wait(pending);
-            if (next.done) return counts;
-            // Read the next batch while this one is written (PostgreSQL works while the file is parsed).
-            pending = iterator.next();
-            pending.catch(() => undefined); // awaited on the next turn; never an unhandled rejection
-            for (const outcome of yield* addBatch(q, next.value, now.getTime())) counts[outcome] += 1;
-          }
-        } finally {
-          // On failure, let the source close its file.
-          yield* wait(Promise.resolve(iterator.return?.()).catch(() => undefined));
+    importSubscribers: async (batches, now) => {
+      const counts = zeroCounts();
+      const iterator = batches[Symbol.asyncIterator]();
+      let pending = iterator.next();
+      try {
+        for (;;) {
+          const next = await pending;
+          if (next.done) return counts;
+          // Read the next batch while this one is written (PostgreSQL works while the file is parsed).
+          pending = iterator.next();
+          pending.catch(() => undefined); // awaited on the next turn; never an unhandled rejection
+          // One transaction per batch: others (the server, a sender) get the lock between batches.
+          for (const outcome of await write(() => addBatch(q, next.value, now.getTime()))) counts[outcome] += 1;
         }
-      }),
+      } finally {
+        // On failure, let the source close its file.
+        await Promise.resolve(iterator.return?.()).catch(() => undefined);
+      }
+    },
 
     getSubscriber: (id) => read(() => row(q.getSubscriber, [id])).then((r) => (r ? toSubscriber(r) : undefined)),
 

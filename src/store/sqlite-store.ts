@@ -38,33 +38,26 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
     }
     return prepared;
   };
-  const perform = (step: Exclude<Step, { kind: 'wait' }>): unknown => {
+  const perform = (step: Step): unknown => {
     if (step.kind === 'rows') return statement(step.query).all(bind(step.params));
     if (step.kind === 'run') return statement(step.query).run(bind(step.params)).changes;
     db.exec(step.text);
     return undefined;
   };
-  // Tasks of one connection run one after another; only a task that awaits (an import) lets others queue.
+  // Tasks of one connection run one after another.
   let tail: Promise<unknown> = Promise.resolve();
 
   /**
-   * Runs a task synchronously up to its first `wait` step, so a transaction without waits begins and
-   * commits within one turn of the event loop and no other connection of this process can interleave.
+   * Runs a task synchronously, so a transaction begins and commits within one turn of the event
+   * loop and no other connection of this process can interleave.
    */
-  function runTask<T>(task: Task<T>, resume: () => IteratorResult<Step, T> = () => task.next()): T | Promise<T> {
-    let next = resume();
+  function runTask<T>(task: Task<T>): T {
+    let next = task.next();
     for (;;) {
       if (next.done) return next.value;
-      const step = next.value;
-      if (step.kind === 'wait') {
-        return step.promise.then(
-          (value) => runTask(task, () => task.next(value)),
-          (error: unknown) => runTask(task, () => task.throw(error)),
-        );
-      }
       let result: unknown;
       try {
-        result = perform(step);
+        result = perform(next.value);
       } catch (error) {
         // Thrown at the task's yield, so its own try/finally runs, as with await.
         next = task.throw(error);
@@ -74,27 +67,16 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
     }
   }
 
-  function inTransaction<T>(task: Task<T>): T | Promise<T> {
+  function inTransaction<T>(task: Task<T>): T {
     db.exec('BEGIN IMMEDIATE');
-    const rollback = (error: unknown): never => {
+    try {
+      const result = runTask(task);
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw error;
-    };
-    const commit = (value: T): T => {
-      try {
-        db.exec('COMMIT');
-      } catch (error) {
-        rollback(error);
-      }
-      return value;
-    };
-    let result: T | Promise<T>;
-    try {
-      result = runTask(task);
-    } catch (error) {
-      return rollback(error);
     }
-    return result instanceof Promise ? result.then(commit, rollback) : commit(result);
   }
 
   return {

@@ -45,8 +45,9 @@ export interface SubscriberStore {
    */
   addSubscribers(subscribers: readonly NewSubscriber[], now: Date): Promise<AddOutcome[]>;
   /**
-   * The bulk path of `addSubscribers` (CSV import of millions of lines): every batch of the stream in
-   * ONE transaction, with the same rules; memory stays that of one batch.
+   * The bulk path of `addSubscribers` (CSV import of millions of lines): each batch of the stream in
+   * a transaction of its own, with the same rules, so the write lock is held for one batch at a time;
+   * memory stays that of one batch. A stream that fails part way leaves the batches before it written.
    */
   importSubscribers(batches: AsyncIterable<readonly NewSubscriber[]>, now: Date): Promise<AddCounts>;
   getSubscriber(id: number): Promise<Subscriber | undefined>;

@@ -244,7 +244,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.deliveryCounts('2025-07-23')).toEqual({ queued: 1, sending: 0, sent: 0, failed: 0 });
       });
 
-      it('imports a stream of batches in one transaction, merging duplicates across batches', async () => {
+      it('imports a stream of batches, a transaction each, merging duplicates across batches', async () => {
         await store.addSubscribers([{ address: 'left@example.org', status: 'unsubscribed', source: 'web' }], at(0));
         async function* batches(): AsyncGenerator<NewSubscriber[]> {
           yield people(3);
@@ -256,15 +256,48 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.findSubscriber('left@example.org'))?.status).toBe('unsubscribed');
       });
 
-      it('imports nothing when the stream fails part way', async () => {
+      it('a long import holds the write lock one batch at a time: another process writes between batches', async () => {
+        const other = await another();
+        let release: () => void = () => undefined;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        async function* batches(): AsyncGenerator<NewSubscriber[]> {
+          yield people(3);
+          await gate;
+          yield people(2, 'late');
+        }
+        const importing = store.importSubscribers(batches(), at(0));
+        try {
+          // The first batch is committed (another connection sees it) while the import waits for its next one.
+          for (let tries = 0; (await other.countSubscribers()) < 3; tries += 1) {
+            if (tries > 200) throw new Error('the first batch of the import was never committed');
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          const started = performance.now();
+          expect(await other.addSubscribers([{ address: 'beside@example.org', status: 'active', source: 'web' }], at(1))).toEqual(['created']);
+          expect(performance.now() - started).toBeLessThan(2000);
+        } finally {
+          release();
+        }
+        expect(await importing).toMatchObject({ created: 5 });
+        expect(await store.countSubscribers()).toBe(6);
+      });
+
+      it('keeps the batches written before a stream fails part way, and nothing of the failing one', async () => {
         async function* failing(): AsyncGenerator<NewSubscriber[]> {
           yield people(5);
+          yield [...people(3, 'second'), { address: 'bad\r\nBcc: victim@example.org', status: 'active', source: 'import' }];
           throw new Error('disk went away');
         }
-        await expect(store.importSubscribers(failing(), at(0))).rejects.toThrow('disk went away');
-        expect(await store.countSubscribers()).toBe(0);
+        await expect(store.importSubscribers(failing(), at(0))).rejects.toThrow(BriefingError);
+        expect(await store.countSubscribers()).toBe(5);
+        async function* dying(): AsyncGenerator<NewSubscriber[]> {
+          yield people(2, 'third');
+          throw new Error('disk went away');
+        }
+        await expect(store.importSubscribers(dying(), at(0))).rejects.toThrow('disk went away');
+        expect(await store.countSubscribers()).toBe(7);
         // The store is still usable afterwards.
-        expect(await store.addSubscribers(people(1), at(1))).toEqual(['created']);
+        expect(await store.addSubscribers(people(1, 'after'), at(1))).toEqual(['created']);
       });
     });
 
