@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BriefingError } from '../errors.js';
@@ -6,6 +7,7 @@ import { sqliteDialect } from './dialect.js';
 import { migrate } from './migrations.js';
 import { buildQueries } from './queries.js';
 import { createSqlStore } from './sql-store.js';
+import { sqliteFault } from './store-fault.js';
 import type { Query, SqlDriver, SqlValue, Step, Task } from './sql-task.js';
 import type { Store } from './store.js';
 
@@ -28,7 +30,7 @@ function bind(params: readonly SqlValue[]): Record<string, string | number | nul
   return named;
 }
 
-function createSqliteDriver(db: Database.Database): SqlDriver {
+function createSqliteDriver(db: Database.Database, file: string): SqlDriver {
   const statements = new Map<string, Database.Statement>();
   const statement = (query: Query): Database.Statement => {
     let prepared = statements.get(query.name);
@@ -83,14 +85,20 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
     execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
       const result = tail.then(() => (mode === 'write' ? inTransaction(task()) : runTask(task())));
       tail = result.catch(() => undefined);
-      return result;
+      return result.catch((error: unknown) => {
+        throw sqliteFault(error, file);
+      });
     },
     async prepare(queries) {
       for (const query of queries) statement(query);
     },
     async close() {
       await tail;
-      db.close();
+      try {
+        db.close();
+      } catch (error) {
+        throw sqliteFault(error, file);
+      }
     },
   };
 }
@@ -101,12 +109,13 @@ function createSqliteDriver(db: Database.Database): SqlDriver {
  * schema migrated.
  */
 export async function openSqliteStore(file: string, now: Date = new Date()): Promise<Store> {
+  await refuseEmptyFile(file);
   let db: Database.Database;
   try {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     db = new Database(file);
   } catch (error) {
-    throw new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+    throw unavailable(error, file);
   }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -114,14 +123,44 @@ export async function openSqliteStore(file: string, now: Date = new Date()): Pro
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`cache_size = ${CACHE_SIZE}`);
-    const driver = createSqliteDriver(db);
+    const driver = createSqliteDriver(db, file);
     await migrate(driver, sqliteDialect, now);
     const queries = buildQueries(sqliteDialect);
     await driver.prepare(Object.values(queries));
     return createSqlStore(sqliteDialect, driver, queries);
   } catch (error) {
     db.close();
-    if (error instanceof BriefingError) throw error;
-    throw new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+    throw unavailable(error, file);
   }
+}
+
+/** A failure to open: a known condition as its own store error, anything else as "cannot open". */
+function unavailable(error: unknown, file: string): BriefingError {
+  const fault = sqliteFault(error, file);
+  if (fault instanceof BriefingError) return fault;
+  return new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * Refuses a store file of zero bytes: SQLite would take it for a new, empty store and the list would
+ * be silently gone (a truncated copy, a full disk during a restore). A file that does not exist yet
+ * is created as usual. SQLite writes its header when it opens a new file in WAL mode, so a file
+ * another process is creating this very moment is looked at once more before it is refused.
+ */
+async function refuseEmptyFile(file: string): Promise<void> {
+  const size = (): number | undefined => {
+    try {
+      return statSync(file).size;
+    } catch {
+      return undefined;
+    }
+  };
+  if (size() !== 0) return;
+  await sleep(100);
+  if (size() !== 0) return;
+  throw new BriefingError(
+    'store',
+    'store-empty',
+    `${file} is an empty file (0 bytes), not a SQLite store: restore it from a backup, or delete it to start an empty store`,
+  );
 }
