@@ -125,9 +125,11 @@ export async function openPostgresStore(url: string, now: Date = new Date()): Pr
     return createSqlStore(postgresDialect, driver, queries);
   } catch (error) {
     await pool.end().catch(() => undefined);
-    if (error instanceof BriefingError) throw error;
-    throw new BriefingError('store', 'store-unavailable', `cannot open the PostgreSQL store ${describePostgresUrl(url)}: ${(error as Error).message}`, {
-      cause: error,
+    if (error instanceof BriefingError && error.code !== 'store-unavailable') throw error;
+    // Unreachable at open: say so in the opener's words, with the driver's own reason.
+    const reason = error instanceof BriefingError ? error.cause : error;
+    throw new BriefingError('store', 'store-unavailable', `cannot open the PostgreSQL store ${describePostgresUrl(url)}: ${(reason as Error).message}`, {
+      cause: reason,
     });
   }
 }
