@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createDkimSigner } from '../delivery/dkim.js';
-import { randomBytes } from 'node:crypto';
 import { createToken, tokenSubscriberId, verifyToken } from '../delivery/tokens.js';
 import type { Transport } from '../delivery/transport.js';
 import type { SubscriberStore } from '../store/store.js';

@@ -236,7 +236,7 @@ export interface CsvImportResult extends AddCounts, CsvReadReport {
 }
 
 /** Rows a CSV import writes per transaction: a long import never holds the store's write lock for long. */
-export const IMPORT_CHUNK_ROWS = 2000;
+const IMPORT_CHUNK_ROWS = 2000;
 
 async function openCsv(file: string): Promise<Readable> {
   const input = createReadStream(file);
