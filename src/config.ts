@@ -134,6 +134,8 @@ export interface EnvironmentConfig {
   secret: string;
   /** False when BRIEFING_SECRET was not set and a development key is used. */
   secretFromEnvironment: boolean;
+  /** BRIEFING_SECRET_PREVIOUS: the secret before a rotation, accepted (never used to sign) while old links age out. */
+  previousSecret: string | undefined;
   dkim: { domain: string; selector: string; privateKey: string } | undefined;
   /** Addresses of reverse proxies whose X-Forwarded-For names the real client (rate limits, logs). */
   trustedProxies: readonly string[];
@@ -147,7 +149,7 @@ export interface Config extends Omit<FileConfig, 'paths' | 'sampleSubscribers'> 
   env: EnvironmentConfig;
 }
 
-/** Used only when BRIEFING_SECRET is absent, so a fresh clone works; the CLI warns about it. */
+/** Used only when BRIEFING_SECRET is absent and nothing leaves the machine (.eml files), so a fresh clone works. */
 const DEVELOPMENT_SECRET = 'briefing-development-secret-not-for-production';
 
 /** Reads the environment variables Briefing knows; the only reader of process.env. */
@@ -158,8 +160,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       ? { domain: env.BRIEFING_DKIM_DOMAIN, selector: env.BRIEFING_DKIM_SELECTOR, privateKey: dkimKey }
       : undefined;
   const secret = env.BRIEFING_SECRET;
-  if (secret !== undefined && secret.length < 16) {
-    throw new BriefingError('config', 'weak-secret', 'BRIEFING_SECRET must be at least 16 characters long');
+  const previousSecret = env.BRIEFING_SECRET_PREVIOUS || undefined;
+  for (const [name, value] of [['BRIEFING_SECRET', secret], ['BRIEFING_SECRET_PREVIOUS', previousSecret]] as const) {
+    if (value !== undefined && value.length < 16) throw new BriefingError('config', 'weak-secret', `${name} must be at least 16 characters long`);
   }
   const trustedProxies = (env.BRIEFING_TRUSTED_PROXIES ?? '')
     .split(',')
@@ -182,6 +185,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     databaseUrl: env.BRIEFING_DATABASE_URL || undefined,
     secret: secret ?? DEVELOPMENT_SECRET,
     secretFromEnvironment: secret !== undefined,
+    previousSecret,
     dkim,
     trustedProxies,
   };
@@ -192,6 +196,19 @@ function withoutComments(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutComments);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '$comment').map(([key, field]) => [key, withoutComments(field)]));
+}
+
+/**
+ * Refuses to go on with the public development key where links leave the machine: `serve` always,
+ * and a send, run or schedule whose transport is SMTP (`linksLeaveMachine`). Only `.eml` files may carry them.
+ */
+export function requireSecret(env: EnvironmentConfig, command: string, linksLeaveMachine: boolean): void {
+  if (env.secretFromEnvironment || !linksLeaveMachine) return;
+  throw new BriefingError(
+    'config',
+    'missing-secret',
+    `BRIEFING_SECRET is not set: \`briefing ${command}\` would sign links with the public development key; set it to a random value, e.g. BRIEFING_SECRET="$(openssl rand -base64 32)"`,
+  );
 }
 
 /** Validates a config object; problems name the file, line and field. */

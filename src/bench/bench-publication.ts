@@ -16,6 +16,8 @@ export const BENCH_EDITION_NEWEST = new Date('2025-07-24T03:30:00Z');
 
 /** A secret for the unsubscribe tokens of the bench's messages (never a real one). */
 export const BENCH_SECRET = 'briefing-bench-secret-0123456789';
+/** A link key as long as the store's (22 base64url characters), for messages built outside a store. */
+export const BENCH_LINK_KEY = 'bench-link-key-0123456';
 
 /** A throw-away publication: the repository's configuration with its folders in a temporary directory. */
 export interface BenchPublication {

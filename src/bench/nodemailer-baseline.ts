@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer';
 import type { Briefing } from '../email/briefing.js';
 import { preparePersonalisation } from '../email/personalise.js';
 import { createToken, unsubscribeUrl } from '../delivery/tokens.js';
+import { BENCH_LINK_KEY } from './bench-publication.js';
 
 /** The publication facts the baseline's messages carry, as Briefing's own do. */
 export interface BaselinePublication {
@@ -36,7 +37,7 @@ export async function sendWithNodemailer(
       next += 1;
       const address = `reader${id}@example.com`;
       const name = id % 3 === 0 ? `Reader ${id}` : null;
-      const link = unsubscribeUrl(publication.siteUrl, createToken(publication.secret, 'unsubscribe', id));
+      const link = unsubscribeUrl(publication.siteUrl, createToken(publication.secret, 'unsubscribe', { id, linkKey: BENCH_LINK_KEY }));
       const bodies = personalise({ address, name, unsubscribeUrl: link });
       await transport.sendMail({
         from: { name: publication.sender.name, address: publication.sender.address },

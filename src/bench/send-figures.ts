@@ -10,6 +10,7 @@ import { openStoreAt } from '../store/open-store.js';
 import {
   BENCH_EDITION,
   BENCH_EDITION_NEWEST,
+  BENCH_LINK_KEY,
   BENCH_SECRET,
   createPublication,
   installStore,
@@ -111,7 +112,7 @@ async function storedBriefing(publication: BenchPublication): Promise<{ briefing
 /** Bytes of one reader's complete message, as the sender puts it on the wire. */
 function messageSize(briefing: Briefing, config: Config): number {
   const template = prepareMessage(briefing, messageOptions(config));
-  const link = unsubscribeUrl(config.siteUrl, createToken(BENCH_SECRET, 'unsubscribe', 1));
+  const link = unsubscribeUrl(config.siteUrl, createToken(BENCH_SECRET, 'unsubscribe', { id: 1, linkKey: BENCH_LINK_KEY }));
   return personaliseMessage(template, { subscriberId: 1, address: 'reader1@example.com', name: null, unsubscribeUrl: link }, new Date()).raw.length;
 }
 

@@ -12,6 +12,8 @@ import { BriefingError, isBriefingError } from '../errors.js';
 const DEFAULT_CONFIG = 'briefing.config.json';
 /** Commands that stop taking new work on SIGTERM/SIGINT and finish what is in flight; others just die. */
 const GRACEFUL_COMMANDS = new Set(['send', 'run', 'schedule', 'serve']);
+/** Commands whose links leave the machine (serve always, the others over SMTP): they need BRIEFING_SECRET. */
+const SIGNING_COMMANDS = new Set(['send', 'run', 'schedule', 'serve']);
 
 interface GlobalOptions {
   config: string;
@@ -181,6 +183,11 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', onSignal);
     }
     const context = await createContext(options as unknown as GlobalOptions, stop.signal);
+    if (SIGNING_COMMANDS.has(name) && options.dryRun !== true) {
+      const { requireSecret } = await import('../config.js');
+      const { env } = context.config();
+      requireSecret(env, name, name === 'serve' || env.smtpUrl !== undefined);
+    }
     exitCode = (await runner(context, options, args)) ?? 0;
   });
   try {

@@ -245,7 +245,7 @@ export async function sendEdition(
     const scratch = buffers.pop() ?? Buffer.allocUnsafe(template.size + SCRATCH_SLACK);
     let message;
     try {
-      const url = unsubscribeUrl(dependencies.siteUrl, createToken(dependencies.secret, 'unsubscribe', delivery.subscriberId));
+      const url = unsubscribeUrl(dependencies.siteUrl, createToken(dependencies.secret, 'unsubscribe', { id: delivery.subscriberId, linkKey: delivery.linkKey }));
       message = personaliseMessage(template, { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url }, clock.now(), scratch);
     } catch (error) {
       buffers.push(scratch);

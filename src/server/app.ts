@@ -22,11 +22,12 @@ export function createApp(deps: ServerDependencies): Hono {
   const limiter = createRateLimiter(deps.limits.perClient);
   const trustedProxies = new Set(deps.config.env.trustedProxies.map(canonicalAddress));
 
-  // Verifying a token is one HMAC, cheaper than the store work it guards; a bad one counts per client.
+  // Verifying a token is one key lookup (a read, never waiting for writers) and one HMAC, cheaper than
+  // the work it guards; a bad one counts per client.
   const rateLimited = (limit: Exclude<RouteLimit, { by: 'none' }>): MiddlewareHandler => async (c, next) => {
     const now = deps.clock.now();
-    const link = limit.by === 'link' ? readToken(c, deps, limit.purpose, now) : undefined;
-    const key = link?.ok ? `link:${link.subscriberId}` : `client:${clientAddress(c, trustedProxies)}`;
+    const link = limit.by === 'link' ? await readToken(c, deps, limit.purpose, now) : undefined;
+    const key = link?.ok ? `link:${link.subscriber.id}` : `client:${clientAddress(c, trustedProxies)}`;
     const decision = limiter.take(key, now);
     if (!decision.allowed) return errorResponse(deps.pages, 429, { 'retry-after': String(decision.retryAfterSeconds) });
     await next();

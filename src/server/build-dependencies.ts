@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createDkimSigner } from '../delivery/dkim.js';
-import { createToken, verifyToken } from '../delivery/tokens.js';
+import { createToken, tokenSubscriberId, verifyToken } from '../delivery/tokens.js';
 import type { Transport } from '../delivery/transport.js';
 import { createBackgroundTasks } from './background-tasks.js';
 import { buildConfirmationMessage } from './confirmation-email.js';
@@ -33,15 +34,21 @@ export function buildDependencies(parts: {
     direction: config.direction,
     base: new URL(config.siteUrl).pathname,
   });
-  const secret = config.env.secret;
+  const { secret, previousSecret } = config.env;
+  // During a rotation, links signed with the previous secret keep working; new ones use the current.
+  const secrets = previousSecret === undefined ? [secret] : [secret, previousSecret];
+  // Tokens naming no subscriber are checked against a key no token was made with, so they cost the same time.
+  const unknownKey = randomBytes(16).toString('base64url');
   const tokens: LinkTokens = {
-    confirmToken: (subscriberId, now) => createToken(secret, 'confirm', subscriberId, new Date(now.getTime() + confirmMs)),
-    verify(token, purpose, now) {
-      const checked = verifyToken(secret, purpose, token, now);
-      if (!checked.ok) return { ok: false, reason: checked.reason === 'expired' ? 'expired' : 'invalid' };
+    confirmToken: (subscriber, now) => createToken(secret, 'confirm', subscriber, new Date(now.getTime() + confirmMs)),
+    async verify(token, purpose, now) {
+      const id = tokenSubscriberId(token);
+      const subscriber = id === undefined ? undefined : await parts.store.getSubscriber(id);
+      const checked = verifyToken(secrets, purpose, token, subscriber?.linkKey ?? unknownKey, now);
+      if (!checked.ok || subscriber === undefined) return { ok: false, reason: !checked.ok && checked.reason === 'expired' ? 'expired' : 'invalid' };
       // Confirmation tokens expire a fixed time after they are made, so that is when they were made.
       const issuedAt = checked.expiresAt === null ? null : new Date(checked.expiresAt.getTime() - confirmMs);
-      return { ok: true, subscriberId: checked.subscriberId, issuedAt };
+      return { ok: true, subscriber, issuedAt };
     },
   };
   const dkim = config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { TokenSubject } from '../delivery/tokens.js';
+import type { Store, Subscriber } from '../store/store.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import type { Pages } from './pages.js';
 import type { RateLimit } from './rate-limiter.js';
@@ -8,12 +9,12 @@ import type { RateLimit } from './rate-limiter.js';
 /** Why a signed link was refused. */
 export type TokenRefusal = 'expired' | 'invalid';
 
-/** What the server needs from signed links (HMACs over the subscriber id with BRIEFING_SECRET). */
+/** What the server needs from signed links (HMACs over the subscriber id and link key with BRIEFING_SECRET). */
 export interface LinkTokens {
-  /** A token for the confirmation link of `subscriberId`, expiring after `confirmHours`. */
-  confirmToken(subscriberId: number, now: Date): string;
-  /** The subscriber a token was signed for and when, or why it is refused. */
-  verify(token: string, purpose: 'confirm' | 'unsubscribe', now: Date): { ok: true; subscriberId: number; issuedAt: Date | null } | { ok: false; reason: TokenRefusal };
+  /** A token for the confirmation link of a subscriber, expiring after `confirmHours`. */
+  confirmToken(subscriber: TokenSubject, now: Date): string;
+  /** The subscriber a token was signed for (read from the store for its link key) and when, or why it is refused. */
+  verify(token: string, purpose: 'confirm' | 'unsubscribe', now: Date): Promise<{ ok: true; subscriber: Subscriber; issuedAt: Date | null } | { ok: false; reason: TokenRefusal }>;
 }
 
 /** Sends the double opt-in message; resolves once the transport accepted it. */

@@ -18,6 +18,10 @@ export interface Dialect {
   jsonRows(param: string, alias: string): string;
   /** Element `index` of such a row; times travel as epoch milliseconds. */
   jsonField(alias: string, index: number, type: 'text' | 'bigint' | 'time'): string;
+  /** `expr` with its ASCII letters lower-cased and nothing else changed: the same in both backends and in parseAddress. */
+  asciiLower(expr: string): string;
+  /** An SQL expression giving fresh random text of at least 122 bits, per row (migrations only). */
+  readonly randomKey: string;
   /** Appended to the claim subquery: rows another worker has locked are skipped, not waited for. */
   readonly skipLocked: string;
   /** Appended to an ordered subquery so its rows are locked in that order (concurrent writers never deadlock). */
@@ -44,6 +48,9 @@ export const sqliteDialect: Dialect = {
   jsonList: (param) => `(SELECT value FROM json_each(${param}))`,
   jsonRows: (param, alias) => `json_each(${param}) AS ${alias}`,
   jsonField: (alias, index) => `${alias}.value ->> ${index}`,
+  // SQLite's lower() folds ASCII only (without the ICU extension).
+  asciiLower: (expr) => `lower(${expr})`,
+  randomKey: 'lower(hex(randomblob(16)))',
   // BEGIN IMMEDIATE already gives the claiming transaction the only write lock.
   skipLocked: '',
   lockRows: '',
@@ -67,6 +74,9 @@ export const postgresDialect: Dialect = {
     if (type === 'time') return `to_timestamp(${text}::double precision / 1000)`;
     return text;
   },
+  // lower() would follow the database's locale beyond ASCII.
+  asciiLower: (expr) => `translate(${expr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`,
+  randomKey: "replace(gen_random_uuid()::text, '-', '')",
   skipLocked: 'FOR UPDATE SKIP LOCKED',
   lockRows: 'FOR UPDATE',
   // Per schema, so test schemas in one database do not wait on each other.

@@ -68,6 +68,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_open ON deliveries (edition_id, status, subscriber_id) WHERE status = 'queued' OR status = 'sending';
     `,
   },
+  {
+    version: 3,
+    name: 'a random link key per subscriber; addresses unique ignoring the case of ASCII letters',
+    // The key makes link tokens unforgeable from the id alone. Addresses that now collide are
+    // merged into the oldest row (its deliveries stay; the others' go); a person who unsubscribed
+    // or bounced under any spelling stays off the list.
+    sql: (d) => {
+      const lowered = (table: string) => d.asciiLower(`${table}.address_key`);
+      const twin = `FROM subscribers o WHERE ${lowered('o')} = ${lowered('subscribers')}`;
+      const left = `o.status IN ('unsubscribed', 'bounced')`;
+      return `
+        ALTER TABLE subscribers ADD COLUMN link_key TEXT NOT NULL DEFAULT '';
+        UPDATE subscribers SET link_key = ${d.randomKey};
+        CREATE INDEX subscribers_lowered_key ON subscribers (${d.asciiLower('address_key')});
+        UPDATE subscribers SET
+          status = (SELECT o.status ${twin} AND ${left} ORDER BY o.created_at, o.id LIMIT 1),
+          unsubscribed_at = (SELECT o.unsubscribed_at ${twin} AND ${left} ORDER BY o.created_at, o.id LIMIT 1)
+        WHERE status IN ('pending', 'active') AND EXISTS (SELECT 1 ${twin} AND ${left});
+        DELETE FROM subscribers WHERE EXISTS (
+          SELECT 1 ${twin} AND (o.created_at < subscribers.created_at OR (o.created_at = subscribers.created_at AND o.id < subscribers.id)));
+        DROP INDEX subscribers_lowered_key;
+        UPDATE subscribers SET address_key = ${d.asciiLower('address_key')} WHERE address_key <> ${d.asciiLower('address_key')};
+      `;
+    },
+  },
 ];
 
 function migrationQueries(d: Dialect): { applied: Query; record: Query } {

@@ -4,6 +4,7 @@ import { postgresDialect } from './dialect.js';
 import { migrate } from './migrations.js';
 import { buildQueries } from './queries.js';
 import { createSqlStore } from './sql-store.js';
+import { postgresFault } from './store-fault.js';
 import type { SqlDriver, Step, Task } from './sql-task.js';
 import type { Store } from './store.js';
 
@@ -31,7 +32,7 @@ export function describePostgresUrl(url: string): string {
   }
 }
 
-function createPostgresDriver(pool: pg.Pool): SqlDriver {
+function createPostgresDriver(pool: pg.Pool, server: string): SqlDriver {
   async function perform(client: pg.PoolClient, step: Step): Promise<unknown> {
     switch (step.kind) {
       case 'rows':
@@ -41,8 +42,6 @@ function createPostgresDriver(pool: pg.Pool): SqlDriver {
       case 'exec':
         await client.query(step.text);
         return undefined;
-      case 'wait':
-        return step.promise;
     }
   }
 
@@ -62,27 +61,34 @@ function createPostgresDriver(pool: pg.Pool): SqlDriver {
     return next.value;
   }
 
-  return {
-    async execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
-      const client = await pool.connect();
-      let broken: Error | undefined;
+  /** Runs a task on one pooled client, writes in a transaction. */
+  async function execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      if (mode === 'read') return await runTask(client, task());
+      await client.query('BEGIN');
       try {
-        if (mode === 'read') return await runTask(client, task());
-        await client.query('BEGIN');
-        try {
-          const result = await runTask(client, task());
-          await client.query('COMMIT');
-          return result;
-        } catch (error) {
-          await client.query('ROLLBACK').catch((rollbackError: Error) => {
-            broken = rollbackError;
-          });
-          throw error;
-        }
-      } finally {
-        // A client whose rollback failed is in an unknown state: the pool discards it.
-        client.release(broken);
+        const result = await runTask(client, task());
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
       }
+    } finally {
+      // A client whose rollback failed is in an unknown state: the pool discards it.
+      client.release(broken);
+    }
+  }
+
+  return {
+    execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
+      return execute(task, mode).catch((error: unknown) => {
+        throw postgresFault(error, server);
+      });
     },
     async prepare(queries) {
       const client = await pool.connect();
@@ -112,16 +118,18 @@ export async function openPostgresStore(url: string, now: Date = new Date()): Pr
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   try {
-    const driver = createPostgresDriver(pool);
+    const driver = createPostgresDriver(pool, describePostgresUrl(url));
     await migrate(driver, postgresDialect, now);
     const queries = buildQueries(postgresDialect);
     await driver.prepare(Object.values(queries));
     return createSqlStore(postgresDialect, driver, queries);
   } catch (error) {
     await pool.end().catch(() => undefined);
-    if (error instanceof BriefingError) throw error;
-    throw new BriefingError('store', 'store-unavailable', `cannot open the PostgreSQL store ${describePostgresUrl(url)}: ${(error as Error).message}`, {
-      cause: error,
+    if (error instanceof BriefingError && error.code !== 'store-unavailable') throw error;
+    // Unreachable at open: say so in the opener's words, with the driver's own reason.
+    const reason = error instanceof BriefingError ? error.cause : error;
+    throw new BriefingError('store', 'store-unavailable', `cannot open the PostgreSQL store ${describePostgresUrl(url)}: ${(reason as Error).message}`, {
+      cause: reason,
     });
   }
 }

@@ -1,9 +1,9 @@
 import type { Dialect } from './dialect.js';
 import type { Query } from './sql-task.js';
 
-const SUBSCRIBER_COLUMNS = 'id, address, name, status, source, created_at, confirmed_at, unsubscribed_at';
+const SUBSCRIBER_COLUMNS = 'id, address, name, status, source, created_at, confirmed_at, unsubscribed_at, link_key';
 const DELIVERY_COLUMNS =
-  'd.edition_id, d.subscriber_id, s.address, s.name, d.status, d.attempts, d.last_reply, d.not_before, d.worker, d.lease_until, d.updated_at';
+  'd.edition_id, d.subscriber_id, s.address, s.name, s.link_key, d.status, d.attempts, d.last_reply, d.not_before, d.worker, d.lease_until, d.updated_at';
 const EDITION_COLUMNS = 'id, slot, status, cutoff, subject, note, memory, created_at, updated_at';
 
 /**
@@ -16,13 +16,13 @@ export function buildQueries(d: Dialect) {
     UPDATE deliveries SET status = '${status}', last_reply = $4, lease_until = NULL, updated_at = $5
     WHERE edition_id = $1 AND subscriber_id = $2 AND status = 'sending' AND worker = $3`;
   return {
-    // Subscribers. Rows travel as JSON arrays: [address, key, name, status, source, created, confirmed, unsubscribed].
+    // Subscribers. Rows travel as JSON arrays: [address, key, name, status, source, created, confirmed, unsubscribed, link key].
     subscribersByKeys: q('subscribersByKeys', `
       SELECT ${SUBSCRIBER_COLUMNS}, address_key FROM subscribers WHERE address_key IN ${d.jsonList('$1', 'text')}`),
     insertSubscribers: q('insertSubscribers', `
-      INSERT INTO subscribers (address, address_key, name, status, source, created_at, confirmed_at, unsubscribed_at)
+      INSERT INTO subscribers (address, address_key, name, status, source, created_at, confirmed_at, unsubscribed_at, link_key)
       SELECT ${[0, 1, 2, 3, 4].map((i) => d.jsonField('r', i, 'text')).join(', ')},
-        ${[5, 6, 7].map((i) => d.jsonField('r', i, 'time')).join(', ')}
+        ${[5, 6, 7].map((i) => d.jsonField('r', i, 'time')).join(', ')}, ${d.jsonField('r', 8, 'text')}
       FROM ${d.jsonRows('$1', 'r')} WHERE true
       ON CONFLICT (address_key) DO NOTHING`),
     // Rows: [id, name, status, confirmed, unsubscribed].

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { BriefingError } from '../errors.js';
 import { normaliseName, parseAddress, quoteForMessage } from '../subscribers/address.js';
 import type { Dialect } from './dialect.js';
 import type { Queries } from './queries.js';
-import { row, rows, run, wait, type Row, type SqlDriver, type Task } from './sql-task.js';
+import { row, rows, run, type Row, type SqlDriver, type Task } from './sql-task.js';
 import type {
   AddCounts,
   AddOutcome,
@@ -40,6 +41,7 @@ function toSubscriber(r: Row): Subscriber {
     createdAt: toDate(r.created_at),
     confirmedAt: toDateOrNull(r.confirmed_at),
     unsubscribedAt: toDateOrNull(r.unsubscribed_at),
+    linkKey: String(r.link_key),
   };
 }
 
@@ -63,6 +65,7 @@ function toDelivery(r: Row): Delivery {
     subscriberId: Number(r.subscriber_id),
     address: String(r.address),
     name: (r.name as string | null) ?? null,
+    linkKey: String(r.link_key),
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
     lastReply: (r.last_reply as string | null) ?? null,
@@ -84,6 +87,7 @@ interface SubscriberState {
   createdAt: number;
   confirmedAt: number | null;
   unsubscribedAt: number | null;
+  linkKey: string;
   dirty: boolean;
 }
 
@@ -109,6 +113,8 @@ function created(input: NewSubscriber, address: string, key: string, now: number
     createdAt: input.createdAt?.getTime() ?? now,
     confirmedAt: input.confirmedAt !== undefined ? millisOrNull(input.confirmedAt) : input.status === 'active' ? now : null,
     unsubscribedAt: input.unsubscribedAt !== undefined ? millisOrNull(input.unsubscribedAt) : FINAL_STATUSES.has(input.status) ? now : null,
+    // 128 random bits: what makes this subscriber's link tokens unguessable, whatever the secret.
+    linkKey: randomBytes(16).toString('base64url'),
     dirty: true,
   };
 }
@@ -162,7 +168,7 @@ function* addBatch(q: Queries, batch: readonly NewSubscriber[], now: number): Ta
   const inserts = changed.filter((s) => s.id === null);
   const updates = changed.filter((s) => s.id !== null);
   if (inserts.length > 0) {
-    const values = inserts.map((s) => [s.address, s.key, s.name, s.status, s.source, s.createdAt, s.confirmedAt, s.unsubscribedAt]);
+    const values = inserts.map((s) => [s.address, s.key, s.name, s.status, s.source, s.createdAt, s.confirmedAt, s.unsubscribedAt, s.linkKey]);
     yield* run(q.insertSubscribers, [JSON.stringify(values)]);
   }
   if (updates.length > 0) {
@@ -186,25 +192,25 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
 
     addSubscribers: (subscribers, now) => write(() => addBatch(q, subscribers, now.getTime())),
 
-    importSubscribers: (batches, now) =>
-      write(function* () {
-        const counts = zeroCounts();
-        const iterator = batches[Symbol.asyncIterator]();
-        let pending = iterator.next();
-        try {
-          for (;;) {
-            const next = yield* wait(pending);
-            if (next.done) return counts;
-            // Read the next batch while this one is written (PostgreSQL works while the file is parsed).
-            pending = iterator.next();
-            pending.catch(() => undefined); // awaited on the next turn; never an unhandled rejection
-            for (const outcome of yield* addBatch(q, next.value, now.getTime())) counts[outcome] += 1;
-          }
-        } finally {
-          // On failure, let the source close its file.
-          yield* wait(Promise.resolve(iterator.return?.()).catch(() => undefined));
+    importSubscribers: async (batches, now) => {
+      const counts = zeroCounts();
+      const iterator = batches[Symbol.asyncIterator]();
+      let pending = iterator.next();
+      try {
+        for (;;) {
+          const next = await pending;
+          if (next.done) return counts;
+          // Read the next batch while this one is written (PostgreSQL works while the file is parsed).
+          pending = iterator.next();
+          pending.catch(() => undefined); // awaited on the next turn; never an unhandled rejection
+          // One transaction per batch: others (the server, a sender) get the lock between batches.
+          for (const outcome of await write(() => addBatch(q, next.value, now.getTime()))) counts[outcome] += 1;
         }
-      }),
+      } finally {
+        // On failure, let the source close its file.
+        await Promise.resolve(iterator.return?.()).catch(() => undefined);
+      }
+    },
 
     getSubscriber: (id) => read(() => row(q.getSubscriber, [id])).then((r) => (r ? toSubscriber(r) : undefined)),
 

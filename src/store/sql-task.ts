@@ -21,8 +21,7 @@ export type Row = Record<string, unknown>;
 export type Step =
   | { kind: 'rows'; query: Query; params: readonly SqlValue[] }
   | { kind: 'run'; query: Query; params: readonly SqlValue[] }
-  | { kind: 'exec'; text: string }
-  | { kind: 'wait'; promise: Promise<unknown> };
+  | { kind: 'exec'; text: string };
 
 /** A unit of store work: yields steps, receives their results, returns T. */
 export type Task<T> = Generator<Step, T, unknown>;
@@ -46,11 +45,6 @@ export function* run(query: Query, params: readonly SqlValue[] = []): Task<numbe
 /** Runs DDL text (several statements allowed, no parameters): migrations only. */
 export function* exec(text: string): Task<void> {
   yield { kind: 'exec', text };
-}
-
-/** Awaits outside work (e.g. the next batch of a file) inside a task; keeps the transaction open. */
-export function* wait<T>(promise: Promise<T>): Task<T> {
-  return (yield { kind: 'wait', promise }) as T;
 }
 
 /** What a backend provides: running tasks on a connection, in a write transaction when asked. */

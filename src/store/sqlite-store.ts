@@ -1,4 +1,5 @@
 import { mkdirSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BriefingError } from '../errors.js';
@@ -6,6 +7,7 @@ import { sqliteDialect } from './dialect.js';
 import { migrate } from './migrations.js';
 import { buildQueries } from './queries.js';
 import { createSqlStore } from './sql-store.js';
+import { sqliteFault } from './store-fault.js';
 import type { Query, SqlDriver, SqlValue, Step, Task } from './sql-task.js';
 import type { Store } from './store.js';
 
@@ -58,7 +60,7 @@ function sameFileCheck(file: string): () => void {
   };
 }
 
-function createSqliteDriver(db: Database.Database, checkSameFile: () => void): SqlDriver {
+function createSqliteDriver(db: Database.Database, file: string, checkSameFile: () => void): SqlDriver {
   const statements = new Map<string, Database.Statement>();
   const statement = (query: Query): Database.Statement => {
     let prepared = statements.get(query.name);
@@ -68,33 +70,26 @@ function createSqliteDriver(db: Database.Database, checkSameFile: () => void): S
     }
     return prepared;
   };
-  const perform = (step: Exclude<Step, { kind: 'wait' }>): unknown => {
+  const perform = (step: Step): unknown => {
     if (step.kind === 'rows') return statement(step.query).all(bind(step.params));
     if (step.kind === 'run') return statement(step.query).run(bind(step.params)).changes;
     db.exec(step.text);
     return undefined;
   };
-  // Tasks of one connection run one after another; only a task that awaits (an import) lets others queue.
+  // Tasks of one connection run one after another.
   let tail: Promise<unknown> = Promise.resolve();
 
   /**
-   * Runs a task synchronously up to its first `wait` step, so a transaction without waits begins and
-   * commits within one turn of the event loop and no other connection of this process can interleave.
+   * Runs a task synchronously, so a transaction begins and commits within one turn of the event
+   * loop and no other connection of this process can interleave.
    */
-  function runTask<T>(task: Task<T>, resume: () => IteratorResult<Step, T> = () => task.next()): T | Promise<T> {
-    let next = resume();
+  function runTask<T>(task: Task<T>): T {
+    let next = task.next();
     for (;;) {
       if (next.done) return next.value;
-      const step = next.value;
-      if (step.kind === 'wait') {
-        return step.promise.then(
-          (value) => runTask(task, () => task.next(value)),
-          (error: unknown) => runTask(task, () => task.throw(error)),
-        );
-      }
       let result: unknown;
       try {
-        result = perform(step);
+        result = perform(next.value);
       } catch (error) {
         // Thrown at the task's yield, so its own try/finally runs, as with await.
         next = task.throw(error);
@@ -104,27 +99,16 @@ function createSqliteDriver(db: Database.Database, checkSameFile: () => void): S
     }
   }
 
-  function inTransaction<T>(task: Task<T>): T | Promise<T> {
+  function inTransaction<T>(task: Task<T>): T {
     db.exec('BEGIN IMMEDIATE');
-    const rollback = (error: unknown): never => {
+    try {
+      const result = runTask(task);
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw error;
-    };
-    const commit = (value: T): T => {
-      try {
-        db.exec('COMMIT');
-      } catch (error) {
-        rollback(error);
-      }
-      return value;
-    };
-    let result: T | Promise<T>;
-    try {
-      result = runTask(task);
-    } catch (error) {
-      return rollback(error);
     }
-    return result instanceof Promise ? result.then(commit, rollback) : commit(result);
   }
 
   return {
@@ -135,14 +119,20 @@ function createSqliteDriver(db: Database.Database, checkSameFile: () => void): S
         return inTransaction(task());
       });
       tail = result.catch(() => undefined);
-      return result;
+      return result.catch((error: unknown) => {
+        throw sqliteFault(error, file);
+      });
     },
     async prepare(queries) {
       for (const query of queries) statement(query);
     },
     async close() {
       await tail;
-      db.close();
+      try {
+        db.close();
+      } catch (error) {
+        throw sqliteFault(error, file);
+      }
     },
   };
 }
@@ -153,12 +143,13 @@ function createSqliteDriver(db: Database.Database, checkSameFile: () => void): S
  * schema migrated. Writes refuse to go on once the file was deleted or replaced.
  */
 export async function openSqliteStore(file: string, now: Date = new Date(), options: SqliteOptions = {}): Promise<Store> {
+  await refuseEmptyFile(file);
   let db: Database.Database;
   try {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     db = new Database(file);
   } catch (error) {
-    throw new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+    throw unavailable(error, file);
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
@@ -166,14 +157,44 @@ export async function openSqliteStore(file: string, now: Date = new Date(), opti
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`cache_size = ${CACHE_SIZE}`);
-    const driver = createSqliteDriver(db, sameFileCheck(file));
+    const driver = createSqliteDriver(db, file, sameFileCheck(file));
     await migrate(driver, sqliteDialect, now);
     const queries = buildQueries(sqliteDialect);
     await driver.prepare(Object.values(queries));
     return createSqlStore(sqliteDialect, driver, queries);
   } catch (error) {
     db.close();
-    if (error instanceof BriefingError) throw error;
-    throw new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+    throw unavailable(error, file);
   }
+}
+
+/** A failure to open: a known condition as its own store error, anything else as "cannot open". */
+function unavailable(error: unknown, file: string): BriefingError {
+  const fault = sqliteFault(error, file);
+  if (fault instanceof BriefingError) return fault;
+  return new BriefingError('store', 'store-unavailable', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * Refuses a store file of zero bytes: SQLite would take it for a new, empty store and the list would
+ * be silently gone (a truncated copy, a full disk during a restore). A file that does not exist yet
+ * is created as usual. SQLite writes its header when it opens a new file in WAL mode, so a file
+ * another process is creating this very moment is looked at once more before it is refused.
+ */
+async function refuseEmptyFile(file: string): Promise<void> {
+  const size = (): number | undefined => {
+    try {
+      return statSync(file).size;
+    } catch {
+      return undefined;
+    }
+  };
+  if (size() !== 0) return;
+  await sleep(100);
+  if (size() !== 0) return;
+  throw new BriefingError(
+    'store',
+    'store-empty',
+    `${file} is an empty file (0 bytes), not a SQLite store: restore it from a backup, or delete it to start an empty store`,
+  );
 }

@@ -9,7 +9,7 @@ export const SUBSCRIBER_STATUSES: readonly SubscriberStatus[] = ['pending', 'act
 
 export interface Subscriber {
   id: number;
-  /** As given, with the domain lower-cased (and IDNA-encoded); unique case-insensitively on the domain. */
+  /** As given, with the domain lower-cased (and IDNA-encoded); unique ignoring the case of ASCII letters. */
   address: string;
   name: string | null;
   status: SubscriberStatus;
@@ -17,6 +17,8 @@ export interface Subscriber {
   createdAt: Date;
   confirmedAt: Date | null;
   unsubscribedAt: Date | null;
+  /** Random key made with the row and mixed into its link tokens, so an id alone forges nothing; never shown. */
+  linkKey: string;
 }
 
 export interface NewSubscriber {
@@ -43,8 +45,9 @@ export interface SubscriberStore {
    */
   addSubscribers(subscribers: readonly NewSubscriber[], now: Date): Promise<AddOutcome[]>;
   /**
-   * The bulk path of `addSubscribers` (CSV import of millions of lines): every batch of the stream in
-   * ONE transaction, with the same rules; memory stays that of one batch.
+   * The bulk path of `addSubscribers` (CSV import of millions of lines): each batch of the stream in
+   * a transaction of its own, with the same rules, so the write lock is held for one batch at a time;
+   * memory stays that of one batch. A stream that fails part way leaves the batches before it written.
    */
   importSubscribers(batches: AsyncIterable<readonly NewSubscriber[]>, now: Date): Promise<AddCounts>;
   getSubscriber(id: number): Promise<Subscriber | undefined>;
@@ -100,6 +103,8 @@ export interface Delivery {
   subscriberId: number;
   address: string;
   name: string | null;
+  /** The subscriber's link key, for the unsubscribe token of this message. */
+  linkKey: string;
   status: DeliveryStatus;
   attempts: number;
   lastReply: string | null;

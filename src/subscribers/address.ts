@@ -1,12 +1,16 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 
-/** A valid address, and the key that makes duplicates (case-insensitive domain, same local part) equal. */
+/** A valid address, and the key that makes duplicates (case-insensitive domain, local part equal but for ASCII case) equal. */
 export interface ParsedAddress {
   ok: true;
   /** Local part as given (quotes only where needed) + `@` + the lower-case ASCII (IDNA) domain. */
   address: string;
-  /** `address` with its local part in Unicode NFC: the unique key of a subscriber. */
+  /**
+   * `address` with its local part in Unicode NFC and its ASCII letters lower-cased: the unique key of
+   * a subscriber and of the per-address limits (`Reader.One@` and `reader.one@` are one mailbox).
+   * Only ASCII is folded, as the store's migration does in SQL, so both always agree.
+   */
   key: string;
 }
 
@@ -96,7 +100,7 @@ export function parseAddress(input: string): ParsedAddress | Refusal {
   if (typeof domain !== 'string') return domain;
   const address = `${local}@${domain}`;
   if (octets(address) > LIMITS.address) return refuse(`is longer than ${LIMITS.address} octets`);
-  return { ok: true, address, key: `${local.normalize('NFC')}@${domain}` };
+  return { ok: true, address, key: `${local.normalize('NFC').replace(/[A-Z]+/g, (letters) => letters.toLowerCase())}@${domain}` };
 }
 
 /** A display name, or null for none. */

@@ -229,38 +229,61 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
 
 /** The result of `briefing subscribers import`. */
 export interface CsvImportResult extends AddCounts, CsvReadReport {
+  /** False when a line had an error: then nothing was written. */
+  written: boolean;
   seconds: number;
   rowsPerSecond: number;
 }
 
+/** Rows a CSV import writes per transaction: a long import never holds the store's write lock for long. */
+const IMPORT_CHUNK_ROWS = 2000;
+
+async function openCsv(file: string): Promise<Readable> {
+  const input = createReadStream(file);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      input.once('open', () => resolve());
+      input.once('error', reject);
+    });
+  } catch (error) {
+    throw new BriefingError('subscribers', 'csv-unreadable', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  return input;
+}
+
 /**
- * Imports a CSV file (named in messages as given) into the store in ONE transaction: good lines only,
- * bad lines reported with their line numbers. Never re-activates an unsubscribed or bounced address.
+ * Imports a CSV file (named in messages as given) in two streaming passes: the first checks every
+ * line and, if any is bad, writes nothing and reports them all (file, line, field); the second writes
+ * the rows in chunks of `IMPORT_CHUNK_ROWS`, one transaction each, so `serve` and senders beside a
+ * long import wait at most one chunk. A run stopped part way leaves whole chunks written; importing
+ * the file again finishes it (rows merge by address). Never re-activates an unsubscribed or bounced address.
  */
 export async function importSubscriberCsv(
   store: Pick<SubscriberStore, 'importSubscribers'>,
   file: string,
   options: Pick<CsvReadOptions, 'status' | 'onProgress'> & { now: Date; batchSize?: number; elapsedSeconds: () => number },
 ): Promise<CsvImportResult> {
-  const input = createReadStream(file);
-  const opened = new Promise<void>((resolve, reject) => {
-    input.once('open', () => resolve());
-    input.once('error', reject);
-  });
-  try {
-    await opened;
-  } catch (error) {
-    throw new BriefingError('subscribers', 'csv-unreadable', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
-  }
   const started = options.elapsedSeconds();
-  const { batches, report } = readSubscriberCsv(input, {
-    file,
-    status: options.status,
-    source: `import:${path.basename(file)}`,
-    batchSize: options.batchSize ?? 2000,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  const counts = await store.importSubscribers(batches, options.now);
-  const seconds = options.elapsedSeconds() - started;
-  return { ...counts, ...report, seconds, rowsPerSecond: seconds > 0 ? Math.round(report.lines / seconds) : report.lines };
+  const read = async (): Promise<{ batches: AsyncIterable<NewSubscriber[]>; report: CsvReadReport }> =>
+    readSubscriberCsv(await openCsv(file), {
+      file,
+      status: options.status,
+      source: `import:${path.basename(file)}`,
+      batchSize: options.batchSize ?? IMPORT_CHUNK_ROWS,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  const checked = await read();
+  for await (const _batch of checked.batches) {
+    // Only the report is wanted from this pass; rows are read again when written.
+  }
+  const counts: AddCounts = { created: 0, updated: 0, unchanged: 0, 'kept-unsubscribed': 0 };
+  const result = (report: CsvReadReport, written: boolean): CsvImportResult => {
+    const seconds = options.elapsedSeconds() - started;
+    return { ...counts, ...report, written, seconds, rowsPerSecond: seconds > 0 ? Math.round(report.lines / seconds) : report.lines };
+  };
+  if (checked.report.errors > 0) return result(checked.report, false);
+  const writing = await read();
+  Object.assign(counts, await store.importSubscribers(writing.batches, options.now));
+  // Errors now mean the file changed between the passes: the good rows were written, the bad ones are reported.
+  return result(writing.report, true);
 }

@@ -9,9 +9,10 @@ import { header, parseMail } from '../support/parse-mail.js';
 import { MESSAGE_OPTIONS, SECRET, SITE_URL, sampleBriefing } from './fixtures.js';
 
 const DATE = new Date('2025-07-23T18:00:00Z');
+const LINK_KEY = 'message-test-link-key-01';
 
 function recipient(subscriberId: number, name: string | null, address = `reader${subscriberId}@example.com`): MessageRecipient {
-  return { subscriberId, address, name, unsubscribeUrl: unsubscribeUrl(SITE_URL, createToken(SECRET, 'unsubscribe', subscriberId)) };
+  return { subscriberId, address, name, unsubscribeUrl: unsubscribeUrl(SITE_URL, createToken(SECRET, 'unsubscribe', { id: subscriberId, linkKey: LINK_KEY })) };
 }
 
 describe('personaliseMessage', () => {
@@ -38,7 +39,7 @@ describe('personaliseMessage', () => {
     const unsubscribe = header(mail, 'list-unsubscribe') ?? '';
     const match = /^<(https:\/\/briefing\.example\.org\/unsubscribe\?token=([^>]+))>, <mailto:unsubscribe@briefing\.example\.org\?subject=unsubscribe>$/.exec(unsubscribe);
     expect(match).not.toBeNull();
-    expect(verifyToken(SECRET, 'unsubscribe', match?.[2], DATE)).toEqual({ ok: true, subscriberId: 42, expiresAt: null });
+    expect(verifyToken([SECRET], 'unsubscribe', match?.[2], LINK_KEY, DATE)).toEqual({ ok: true, subscriberId: 42, expiresAt: null });
     expect(message.envelope).toEqual({ from: 'briefing@briefing.example.org', to: 'reader42@example.com' });
 
     const [text, html] = mail.parts;

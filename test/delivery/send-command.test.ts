@@ -54,11 +54,12 @@ describe('briefing send', () => {
     const folder = path.join(workspace.root, 'output', 'outbox', DATE);
     expect(readdirSync(folder).sort()).toEqual(['1.eml', '2.eml', '3.eml', '4.eml', '5.eml']);
     const mails = parseMailFiles(['1.eml', '2.eml', '3.eml', '4.eml', '5.eml'].map((name) => path.join(folder, name)));
+    const linkKeys = await readStore(workspace.databaseFile, (store) => Promise.all([1, 2, 3, 4, 5].map(async (id) => (await store.getSubscriber(id))?.linkKey ?? '')));
     for (const [index, mail] of mails.entries()) {
       expect(mail.defects).toEqual([]);
       expect(mail.addresses.to).toEqual([{ name: index === 1 ? 'Zoë Reader' : '', address: `reader${index + 1}@example.com` }]);
       const token = /token=([^>]+)>/.exec(header(mail, 'list-unsubscribe') ?? '')?.[1];
-      expect(verifyToken(SECRET, 'unsubscribe', token, new Date())).toMatchObject({ ok: true, subscriberId: index + 1 });
+      expect(verifyToken([SECRET], 'unsubscribe', token, linkKeys[index] ?? '', new Date())).toMatchObject({ ok: true, subscriberId: index + 1 });
       expect(mail.parts.map((part) => part.type)).toEqual(['text/plain', 'text/html']);
     }
     const status = await workspace.run(['status', '--date', DATE, '--json']);
@@ -101,6 +102,30 @@ describe('briefing send', () => {
       undefined,
       { queued: 0, sending: 0, sent: 0, failed: 0 },
     ]);
+  });
+
+  it('writes .eml files with no BRIEFING_SECRET at all (a fresh clone needs no setup)', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    const result = await workspace.run(['send', '--date', DATE]);
+    expect(result.stderr).not.toMatch(/BRIEFING_SECRET|error/i);
+    expect(result.code).toBe(0);
+    expect(readdirSync(path.join(workspace.root, 'output', 'outbox', DATE)).sort()).toEqual(['1.eml', '2.eml']);
+  });
+
+  it.each([
+    ['send', ['send', '--date', DATE]],
+    ['send --to', ['send', '--date', DATE, '--to', 'editor@example.net']],
+    ['run', ['run']],
+    ['schedule', ['schedule']],
+  ])('%s over SMTP without BRIEFING_SECRET (links signed with the public development key) refuses to start', async (_label, args) => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    server = await startSmtpTestServer();
+    const result = await workspace.run(args, { BRIEFING_SMTP_URL: server.url });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `config: BRIEFING_SECRET is not set: \`briefing ${args[0]}\` would sign links with the public development key; set it to a random value, e.g. BRIEFING_SECRET="$(openssl rand -base64 32)"\n`,
+    );
+    expect(server.messages).toEqual([]);
   });
 
   it('--resume refuses an edition that was never enqueued', async () => {

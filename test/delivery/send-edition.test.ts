@@ -111,7 +111,8 @@ describe('sendEdition', () => {
       const messageId = header(mail, 'message-id') ?? '';
       const subscriberId = idOf(messageId);
       const token = /token=([^>]+)>/.exec(header(mail, 'list-unsubscribe') ?? '')?.[1];
-      expect(verifyToken(SECRET, 'unsubscribe', token, new Date())).toEqual({ ok: true, subscriberId, expiresAt: null });
+      const linkKey = (await store.getSubscriber(subscriberId))?.linkKey ?? '';
+      expect(verifyToken([SECRET], 'unsubscribe', token, linkKey, new Date())).toEqual({ ok: true, subscriberId, expiresAt: null });
       expect(mail.addresses.to).toEqual([{ name: subscriberId % 3 === 0 ? `Reader ${subscriberId} Zoë` : '', address: `reader${subscriberId}@example.com` }]);
       expect(header(mail, 'subject')).toBe('Briefing, 23 July 2025: Peace talks – Protests');
       expect(header(mail, 'list-id')).toBe('Briefing <daily.briefing.example.org>');

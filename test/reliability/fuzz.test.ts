@@ -34,10 +34,12 @@ const CORPUS = {
   ],
   token: [] as string[],
 };
-const TOKENS = [1, 2, 42, 9_007_199_254_740_991].flatMap((subscriberId) => [
-  { token: createToken(SECRET, 'unsubscribe', subscriberId), purpose: 'unsubscribe', subscriberId },
-  { token: createToken(SECRET, 'confirm', subscriberId, new Date(NOW.getTime() + 3_600_000)), purpose: 'confirm', subscriberId },
-  { token: createToken(SECRET, 'confirm', subscriberId, new Date(NOW.getTime() - 1000)), purpose: 'confirm', subscriberId },
+/** The link key every fuzzed token is checked against (one per subscriber in a store; one for all here). */
+const LINK_KEY = 'fuzz-test-link-key-0123';
+const TOKENS = [1, 2, 42, 9_007_199_254_740_991].flatMap((id) => [
+  { token: createToken(SECRET, 'unsubscribe', { id, linkKey: LINK_KEY }), purpose: 'unsubscribe', subscriberId: id },
+  { token: createToken(SECRET, 'confirm', { id, linkKey: LINK_KEY }, new Date(NOW.getTime() + 3_600_000)), purpose: 'confirm', subscriberId: id },
+  { token: createToken(SECRET, 'confirm', { id, linkKey: LINK_KEY }, new Date(NOW.getTime() - 1000)), purpose: 'confirm', subscriberId: id },
 ]);
 CORPUS.token = TOKENS.map((token) => token.token);
 const TOPICS = [
@@ -51,7 +53,7 @@ type Target = keyof typeof CORPUS;
 async function fuzz(target: Target, seed: number, runs: number): Promise<{ tally: Record<string, number>; violations: string[]; suspects: Array<{ index: number; html: string }> }> {
   const progress = new SharedArrayBuffer(4);
   const worker = new Worker(WORKER, {
-    workerData: { target, seed, runs, corpus: CORPUS[target], dist: DIST, progress, topics: TOPICS, tokens: TOKENS, secret: SECRET, now: NOW.toISOString() },
+    workerData: { target, seed, runs, corpus: CORPUS[target], dist: DIST, progress, topics: TOPICS, tokens: TOKENS, secret: SECRET, linkKey: LINK_KEY, now: NOW.toISOString() },
   });
   const current = new Int32Array(progress);
   let last = -1;

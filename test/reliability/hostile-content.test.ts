@@ -94,6 +94,9 @@ beforeAll(async () => {
   server = await startFaultServer({ seed: 1, temporaryRate: 0, resetRate: 0, stallRate: 0, unknownUsers: new Set(), oversized: new Set() }, { keepRaw: true });
   const env = { BRIEFING_SECRET: SECRET, BRIEFING_SMTP_URL: server.url };
   runs.import = await workspace.run(['subscribers', 'import', 'list.csv'], env);
+  // A file with a bad line imports nothing; the list without the refused names imports.
+  writeFileSync(path.join(workspace.root, 'accepted.csv'), `address,name\n${rows.slice(0, ACCEPTED_NAMES.length).join('\n')}\n`);
+  runs.importAccepted = await workspace.run(['subscribers', 'import', 'accepted.csv'], env);
   runs.build = await workspace.run(['build'], env);
   runs.preview = await workspace.run(['preview', '--date', EDITION], env);
   runs.send = await workspace.run(['send', '--date', EDITION, '--json'], env);
@@ -109,7 +112,7 @@ afterAll(async () => {
 const read = (file: string): string => readFileSync(path.join(output, file), 'utf8');
 
 describe('hostile content from records and subscribers, end to end', () => {
-  it('imports the hostile names as they are and refuses those with control, line-separator or bidi characters, naming file, line and field', () => {
+  it('imports the hostile names as they are and refuses (importing nothing of the file) those with control, line-separator or bidi characters, naming file, line and field', () => {
     expect(runs.import?.code).toBe(1);
     const stderr = runs.import?.stderr ?? '';
     // Line 1 is the header; the quoted CR LF makes its row two lines long.
@@ -117,7 +120,9 @@ describe('hostile content from records and subscribers, end to end', () => {
     const lines = [first, first + 2, first + 3, first + 4, first + 5];
     for (const line of lines) expect(stderr).toMatch(new RegExp(`list\\.csv:${line}: name: contains a control character`));
     expect(stderr.match(/name: contains a control character/g)).toHaveLength(REFUSED_NAMES.length);
-    expect(runs.import?.stdout).toMatch(new RegExp(`imported ${ACCEPTED_NAMES.length},`));
+    expect(runs.import?.stdout).toMatch(/imported 0,/);
+    expect(runs.importAccepted?.code).toBe(0);
+    expect(runs.importAccepted?.stdout).toMatch(new RegExp(`imported ${ACCEPTED_NAMES.length},`));
   });
 
   it('builds, previews and sends without a crash', () => {

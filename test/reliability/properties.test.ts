@@ -157,6 +157,7 @@ describe('properties of the CSV importer', () => {
 describe('properties of the token verifier', () => {
   const secret = 'property-secret-0123456789abcdef';
   const now = new Date('2025-07-24T07:00:00Z');
+  const linkKey = 'property-link-key-01234';
 
   it('any single-character change, cut or addition to a signed token is refused; the token itself passes only for its purpose and key', () => {
     fc.assert(
@@ -168,10 +169,11 @@ describe('properties of the token verifier', () => {
         fc.constantFrom('replace', 'insert', 'delete', 'append', 'prepend'),
         (subscriberId, expiring, position, character, edit) => {
           const purpose = expiring ? 'confirm' : 'unsubscribe';
-          const token = createToken(secret, purpose, subscriberId, expiring ? new Date(now.getTime() + 3_600_000) : undefined);
-          expect(verifyToken(secret, purpose, token, now)).toMatchObject({ ok: true, subscriberId });
-          expect(verifyToken(secret, expiring ? 'unsubscribe' : 'confirm', token, now).ok).toBe(false);
-          expect(verifyToken(`${secret}x`, purpose, token, now).ok).toBe(false);
+          const token = createToken(secret, purpose, { id: subscriberId, linkKey }, expiring ? new Date(now.getTime() + 3_600_000) : undefined);
+          expect(verifyToken([secret], purpose, token, linkKey, now)).toMatchObject({ ok: true, subscriberId });
+          expect(verifyToken([secret], expiring ? 'unsubscribe' : 'confirm', token, linkKey, now).ok).toBe(false);
+          expect(verifyToken([`${secret}x`], purpose, token, linkKey, now).ok).toBe(false);
+          expect(verifyToken([secret], purpose, token, `${linkKey}x`, now).ok).toBe(false);
           const at = position % token.length;
           const changed =
             edit === 'replace' ? token.slice(0, at) + character + token.slice(at + 1)
@@ -180,7 +182,7 @@ describe('properties of the token verifier', () => {
             : edit === 'append' ? token + character
             : character + token;
           fc.pre(changed !== token);
-          expect(verifyToken(secret, purpose, changed, now).ok, `${token} → ${JSON.stringify(changed)}`).toBe(false);
+          expect(verifyToken([secret], purpose, changed, linkKey, now).ok, `${token} → ${JSON.stringify(changed)}`).toBe(false);
         },
       ),
       { numRuns: RUNS * 4, seed: SEED },

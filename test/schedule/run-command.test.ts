@@ -51,7 +51,7 @@ describe('briefing run (npm start)', () => {
   it('sends over SMTP when BRIEFING_SMTP_URL is set, and --json reports it', async () => {
     workspace = await freshClone();
     server = await startSmtpTestServer();
-    const result = await workspace.run(['run', '--json'], { BRIEFING_SMTP_URL: server.url });
+    const result = await workspace.run(['run', '--json'], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: 'run-command-test-secret-0123' });
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(report).toMatchObject({ edition: '2025-07-23', reason: 'newest-content', outcome: 'sent', seeded: 3, send: { complete: true, counts: { sent: 3, failed: 0 } } });

@@ -49,7 +49,7 @@ describe('a store locked by another writer', () => {
   it('serves feeds at once, says busy on /healthz, and answers writes 503 with Retry-After after a bounded wait', async () => {
     const { file } = await open();
     await server.store.addSubscribers([{ address: 'reader@example.org', status: 'active', source: 'test' }], server.clock.now());
-    const id = (await server.store.findSubscriber('reader@example.org'))!.id;
+    const reader = (await server.store.findSubscriber('reader@example.org'))!;
     holder = holdWriteLock(file);
 
     // The subscribe waits for the lock; meanwhile the feed is not held up behind it.
@@ -68,7 +68,7 @@ describe('a store locked by another writer', () => {
     expect(await health.response.json()).toEqual({ status: 'busy' });
     expect(health.ms).toBeLessThan(2_000);
 
-    const unsubscribe = await server.app.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', id)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient('192.0.2.9'));
+    const unsubscribe = await server.app.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', reader)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient('192.0.2.9'));
     expect(unsubscribe.status).toBe(503);
     expect(server.records.some((record) => record.msg === 'server: the store stayed busy')).toBe(true);
     expect(server.records.some((record) => record.msg === 'server: request failed')).toBe(false);
@@ -95,13 +95,13 @@ describe('a store file deleted or replaced while serving', () => {
   ])('refuses writes with 503 when the file is %s, instead of writing where no one will read', async (_label, change) => {
     const { file } = await open();
     await server.store.addSubscribers([{ address: 'reader@example.org', status: 'active', source: 'test' }], server.clock.now());
-    const id = (await server.store.findSubscriber('reader@example.org'))!.id;
+    const reader = (await server.store.findSubscriber('reader@example.org'))!;
     change(file);
 
     const response = await subscribe('lost');
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).not.toBeNull();
-    const unsubscribe = await server.app.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', id)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient('192.0.2.9'));
+    const unsubscribe = await server.app.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', reader)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient('192.0.2.9'));
     expect(unsubscribe.status).toBe(503);
     const health = await server.app.request('/healthz');
     expect(health.status).toBe(503);

@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHmac } from 'node:crypto';
+import { readEnvironment } from '../../src/config.js';
+import { createTransport } from '../../src/delivery/create-transport.js';
 import { createToken } from '../../src/delivery/tokens.js';
 import { createApp } from '../../src/server/app.js';
 import type { ServerStore } from '../../src/server/dependencies.js';
+import { buildDependencies } from '../../src/server/build-dependencies.js';
+import type { Subscriber } from '../../src/store/store.js';
 import {
   accessRecords,
+  captureLogger,
   confirmationLink,
   createPublication,
   fromClient,
@@ -195,8 +201,8 @@ describe('subscribe and confirm (double opt-in)', () => {
     expect(await statusOf('returning@example.org')).toBe('active');
 
     server.clock.advance(HOUR);
-    const id = (await server.store.findSubscriber('returning@example.org'))!.id;
-    await post(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', id)}`, 'List-Unsubscribe=One-Click');
+    const returning = (await server.store.findSubscriber('returning@example.org'))!;
+    await post(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', returning)}`, 'List-Unsubscribe=One-Click');
     expect(await statusOf('returning@example.org')).toBe('unsubscribed');
 
     // The first link is still within its 48 hours but was mailed before the unsubscribe.
@@ -244,6 +250,19 @@ describe('subscribe and confirm (double opt-in)', () => {
     expect(await newMail()).toHaveLength(1);
   });
 
+  it('counts case variants of an address (Target@, target@, TARGET@) as one inbox for the confirmation limit and the list', async () => {
+    const variants = ['Case.Target@example.org', 'case.target@Example.org', 'CASE.TARGET@EXAMPLE.ORG', 'case.Target@example.ORG', 'Case.target@example.org', 'cASE.tARGET@example.org'];
+    for (const [index, address] of variants.entries()) {
+      from = fromClient(`198.18.0.${index + 1}`);
+      expect((await post('/subscribe', { address })).status).toBe(303);
+    }
+    const mail = await newMail();
+    expect(mail).toHaveLength(2);
+    // The address is kept as first typed (the domain lower-cased), and there is one subscriber.
+    expect(mail.map((message) => message.to)).toEqual(['Case.Target@example.org', 'Case.Target@example.org']);
+    expect((await server.store.findSubscriber('CASE.target@example.org'))?.address).toBe('Case.Target@example.org');
+  });
+
   it('refuses a link after 48 hours as expired (400)', async () => {
     await post('/subscribe', { address: 'slow@example.org' });
     const link = confirmationLink((await newMail())[0]!);
@@ -282,13 +301,15 @@ describe('subscribe and confirm (double opt-in)', () => {
 });
 
 describe('signed links', () => {
+  let target: Subscriber;
   let id: number;
   let good: string;
 
   beforeAll(async () => {
     await server.store.addSubscribers([{ address: 'target@example.org', status: 'active', source: 'test' }], server.clock.now());
-    id = (await server.store.findSubscriber('target@example.org'))!.id;
-    good = createToken(TEST_SECRET, 'unsubscribe', id);
+    target = (await server.store.findSubscriber('target@example.org'))!;
+    id = target.id;
+    good = createToken(TEST_SECRET, 'unsubscribe', target);
   });
 
   /** Tokens that must not work for `purpose`, though some are genuine tokens of the other purpose. */
@@ -298,12 +319,12 @@ describe('signed links', () => {
     return [
       ['an altered signature', `${subscriber}.${flipped}`],
       ['another subscriber id with the same signature', `${id + 1}.${mac}`],
-      ['a token signed with another secret', createToken('some-other-secret-0123456789', purpose, id)],
+      ['a token signed with another secret', createToken('some-other-secret-0123456789', purpose, target)],
       [
         'a token of the other purpose',
-        purpose === 'unsubscribe' ? createToken(TEST_SECRET, 'confirm', id, new Date('2030-01-01T00:00:00Z')) : good,
+        purpose === 'unsubscribe' ? createToken(TEST_SECRET, 'confirm', target, new Date('2030-01-01T00:00:00Z')) : good,
       ],
-      ['a confirmation token with its expiry pushed back', createToken(TEST_SECRET, 'confirm', id, new Date('2030-01-01T00:00:00Z')).replace('.18', '.19')],
+      ['a confirmation token with its expiry pushed back', createToken(TEST_SECRET, 'confirm', target, new Date('2030-01-01T00:00:00Z')).replace('.18', '.19')],
       ['a truncated token', good.slice(0, -3)],
       ['garbage', '<script>alert(1)</script>'],
       ['an empty token', ''],
@@ -369,7 +390,7 @@ describe('signed links', () => {
       ],
       server.clock.now(),
     );
-    const leaving = (await server.store.findSubscriber('leaves@example.org'))!.id;
+    const leaving = (await server.store.findSubscriber('leaves@example.org'))!;
     expect((await post(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', leaving)}`, 'List-Unsubscribe=One-Click')).status).toBe(200);
     const now = server.clock.now();
     await server.store.createEdition({ id: '2025-07-25', slot: now, status: 'planned', cutoff: now, subject: 'Test', note: null, memory: null }, now);
@@ -385,5 +406,109 @@ describe('signed links', () => {
     const lines = accessRecords(server.records);
     expect(lines.some((line) => line.path === '/unsubscribe')).toBe(true);
     expect(JSON.stringify(server.records)).not.toContain(good.split('.')[1]!);
+  });
+});
+
+describe('links forged without the subscriber link key', () => {
+  let forger = 0;
+  /** Every forged request from a client of its own, so the per-client limit never answers in place of the token check. */
+  const fresh = (): void => {
+    forger += 1;
+    from = fromClient(`203.0.113.${forger}`);
+  };
+  /** A token as the old code signed it: HMAC over purpose, id and expiry alone, so the secret was all it took. */
+  const idOnlyToken = (secret: string, purpose: 'confirm' | 'unsubscribe', subscriberId: number, expires = ''): string => {
+    const mac = createHmac('sha256', secret).update(`briefing-token\0${purpose}\0${subscriberId}\0${expires}`).digest('base64url');
+    return expires === '' ? `${subscriberId}.${mac}` : `${subscriberId}.${expires}.${mac}`;
+  };
+
+  /** The app over the same store, its links signed under another environment's secrets. */
+  async function appWith(env: Record<string, string>): Promise<{ request(url: string, body: string): Promise<Response>; close(): Promise<void> }> {
+    const { logger } = captureLogger();
+    const config = { ...publication.config, env: readEnvironment({ BRIEFING_SMTP_URL: smtp.url, ...env }) };
+    const transport = await createTransport(config, 'confirmations', logger);
+    const deps = buildDependencies({ config, store: server.store, transport, clock: server.clock, logger });
+    const app = createApp(deps);
+    return {
+      request: (url, body) =>
+        Promise.resolve(app.request(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, from)),
+      close: async () => {
+        await deps.tasks.idle();
+        await transport.close();
+      },
+    };
+  }
+
+  it('a token forged with the public development key and sequential ids unsubscribes no one', async () => {
+    const addresses = ['forge1@example.org', 'forge2@example.org', 'forge3@example.org', 'forge4@example.org', 'forge5@example.org'];
+    await server.store.addSubscribers(addresses.map((address) => ({ address, status: 'active' as const, source: 'test' })), server.clock.now());
+    const ids = await Promise.all(addresses.map(async (address) => (await server.store.findSubscriber(address))!.id));
+    // A server run without BRIEFING_SECRET (as `serve` no longer allows) signs with the development key.
+    const developmentKey = readEnvironment({}).secret;
+    const careless = await appWith({});
+    try {
+      for (const subscriberId of ids) {
+        for (let guess = 0; guess < 3; guess += 1) {
+          const forged = [
+            idOnlyToken(developmentKey, 'unsubscribe', subscriberId),
+            createToken(developmentKey, 'unsubscribe', { id: subscriberId, linkKey: `guessed-link-key-${guess}-0000` }),
+          ];
+          for (const token of forged) {
+            fresh();
+            expect((await careless.request(`/unsubscribe?token=${token}`, 'List-Unsubscribe=One-Click')).status).toBe(400);
+            expect((await post(`/unsubscribe?token=${token}`, 'List-Unsubscribe=One-Click')).status).toBe(400);
+          }
+        }
+        // Even the real secret, leaked, forges nothing without the key stored with the row.
+        fresh();
+        expect((await post(`/unsubscribe?token=${idOnlyToken(TEST_SECRET, 'unsubscribe', subscriberId)}`, 'List-Unsubscribe=One-Click')).status).toBe(400);
+      }
+    } finally {
+      await careless.close();
+    }
+    for (const address of addresses) expect((await server.store.findSubscriber(address))?.status).toBe('active');
+  });
+
+  it('a confirmation token forged with the development key (or a leaked secret) activates no one', async () => {
+    await post('/subscribe', { address: 'nobody-confirmed@example.org' });
+    await newMail();
+    const pending = (await server.store.findSubscriber('nobody-confirmed@example.org'))!;
+    const expires = String(Math.floor(server.clock.now().getTime() / 1000) + 3600);
+    const developmentKey = readEnvironment({}).secret;
+    const careless = await appWith({});
+    try {
+      for (const token of [idOnlyToken(developmentKey, 'confirm', pending.id, expires), idOnlyToken(TEST_SECRET, 'confirm', pending.id, expires)]) {
+        fresh();
+        expect((await careless.request(`/confirm?token=${token}`, '')).status).toBe(400);
+        expect((await post(`/confirm?token=${token}`, '')).status).toBe(400);
+      }
+    } finally {
+      await careless.close();
+    }
+    expect((await server.store.findSubscriber('nobody-confirmed@example.org'))?.status).toBe('pending');
+  });
+
+  it('accepts links of BRIEFING_SECRET_PREVIOUS during a rotation, and not once it is removed', async () => {
+    await server.store.addSubscribers(
+      ['rotate1@example.org', 'rotate2@example.org'].map((address) => ({ address, status: 'active' as const, source: 'test' })),
+      server.clock.now(),
+    );
+    const [first, second] = await Promise.all(['rotate1@example.org', 'rotate2@example.org'].map(async (address) => (await server.store.findSubscriber(address))!));
+    const NEW_SECRET = 'the-rotated-secret-0123456789';
+    const rotating = await appWith({ BRIEFING_SECRET: NEW_SECRET, BRIEFING_SECRET_PREVIOUS: TEST_SECRET });
+    const rotated = await appWith({ BRIEFING_SECRET: NEW_SECRET });
+    try {
+      // A link mailed under the old secret still works during the grace period.
+      expect((await rotating.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', first!)}`, 'List-Unsubscribe=One-Click')).status).toBe(200);
+      expect((await server.store.findSubscriber('rotate1@example.org'))?.status).toBe('unsubscribed');
+      // Once BRIEFING_SECRET_PREVIOUS is gone, old links stop working; new ones work.
+      expect((await rotated.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', second!)}`, 'List-Unsubscribe=One-Click')).status).toBe(400);
+      expect((await server.store.findSubscriber('rotate2@example.org'))?.status).toBe('active');
+      expect((await rotated.request(`/unsubscribe?token=${createToken(NEW_SECRET, 'unsubscribe', second!)}`, 'List-Unsubscribe=One-Click')).status).toBe(200);
+      expect((await server.store.findSubscriber('rotate2@example.org'))?.status).toBe('unsubscribed');
+    } finally {
+      await rotating.close();
+      await rotated.close();
+    }
   });
 });

@@ -17,6 +17,8 @@ export interface StoreFixture {
   location: StoreLocation;
   /** Versions recorded in schema_migrations, read with a raw connection. */
   appliedMigrations(): Promise<number[]>;
+  /** Runs raw SQL on the store's database (e.g. to put it back at an older schema), with a connection of its own. */
+  exec(sql: string): Promise<void>;
   /** Closes the store and removes the file or schema. */
   cleanup(): Promise<void>;
 }
@@ -33,6 +35,14 @@ export async function sqliteFixture(now?: Date): Promise<StoreFixture> {
       const db = new Database(location.file, { readonly: true });
       try {
         return db.prepare('SELECT version FROM schema_migrations ORDER BY version').all().map((r) => Number((r as { version: number }).version));
+      } finally {
+        db.close();
+      }
+    },
+    exec: async (sql) => {
+      const db = new Database(location.file);
+      try {
+        db.exec(sql);
       } finally {
         db.close();
       }
@@ -92,6 +102,12 @@ export async function postgresFixture(now?: Date): Promise<StoreFixture> {
       withClient(async (client) =>
         (await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)).rows.map((r: { version: number }) => Number(r.version)),
       ),
+    exec: async (sql) => {
+      await withClient(async (client) => {
+        await client.query(`SET search_path TO ${schema}`);
+        await client.query(sql);
+      });
+    },
     cleanup: async () => {
       await store.close();
       await withClient((client) => client.query(`DROP SCHEMA ${schema} CASCADE`));

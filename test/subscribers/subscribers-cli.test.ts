@@ -67,9 +67,16 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
     ]);
     expect(lines((await briefing(['subscribers', 'list', '--status', 'pending'])).stdout)).toEqual(['sam@example.net\tpending\t']);
 
-    expect(await briefing(['subscribers', 'remove', 'olena@example.org'])).toMatchObject({ code: 1, stderr: expect.stringContaining('olena@example.org is not on the list') });
-    expect(await briefing(['subscribers', 'remove', 'Olena@EXAMPLE.org'])).toMatchObject({ code: 0, stdout: 'removed Olena@example.org\n' });
+    expect(await briefing(['subscribers', 'remove', 'nobody@example.org'])).toMatchObject({ code: 1, stderr: expect.stringContaining('nobody@example.org is not on the list') });
+    // The local part's case does not make another person either.
+    expect(await briefing(['subscribers', 'remove', 'olena@EXAMPLE.org'])).toMatchObject({ code: 0, stdout: 'removed Olena@example.org\n' });
     expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['sam@example.net\tpending\t']);
+  });
+
+  it('subscribers add Reader.One@Example.org updates the existing reader.one@example.org instead of adding a second', async () => {
+    expect(await briefing(['subscribers', 'add', 'reader.one@example.org'])).toMatchObject({ code: 0, stdout: 'created reader.one@example.org (active)\n' });
+    expect(await briefing(['subscribers', 'add', 'Reader.One@Example.org', '--name', 'Reader One'])).toMatchObject({ code: 0, stdout: 'updated reader.one@example.org (active)\n' });
+    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['reader.one@example.org\tactive\tReader One']);
   });
 
   it.each([
@@ -85,7 +92,7 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
     expect(existsSync(path.join(dir, 'data/briefing.db'))).toBe(false);
   });
 
-  it('imports the good lines of a CSV, names file:line:field of the bad ones and exits 1', async () => {
+  it('imports nothing from a CSV with bad lines, names file:line:field of each and exits 1; imports it once fixed', async () => {
     await briefing(['subscribers', 'add', 'left@example.org']);
     const store = await openStoreAt({ kind: 'sqlite', file: path.join(dir, 'data/briefing.db') });
     const left = await store.findSubscriber('left@example.org');
@@ -108,13 +115,20 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
     );
     const result = await briefing(['subscribers', 'import', 'list.csv', '--status', 'pending']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^list\.csv: 7 lines in [\d.]+ s \(\d+ rows\/s\): imported 2, updated 1, unchanged 0, kept-unsubscribed 1, errors 3\n$/);
+    expect(result.stdout).toMatch(/^list\.csv: 7 lines in [\d.]+ s \(\d+ rows\/s\): imported 0, updated 0, unchanged 0, kept-unsubscribed 0, errors 3\n$/);
     expect(lines(result.stderr)).toEqual([
-      'subscribers: 3 lines of list.csv had errors and were skipped; the other lines were imported',
+      'subscribers: 3 lines of list.csv had errors, so nothing was imported: fix them and import the file again',
       expect.stringMatching(/^subscribers: list\.csv:3: address: /),
       expect.stringMatching(/^subscribers: list\.csv:4: name: contains a control character/),
       expect.stringMatching(/^subscribers: list\.csv:7: address: the domain "exa_mple\.org"/),
     ]);
+    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['left@example.org\tunsubscribed\t']);
+
+    // With the bad lines removed, the file imports.
+    write('list.csv', ['Email,Name', 'one@example.org,One', 'one@EXAMPLE.org,One again', 'left@example.org,Back again', 'five@пример.рф,Five', ''].join('\n'));
+    const fixed = await briefing(['subscribers', 'import', 'list.csv', '--status', 'pending']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/^list\.csv: 4 lines in [\d.]+ s \(\d+ rows\/s\): imported 2, updated 1, unchanged 0, kept-unsubscribed 1, errors 0\n$/);
     expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual([
       'left@example.org\tunsubscribed\t',
       'one@example.org\tpending\tOne again',

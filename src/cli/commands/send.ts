@@ -182,7 +182,7 @@ async function testCopy(context: CliContext, store: Store, options: SendOptions,
   }
   const subscriber = await store.findSubscriber(parsed.address);
   // A subscriber's test copy carries their real link; anyone else gets the site's unsubscribe page.
-  const link = subscriber === undefined ? `${config.siteUrl}unsubscribe` : unsubscribeUrl(config.siteUrl, createToken(config.env.secret, 'unsubscribe', subscriber.id));
+  const link = subscriber === undefined ? `${config.siteUrl}unsubscribe` : unsubscribeUrl(config.siteUrl, createToken(config.env.secret, 'unsubscribe', subscriber));
   const message = personaliseMessage(
     prepareMessage(opened.briefing, messageOptions(config, '[TEST] ')),
     { subscriberId: null, address: parsed.address, name: subscriber?.name ?? null, unsubscribeUrl: link },

@@ -27,9 +27,6 @@ function parsePort(value: string): number {
 export default async function serve(context: CliContext, options: ServeOptions): Promise<number> {
   const port = parsePort(options.port);
   const config = context.config();
-  if (!config.env.secretFromEnvironment) {
-    context.logger.warn('server: BRIEFING_SECRET is not set; links are signed with the development key, which anyone can read');
-  }
   const store = await context.openStore(SERVER_SQLITE_OPTIONS);
   try {
     const transport = await context.createTransport('confirmations');

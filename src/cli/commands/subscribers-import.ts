@@ -13,8 +13,9 @@ interface ImportOptions {
 const PROGRESS_EVERY = 100_000;
 
 /**
- * `briefing subscribers import FILE.csv [--status pending]`: imports the good lines in one
- * transaction, prints the counts and the rate, and exits 1 when any line had an error.
+ * `briefing subscribers import FILE.csv [--status pending]`: checks every line first and imports
+ * nothing when any is bad (exit 1, every problem listed); else writes in chunks of bounded
+ * transactions and prints the counts and the rate.
  */
 export default async function subscribersImport(context: CliContext, options: ImportOptions, args: string[]): Promise<number> {
   const file = args[0] ?? '';
@@ -59,7 +60,9 @@ export default async function subscribersImport(context: CliContext, options: Im
       'subscribers',
       'import-errors',
       result.problems,
-      `${result.errors} line${result.errors === 1 ? '' : 's'} of ${file} had errors and ${result.errors === 1 ? 'was' : 'were'} skipped; the other lines were imported${unlisted}`,
+      result.written
+        ? `${result.errors} line${result.errors === 1 ? '' : 's'} of ${file} had errors (the file changed while it was imported) and ${result.errors === 1 ? 'was' : 'were'} skipped; the other lines were imported${unlisted}`
+        : `${result.errors} line${result.errors === 1 ? '' : 's'} of ${file} had errors, so nothing was imported: fix ${result.errors === 1 ? 'it' : 'them'} and import the file again${unlisted}`,
     );
   }
   return 0;

@@ -10,10 +10,10 @@ import { pageResponse } from '../respond.js';
 export function confirmHandlers(deps: ServerDependencies): { show(c: Context): Promise<Response>; confirm(c: Context): Promise<Response> } {
   const check = async (c: Context) => {
     const now = deps.clock.now();
-    const token = readToken(c, deps, 'confirm', now);
+    const token = await readToken(c, deps, 'confirm', now);
     if (!token.ok) return { ok: false as const, response: linkRefused(deps, 'confirm', token.reason) };
-    const subscriber = await deps.store.getSubscriber(token.subscriberId);
-    if (subscriber === undefined || madeBefore(token.issuedAt, subscriber.createdAt) || madeBefore(token.issuedAt, subscriber.unsubscribedAt)) {
+    const { subscriber } = token;
+    if (madeBefore(token.issuedAt, subscriber.createdAt) || madeBefore(token.issuedAt, subscriber.unsubscribedAt)) {
       return { ok: false as const, response: linkRefused(deps, 'confirm', 'invalid') };
     }
     return { ok: true as const, subscriber, token: token.value, now };

@@ -1,17 +1,18 @@
 import type { Context } from 'hono';
+import type { Subscriber } from '../../store/store.js';
 import type { ServerDependencies, TokenRefusal } from '../dependencies.js';
 import { pageResponse } from '../respond.js';
 
-/** The `token` query parameter, verified for `purpose`. */
-export function readToken(
+/** The `token` query parameter, verified for `purpose` against its subscriber's link key. */
+export async function readToken(
   c: Context,
   deps: ServerDependencies,
   purpose: 'confirm' | 'unsubscribe',
   now: Date,
-): { ok: true; value: string; subscriberId: number; issuedAt: Date | null } | { ok: false; reason: TokenRefusal } {
+): Promise<{ ok: true; value: string; subscriber: Subscriber; issuedAt: Date | null } | { ok: false; reason: TokenRefusal }> {
   const value = c.req.query('token');
   if (value === undefined || value === '') return { ok: false, reason: 'invalid' };
-  const verified = deps.tokens.verify(value, purpose, now);
+  const verified = await deps.tokens.verify(value, purpose, now);
   return verified.ok ? { ...verified, value } : verified;
 }
 

@@ -33,7 +33,7 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
     }
     if (subscriber !== undefined && subscriber.status !== 'active' && perAddress.take(request.key, now).allowed) {
       const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: subscriber.name };
-      const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber.id, now))}`;
+      const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
       await deps.sendConfirmation(recipient, confirmUrl);
     }
   };

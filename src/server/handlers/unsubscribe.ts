@@ -12,19 +12,19 @@ export function unsubscribeHandlers(deps: ServerDependencies): { show(c: Context
   return {
     async show(c) {
       const now = deps.clock.now();
-      const token = readToken(c, deps, 'unsubscribe', now);
+      const token = await readToken(c, deps, 'unsubscribe', now);
       if (!token.ok) return linkRefused(deps, 'unsubscribe', token.reason);
-      const subscriber = await deps.store.getSubscriber(token.subscriberId);
-      if (subscriber === undefined || subscriber.status === 'unsubscribed') return pageResponse(deps.pages, 200, 'unsubscribed', {});
+      const { subscriber } = token;
+      if (subscriber.status === 'unsubscribed') return pageResponse(deps.pages, 200, 'unsubscribed', {});
       return pageResponse(deps.pages, 200, 'unsubscribe', { address: subscriber.address, token: token.value });
     },
     async unsubscribe(c) {
       const now = deps.clock.now();
-      const token = readToken(c, deps, 'unsubscribe', now);
+      const token = await readToken(c, deps, 'unsubscribe', now);
       if (!token.ok) return linkRefused(deps, 'unsubscribe', token.reason);
-      const subscriber = await deps.store.getSubscriber(token.subscriberId);
+      const { subscriber } = token;
       // Bounced addresses stay bounced; an address already unsubscribed keeps its first date.
-      if (subscriber !== undefined && (subscriber.status === 'active' || subscriber.status === 'pending')) {
+      if (subscriber.status === 'active' || subscriber.status === 'pending') {
         await deps.store.setSubscriberStatus(subscriber.id, 'unsubscribed', now);
         deps.logger.info({ subscriber: subscriber.id }, 'server: unsubscribed');
       }

@@ -127,7 +127,7 @@ const targets = {
       for (const purpose of ['unsubscribe', 'confirm']) {
         let result;
         try {
-          result = verifyToken(workerData.secret, purpose, text, now);
+          result = verifyToken([workerData.secret], purpose, text, workerData.linkKey, now);
         } catch (error) {
           violations.push(`${label}: verifyToken threw ${error?.constructor?.name}`);
           return;
