@@ -21,6 +21,19 @@ export interface FeedEntry {
   updated: Date;
   categories: ReadonlyArray<{ term: string; label: string }>;
   imageUrl: string | undefined;
+  /** Who the item is by: the record's source (the publication's desk when empty). */
+  authors: readonly string[];
+  /** Pictures with a web URL, for enclosures: type from the file name, length unknown (no fetching at build time). */
+  images: ReadonlyArray<{ url: string; type: string; alt: string }>;
+}
+
+/** Media types of the picture file extensions feeds see; any other picture is announced as JPEG, the common case. */
+const IMAGE_TYPES: Readonly<Record<string, string>> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', svg: 'image/svg+xml' };
+
+/** The media type of a picture URL, from its path's extension. */
+export function imageType(url: string): string {
+  const extension = /\.([a-z0-9]+)$/i.exec(new URL(url).pathname)?.[1]?.toLowerCase() ?? '';
+  return IMAGE_TYPES[extension] ?? 'image/jpeg';
 }
 
 const handlebars = Handlebars.create();
@@ -65,5 +78,10 @@ export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | '
     updated: lastChanged(article),
     categories: article.topics.map((term) => ({ term, label: stripXmlIllegal(titles.get(term) ?? term) })),
     imageUrl,
+    authors: article.source.trim() === '' ? [] : [stripXmlIllegal(article.source)],
+    images: [article.image, ...article.images].flatMap((picture) => {
+      const url = webUrl(picture?.url);
+      return picture === undefined || url === undefined ? [] : [{ url, type: imageType(url), alt: stripXmlIllegal(picture.alt) }];
+    }),
   };
 }
