@@ -59,7 +59,8 @@ const renderContent = handlebars.compile<{
 export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | 'topics'>): FeedEntry {
   const page = absoluteUrl(site.siteUrl, articlePageHref(article.id));
   const imageUrl = webUrl(article.image?.url);
-  const image = article.image && imageUrl ? { ...article.image, url: imageUrl } : undefined;
+  // Every picture in the feed HTML has alt text: readers like newsboat show it in place of the picture.
+  const image = article.image && imageUrl ? { ...article.image, url: imageUrl, alt: article.image.alt.trim() || article.image.caption || article.title } : undefined;
   const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
   const contentHtml = renderContent({
     html: article.html,
