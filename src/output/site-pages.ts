@@ -76,7 +76,7 @@ export interface IndexPageView {
   /** Absolute URL of this page. */
   canonical: string;
   /** Set on an archive page (`archive/page-N.html`), absent on the home page: its number, the dates it spans and every page. */
-  archive: { number: number; from: TimeView | undefined; to: TimeView | undefined; pages: Array<{ number: number; href: string; current: boolean }> } | undefined;
+  archive: { number: number; from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean; pages: Array<{ number: number; href: string; current: boolean }> } | undefined;
   /** Links (relative to this page) to the pages with the next newer and the next older articles, if any. */
   pages: { newer: string | undefined; older: string | undefined } | undefined;
   articles: Array<{ title: string; href: string; published: TimeView; source: string; summary: string; topics: string[] }>;
@@ -223,6 +223,7 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
               // Newest first: the page's first article is its latest.
               from: page.articles.length === 0 ? undefined : time((page.articles.at(-1) as Article).published),
               to: page.articles.length === 0 ? undefined : time((page.articles[0] as Article).published),
+              sameDay: page.articles.length > 0 && time((page.articles.at(-1) as Article).published).date === time((page.articles[0] as Article).published).date,
               pages: Array.from({ length: pageCount }, (_, index) => index + 1).map((number) => ({ number, href: `../${archivePagePath(number)}`, current: number === page.number })),
             }
           : undefined,
