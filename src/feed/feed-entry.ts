@@ -45,11 +45,13 @@ const renderContent = handlebars.compile<{
   source: string;
   sourceUrl: string | undefined;
   credits: string[];
+  videos: Array<{ title: string; url: string }>;
 }>(
   [
     '{{#if image}}<figure><img src="{{image.url}}" alt="{{image.alt}}">',
     '{{#if image.caption}}<figcaption>{{image.caption}}{{#if image.credit}} ({{image.credit}}){{/if}}</figcaption>{{/if}}</figure>\n{{/if}}',
     '{{{html}}}\n',
+    '{{#each videos}}<p>Video: <a href="{{url}}">{{title}}</a></p>\n{{/each}}',
     '<p>Source: {{#if sourceUrl}}<a href="{{sourceUrl}}">{{source}}</a>{{else}}{{source}}{{/if}}{{#each credits}}. {{this}}{{/each}}</p>',
   ].join(''),
   { knownHelpersOnly: true },
@@ -68,6 +70,11 @@ export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | '
     source: article.source,
     sourceUrl: webUrl(article.sourceUrl),
     credits: article.credits,
+    // Feed readers play no embedded video: a linked line for each one that can be opened.
+    videos: article.videos.flatMap((video) => {
+      const url = webUrl(video.url);
+      return url === undefined ? [] : [{ title: video.title, url }];
+    }),
   });
   return {
     id: page,

@@ -199,3 +199,20 @@ describe('buildFeeds', () => {
     });
   });
 });
+
+describe('videos in feed content', () => {
+  it('are linked lines for videos with a web link, and absent otherwise', () => {
+    const withVideos = makeArticle({
+      id: 'v-001',
+      published: new Date('2025-07-24T08:00:00Z'),
+      videos: [
+        { title: 'Linked <clip>', url: 'https://video.example.org/1' },
+        { title: 'Unlinked clip' },
+      ],
+    });
+    const json = JSON.parse(buildFeeds([withVideos], testSite).files.get('feed.json') ?? '') as { items: Array<{ content_html: string }> };
+    const html = json.items[0]?.content_html ?? '';
+    expect(html).toContain('<p>Video: <a href="https://video.example.org/1">Linked &lt;clip&gt;</a></p>');
+    expect(html).not.toContain('Unlinked clip');
+  });
+});
