@@ -10,6 +10,8 @@ import { parseYamlSource, zodProblems } from './yaml-source.js';
 const topicSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
   title: z.string().min(1),
+  /** A shorter title for the briefing's subject line (default: the title). */
+  short: z.string().min(1).optional(),
   /** Words or phrases (case-insensitive, whole words) that put a section or article in this topic. */
   match: z.array(z.string().min(1)).default([]),
   /** How many matches a section needs before it belongs to the topic. */
@@ -59,6 +61,8 @@ const fileConfigSchema = z.strictObject({
       subject: z.string().min(1).default('{{title}}, {{date}}: {{topics}}'),
       preheader: z.string().min(1).default('{{summary}}'),
       maxHtmlBytes: z.number().int().positive().default(102_000),
+      /** `digest`: per story its first paragraphs and a link to the full story; `full`: every paragraph. */
+      body: z.enum(['digest', 'full']).default('digest'),
     })
     .default({
       firstLookBackHours: 48,
@@ -68,6 +72,7 @@ const fileConfigSchema = z.strictObject({
       subject: '{{title}}, {{date}}: {{topics}}',
       preheader: '{{summary}}',
       maxHtmlBytes: 102_000,
+      body: 'digest',
     }),
   feed: z
     .strictObject({

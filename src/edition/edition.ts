@@ -19,6 +19,8 @@ export interface EditionItem {
   published: Date;
   updated?: Date;
   status: EditionItemStatus;
+  /** True when an earlier version of the story went out in an earlier edition (not just earlier in this one). */
+  toldBefore: boolean;
   /** The article section's heading (null: the part before the first subheading). */
   heading: string | null;
   blocks: ArticleBlock[];

@@ -73,6 +73,7 @@ export function planEdition(input: PlanEditionInput): Edition {
 
   for (const article of articles) {
     let repeatsOtherStory = false;
+    let repeatsEarlierEdition = false;
     /** True when the fingerprint is new; records it as told by this article. */
     const tell = (fingerprint: string): boolean => {
       const teller = fingerprint in prior.told ? null : toldNow.get(fingerprint);
@@ -82,6 +83,7 @@ export function planEdition(input: PlanEditionInput): Edition {
       }
       if (teller !== article.id) {
         repeatsOtherStory = true;
+        repeatsEarlierEdition ||= teller === null;
       }
       return false;
     };
@@ -93,7 +95,8 @@ export function planEdition(input: PlanEditionInput): Edition {
       }
     }
     const version = lastChanged(article).toISOString();
-    const status = article.id in prior.sent || repeatsOtherStory ? 'updated' : 'new';
+    const toldBefore = article.id in prior.sent || repeatsEarlierEdition;
+    const status = toldBefore || repeatsOtherStory ? 'updated' : 'new';
     const url = article.url ?? `${input.siteUrl}articles/${encodeURIComponent(article.id)}.html`;
     const pieces = drafts
       .filter((draft) => draft.blocks.length > 0)
@@ -107,6 +110,7 @@ export function planEdition(input: PlanEditionInput): Edition {
           published: article.published,
           ...(article.updated === undefined ? {} : { updated: article.updated }),
           status,
+          toldBefore,
           heading: section.heading,
           blocks,
           images: mediaOf(article, section, articleImages(article)).filter((image) => tell(imageFingerprint(image))),

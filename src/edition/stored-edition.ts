@@ -33,6 +33,7 @@ const storedEditionSchema = z.object({
       text: z.string(),
       webUrl: z.string(),
       replacements: z.array(z.object({ token: z.string(), field: z.enum(['name', 'address', 'unsubscribeUrl']) })),
+      web: z.object({ html: z.string(), text: z.string() }).optional(),
     })
     .nullable(),
 });

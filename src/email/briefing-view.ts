@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import type { ArticleImage, ArticleVideo } from '../content/article.js';
-import type { Edition, EditionItem } from '../edition/edition.js';
+import type { Edition, EditionItem, EditionSection } from '../edition/edition.js';
 import type { TokenField } from './briefing.js';
 import type { EmailBlock, EmailBlockRenderer } from './email-blocks.js';
+import { absoluteUrl, articlePageHref } from '../output/site-paths.js';
 import { oneLine } from './subject-line.js';
 
 /** The publication facts a briefing shows. */
@@ -15,18 +16,18 @@ export interface BriefingPublication {
   postalAddress: string;
 }
 
-/** An image as the templates show it: with a picture (`src`) or as its caption alone. */
+/** An image with a picture; its caption (and credit), if any, goes under it. */
 export interface ImageView {
-  src?: string;
+  src: string;
   alt: string;
-  /** Caption and credit, e.g. "Protesters in Kyiv on Tuesday (Thomas Peter/Reuters)". */
+  /** Caption and credit, e.g. "Protesters in Kyiv on Tuesday (Thomas Peter/Reuters)"; empty for none. */
   caption: string;
 }
 
-/** A video the source embedded, as a line of text (email clients do not play video). */
+/** A video the source embedded, as a linked line (email clients do not play video). */
 export interface VideoView {
   title: string;
-  url?: string;
+  url: string;
   duration?: string;
   description?: string;
 }
@@ -39,23 +40,39 @@ export interface PartView {
   videos: VideoView[];
 }
 
-/** One article within a section, its parts in the article's order. */
+/** One article, told once, in its main section. */
 export interface StoryView {
   articleId: string;
+  /** Fragment id of the story's headline (`story-N`), for the contents and cross-references. */
+  anchor: string;
   title: string;
+  /** The headline's link: the canonical URL, else the article's page. */
   url: string;
+  /** The article's page on the site, with every paragraph: "Read the full story". */
+  pageUrl: string;
   source: string;
+  /** True only when an earlier version went out in an earlier edition. */
   updated: boolean;
-  /** Time of the last change, written out in the publication's language and zone. */
+  /** Time of the last change, written out in the publication's language and zone, with the zone's abbreviation. */
   time: string;
   parts: PartView[];
 }
 
-/** One topic of the briefing with its stories. */
+/** A story told in another section, listed here on one line: "Also: headline — see Section". */
+export interface CrossReferenceView {
+  title: string;
+  anchor: string;
+  sectionTitle: string;
+  sectionAnchor: string;
+}
+
+/** One topic of the briefing with its stories and the stories of other sections it also concerns. */
 export interface SectionView {
   id: string;
+  anchor: string;
   title: string;
   stories: StoryView[];
+  also: CrossReferenceView[];
 }
 
 /** Everything `briefing.mjml` and `briefing.txt` are filled with. */
@@ -67,6 +84,11 @@ export interface BriefingView {
   editionId: string;
   dateText: string;
   webUrl: string;
+  /** True for the public web version: no personal links, a subscribe link instead. */
+  web: boolean;
+  /** True when stories are shortened to their first paragraphs (`edition.body: digest`). */
+  digest: boolean;
+  subscribeUrl: string;
   publication: { title: string; siteUrl: string; postalAddress: string };
   /** Tokens substituted per recipient after the render. */
   recipient: { name: string; address: string };
@@ -75,53 +97,77 @@ export interface BriefingView {
   empty: boolean;
 }
 
+/** How a briefing is shaped besides the edition. */
+export interface BriefingViewContext {
+  publication: BriefingPublication;
+  subject: string;
+  preheader: string;
+  dateText: string;
+  webUrl: string;
+  web: boolean;
+  body: 'digest' | 'full';
+  tokens: Record<TokenField, string>;
+  blocks: EmailBlockRenderer;
+}
+
+/** Characters of paragraphs a digest story shows at most, past its first paragraph. */
+const DIGEST_CHARACTERS = 360;
+
 /**
- * Shapes an edition for the templates: consecutive items of one article become one story, blocks
- * get their email HTML and text, times are written in the publication's language and zone.
+ * Shapes an edition for the templates. Each article is told once, in its main section (the one
+ * holding most of its paragraphs, the earlier on a tie), and listed as a cross-reference in the
+ * other sections it was routed to. A digest shows the first paragraphs of the main section's part
+ * and the lead picture; a full briefing every part of the story. Times are written in the
+ * publication's language and zone.
  */
-export function buildBriefingView(
-  edition: Edition,
-  context: {
-    publication: BriefingPublication;
-    subject: string;
-    preheader: string;
-    dateText: string;
-    webUrl: string;
-    tokens: Record<TokenField, string>;
-    blocks: EmailBlockRenderer;
-  },
-): BriefingView {
+export function buildBriefingView(edition: Edition, context: BriefingViewContext): BriefingView {
   const { publication, blocks } = context;
+  const digest = context.body === 'digest';
   const time = (item: EditionItem): string =>
     DateTime.fromJSDate(item.updated ?? item.published, { zone: publication.timeZone })
       .setLocale(publication.language)
-      .toLocaleString({ weekday: 'short', hour: 'numeric', minute: '2-digit' });
+      .toLocaleString({ weekday: 'short', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
   // Titles, headings and captions are one line each, whatever a record held.
   const part = (item: EditionItem): PartView => ({
     heading: item.heading === null ? null : oneLine(item.heading),
     blocks: item.blocks.map((block) => blocks.render(block, item.url)),
-    images: item.images.map(imageView),
-    videos: item.videos.map(videoView),
+    images: item.images.flatMap(imageView),
+    videos: item.videos.flatMap(videoView),
   });
-  const sections = edition.sections.map((section) => {
+
+  const home = mainSections(edition.sections);
+  const anchors = new Map([...home.keys()].map((articleId, index) => [articleId, `story-${index + 1}`]));
+  const sectionAnchor = (id: string): string => `section-${id}`;
+  const sectionTitles = new Map(edition.sections.map((section) => [section.id, section.title]));
+
+  const sections = edition.sections.map((section): SectionView => {
     const stories: StoryView[] = [];
-    for (const item of section.items) {
-      const last = stories.at(-1);
-      if (last?.articleId === item.articleId) {
-        last.parts.push(part(item));
-      } else {
-        stories.push({
-          articleId: item.articleId,
-          title: oneLine(item.title),
-          url: item.url,
-          source: oneLine(item.source),
-          updated: item.status === 'updated',
-          time: time(item),
-          parts: [part(item)],
-        });
+    const also: CrossReferenceView[] = [];
+    for (const articleId of new Set(section.items.map((item) => item.articleId))) {
+      const main = home.get(articleId) ?? section.id;
+      const items = section.items.filter((item) => item.articleId === articleId);
+      const first = items[0] as EditionItem;
+      const anchor = anchors.get(articleId) ?? '';
+      if (main !== section.id) {
+        also.push({ title: oneLine(first.title), anchor, sectionTitle: sectionTitles.get(main) ?? '', sectionAnchor: sectionAnchor(main) });
+        continue;
       }
+      // A full briefing tells here the parts routed elsewhere too: the other sections only point here.
+      const told = digest ? items : edition.sections.flatMap((other) => other.items.filter((item) => item.articleId === articleId));
+      const parts = told.map(part);
+      stories.push({
+        articleId,
+        anchor,
+        title: oneLine(first.title),
+        url: first.url,
+        pageUrl: absoluteUrl(publication.siteUrl, articlePageHref(articleId)),
+        source: oneLine(first.source),
+        updated: first.toldBefore,
+        time: time(first),
+        parts: digest ? [digestPart(parts)] : parts,
+      });
     }
-    return { id: section.id, title: section.title, stories };
+    return { id: section.id, anchor: sectionAnchor(section.id), title: section.title, stories, also };
   });
   return {
     lang: publication.language,
@@ -131,6 +177,9 @@ export function buildBriefingView(
     editionId: edition.id,
     dateText: context.dateText,
     webUrl: context.webUrl,
+    web: context.web,
+    digest,
+    subscribeUrl: `${publication.siteUrl}#subscribe`,
     publication: { title: publication.title, siteUrl: publication.siteUrl, postalAddress: publication.postalAddress },
     recipient: { name: context.tokens.name, address: context.tokens.address },
     unsubscribeUrl: context.tokens.unsubscribeUrl,
@@ -139,21 +188,62 @@ export function buildBriefingView(
   };
 }
 
-function imageView(image: ArticleImage): ImageView {
-  const described = oneLine(image.caption ?? image.alt);
-  const caption = image.credit === undefined ? described : `${described} (${oneLine(image.credit)})`;
-  const alt = oneLine(image.alt) === '' ? described : oneLine(image.alt);
-  // Only web images: a data: or file: source never reaches a mail client.
-  return image.url !== undefined && /^https?:\/\//i.test(image.url)
-    ? { src: image.url, alt, caption: image.caption === undefined ? '' : caption }
-    : { alt, caption };
+/** Article id → id of the section holding most of its paragraphs (the earlier section on a tie). */
+function mainSections(sections: readonly EditionSection[]): Map<string, string> {
+  const best = new Map<string, { sectionId: string; paragraphs: number }>();
+  for (const section of sections) {
+    const counts = new Map<string, number>();
+    for (const item of section.items) {
+      counts.set(item.articleId, (counts.get(item.articleId) ?? 0) + item.blocks.length);
+    }
+    for (const [articleId, paragraphs] of counts) {
+      const current = best.get(articleId);
+      if (current === undefined || paragraphs > current.paragraphs) {
+        best.set(articleId, { sectionId: section.id, paragraphs });
+      }
+    }
+  }
+  return new Map([...best].map(([articleId, { sectionId }]) => [articleId, sectionId]));
 }
 
-function videoView(video: ArticleVideo): VideoView {
-  return {
-    title: oneLine(video.title),
-    ...(video.url !== undefined && /^https?:\/\//i.test(video.url) ? { url: video.url } : {}),
-    ...(video.duration === undefined ? {} : { duration: video.duration }),
-    ...(video.description === undefined ? {} : { description: video.description }),
-  };
+/** A digest of a story's parts: its first paragraphs (at least one) and its first picture, no heading. */
+function digestPart(parts: readonly PartView[]): PartView {
+  const all = parts.flatMap((part) => part.blocks);
+  const kept: EmailBlock[] = [];
+  let length = 0;
+  for (const block of all) {
+    if (kept.length > 0 && length + block.text.length > DIGEST_CHARACTERS) {
+      break;
+    }
+    kept.push(block);
+    length += block.text.length;
+  }
+  const image = parts.flatMap((part) => part.images)[0];
+  return { heading: null, blocks: kept, images: image === undefined ? [] : [image], videos: [] };
+}
+
+/** An image as shown: only a web image (a data: or file: source never reaches a mail client). */
+function imageView(image: ArticleImage): ImageView[] {
+  if (image.url === undefined || !/^https?:\/\//i.test(image.url)) {
+    return [];
+  }
+  const described = oneLine(image.caption ?? '');
+  const caption = described === '' || image.credit === undefined ? described : `${described} (${oneLine(image.credit)})`;
+  const alt = oneLine(image.alt) === '' ? described : oneLine(image.alt);
+  return [{ src: image.url, alt, caption }];
+}
+
+/** A video as a linked line; one with no web link is left to the full story. */
+function videoView(video: ArticleVideo): VideoView[] {
+  if (video.url === undefined || !/^https?:\/\//i.test(video.url)) {
+    return [];
+  }
+  return [
+    {
+      title: oneLine(video.title),
+      url: video.url,
+      ...(video.duration === undefined ? {} : { duration: video.duration }),
+      ...(video.description === undefined ? {} : { description: video.description }),
+    },
+  ];
 }

@@ -22,4 +22,6 @@ export interface Briefing {
   /** Web version of the edition ("view in browser"). */
   webUrl: string;
   replacements: ReadonlyArray<{ token: string; field: TokenField }>;
+  /** The public web version: no tokens, no personal links, a subscribe link. Absent in records stored before it existed. */
+  web?: { html: string; text: string };
 }

@@ -13,7 +13,8 @@ import { fillLine, listTopics, writtenDate } from './subject-line.js';
 
 /** The configuration a briefing is rendered with (a Config fits). */
 export type BriefingConfig = Pick<Config, 'title' | 'siteUrl' | 'language' | 'direction' | 'timeZone' | 'postalAddress'> & {
-  edition: Pick<Config['edition'], 'subject' | 'preheader' | 'maxHtmlBytes'>;
+  edition: Pick<Config['edition'], 'subject' | 'preheader' | 'maxHtmlBytes' | 'body'>;
+  topics: ReadonlyArray<Pick<Config['topics'][number], 'id' | 'title' | 'short'>>;
 };
 
 /** What a render needs besides the edition: the config, the compiled templates, a nonce source. */
@@ -39,17 +40,19 @@ export function editionWebUrl(siteUrl: string, editionId: string): string {
 /**
  * Renders an edition once into its briefing: subject and preheader from the config's line
  * templates, HTML from `briefing.mjml` compiled by MJML (strict), text from `briefing.txt`.
- * Per-recipient values are left as tokens (see personalise.ts). Throws `email: too-large` when the
+ * Per-recipient values are left as tokens (see personalise.ts). The public web version is filled
+ * from the same templates with `web` set: no personal links in it. Throws `email: too-large` when the
  * HTML, with room for the personal values, is over `edition.maxHtmlBytes` (Gmail clips the rest).
  */
 export async function renderBriefing(edition: Edition, options: RenderBriefingOptions): Promise<Briefing> {
   const { config, templates } = options;
-  const topicIds = edition.sections.map((section) => section.id).filter((id) => id !== GENERAL_SECTION_ID);
+  const shortTitles = new Map(config.topics.map((topic) => [topic.id, topic.short ?? topic.title]));
+  const topicNames = edition.sections.filter((section) => section.id !== GENERAL_SECTION_ID).map((section) => shortTitles.get(section.id) ?? section.title);
   const lead = edition.sections[0]?.items[0]?.blocks[0]?.text ?? '';
   const values = {
     title: config.title,
     date: writtenDate(edition.slot, config.timeZone, config.language),
-    topics: topicIds.length > 0 ? listTopics(topicIds, config.language) : '',
+    topics: topicNames.length > 0 ? listTopics(topicNames, config.language) : '',
     summary: shortenOnWord(lead, SUMMARY_LENGTH),
     edition: edition.id,
     stories: new Set(edition.sections.flatMap((section) => section.items.map((item) => item.articleId))).size,
@@ -70,17 +73,13 @@ export async function renderBriefing(edition: Edition, options: RenderBriefingOp
   }
   const tokens = recipientTokens(nonce);
 
-  const view = buildBriefingView(edition, {
-    publication: config,
-    subject,
-    preheader,
-    dateText: values.date,
-    webUrl,
-    tokens,
-    blocks: createEmailBlockRenderer(),
-  });
-  const html = await compileMjml(templates.mjml(view), templates.sources);
-  const text = tidyText(templates.text(view));
+  const blocks = createEmailBlockRenderer();
+  const fill = async (web: boolean): Promise<{ html: string; text: string }> => {
+    const view = buildBriefingView(edition, { publication: config, subject, preheader, dateText: values.date, webUrl, web, body: config.edition.body, tokens, blocks });
+    return { html: await compileMjml(templates.mjml(view), templates.sources), text: tidyText(templates.text(view)) };
+  };
+  const { html, text } = await fill(false);
+  const web = await fill(true);
 
   const replacements = TOKEN_FIELDS.filter((field) => html.includes(tokens[field]) || text.includes(tokens[field])).map((field) => ({
     token: tokens[field],
@@ -95,7 +94,7 @@ export async function renderBriefing(edition: Edition, options: RenderBriefingOp
       `edition ${edition.id}: the briefing's HTML is ${kilobytes(bytes)} (${bytes} bytes with personal values), over the budget of ${kilobytes(config.edition.maxHtmlBytes)} (edition.maxHtmlBytes = ${config.edition.maxHtmlBytes}); Gmail clips longer messages and hides the unsubscribe link. Shorten the edition or the templates.`,
     );
   }
-  return { editionId: edition.id, subject, preheader, html, text, webUrl, replacements };
+  return { editionId: edition.id, subject, preheader, html, text, webUrl, replacements, web };
 }
 
 /** Plain text without trailing spaces or runs of blank lines that templates leave behind. */

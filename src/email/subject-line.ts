@@ -8,7 +8,7 @@ export interface LineValues {
   title: string;
   /** The edition's date written out in the publication's language, e.g. "Wednesday 23 July 2025". */
   date: string;
-  /** The topics of the edition joined as a list, e.g. "talks and protests". */
+  /** The topics of the edition (their short titles) joined as a list, e.g. "peace talks and protests". */
   topics: string;
   /** The lead paragraph, shortened. */
   summary: string;
@@ -36,9 +36,9 @@ export function writtenDate(instant: Date, zone: string, language: string): stri
   return parts.map((part) => part.value).join('');
 }
 
-/** Topic ids as words joined the way the language lists things ("talks, protests and war"). */
-export function listTopics(ids: readonly string[], language: string): string {
-  return new Intl.ListFormat(language, { style: 'long', type: 'conjunction' }).format(ids.map((id) => id.replace(/-/g, ' ')));
+/** Topic names joined the way the language lists things ("peace talks, protests and the front line"). */
+export function listTopics(names: readonly string[], language: string): string {
+  return new Intl.ListFormat(language, { style: 'long', type: 'conjunction' }).format(names);
 }
 
 /**

@@ -9,12 +9,13 @@ export function editionFolder(editionId: string): string {
 
 /**
  * The public web version of a briefing ("view in browser"): `index.html` and `briefing.txt` under
- * output/editions/ID/, as paths relative to output/. No one's name or address; the unsubscribe link
- * goes to the site's own page. Written before any message links to it.
+ * output/editions/ID/, as paths relative to output/. No one's name or address: the briefing's own
+ * web rendering, or for a record stored before there was one, the email with neutral values.
+ * Written before any message links to it.
  */
 export function webVersionFiles(config: Pick<Config, 'siteUrl'>, briefing: Briefing): Map<string, string> {
   const neutral: Recipient = { name: null, address: '', unsubscribeUrl: `${config.siteUrl}unsubscribe` };
-  const web = personaliseBriefing(briefing, neutral);
+  const web = briefing.web ?? personaliseBriefing(briefing, neutral);
   const folder = editionFolder(briefing.editionId);
   return new Map([
     [`${folder}/index.html`, web.html],

@@ -1,6 +1,6 @@
 import { Feed, type Author } from 'feed';
 import { FEED_MEDIA_TYPES } from '../output/site-paths.js';
-import { extendFeedHead } from './feed-head.js';
+import { extendFeedEntries, extendFeedHead } from './feed-head.js';
 import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
 import { asFeedCdataHtml, asFeedHtmlText, asFeedText } from './feed-package-values.js';
 import type { FeedSite } from './feed-site.js';
@@ -35,13 +35,21 @@ export function renderAtom(document: FeedDocument, site: FeedSite, feedId: strin
       published: entry.published,
       description: asFeedHtmlText(entry.summary),
       content: asFeedCdataHtml(entry.contentHtml),
-      author: [author(site)],
-      // Only the term: feed would write a label attribute with `<` unescaped.
-      category: entry.categories.map((category) => ({ term: category.term })),
+      // The record's source is who the entry is by; the publication's desk when it has none.
+      author: entry.authors.length > 0 ? entry.authors.map((name) => ({ name: asFeedText(name) })) : [author(site)],
     });
   }
-  return extendFeedHead(
+  // Categories (feed would write the label with `<` unescaped) and picture enclosures, escaped here.
+  const withEntries = extendFeedEntries(
     feed.atom1(),
+    { container: 'feed', entry: 'entry' },
+    document.entries.map((entry) => [
+      ...entry.categories.map((category) => ({ name: 'category', attributes: { term: category.term, label: category.label } })),
+      ...entry.images.map((image) => ({ name: 'link', attributes: { rel: 'enclosure', type: image.type, href: image.url, title: image.alt } })),
+    ]),
+  );
+  return extendFeedHead(
+    withEntries,
     { container: 'feed', entry: 'entry' },
     {
       rootAttributes: { 'xml:lang': site.language, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },

@@ -21,6 +21,19 @@ export interface FeedEntry {
   updated: Date;
   categories: ReadonlyArray<{ term: string; label: string }>;
   imageUrl: string | undefined;
+  /** Who the item is by: the record's source (the publication's desk when empty). */
+  authors: readonly string[];
+  /** Pictures with a web URL, for enclosures: type from the file name, length unknown (no fetching at build time). */
+  images: ReadonlyArray<{ url: string; type: string; alt: string }>;
+}
+
+/** Media types of the picture file extensions feeds see; any other picture is announced as JPEG, the common case. */
+const IMAGE_TYPES: Readonly<Record<string, string>> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', svg: 'image/svg+xml' };
+
+/** The media type of a picture URL, from its path's extension. */
+export function imageType(url: string): string {
+  const extension = /\.([a-z0-9]+)$/i.exec(new URL(url).pathname)?.[1]?.toLowerCase() ?? '';
+  return IMAGE_TYPES[extension] ?? 'image/jpeg';
 }
 
 const handlebars = Handlebars.create();
@@ -32,11 +45,13 @@ const renderContent = handlebars.compile<{
   source: string;
   sourceUrl: string | undefined;
   credits: string[];
+  videos: Array<{ title: string; url: string }>;
 }>(
   [
     '{{#if image}}<figure><img src="{{image.url}}" alt="{{image.alt}}">',
     '{{#if image.caption}}<figcaption>{{image.caption}}{{#if image.credit}} ({{image.credit}}){{/if}}</figcaption>{{/if}}</figure>\n{{/if}}',
     '{{{html}}}\n',
+    '{{#each videos}}<p>Video: <a href="{{url}}">{{title}}</a></p>\n{{/each}}',
     '<p>Source: {{#if sourceUrl}}<a href="{{sourceUrl}}">{{source}}</a>{{else}}{{source}}{{/if}}{{#each credits}}. {{this}}{{/each}}</p>',
   ].join(''),
   { knownHelpersOnly: true },
@@ -46,7 +61,8 @@ const renderContent = handlebars.compile<{
 export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | 'topics'>): FeedEntry {
   const page = absoluteUrl(site.siteUrl, articlePageHref(article.id));
   const imageUrl = webUrl(article.image?.url);
-  const image = article.image && imageUrl ? { ...article.image, url: imageUrl } : undefined;
+  // Every picture in the feed HTML has alt text: readers like newsboat show it in place of the picture.
+  const image = article.image && imageUrl ? { ...article.image, url: imageUrl, alt: article.image.alt.trim() || article.image.caption || article.title } : undefined;
   const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
   const contentHtml = renderContent({
     html: article.html,
@@ -54,6 +70,11 @@ export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | '
     source: article.source,
     sourceUrl: webUrl(article.sourceUrl),
     credits: article.credits,
+    // Feed readers play no embedded video: a linked line for each one that can be opened.
+    videos: article.videos.flatMap((video) => {
+      const url = webUrl(video.url);
+      return url === undefined ? [] : [{ title: video.title, url }];
+    }),
   });
   return {
     id: page,
@@ -65,5 +86,10 @@ export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | '
     updated: lastChanged(article),
     categories: article.topics.map((term) => ({ term, label: stripXmlIllegal(titles.get(term) ?? term) })),
     imageUrl,
+    authors: article.source.trim() === '' ? [] : [stripXmlIllegal(article.source)],
+    images: [article.image, ...article.images].flatMap((picture) => {
+      const url = webUrl(picture?.url);
+      return picture === undefined || url === undefined ? [] : [{ url, type: imageType(url), alt: stripXmlIllegal(picture.alt) }];
+    }),
   };
 }

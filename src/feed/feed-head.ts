@@ -1,6 +1,6 @@
 import { Parser } from 'htmlparser2';
 import { BriefingError } from '../errors.js';
-import { xmlAttributes, xmlEmptyElement } from './xml-fragment.js';
+import { xmlAttributes, xmlElement, xmlEmptyElement, type XmlAddition } from './xml-fragment.js';
 
 /** Where a feed format keeps its entries: Atom `feed > entry`, RSS `channel > item`. */
 export interface FeedShape {
@@ -83,4 +83,41 @@ export function extendFeedHead(xml: string, shape: FeedShape, additions: FeedHea
   const separator = `\n${/^[ \t]*$/.test(indentation) ? indentation : ''}`;
   const elements = additions.elements.map((element) => `${xmlEmptyElement(element.name, element.attributes)}${separator}`).join('');
   return `${xml.slice(0, rootTagEnd)}${xmlAttributes(newAttributes)}${xml.slice(rootTagEnd, headEnd)}${elements}${xml.slice(headEnd)}`;
+}
+
+/**
+ * Adds to each entry of a document the `feed` package wrote what it cannot write itself (enclosures,
+ * `atom:updated`, labelled categories): `additions[i]` goes at the end of entry i, built with our own
+ * escaping at the position an XML tokenizer found, which knows CDATA, so article content is untouched.
+ */
+export function extendFeedEntries(xml: string, shape: FeedShape, additions: ReadonlyArray<readonly XmlAddition[]>): string {
+  const ends: number[] = [];
+  const open: string[] = [];
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        open.push(name);
+      },
+      onclosetag(name) {
+        open.pop();
+        if (name === shape.entry && open.at(-1) === shape.container) ends.push(parser.startIndex);
+      },
+    },
+    { xmlMode: true },
+  );
+  parser.end(xml);
+  if (ends.length !== additions.length) {
+    throw new BriefingError('feed', 'unexpected-feed-document', `the feed package wrote ${ends.length} <${shape.entry}> elements for ${additions.length} entries`);
+  }
+  let result = '';
+  let from = 0;
+  ends.forEach((end, index) => {
+    const indentation = xml.slice(xml.lastIndexOf('\n', end) + 1, end);
+    // Each addition one level deeper than the entry's end tag, which then keeps its own line.
+    const pretty = /^[ \t]*$/.test(indentation);
+    const inserted = (additions[index] ?? []).map((addition) => (pretty ? `    ${xmlElement(addition)}\n${indentation}` : xmlElement(addition))).join('');
+    result += xml.slice(from, end) + inserted;
+    from = end;
+  });
+  return result + xml.slice(from);
 }

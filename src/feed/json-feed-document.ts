@@ -46,8 +46,13 @@ export function renderJsonFeed(document: FeedDocument, site: FeedSite): string {
       content: entry.contentHtml,
       ...(entry.imageUrl === undefined ? {} : { image: entry.imageUrl }),
       category: entry.categories.map((category) => ({ name: category.label })),
-      author: [author],
-      extensions: [member('authors', authors)],
+      // The record's source is who the item is by; the publication's desk when it has none.
+      author: entry.authors.length > 0 ? [{ name: entry.authors[0] as string }] : [author],
+      extensions: [
+        member('authors', entry.authors.length > 0 ? entry.authors.map((name) => ({ name })) : authors),
+        // Every picture, with its type and alt text as title; its size is unknown without fetching it, so left out (optional).
+        ...(entry.images.length === 0 ? [] : [member('attachments', entry.images.map((image) => ({ url: image.url, mime_type: image.type, title: image.alt })))]),
+      ],
     });
   }
   return `${feed.json1()}\n`;

@@ -1,6 +1,6 @@
 import { Feed } from 'feed';
 import { FEED_MEDIA_TYPES } from '../output/site-paths.js';
-import { extendFeedHead } from './feed-head.js';
+import { extendFeedEntries, extendFeedHead } from './feed-head.js';
 import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
 import { asFeedCdataHtml, asFeedHtmlText, asFeedText } from './feed-package-values.js';
 import type { FeedSite } from './feed-site.js';
@@ -9,9 +9,16 @@ const NAMESPACES = {
   'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
   'xmlns:content': 'http://purl.org/rss/1.0/modules/content/',
   'xmlns:atom': 'http://www.w3.org/2005/Atom',
+  'xmlns:media': 'http://search.yahoo.com/mrss/',
 };
 
-/** Serialises a feed document as RSS 2.0 with content:encoded, dc:creator and the RFC 5005 archive links. */
+/**
+ * Serialises a feed document as RSS 2.0 with content:encoded, dc:creator (the record's source), the
+ * RFC 5005 archive links, `atom:updated` (the GUID stays while an updated story changes, so readers
+ * keep their read state and can still see the change) and the pictures: the first as `<enclosure>`
+ * (RSS allows one; its length is unknown without fetching it, and RSS readers accept 0 for that), each
+ * as `media:content` with its alt text.
+ */
 export function renderRss(document: FeedDocument, site: FeedSite): string {
   const feed = new Feed({
     title: asFeedText(site.title),
@@ -22,8 +29,8 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
     updated: document.updated,
     generator: false,
   });
-  const creator = asFeedText(site.author.name);
   for (const entry of document.entries) {
+    const creator = asFeedText(entry.authors[0] ?? site.author.name);
     feed.addItem({
       title: entry.title,
       id: asFeedText(entry.id),
@@ -40,8 +47,21 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
       ],
     });
   }
-  return extendFeedHead(
+  const withEntries = extendFeedEntries(
     feed.rss2(),
+    { container: 'channel', entry: 'item' },
+    document.entries.map((entry) => [
+      { name: 'atom:updated', attributes: {}, text: entry.updated.toISOString() },
+      ...entry.images.slice(0, 1).map((image) => ({ name: 'enclosure', attributes: { url: image.url, length: '0', type: image.type } })),
+      ...entry.images.map((image) => ({
+        name: 'media:content',
+        attributes: { url: image.url, type: image.type, medium: 'image' },
+        children: image.alt === '' ? [] : [{ name: 'media:description', text: image.alt }],
+      })),
+    ]),
+  );
+  return extendFeedHead(
+    withEntries,
     { container: 'channel', entry: 'item' },
     {
       rootAttributes: { ...NAMESPACES, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },

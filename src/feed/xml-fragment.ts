@@ -27,3 +27,26 @@ export function xmlAttributes(attributes: Readonly<Record<string, string>>): str
 export function xmlEmptyElement(name: string, attributes: Readonly<Record<string, string>>): string {
   return `<${name}${xmlAttributes(attributes)}/>`;
 }
+
+/** One element to add to a feed document: attributes, and text content when it has any. */
+export interface XmlAddition {
+  name: string;
+  attributes: Readonly<Record<string, string>>;
+  /** Text content (e.g. of `atom:updated`). */
+  text?: string;
+  /** Child elements with text only (e.g. `media:description`). */
+  children?: ReadonlyArray<{ name: string; text: string }>;
+}
+
+/** Escapes element text (markup characters), dropping XML-illegal characters. */
+function escapeXmlText(value: string): string {
+  return stripXmlIllegal(value).replace(/[&<>]/g, (character) => ATTRIBUTE_ESCAPES[character] ?? character);
+}
+
+/** An element with attributes and text or text-only children, all escaped; names are the caller's constants. */
+export function xmlElement(addition: XmlAddition): string {
+  const children = addition.children ?? [];
+  if (children.length === 0 && addition.text === undefined) return xmlEmptyElement(addition.name, addition.attributes);
+  const inner = escapeXmlText(addition.text ?? '') + children.map((child) => `<${child.name}>${escapeXmlText(child.text)}</${child.name}>`).join('');
+  return `<${addition.name}${xmlAttributes(addition.attributes)}>${inner}</${addition.name}>`;
+}

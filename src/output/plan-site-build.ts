@@ -90,11 +90,15 @@ function feedPageOutput(page: FeedPage<IndexedArticle>, key: string, site: FeedS
   };
 }
 
-/** The HTML twin of a feed page: the home page for the subscription feed, an archive page for an archive feed page. */
-function listPageOutput(page: FeedPage<IndexedArticle>, key: string, pages: SitePages): Output {
-  const path = page.kind === 'archive' ? archivePagePath(page.number) : INDEX_PATH;
+/**
+ * The HTML twin of a feed page: the home page for the subscription feed, an archive page for an
+ * archive feed page. An archive page lists every archive page, so their number is part of its key.
+ */
+function listPageOutput(page: FeedPage<IndexedArticle>, key: string, pages: SitePages, pageCount: number): Output {
+  const archived = page.kind === 'archive';
+  const path = archived ? archivePagePath(page.number) : INDEX_PATH;
   // The home page goes last: it links to the newest archive page.
-  return single(path, key, page.kind === 'archive' ? 1 : 3, () => pages.listPage(withArticles(page)));
+  return single(path, archived ? keyOf([key, pageCount]) : key, archived ? 1 : 3, () => pages.listPage(withArticles(page), pageCount));
 }
 
 /**
@@ -129,10 +133,12 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
     // The content hash is a digest of the record already (its first 128 bits are plenty to tell edits apart).
     plan(single(articlePagePath(article.id), article.contentHash.slice(0, 32), 0, () => pages.articlePage(article.article())));
   }
-  for (const page of planFeedPages(newestFirst, input.site.feed)) {
+  const feedPages = planFeedPages(newestFirst, input.site.feed);
+  const archivePages = feedPages.filter((page) => page.kind === 'archive').length;
+  for (const page of feedPages) {
     const key = pageKey(page);
     plan(feedPageOutput(page, key, input.site));
-    plan(listPageOutput(page, key, pages));
+    plan(listPageOutput(page, key, pages, archivePages));
   }
   // Whatever its build key, the last build's files that this one does not make are gone.
   const stale = Object.keys(input.previous?.outputs ?? {}).filter((path) => !Object.hasOwn(manifest.outputs, path));

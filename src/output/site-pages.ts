@@ -1,8 +1,20 @@
 import type { Config } from '../config.js';
 import type { Article, ArticleImage, ArticleVideo } from '../content/article.js';
 import type { FeedPage } from '../feed/feed-pages.js';
-import { FEED_FORMATS, FEED_MEDIA_TYPES, absoluteUrl, archivePagePath, articlePageHref, currentFeedPath, type FeedFormat } from './site-paths.js';
+import {
+  EDITIONS_INDEX_PATH,
+  FEED_FORMATS,
+  FEED_MEDIA_TYPES,
+  absoluteUrl,
+  archivePagePath,
+  articlePageHref,
+  currentFeedPath,
+  editionHref,
+  editionsFeedPath,
+  type FeedFormat,
+} from './site-paths.js';
 import { createIsoFormatter } from './iso-time.js';
+import type { PublishedEdition } from './published-edition.js';
 import type { SiteTemplates } from './site-templates.js';
 import { webUrl } from './web-url.js';
 
@@ -18,15 +30,28 @@ interface SiteView {
   base: string;
   /** Absolute URL of the home page. */
   url: string;
-  /** Feed autodiscovery and feed links. */
-  feeds: Array<{ type: string; title: string; label: string; href: string }>;
+  /** Feed autodiscovery and feed links, relative to the page (absolute links would leave a local `serve`). */
+  feeds: FeedLinkView[];
+  /** The editions' index and the feeds of the briefing itself. */
+  editions: { href: string; feeds: FeedLinkView[] };
 }
+
+interface FeedLinkView {
+  type: string;
+  title: string;
+  label: string;
+  href: string;
+}
+
+export type { PublishedEdition } from './published-edition.js';
 
 interface TimeView {
   /** ISO 8601 with the publication zone's offset, for `<time datetime>`. */
   iso: string;
-  /** Date and time as readers of the publication's language write them, in its zone. */
+  /** Date and time as readers of the publication's language write them, in its zone, with the zone's abbreviation. */
   text: string;
+  /** The date alone, e.g. "23 Jul 2025". */
+  date: string;
 }
 
 interface FigureView {
@@ -36,10 +61,10 @@ interface FigureView {
   credit: string | undefined;
 }
 
+/** A video: its age as the source wrote it ("10 days ago") is left out, it would be frozen in a static page. */
 interface VideoView {
   title: string;
   intro: string | undefined;
-  age: string | undefined;
   duration: string | undefined;
   description: string | undefined;
   url: string | undefined;
@@ -50,11 +75,18 @@ export interface IndexPageView {
   site: SiteView;
   /** Absolute URL of this page. */
   canonical: string;
-  /** Set on an archive page (`archive/page-N.html`), absent on the home page. */
-  archive: { number: number } | undefined;
+  /** Set on an archive page (`archive/page-N.html`), absent on the home page: its number, the dates it spans and every page. */
+  archive: { number: number; from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean; pages: Array<{ number: number; href: string; current: boolean }> } | undefined;
   /** Links (relative to this page) to the pages with the next newer and the next older articles, if any. */
   pages: { newer: string | undefined; older: string | undefined } | undefined;
   articles: Array<{ title: string; href: string; published: TimeView; source: string; summary: string; topics: string[] }>;
+}
+
+/** The view the editions template gets: the sent editions, newest first. */
+export interface EditionsPageView {
+  site: SiteView;
+  canonical: string;
+  editions: Array<{ href: string; subject: string; preheader: string; date: TimeView }>;
 }
 
 /** The view the article template gets; `blocks[].html` is the loader's sanitised HTML. */
@@ -69,6 +101,8 @@ export interface ArticlePageView {
     updated: TimeView | undefined;
     source: string;
     sourceUrl: string | undefined;
+    /** False when a credit already names the source ("With files from CBC News"). */
+    showSource: boolean;
     topics: string[];
     leadImage: FigureView | undefined;
     sections: Array<{ heading: string | null; blocks: Array<{ html: string }>; images: FigureView[]; videos: VideoView[] }>;
@@ -79,6 +113,8 @@ export interface ArticlePageView {
 const FEED_LABELS: Readonly<Record<FeedFormat, string>> = { rss: 'RSS', atom: 'Atom', json: 'JSON Feed' };
 
 function siteView(site: PageSite, base: string): SiteView {
+  const feedLinks = (title: string, path: (format: FeedFormat) => string): FeedLinkView[] =>
+    FEED_FORMATS.map((format) => ({ type: FEED_MEDIA_TYPES[format], title: `${title} (${FEED_LABELS[format]})`, label: FEED_LABELS[format], href: `${base}${path(format)}` }));
   return {
     title: site.title,
     description: site.description,
@@ -86,20 +122,17 @@ function siteView(site: PageSite, base: string): SiteView {
     direction: site.direction,
     base,
     url: site.siteUrl,
-    feeds: FEED_FORMATS.map((format) => ({
-      type: FEED_MEDIA_TYPES[format],
-      title: `${site.title} (${FEED_LABELS[format]})`,
-      label: FEED_LABELS[format],
-      href: absoluteUrl(site.siteUrl, currentFeedPath(format)),
-    })),
+    feeds: feedLinks(site.title, currentFeedPath),
+    editions: { href: `${base}${EDITIONS_INDEX_PATH}`, feeds: feedLinks(`${site.title}: editions`, editionsFeedPath) },
   };
 }
 
-/** Formats times in the publication's zone and language; one formatter of each kind serves every page of a build. */
+/** Formats times in the publication's zone and language, with the zone's abbreviation; one formatter serves every page of a build. */
 function timeFormatter(site: PageSite): (date: Date) => TimeView {
-  const text = new Intl.DateTimeFormat(site.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: site.timeZone });
+  const text = new Intl.DateTimeFormat(site.language, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: site.timeZone });
+  const day = new Intl.DateTimeFormat(site.language, { dateStyle: 'medium', timeZone: site.timeZone });
   const iso = createIsoFormatter(site.timeZone);
-  return (date) => ({ iso: iso(date), text: text.format(date) });
+  return (date) => ({ iso: iso(date), text: text.format(date), date: day.format(date) });
 }
 
 function figureView(image: ArticleImage): FigureView {
@@ -110,7 +143,6 @@ function videoView(video: ArticleVideo): VideoView {
   return {
     title: video.title,
     intro: video.intro,
-    age: video.age,
     duration: video.duration,
     description: video.description,
     url: webUrl(video.url),
@@ -127,7 +159,8 @@ function sectionViews(article: Article): ArticlePageView['article']['sections'] 
     return found ?? (sections.at(-1) as (typeof sections)[number]);
   };
   for (const image of article.images) sectionOf(image.section).images.push(figureView(image));
-  for (const video of article.videos) sectionOf(video.section).videos.push(videoView(video));
+  // A video that cannot be opened is a box to nowhere: only linked ones are shown.
+  for (const video of article.videos) if (webUrl(video.url) !== undefined) sectionOf(video.section).videos.push(videoView(video));
   return sections;
 }
 
@@ -137,9 +170,12 @@ export interface SitePages {
   articlePage(article: Article): string;
   /**
    * A list of articles, as given (newest first): the home page (`index.html`, with the subscription
-   * feed's articles) or an archive page (`archive/page-N.html`, with archive feed page N's).
+   * feed's articles) or an archive page (`archive/page-N.html`, with archive feed page N's, and
+   * links to all `pageCount` archive pages).
    */
-  listPage(page: FeedPage): string;
+  listPage(page: FeedPage, pageCount: number): string;
+  /** The editions' index (`editions/index.html`): the sent editions, newest first. */
+  editionsPage(editions: readonly PublishedEdition[]): string;
 }
 
 /** Binds the templates to a publication, so what every page shares is worked out once per build. */
@@ -163,13 +199,14 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
           updated: article.updated === undefined ? undefined : time(article.updated),
           source: article.source,
           sourceUrl: webUrl(article.sourceUrl),
+          showSource: !article.credits.some((credit) => credit.includes(article.source)),
           topics: topicTitles(article),
           leadImage: article.image === undefined ? undefined : figureView(article.image),
           sections: sectionViews(article),
           credits: article.credits,
         },
       }),
-    listPage: (page) => {
+    listPage: (page, pageCount) => {
       // Hrefs relative to the page: the home page is at the root, archive pages one folder down.
       const archived = page.kind === 'archive';
       const toRoot = archived ? '../' : '';
@@ -180,7 +217,16 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
       return templates.renderIndex({
         site: archived ? nestedSite : rootSite,
         canonical: absoluteUrl(site.siteUrl, archived ? archivePagePath(page.number) : ''),
-        archive: archived ? { number: page.number } : undefined,
+        archive: archived
+          ? {
+              number: page.number,
+              // Newest first: the page's first article is its latest.
+              from: page.articles.length === 0 ? undefined : time((page.articles.at(-1) as Article).published),
+              to: page.articles.length === 0 ? undefined : time((page.articles[0] as Article).published),
+              sameDay: page.articles.length > 0 && time((page.articles.at(-1) as Article).published).date === time((page.articles[0] as Article).published).date,
+              pages: Array.from({ length: pageCount }, (_, index) => index + 1).map((number) => ({ number, href: `../${archivePagePath(number)}`, current: number === page.number })),
+            }
+          : undefined,
         pages: newer === undefined && older === undefined ? undefined : { newer, older },
         articles: page.articles.map((article) => ({
           title: article.title,
@@ -192,5 +238,13 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
         })),
       });
     },
+    editionsPage: (editions) =>
+      templates.renderEditions({
+        site: nestedSite,
+        canonical: absoluteUrl(site.siteUrl, EDITIONS_INDEX_PATH),
+        editions: [...editions]
+          .sort((a, b) => b.slot.localeCompare(a.slot) || b.id.localeCompare(a.id))
+          .map((edition) => ({ href: `../${editionHref(edition.id)}`, subject: edition.subject, preheader: edition.preheader, date: time(new Date(edition.slot)) })),
+      }),
   };
 }

@@ -60,6 +60,27 @@ export function articlePageHref(articleId: string): string {
   return `${ARTICLES_FOLDER}/${encodeURIComponent(articleId)}.html`;
 }
 
+/** Folder of the editions' web versions, their index and the editions feeds. */
+export const EDITIONS_FOLDER = 'editions';
+
+/** The list of editions, newest first. */
+export const EDITIONS_INDEX_PATH = `${EDITIONS_FOLDER}/index.html`;
+
+/** Path of the editions feed of a format: the briefing itself, to follow in a feed reader. */
+export function editionsFeedPath(format: FeedFormat): string {
+  return `${EDITIONS_FOLDER}/${CURRENT_FEED_PATHS[format]}`;
+}
+
+/** Path of the record a sent edition leaves beside its web version, from which the index and feeds are made. */
+export function editionRecordPath(editionId: string): string {
+  return `${EDITIONS_FOLDER}/${editionId}/edition.json`;
+}
+
+/** URL path (relative to the site root) of an edition's web version. */
+export function editionHref(editionId: string): string {
+  return `${EDITIONS_FOLDER}/${encodeURIComponent(editionId)}/`;
+}
+
 /** The site's home page. */
 export const INDEX_PATH = 'index.html';
 

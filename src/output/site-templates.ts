@@ -2,13 +2,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { BriefingError, type Problem } from '../errors.js';
-import type { ArticlePageView, IndexPageView } from './site-pages.js';
+import type { ArticlePageView, EditionsPageView, IndexPageView } from './site-pages.js';
 
 /** The files in templates/ that make the site pages; users restyle the site by editing them. */
 export const SITE_TEMPLATE_FILES = {
   index: 'index.hbs',
   article: 'article.hbs',
+  editions: 'editions.hbs',
   pageHead: 'page-head.hbs',
+  subscribeForm: 'subscribe-form.hbs',
+  siteFooter: 'site-footer.hbs',
   stylesheet: 'style.css',
 } as const;
 
@@ -19,6 +22,7 @@ export type SiteTemplateSources = Record<keyof typeof SITE_TEMPLATE_FILES, strin
 export interface SiteTemplates {
   renderIndex(view: IndexPageView): string;
   renderArticle(view: ArticlePageView): string;
+  renderEditions(view: EditionsPageView): string;
   /** Copied to output/style.css as it is. */
   stylesheet: string;
 }
@@ -40,6 +44,12 @@ export async function readSiteTemplates(folder: string): Promise<SiteTemplateSou
   return Object.fromEntries(entries) as SiteTemplateSources;
 }
 
+/** Templates that make a page, and the partials they share (`{{> page-head}}`), by the name they are used with. */
+const PAGE_KEYS = ['index', 'article', 'editions'] as const;
+type PageKey = (typeof PAGE_KEYS)[number];
+const PARTIALS = { pageHead: 'page-head', subscribeForm: 'subscribe-form', siteFooter: 'site-footer' } as const;
+type PartialKey = keyof typeof PARTIALS;
+
 /** Handlebars parse errors say "Parse error on line N:"; the line goes into the problem. */
 function templateProblem(file: string, error: unknown): Problem {
   const message = error instanceof Error ? error.message : String(error);
@@ -53,8 +63,8 @@ export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 
   const problems: Problem[] = [];
   // Parsed once: to report every syntax error here, and then compiled from the tree (which compiling
   // takes as it takes a text: the whitespace of standalone tags is trimmed then, and only then).
-  const trees: Partial<Record<'index' | 'article' | 'pageHead', hbs.AST.Program>> = {};
-  for (const key of ['index', 'article', 'pageHead'] as const) {
+  const trees: Partial<Record<PageKey | PartialKey, hbs.AST.Program>> = {};
+  for (const key of [...PAGE_KEYS, ...Object.keys(PARTIALS)] as Array<PageKey | PartialKey>) {
     try {
       trees[key] = handlebars.parseWithoutProcessing(sources[key]);
     } catch (error) {
@@ -65,9 +75,9 @@ export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 
     throw BriefingError.fromProblems('output', 'invalid-template', problems, 'the site templates have errors');
   }
   // Compiled here: a partial registered as source is compiled again on every page it is used in.
-  handlebars.registerPartial('page-head', handlebars.compile(trees.pageHead, { preventIndent: true }));
+  for (const [key, name] of Object.entries(PARTIALS)) handlebars.registerPartial(name, handlebars.compile(trees[key as PartialKey], { preventIndent: true }));
   // Errors only a render finds (an unknown partial or helper) name the template too.
-  const compile = <View>(key: 'index' | 'article'): ((view: View) => string) => {
+  const compile = <View>(key: PageKey): ((view: View) => string) => {
     const template = handlebars.compile<View>(trees[key], { preventIndent: true });
     return (view) => {
       try {
@@ -80,6 +90,7 @@ export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 
   return {
     renderIndex: compile<IndexPageView>('index'),
     renderArticle: compile<ArticlePageView>('article'),
+    renderEditions: compile<EditionsPageView>('editions'),
     stylesheet: sources.stylesheet,
   };
 }

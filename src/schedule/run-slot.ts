@@ -7,6 +7,7 @@ import type { SendSummary } from '../delivery/send-edition.js';
 import type { Transport } from '../delivery/transport.js';
 import { openEdition, type OpenEditionDeps } from '../edition/open-edition.js';
 import { webVersionFiles } from '../email/web-version.js';
+import { publishEditions } from '../output/publish-editions.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
 import type { RunOutcome, RunSlot, SlotTarget } from './scheduler.js';
 
@@ -61,6 +62,7 @@ export async function runEditionSlot<SiteReport>(
   const subject = opened.briefing.subject;
   if (opened.record?.status === 'sent') return { ...base, outcome: 'already-sent', subject };
   await writeOutputFiles(config.paths.output, webVersionFiles(config, opened.briefing));
+  await publishEditions(config, { edition: { id: opened.id, date: opened.date, slot: opened.slot.toISOString(), subject, preheader: opened.briefing.preheader } });
   // Always enqueue (it is idempotent): a run killed between marking the edition `sending` and
   // enqueueing must still give every subscriber a delivery when resumed.
   const send = await deliverEdition(

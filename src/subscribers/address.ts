@@ -92,7 +92,7 @@ export function parseAddress(input: string): ParsedAddress | Refusal {
   const text = input.trim();
   if (text === '') return refuse('is empty');
   const at = text.lastIndexOf('@');
-  if (at <= 0 || at === text.length - 1) return refuse(`${quoteForMessage(text)} is not an address (local-part@domain)`);
+  if (at <= 0 || at === text.length - 1) return refuse(`${quoteForMessage(text)} is not an address: it needs a name, an @ and a domain, like you@example.org`);
   const local = canonicalLocal(text.slice(0, at));
   if (typeof local !== 'string') return local;
   if (octets(local) > LIMITS.local) return refuse(`the local part is longer than ${LIMITS.local} octets`);

@@ -58,7 +58,8 @@ const hrefs = (html: string): string[] =>
 
 describe('renderBriefing: the seed edition', () => {
   it('writes the subject and preheader from the config templates, the date in the language and zone', () => {
-    expect(briefing.subject).toBe('Briefing, Wednesday 23 July 2025: talks, protests and war');
+    // Topics by their short titles (`topics[].short`), not their ids.
+    expect(briefing.subject).toBe('Briefing, Wednesday 23 July 2025: peace talks, protests and the front line');
     expect(briefing.preheader).toMatch(/^At a short round of peace talks in Istanbul/);
     expect(briefing.preheader.length).toBeLessThanOrEqual(150);
     expect(briefing.webUrl).toBe('https://briefing.example.org/editions/2025-07-23/');
@@ -66,9 +67,9 @@ describe('renderBriefing: the seed edition', () => {
 
   it.each([
     // US English keeps the comma after the weekday before a month name; other languages keep their own.
-    ['en', 'Briefing, Wednesday, July 23, 2025: talks, protests, and war'],
-    ['fr', 'Briefing, mercredi 23 juillet 2025: talks, protests et war'],
-    ['de', 'Briefing, Mittwoch, 23. Juli 2025: talks, protests und war'],
+    ['en', 'Briefing, Wednesday, July 23, 2025: peace talks, protests, and the front line'],
+    ['fr', 'Briefing, mercredi 23 juillet 2025: peace talks, protests et the front line'],
+    ['de', 'Briefing, Mittwoch, 23. Juli 2025: peace talks, protests und the front line'],
   ])('writes the date and list in %s', async (language, subject) => {
     const localised = testConfig((raw) => {
       raw.language = language;
@@ -82,7 +83,8 @@ describe('renderBriefing: the seed edition', () => {
     expect(html).toContain(`<title>${briefing.subject}</title>`);
     expect(html).toMatch(/<h1[^>]*>Briefing<\/h1>/);
     expect(html.match(/<h2[^>]*>/g)).toHaveLength(seed.sections.length);
-    expect(html.match(/<h3[^>]*>/g)?.length).toBe(seed.sections.reduce((sum, section) => sum + new Set(section.items.map((item) => item.articleId)).size, 0));
+    // Every story headed once, however many sections it was routed to.
+    expect(html.match(/<h3[^>]*>/g)?.length).toBe(new Set(seed.sections.flatMap((section) => section.items.map((item) => item.articleId))).size);
     expect(html).toContain('<meta name="color-scheme" content="light dark">');
     expect(html).toMatch(/@media \(prefers-color-scheme: dark\)/);
     const preheader = /<div class="preheader" style="([^"]*)">([^<]*)<\/div>/.exec(html);
@@ -99,27 +101,31 @@ describe('renderBriefing: the seed edition', () => {
     expect(briefing.html).toMatch(new RegExp(`<a href="${unsubscribe?.token}"[^>]*>Unsubscribe</a>`));
   });
 
-  it('shows images without a URL as their caption', () => {
+  it('shows no picture, no caption and no "Photo:" line for images without a URL', () => {
     const captions = seed.sections.flatMap((section) => section.items.flatMap((item) => item.images.map((image) => image.caption ?? image.alt)));
     expect(captions.length).toBeGreaterThan(0);
-    for (const caption of captions) {
-      expect(briefing.text).toContain(`Photo: ${caption}`);
-      expect(briefing.html).toContain(`Photo: ${caption.replaceAll("'", '&#x27;')}`);
+    for (const body of [briefing.html, briefing.text]) {
+      expect(body).not.toContain('Photo:');
+      for (const caption of captions) expect(body).not.toContain(caption.replaceAll("'", '&#x27;'));
     }
     expect(briefing.html).not.toContain('<img');
   });
 
-  it('has a plain-text part with the same headings, paragraphs and links as the HTML', () => {
-    const { text } = briefing;
+  it('has a plain-text part with the same headings, paragraphs and links as the HTML (full body)', async () => {
+    const full = testConfig((raw) => {
+      (raw.edition as Record<string, unknown>).body = 'full';
+    });
+    const { text, html } = await renderBriefing(seed, { config: full, templates });
     for (const section of seed.sections) {
       expect(text).toContain(`${section.title}\n${'='.repeat(section.title.length)}\n`);
       for (const item of section.items) {
-        expect(text).toContain(`${item.title}\n${'-'.repeat(item.title.length)}\n`);
+        // The headline once, in the story's main section.
+        expect(text.split(`${item.title}\n${'-'.repeat(item.title.length)}\n`)).toHaveLength(2);
         if (item.heading !== null) expect(text).toContain(`\n${item.heading}\n`);
         for (const block of item.blocks) expect(text).toContain(block.text);
       }
     }
-    for (const href of new Set(hrefs(briefing.html))) expect(text).toContain(href);
+    for (const href of new Set(hrefs(html).filter((href) => !href.startsWith('#')))) expect(text).toContain(href);
     expect(text).toContain(config.postalAddress);
     expect(text).not.toMatch(/<[a-z/]|&amp;|&#/);
     expect(text).not.toMatch(/\n{3}/);
@@ -132,7 +138,7 @@ describe('renderBriefing: the seed edition', () => {
 });
 
 /** Every tag the templates and MJML produce; an article's markup would add others (script, svg, mj-…). */
-const LAYOUT_TAGS = new Set(['html', 'head', 'title', 'meta', 'style', 'body', 'div', 'table', 'tbody', 'tr', 'td', 'p', 'a', 'h1', 'h2', 'h3', 'h4', 'span', 'img', 'o:officedocumentsettings', 'o:allowpng', 'o:pixelsperinch', 'xml', 'noscript']);
+const LAYOUT_TAGS = new Set(['html', 'head', 'title', 'meta', 'style', 'body', 'div', 'table', 'tbody', 'tr', 'td', 'p', 'a', 'h1', 'h2', 'h3', 'h4', 'span', 'strong', 'br', 'img', 'o:officedocumentsettings', 'o:allowpng', 'o:pixelsperinch', 'xml', 'noscript']);
 
 describe('renderBriefing: hostile article text', () => {
   const hostile: ArticleSpec = {
@@ -185,7 +191,7 @@ describe('renderBriefing: hostile article text', () => {
   it('cannot put a line break or control character in the subject', () => {
     expect(rendered.subject).toMatch(/^Lede with <script>alert\("body"\)<\/script>/);
     expect(rendered.subject).not.toMatch(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/);
-    expect(rendered.subject).toContain('Bcc: talks and protests');
+    expect(rendered.subject).toContain('Bcc: peace talks and protests');
     expect(rendered.preheader).not.toMatch(/[\r\n]/);
   });
 

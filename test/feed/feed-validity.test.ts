@@ -123,7 +123,8 @@ describe('buildFeeds', () => {
     expect(newest?.title.value).toBe('Istanbul talks end in 40 minutes');
     expect(newest?.link).toBe('https://briefing.example.org/articles/a-007.html');
     expect(newest?.publishedParsed).toEqual([2025, 7, 23, 17, 30, 0]);
-    expect(newest?.author).toContain('Briefing desk');
+    // The record's source is the author, not the publication's desk.
+    expect(newest?.author).toContain('CBC News');
     // The canonical URL is the link; the id stays the article's own page.
     expect(edited?.link).toBe('https://www.cbc.ca/news/world/talks-1.7591234');
     expect(edited?.id).toBe('https://briefing.example.org/articles/a-005.html');
@@ -161,7 +162,7 @@ describe('buildFeeds', () => {
   it('writes RSS with content:encoded, dc:creator and atom:link rel=self', () => {
     const rss = readFileSync(path.join(folder, 'feed.xml'), 'utf8');
     expect(rss).toContain('xmlns:content="http://purl.org/rss/1.0/modules/content/"');
-    expect(rss).toContain('<dc:creator>Briefing desk</dc:creator>');
+    expect(rss).toContain('<dc:creator>CBC News</dc:creator>');
     expect(rss).toContain('<atom:link href="https://briefing.example.org/feed.xml" rel="self" type="application/rss+xml"/>');
     expect(rss).toContain('<content:encoded><![CDATA[');
   });
@@ -172,7 +173,37 @@ describe('buildFeeds', () => {
     expect(document.version).toBe('https://jsonfeed.org/version/1.1');
     expect(document.language).toBe('en');
     expect(document.authors).toEqual([{ name: 'Briefing desk' }]);
-    for (const item of document.items as Array<Record<string, unknown>>) expect(item.authors).toEqual([{ name: 'Briefing desk' }]);
+    for (const item of document.items as Array<Record<string, unknown>>) expect(item.authors).toEqual([{ name: 'CBC News' }]);
+  });
+
+  it('gives the picture as RSS enclosure (length 0: unknown without fetching it) and media:content with its alt text', () => {
+    const rss = readFileSync(path.join(folder, 'feed.xml'), 'utf8');
+    expect(rss).toContain('xmlns:media="http://search.yahoo.com/mrss/"');
+    expect(rss).toContain('<enclosure url="https://images.example.org/odesa.jpg" length="0" type="image/jpeg"/>');
+    expect(rss).toContain('<media:content url="https://images.example.org/odesa.jpg" type="image/jpeg" medium="image"><media:description>A damaged car</media:description></media:content>');
+    expect(rss.match(/<enclosure /g)).toHaveLength(1);
+  });
+
+  it('gives the picture as Atom link rel=enclosure with type and title, and JSON Feed attachments with type and title', () => {
+    const atom = readFileSync(path.join(folder, 'atom.xml'), 'utf8');
+    expect(atom).toContain('<link rel="enclosure" type="image/jpeg" href="https://images.example.org/odesa.jpg" title="A damaged car"/>');
+    const document = JSON.parse(files.get('feed.json') ?? '') as { items: Array<Record<string, unknown>> };
+    expect(document.items[0]?.attachments).toEqual([{ url: 'https://images.example.org/odesa.jpg', mime_type: 'image/jpeg', title: 'A damaged car' }]);
+    expect(document.items[1]?.attachments).toBeUndefined();
+  });
+
+  it('tells RSS readers of an update with atom:updated while the GUID stays the article page', () => {
+    const { reader } = view('feed.xml');
+    const [newest] = reader.entries;
+    expect(newest?.id).toBe('https://briefing.example.org/articles/a-007.html');
+    expect(newest?.updatedParsed).toEqual([2025, 7, 23, 18, 10, 0]);
+    expect(newest?.publishedParsed).toEqual([2025, 7, 23, 17, 30, 0]);
+  });
+
+  it('labels Atom categories with the topic titles', () => {
+    const atom = readFileSync(path.join(folder, 'atom.xml'), 'utf8');
+    expect(atom).toContain('<category term="talks" label="Peace talks"/>');
+    expect(atom).toContain('<category term="protests" label="Protests in Ukraine"/>');
   });
 
   it('the JSON Feed schema check can fail', () => {
@@ -192,5 +223,22 @@ describe('buildFeeds', () => {
       image: 'https://images.example.org/odesa.jpg',
       tags: ['Peace talks', 'Protests in Ukraine'],
     });
+  });
+});
+
+describe('videos in feed content', () => {
+  it('are linked lines for videos with a web link, and absent otherwise', () => {
+    const withVideos = makeArticle({
+      id: 'v-001',
+      published: new Date('2025-07-24T08:00:00Z'),
+      videos: [
+        { title: 'Linked <clip>', url: 'https://video.example.org/1' },
+        { title: 'Unlinked clip' },
+      ],
+    });
+    const json = JSON.parse(buildFeeds([withVideos], testSite).files.get('feed.json') ?? '') as { items: Array<{ content_html: string }> };
+    const html = json.items[0]?.content_html ?? '';
+    expect(html).toContain('<p>Video: <a href="https://video.example.org/1">Linked &lt;clip&gt;</a></p>');
+    expect(html).not.toContain('Unlinked clip');
   });
 });

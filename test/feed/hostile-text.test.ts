@@ -117,3 +117,21 @@ describe('hostile article text', () => {
     });
   });
 });
+
+describe('hostile topic titles', () => {
+  it('are escaped in the Atom category label, which Briefing writes itself (feed wrote `<` unescaped)', async () => {
+    const title = 'Talks <&> "quoted" ]]> end';
+    const site = { ...testSite, topics: testSite.topics.map((topic) => (topic.id === 'talks' ? { ...topic, title } : topic)) };
+    const own = buildFeeds([{ ...hostile, topics: ['talks'] }], site).files;
+    const dir = writeToTemporaryFolder(own);
+    try {
+      const [view] = await readFeeds([path.join(dir, 'atom.xml')]);
+      expect(view?.reader.bozoException).toBeNull();
+      expect(view?.xml.error).toBeUndefined();
+      expect(own.get('atom.xml')).toContain('<category term="talks" label="Talks &lt;&amp;&gt; &quot;quoted&quot; ]]&gt; end"/>');
+      expect((await validateAtom([path.join(dir, 'atom.xml')])).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

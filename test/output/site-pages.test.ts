@@ -15,8 +15,8 @@ const HOSTILE = '"><script>alert(1)</script> & ]]> Привет 🎉';
 let templates: SiteTemplates;
 const renderArticlePage = (article: Article, site: PageSite): string => createSitePages(site, templates).articlePage(article);
 /** The home page (the subscription feed's articles) or archive page `number`, with its neighbours. */
-const renderListPage = (articles: Article[], site: PageSite, page: Partial<FeedPage> = {}): string =>
-  createSitePages(site, templates).listPage({ kind: 'current', number: 0, articles, prevArchive: undefined, nextArchive: undefined, ...page });
+const renderListPage = (articles: Article[], site: PageSite, page: Partial<FeedPage> = {}, pageCount = 4): string =>
+  createSitePages(site, templates).listPage({ kind: 'current', number: 0, articles, prevArchive: undefined, nextArchive: undefined, ...page }, pageCount);
 
 beforeAll(async () => {
   templates = compileSiteTemplates(await readSiteTemplates(TEMPLATES));
@@ -56,14 +56,20 @@ function expectNoActiveContent(elements: ElementView[]): void {
   }
 }
 
-function expectHead(elements: ElementView[], stylesheet: string): void {
+/** The head's links; `base` leads to the site root: feed links stay on the server the page came from. */
+function expectHead(elements: ElementView[], base: string): void {
   expect(select(elements, 'meta', { name: 'viewport' })).toHaveLength(1);
-  expect(select(elements, 'link', { rel: 'stylesheet' }).map((link) => link.attributes.href)).toEqual([stylesheet]);
+  expect(select(elements, 'link', { rel: 'stylesheet' }).map((link) => link.attributes.href)).toEqual([`${base}style.css`]);
   expect(select(elements, 'link', { rel: 'alternate' }).map((link) => [link.attributes.type, link.attributes.href])).toEqual([
-    ['application/rss+xml', 'https://briefing.example.org/feed.xml'],
-    ['application/atom+xml', 'https://briefing.example.org/atom.xml'],
-    ['application/feed+json', 'https://briefing.example.org/feed.json'],
+    ['application/rss+xml', `${base}feed.xml`],
+    ['application/atom+xml', `${base}atom.xml`],
+    ['application/feed+json', `${base}feed.json`],
   ]);
+  // Absolute links only where a page must name itself (canonical): none to the site's own files.
+  for (const element of elements) {
+    if (element.name === 'link' && element.attributes.rel === 'canonical') continue;
+    for (const value of [element.attributes.href, element.attributes.src, element.attributes.action]) expect(value ?? '').not.toMatch(/^https:\/\/briefing\.example\.org/);
+  }
 }
 
 describe('article page', () => {
@@ -72,7 +78,7 @@ describe('article page', () => {
   it('sets lang and dir from the config, and links style sheet, feeds and canonical URL', () => {
     const elements = elementsOf(renderArticlePage(article, { ...testSite, language: 'ar', direction: 'rtl' }));
     expect(select(elements, 'html')[0]?.attributes).toEqual({ lang: 'ar', dir: 'rtl' });
-    expectHead(elements, '../style.css');
+    expectHead(elements, '../');
     // A javascript: canonical URL is dropped for the page's own address.
     expect(select(elements, 'link', { rel: 'canonical' })[0]?.attributes.href).toBe('https://briefing.example.org/articles/istanbul-talks.html');
   });
@@ -101,20 +107,40 @@ describe('article page', () => {
     const elements = elementsOf(html());
     const sections = select(elements, 'section');
     expect(sections).toHaveLength(3);
-    expect(select(elements, 'h2').map((heading) => heading.text)).toEqual(['Protests', `Last ${HOSTILE}`]);
+    expect(select(elements, 'h2').filter((heading) => heading.ancestors.includes('section')).map((heading) => heading.text)).toEqual(['Protests', `Last ${HOSTILE}`]);
     const [first, protests, last] = sections;
     expect(first?.text).toContain('Lede paragraph.');
-    expect(first?.text).toContain(`Drones ${HOSTILE}`);
-    expect(first?.text).toContain('Video · 2:06 · 3 days ago');
-    expect(protests?.text).toContain(`Protesters in Kyiv ${HOSTILE} (Tetiana Dzhafarova/AFP)`);
-    expect(last?.text).toContain('Unplaced caption');
-    // The caption-only image has no <img>; the one with a javascript: URL loses it.
+    // A video without a link is not shown: a box to nowhere.
+    expect(first?.text).not.toContain(`Drones ${HOSTILE}`);
+    expect(protests?.text).toContain('Protest paragraph.');
+    expect(last?.text).toContain('Last paragraph.');
+    // A caption shows only under its picture: the caption-only image and the one with a javascript: URL show nothing.
     expect(select(elements, 'img')).toHaveLength(1);
-    expect(select(elements, 'figcaption').map((caption) => caption.text)).toEqual([
-      'Lead caption (Agency)',
-      `Protesters in Kyiv ${HOSTILE} (Tetiana Dzhafarova/AFP)`,
-      'Unplaced caption',
-    ]);
+    expect(select(elements, 'figcaption').map((caption) => caption.text)).toEqual(['Lead caption (Agency)']);
+    expect(html()).not.toContain('Protesters in Kyiv');
+    expect(html()).not.toContain('Unplaced caption');
+  });
+
+  it('shows a linked video as a link and never writes a relative age into the static page', () => {
+    const linked = { ...article, videos: [{ title: 'Drones', age: '10 days ago', duration: '2:06', url: 'https://video.example.org/drones', section: null }] };
+    const elements = elementsOf(renderArticlePage(linked, testSite));
+    expect(select(elements, 'a', { href: 'https://video.example.org/drones' })[0]?.text).toBe('Drones');
+    expect(renderArticlePage(linked, testSite)).not.toMatch(/\bago\b/);
+  });
+
+  it('does not repeat the source in a "Source:" line when a credit already names it, and offers a subscribe form', () => {
+    const credited = { ...article, source: 'CBC News', sourceUrl: undefined, credits: ['With files from CBC News'] };
+    const elements = elementsOf(renderArticlePage(credited, testSite));
+    const attribution = select(elements, 'footer', { class: 'attribution' })[0];
+    expect(attribution?.text).toContain('With files from CBC News');
+    expect(attribution?.text).not.toContain('Source:');
+    expect(select(elements, 'form', { id: 'subscribe' })).toHaveLength(1);
+    expect(select(elements, 'input', { name: 'name' })).toHaveLength(1);
+  });
+
+  it('writes times with the zone abbreviation', () => {
+    const kyiv = elementsOf(renderArticlePage(article, { ...testSite, language: 'en-GB', timeZone: 'Europe/Kyiv' }));
+    expect(select(kyiv, 'time')[0]?.text).toBe('23 Jul 2025, 12:58 EEST');
   });
 });
 
@@ -130,7 +156,7 @@ describe('home page', () => {
       ['articles/older.html', 'Older story'],
     ]);
     expectNoActiveContent(elements);
-    expectHead(elements, './style.css');
+    expectHead(elements, './');
     expect(select(elements, 'html')[0]?.attributes).toEqual({ lang: 'en', dir: 'ltr' });
   });
 
@@ -147,8 +173,16 @@ describe('home page', () => {
     expect(elementsOf(renderListPage([], testSite)).some((element) => element.text === 'No articles yet.')).toBe(true);
   });
 
+  it('does not repeat the masthead as its heading, and links the editions and their feeds', () => {
+    const elements = elementsOf(html());
+    expect(select(elements, 'h1')[0]?.text).not.toBe(testSite.title);
+    const hrefs = select(elements, 'a').map((link) => link.attributes.href);
+    expect(hrefs).toEqual(expect.arrayContaining(['./editions/index.html', './editions/feed.xml', './editions/atom.xml', './editions/feed.json']));
+    expect(select(elements, 'input').map((input) => input.attributes.name)).toEqual(['address', 'name']);
+  });
+
   it('links to the newest archive page when older articles are archived, and has no navigation otherwise', () => {
-    const nav = (html: string) => select(elementsOf(html), 'a').filter((link) => link.ancestors.includes('nav'));
+    const nav = (html: string) => select(elementsOf(html), 'a').filter((link) => ['Newer articles', 'Older articles'].includes(link.text));
     expect(nav(html())).toEqual([]);
     const withArchive = nav(renderListPage([article], testSite, { prevArchive: 7 }));
     expect(withArchive.map((link) => [link.text, link.attributes.href])).toEqual([['Older articles', 'archive/page-7.html']]);
@@ -158,16 +192,31 @@ describe('home page', () => {
 describe('archive page', () => {
   const older = makeArticle({ id: 'older', title: 'Older story', published: new Date('2025-07-22T08:00:00Z') });
   const page = (fields: Partial<FeedPage>): ElementView[] => elementsOf(renderListPage([article, older], testSite, { kind: 'archive', number: 3, ...fields }));
-  const nav = (elements: ElementView[]) => select(elements, 'a').filter((link) => link.ancestors.includes('nav')).map((link) => [link.text, link.attributes.href]);
+  const nav = (elements: ElementView[]) =>
+    select(elements, 'a')
+      .filter((link) => ['Newer articles', 'Older articles'].includes(link.text))
+      .map((link) => [link.text, link.attributes.href]);
 
   it('lists its articles with links and style sheet relative to the archive folder, and names itself canonical', () => {
     const elements = page({ prevArchive: 2, nextArchive: 4 });
     const links = select(elements, 'a').filter((link) => link.ancestors.includes('ol'));
     expect(links.map((link) => link.attributes.href)).toEqual(['../articles/istanbul-talks.html', '../articles/older.html']);
     expectNoActiveContent(elements);
-    expectHead(elements, '../style.css');
+    expectHead(elements, '../');
     expect(select(elements, 'link', { rel: 'canonical' })[0]?.attributes.href).toBe('https://briefing.example.org/archive/page-3.html');
     expect(select(elements, 'title')[0]?.text).toBe('Briefing: archive, page 3');
+  });
+
+  it('names itself and its date range in its heading, and lists every archive page', () => {
+    const elements = page({ prevArchive: 2, nextArchive: 4 });
+    expect(select(elements, 'h1')[0]?.text).toBe('Archive, page 3: Jul 22, 2025 to Jul 23, 2025');
+    const list = select(elements, 'nav', { class: 'page-list' })[0];
+    expect(list?.text.trim()).toBe('Archive pages: 1 2 3 4');
+    expect(select(elements, 'a').filter((link) => link.ancestors.includes('nav') && /^\d+$/.test(link.text)).map((link) => link.attributes.href)).toEqual([
+      '../archive/page-1.html',
+      '../archive/page-2.html',
+      '../archive/page-4.html',
+    ]);
   });
 
   it.each([

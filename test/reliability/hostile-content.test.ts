@@ -158,7 +158,8 @@ describe('hostile content from records and subscribers, end to end', () => {
     const parsed = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, ...feeds.filter((file) => file.endsWith('.xml'))], { cwd: output, encoding: 'utf8', maxBuffer: 1 << 28 })) as Array<[string, number, string, number]>;
     for (const [file, bozo, why, entries] of parsed) {
       expect(bozo, `${file}: ${why}`).toBe(0);
-      expect(entries, file).toBeGreaterThan(0);
+      // The editions feeds list the editions `run` published: none in this publication, so they may be empty.
+      if (!file.startsWith('editions/')) expect(entries, file).toBeGreaterThan(0);
     }
   });
 

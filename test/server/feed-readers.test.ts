@@ -19,14 +19,16 @@ let publication: TestPublication;
 let server: TestServer;
 let running: RunningServer;
 let expectedTitles: string[];
+let expectedAuthors: string[];
 
 beforeAll(async () => {
   publication = createPublication();
   await run(process.execPath, [path.join(REPOSITORY, 'dist/cli/main.js'), 'build', '--config', publication.configFile], {
     env: { PATH: process.env.PATH, BRIEFING_SECRET: TEST_SECRET },
   });
-  const feed = JSON.parse(readFileSync(path.join(publication.output, 'feed.json'), 'utf8')) as { items: Array<{ title: string }> };
+  const feed = JSON.parse(readFileSync(path.join(publication.output, 'feed.json'), 'utf8')) as { items: Array<{ title: string; authors: Array<{ name: string }> }> };
   expectedTitles = feed.items.map((item) => item.title).sort();
+  expectedAuthors = feed.items.flatMap((item) => item.authors.map((author) => author.name));
   expect(expectedTitles.length).toBeGreaterThan(0);
   server = await openTestServer(publication);
   running = await listen(server.app, { port: 0, host: '127.0.0.1' });
@@ -119,8 +121,11 @@ describe.each([
 
     const db = new Database(cache, { readonly: true });
     try {
-      const titles = (db.prepare('SELECT title FROM rss_item').all() as Array<{ title: string }>).map((row) => row.title).sort();
-      expect(titles).toEqual(expectedTitles);
+      const items = db.prepare('SELECT title, author, content FROM rss_item').all() as Array<{ title: string; author: string; content: string }>;
+      expect(items.map((row) => row.title).sort()).toEqual(expectedTitles);
+      // The record's source is the author newsboat shows, and every picture it shows has alt text.
+      expect(new Set(items.map((row) => row.author))).toEqual(new Set(expectedAuthors));
+      for (const { content } of items) for (const image of content.match(/<img\b[^>]*>/g) ?? []) expect(image).toMatch(/\salt="[^"]+"/);
     } finally {
       db.close();
     }

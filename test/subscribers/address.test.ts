@@ -93,6 +93,14 @@ describe('parseAddress', () => {
   });
 });
 
+describe('parseAddress in plain words', () => {
+  it('tells a person without the @ what an address looks like, without jargon like "local-part@domain"', () => {
+    const refused = parseAddress('plainaddress');
+    expect(refused).toMatchObject({ ok: false, problem: expect.stringContaining('like you@example.org') });
+    expect(JSON.stringify(refused)).not.toMatch(/local-part/);
+  });
+});
+
 describe('normaliseName', () => {
   it.each([
     [undefined, null],

@@ -9,6 +9,7 @@ import { indexArticle, loadArticleIndex } from '../../content/load-articles.js';
 import { BriefingError } from '../../errors.js';
 import { MANIFEST_PATH, parseManifest, serializeManifest, type BuildManifest } from '../../output/build-manifest.js';
 import { planSiteBuild } from '../../output/plan-site-build.js';
+import { publishEditions } from '../../output/publish-editions.js';
 import { removeOutputFiles } from '../../output/remove-output-files.js';
 import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../../output/site-paths.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources } from '../../output/site-templates.js';
@@ -157,6 +158,8 @@ export async function buildSite(config: Config, options: { until?: Date; article
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
   await writeOutputFiles(outputDir, manifestFile(plan.manifest));
+  // The home page links the editions' index: it exists (maybe empty) from the first build.
+  await publishEditions(config, { templates });
   return summary;
 }
 

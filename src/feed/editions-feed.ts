@@ -1,0 +1,61 @@
+import Handlebars from 'handlebars';
+import { stripXmlIllegal } from '../content/plain-text.js';
+import type { PublishedEdition } from '../output/published-edition.js';
+import { FEED_FORMATS, absoluteUrl, editionHref, editionsFeedPath, type FeedFormat } from '../output/site-paths.js';
+import { renderAtom } from './atom-document.js';
+import type { FeedDocument } from './feed-document.js';
+import type { FeedEntry } from './feed-entry.js';
+import type { FeedSite } from './feed-site.js';
+import { renderJsonFeed } from './json-feed-document.js';
+import { renderRss } from './rss-document.js';
+
+/** An edition's item content: its preheader and a link to its web version, escaped. */
+const renderContent = Handlebars.create().compile<{ preheader: string; url: string }>('<p>{{preheader}}</p>\n<p><a href="{{url}}">Read this edition</a></p>', {
+  knownHelpersOnly: true,
+});
+
+/** An edition as a feed entry: its web version is both its id and its link; it never changes once sent. */
+function editionEntry(edition: PublishedEdition, siteUrl: string): FeedEntry {
+  const url = absoluteUrl(siteUrl, editionHref(edition.id));
+  const slot = new Date(edition.slot);
+  return {
+    id: url,
+    link: url,
+    title: stripXmlIllegal(edition.subject),
+    summary: stripXmlIllegal(edition.preheader),
+    contentHtml: stripXmlIllegal(renderContent({ preheader: edition.preheader, url })),
+    published: slot,
+    updated: slot,
+    categories: [],
+    imageUrl: undefined,
+    authors: [],
+    images: [],
+  };
+}
+
+/**
+ * The editions feeds (`editions/feed.xml`, `editions/atom.xml`, `editions/feed.json`): the
+ * briefing itself, newest edition first, so a reader can follow it in a feed reader. Pure: the same
+ * records give the same bytes.
+ */
+export function renderEditionFeeds(editions: readonly PublishedEdition[], site: FeedSite): Map<string, string> {
+  const newestFirst = [...editions].sort((a, b) => b.slot.localeCompare(a.slot) || b.id.localeCompare(a.id));
+  const entries = newestFirst.map((edition) => editionEntry(edition, site.siteUrl));
+  const editionsSite: FeedSite = { ...site, title: `${site.title}: editions` };
+  const url = (format: FeedFormat): string => absoluteUrl(site.siteUrl, editionsFeedPath(format));
+  const documentIn = (format: FeedFormat): FeedDocument => ({
+    entries,
+    updated: entries[0]?.updated ?? new Date(0),
+    self: url(format),
+    current: url(format),
+    prevArchive: undefined,
+    nextArchive: undefined,
+    archive: false,
+  });
+  const renderers: Record<FeedFormat, (document: FeedDocument) => string> = {
+    rss: (document) => renderRss(document, editionsSite),
+    atom: (document) => renderAtom(document, editionsSite, url('atom')),
+    json: (document) => renderJsonFeed(document, editionsSite),
+  };
+  return new Map(FEED_FORMATS.map((format) => [editionsFeedPath(format), renderers[format](documentIn(format))]));
+}
