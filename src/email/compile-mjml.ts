@@ -15,8 +15,8 @@ const WRAPPERS: ReadonlyArray<{ tags: RegExp; open: string; close: string }> = [
 
 type Compile = (mjml: string, options: object) => Promise<{ html: string }>;
 
-/** What the renderer process sends back: the HTML, or the BriefingError's parts (or another error's message). */
-export type MjmlReply = { html: string } | { error: { stage: Stage; code: string; message: string; problems: readonly Problem[] } | { message: string } };
+/** What the renderer process sends back: the HTML of each document, or the BriefingError's parts (or another error's message). */
+export type MjmlReply = { html: string[] } | { error: { stage: Stage; code: string; message: string; problems: readonly Problem[] } | { message: string } };
 
 /**
  * The renderer script of the compiled program (dist/). Tests that run the TypeScript sources have
@@ -26,20 +26,22 @@ export type MjmlReply = { html: string } | { error: { stage: Stage; code: string
 const RENDERER = import.meta.url.endsWith('.ts') ? undefined : fileURLToPath(new URL('./mjml-process.js', import.meta.url));
 
 /**
- * Compiles filled MJML to HTML with validation level strict (see compileMjmlHere). In the compiled
- * program this runs in a child process that exits afterwards: MJML's modules and what its compiler
- * allocates (some 40 MB, partly kept by the allocator after it is freed) would otherwise stay in
- * the process that sends for its whole run. Its output goes to stderr, never into `--json` output.
+ * Compiles filled MJML documents (the email and its web version) to HTML with validation level
+ * strict (see compileMjmlHere). In the compiled program this runs in one child process that exits
+ * afterwards: MJML's modules and what its compiler allocates (some 40 MB, partly kept by the
+ * allocator after it is freed) would otherwise stay in the process that sends for its whole run, and
+ * one child for all documents pays MJML's start-up once. Its output goes to stderr, never into
+ * `--json` output.
  */
-export async function compileMjml(filled: string, sources: readonly TemplateSource[]): Promise<string> {
-  if (RENDERER === undefined) return compileMjmlHere(filled, sources);
+export async function compileMjml(documents: readonly string[], sources: readonly TemplateSource[]): Promise<string[]> {
+  if (RENDERER === undefined) return compileAll(documents, sources);
   const child = fork(RENDERER, [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv: [], serialization: 'advanced' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const reply = await new Promise<MjmlReply>((resolve, reject) => {
     child.once('message', (message) => resolve(message as MjmlReply));
     child.once('error', reject);
     child.once('exit', (code, signal) => reject(new Error(`the MJML renderer stopped (${signal ?? `exit code ${code}`}) before it replied`)));
-    child.send({ filled, sources });
+    child.send({ documents, sources });
   }).finally(() => {
     if (child.connected) child.disconnect();
   });
@@ -54,10 +56,17 @@ export async function compileMjml(filled: string, sources: readonly TemplateSour
   throw new Error(error.message);
 }
 
-/** The reply of compileMjmlHere, in the form the renderer process can send. */
-export async function compileToReply(filled: string, sources: readonly TemplateSource[]): Promise<MjmlReply> {
+/** Each document compiled in turn (MJML's compiler is synchronous work: nothing to gain in parallel). */
+async function compileAll(documents: readonly string[], sources: readonly TemplateSource[]): Promise<string[]> {
+  const html: string[] = [];
+  for (const filled of documents) html.push(await compileMjmlHere(filled, sources));
+  return html;
+}
+
+/** The reply of compileAll, in the form the renderer process can send. */
+export async function compileToReply(documents: readonly string[], sources: readonly TemplateSource[]): Promise<MjmlReply> {
   try {
-    return { html: await compileMjmlHere(filled, sources) };
+    return { html: await compileAll(documents, sources) };
   } catch (error) {
     if (isBriefingError(error)) return { error: { stage: error.stage, code: error.code, message: error.message, problems: error.problems } };
     return { error: { message: error instanceof Error ? (error.stack ?? error.message) : String(error) } };
@@ -70,7 +79,7 @@ export async function compileToReply(filled: string, sources: readonly TemplateS
  * names the template file and line: the templates are validated as written (mustaches are plain
  * text to MJML), and any error seen only after filling is traced to the template line that produced it.
  */
-export async function compileMjmlHere(filled: string, sources: readonly TemplateSource[]): Promise<string> {
+async function compileMjmlHere(filled: string, sources: readonly TemplateSource[]): Promise<string> {
   const compile = ((await import('mjml')) as unknown as { default: Compile }).default;
   const options = { validationLevel: 'strict', fonts: {}, keepComments: false, ignoreIncludes: true };
   try {

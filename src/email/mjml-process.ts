@@ -1,13 +1,13 @@
 /**
- * The child process of compileMjml: receives one filled MJML document over the IPC channel,
- * compiles it, sends the reply back and exits. MJML's modules, and the memory its compiler
+ * The child process of compileMjml: receives the filled MJML documents over the IPC channel,
+ * compiles them, sends the reply back and exits. MJML's modules, and the memory its compiler
  * leaves behind, go with this process instead of staying in the one that sends.
  */
 import type { TemplateSource } from './briefing-templates.js';
 import { compileToReply } from './compile-mjml.js';
 
-process.once('message', (request: { filled: string; sources: TemplateSource[] }) => {
-  void compileToReply(request.filled, request.sources).then((reply) => {
+process.once('message', (request: { documents: string[]; sources: TemplateSource[] }) => {
+  void compileToReply(request.documents, request.sources).then((reply) => {
     // Exits once the reply is sent: nothing MJML may have left open keeps the sender waiting.
     process.send?.(reply, () => process.exit(0));
   });

@@ -74,12 +74,11 @@ export async function renderBriefing(edition: Edition, options: RenderBriefingOp
   const tokens = recipientTokens(nonce);
 
   const blocks = createEmailBlockRenderer();
-  const fill = async (web: boolean): Promise<{ html: string; text: string }> => {
-    const view = buildBriefingView(edition, { publication: config, subject, preheader, dateText: values.date, webUrl, web, body: config.edition.body, tokens, blocks });
-    return { html: await compileMjml(templates.mjml(view), templates.sources), text: tidyText(templates.text(view)) };
-  };
-  const { html, text } = await fill(false);
-  const web = await fill(true);
+  const view = (web: boolean) => buildBriefingView(edition, { publication: config, subject, preheader, dateText: values.date, webUrl, web, body: config.edition.body, tokens, blocks });
+  const [emailView, webView] = [view(false), view(true)];
+  const [html = '', webHtml = ''] = await compileMjml([templates.mjml(emailView), templates.mjml(webView)], templates.sources);
+  const text = tidyText(templates.text(emailView));
+  const web = { html: webHtml, text: tidyText(templates.text(webView)) };
 
   const replacements = TOKEN_FIELDS.filter((field) => html.includes(tokens[field]) || text.includes(tokens[field])).map((field) => ({
     token: tokens[field],
