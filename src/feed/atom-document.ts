@@ -1,5 +1,5 @@
 import { Feed, type Author } from 'feed';
-import { FEED_MEDIA_TYPES } from '../output/site-paths.js';
+import { FEED_MEDIA_TYPES } from './feed-links.js';
 import { extendFeedEntries, extendFeedHead } from './feed-head.js';
 import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
 import { asFeedCdataHtml, asFeedHtmlText, asFeedText } from './feed-package-values.js';

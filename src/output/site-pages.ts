@@ -16,7 +16,7 @@ import {
 import { createIsoFormatter } from './iso-time.js';
 import type { PublishedEdition } from './published-edition.js';
 import type { SiteTemplates } from './site-templates.js';
-import { webUrl } from './web-url.js';
+import { webUrl } from '../feed/web-url.js';
 
 /** What the site pages need to know about the publication. */
 export type PageSite = Pick<Config, 'title' | 'description' | 'siteUrl' | 'language' | 'direction' | 'timeZone' | 'topics'>;
