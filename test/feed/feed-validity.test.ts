@@ -73,7 +73,7 @@ describe('buildFeeds', () => {
     ['an updated timestamp without a zone', newestEntry((entry) => entry.replace(/<updated>([^<]*?)(\.000)?Z<\/updated>/, '<updated>$1</updated>')), /content of element "updated" invalid/],
     ['no author, neither for the feed nor for its entries', (atom: string) => atom.replace(/<author>[\s\S]*?<\/author>/g, ''), /element "entry" incomplete; expected element "author"/],
     ['an entry with neither content nor an alternate link', newestEntry((entry) => entry.replace(/<content[\s\S]*?<\/content>/, '').replace('<link href=', '<link rel="related" href=')), /element "entry" incomplete/],
-    ['a category without a term', newestEntry((entry) => entry.replace('<category term=', '<category label=')), /element "category" missing required attribute "term"/],
+    ['a category without a term', newestEntry((entry) => entry.replace(/<category term="[^"]*"/, '<category')), /element "category" missing required attribute "term"/],
   ])('the schema check can fail: jing rejects %s', async (_name, breakIt, expected) => {
     const original = readFileSync(path.join(folder, 'atom.xml'), 'utf8');
     const broken = breakIt(original);
@@ -180,7 +180,8 @@ describe('buildFeeds', () => {
     const rss = readFileSync(path.join(folder, 'feed.xml'), 'utf8');
     expect(rss).toContain('xmlns:media="http://search.yahoo.com/mrss/"');
     expect(rss).toContain('<enclosure url="https://images.example.org/odesa.jpg" length="0" type="image/jpeg"/>');
-    expect(rss).toContain('<media:content url="https://images.example.org/odesa.jpg" type="image/jpeg" medium="image"><media:description>A damaged car</media:description></media:content>');
+    // feed writes item extensions, children on their own lines.
+    expect(rss).toMatch(/<media:content url="https:\/\/images\.example\.org\/odesa\.jpg" type="image\/jpeg" medium="image">\s*<media:description>A damaged car<\/media:description>\s*<\/media:content>/);
     expect(rss.match(/<enclosure /g)).toHaveLength(1);
   });
 
