@@ -15,7 +15,9 @@ import { BriefingError } from '../errors.js';
  * CDATA; it (6) writes a JSON Feed member only as an extension, (7) writes an RSS item's extensions but
  * ignores an Atom entry's, guesses an enclosure's type from its file name and allows one per item, and
  * (8) has no option for attributes of the root element (`xml:lang`, namespaces) nor for more links in
- * the head (RFC 5005), and writes an RSS channel's extensions after the items.
+ * the head (RFC 5005), and writes an RSS channel's extensions after the items. In RSS it (9) writes
+ * `published` over `date` as the one pubDate and an author as `<author>` (which wants an address):
+ * rss-document.ts adds `atom:updated` and `dc:creator` as item extensions.
  */
 
 /** A value `feed` writes as element text without escaping it first (titles, names, ids, language). */
