@@ -1,8 +1,7 @@
 import { Feed, type Author } from 'feed';
-import { FEED_MEDIA_TYPES } from '../output/site-paths.js';
-import { extendFeedEntries, extendFeedHead } from './feed-head.js';
+import { FEED_MEDIA_TYPES } from './feed-links.js';
 import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
-import { asFeedCdataHtml, asFeedHtmlText, asFeedText } from './feed-package-values.js';
+import { asFeedCdataHtml, asFeedHtmlText, asFeedText, completeFeedDocument } from './feed-package-adapter.js';
 import type { FeedSite } from './feed-site.js';
 
 function author(site: Pick<FeedSite, 'author'>): Author {
@@ -39,24 +38,21 @@ export function renderAtom(document: FeedDocument, site: FeedSite, feedId: strin
       author: entry.authors.length > 0 ? entry.authors.map((name) => ({ name: asFeedText(name) })) : [author(site)],
     });
   }
-  // Categories (feed would write the label with `<` unescaped) and picture enclosures, escaped here.
-  const withEntries = extendFeedEntries(
+  return completeFeedDocument(
     feed.atom1(),
-    { container: 'feed', entry: 'entry' },
-    document.entries.map((entry) => [
-      ...entry.categories.map((category) => ({ name: 'category', attributes: { term: category.term, label: category.label } })),
-      ...entry.images.map((image) => ({ name: 'link', attributes: { rel: 'enclosure', type: image.type, href: image.url, title: image.alt } })),
-    ]),
-  );
-  return extendFeedHead(
-    withEntries,
     { container: 'feed', entry: 'entry' },
     {
       rootAttributes: { 'xml:lang': site.language, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
-      elements: [
+      head: [
         ...archiveLinks(document).map((link) => ({ name: 'link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.atom, href: link.href } })),
         ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
       ],
+      // Categories (feed would write the label with `<` unescaped) and every picture as an enclosure
+      // (feed takes one and guesses its type): Atom entries take no extensions.
+      entries: document.entries.map((entry) => [
+        ...entry.categories.map((category) => ({ name: 'category', attributes: { term: category.term, label: category.label } })),
+        ...entry.images.map((image) => ({ name: 'link', attributes: { rel: 'enclosure', type: image.type, href: image.url, title: image.alt } })),
+      ]),
     },
   );
 }

@@ -1,5 +1,5 @@
 import type { Article } from '../content/article.js';
-import { FEED_FORMATS, absoluteUrl, archiveFeedPath, currentFeedPath, type FeedFormat } from '../output/site-paths.js';
+import { FEED_FORMATS, absoluteUrl, archiveFeedPath, currentFeedPath, type FeedFormat } from './feed-links.js';
 import { renderAtom } from './atom-document.js';
 import type { FeedDocument } from './feed-document.js';
 import { toFeedEntry } from './feed-entry.js';

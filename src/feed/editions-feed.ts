@@ -1,7 +1,6 @@
 import Handlebars from 'handlebars';
 import { stripXmlIllegal } from '../content/plain-text.js';
-import type { PublishedEdition } from '../output/published-edition.js';
-import { FEED_FORMATS, absoluteUrl, editionHref, editionsFeedPath, type FeedFormat } from '../output/site-paths.js';
+import { FEED_FORMATS, absoluteUrl, editionHref, editionsFeedPath, type FeedFormat } from './feed-links.js';
 import { renderAtom } from './atom-document.js';
 import type { FeedDocument } from './feed-document.js';
 import type { FeedEntry } from './feed-entry.js';
@@ -9,13 +8,22 @@ import type { FeedSite } from './feed-site.js';
 import { renderJsonFeed } from './json-feed-document.js';
 import { renderRss } from './rss-document.js';
 
+/** What an editions feed item shows of a sent edition (output/'s published record has these and more). */
+export interface FeedEdition {
+  id: string;
+  /** The scheduled time, ISO: the item's date, so a rebuild writes the same bytes. */
+  slot: string;
+  subject: string;
+  preheader: string;
+}
+
 /** An edition's item content: its preheader and a link to its web version, escaped. */
 const renderContent = Handlebars.create().compile<{ preheader: string; url: string }>('<p>{{preheader}}</p>\n<p><a href="{{url}}">Read this edition</a></p>', {
   knownHelpersOnly: true,
 });
 
 /** An edition as a feed entry: its web version is both its id and its link; it never changes once sent. */
-function editionEntry(edition: PublishedEdition, siteUrl: string): FeedEntry {
+function editionEntry(edition: FeedEdition, siteUrl: string): FeedEntry {
   const url = absoluteUrl(siteUrl, editionHref(edition.id));
   const slot = new Date(edition.slot);
   return {
@@ -38,7 +46,7 @@ function editionEntry(edition: PublishedEdition, siteUrl: string): FeedEntry {
  * briefing itself, newest edition first, so a reader can follow it in a feed reader. Pure: the same
  * records give the same bytes.
  */
-export function renderEditionFeeds(editions: readonly PublishedEdition[], site: FeedSite): Map<string, string> {
+export function renderEditionFeeds(editions: readonly FeedEdition[], site: FeedSite): Map<string, string> {
   const newestFirst = [...editions].sort((a, b) => b.slot.localeCompare(a.slot) || b.id.localeCompare(a.id));
   const entries = newestFirst.map((edition) => editionEntry(edition, site.siteUrl));
   const editionsSite: FeedSite = { ...site, title: `${site.title}: editions` };

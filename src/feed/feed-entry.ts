@@ -1,8 +1,8 @@
 import Handlebars from 'handlebars';
 import { lastChanged, type Article } from '../content/article.js';
 import { stripXmlIllegal } from '../content/plain-text.js';
-import { absoluteUrl, articlePageHref } from '../output/site-paths.js';
-import { webUrl } from '../output/web-url.js';
+import { absoluteUrl, articlePageHref } from './feed-links.js';
+import { webUrl } from './web-url.js';
 import type { FeedSite } from './feed-site.js';
 
 /** An article as every feed format shows it: text safe for XML, links absolute, dates final. */

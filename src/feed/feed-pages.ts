@@ -1,5 +1,5 @@
 import type { Article } from '../content/article.js';
-import { archiveFeedPath, currentFeedPath, type FeedFormat } from '../output/site-paths.js';
+import { archiveFeedPath, currentFeedPath, type FeedFormat } from './feed-links.js';
 
 /** What places an article among the others: when it was published, and its id for ties. */
 export type DatedArticle = Pick<Article, 'id' | 'published'>;

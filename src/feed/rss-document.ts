@@ -1,8 +1,7 @@
 import { Feed } from 'feed';
-import { FEED_MEDIA_TYPES } from '../output/site-paths.js';
-import { extendFeedEntries, extendFeedHead } from './feed-head.js';
+import { FEED_MEDIA_TYPES } from './feed-links.js';
 import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
-import { asFeedCdataHtml, asFeedHtmlText, asFeedText } from './feed-package-values.js';
+import { asFeedCdataHtml, asFeedHtmlText, asFeedText, completeFeedDocument, rssItemExtensions } from './feed-package-adapter.js';
 import type { FeedSite } from './feed-site.js';
 
 const NAMESPACES = {
@@ -30,7 +29,6 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
     generator: false,
   });
   for (const entry of document.entries) {
-    const creator = asFeedText(entry.authors[0] ?? site.author.name);
     feed.addItem({
       title: entry.title,
       id: asFeedText(entry.id),
@@ -40,32 +38,26 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
       description: asFeedHtmlText(entry.summary),
       content: asFeedCdataHtml(entry.contentHtml),
       category: entry.categories.map((category) => ({ name: asFeedText(category.label) })),
-      extensions: [
+      extensions: rssItemExtensions([
         // Replaces the CDATA title feed writes (xml-js would split only its first `]]>`) with escaped text.
-        { name: 'title', objects: { _text: asFeedText(entry.title) } },
-        { name: 'dc:creator', objects: { _text: creator } },
-      ],
+        { name: 'title', attributes: {}, text: entry.title },
+        { name: 'dc:creator', attributes: {}, text: entry.authors[0] ?? site.author.name },
+        { name: 'atom:updated', attributes: {}, text: entry.updated.toISOString() },
+        ...entry.images.slice(0, 1).map((image) => ({ name: 'enclosure', attributes: { url: image.url, length: '0', type: image.type } })),
+        ...entry.images.map((image) => ({
+          name: 'media:content',
+          attributes: { url: image.url, type: image.type, medium: 'image' },
+          children: image.alt === '' ? [] : [{ name: 'media:description', text: image.alt }],
+        })),
+      ]),
     });
   }
-  const withEntries = extendFeedEntries(
+  return completeFeedDocument(
     feed.rss2(),
-    { container: 'channel', entry: 'item' },
-    document.entries.map((entry) => [
-      { name: 'atom:updated', attributes: {}, text: entry.updated.toISOString() },
-      ...entry.images.slice(0, 1).map((image) => ({ name: 'enclosure', attributes: { url: image.url, length: '0', type: image.type } })),
-      ...entry.images.map((image) => ({
-        name: 'media:content',
-        attributes: { url: image.url, type: image.type, medium: 'image' },
-        children: image.alt === '' ? [] : [{ name: 'media:description', text: image.alt }],
-      })),
-    ]),
-  );
-  return extendFeedHead(
-    withEntries,
     { container: 'channel', entry: 'item' },
     {
       rootAttributes: { ...NAMESPACES, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
-      elements: [
+      head: [
         ...archiveLinks(document).map((link) => ({ name: 'atom:link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.rss, href: link.href } })),
         ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
       ],

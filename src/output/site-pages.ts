@@ -16,99 +16,11 @@ import {
 import { createIsoFormatter } from './iso-time.js';
 import type { PublishedEdition } from './published-edition.js';
 import type { SiteTemplates } from './site-templates.js';
-import { webUrl } from './web-url.js';
+import type { ArticlePageView, FeedLinkView, FigureView, SiteView, TimeView, VideoView } from './site-views.js';
+import { webUrl } from '../feed/web-url.js';
 
 /** What the site pages need to know about the publication. */
 export type PageSite = Pick<Config, 'title' | 'description' | 'siteUrl' | 'language' | 'direction' | 'timeZone' | 'topics'>;
-
-interface SiteView {
-  title: string;
-  description: string;
-  language: string;
-  direction: 'ltr' | 'rtl';
-  /** Relative path from the page to the site root (`./` or `../`), so pages work wherever they are served. */
-  base: string;
-  /** Absolute URL of the home page. */
-  url: string;
-  /** Feed autodiscovery and feed links, relative to the page (absolute links would leave a local `serve`). */
-  feeds: FeedLinkView[];
-  /** The editions' index and the feeds of the briefing itself. */
-  editions: { href: string; feeds: FeedLinkView[] };
-}
-
-interface FeedLinkView {
-  type: string;
-  title: string;
-  label: string;
-  href: string;
-}
-
-export type { PublishedEdition } from './published-edition.js';
-
-interface TimeView {
-  /** ISO 8601 with the publication zone's offset, for `<time datetime>`. */
-  iso: string;
-  /** Date and time as readers of the publication's language write them, in its zone, with the zone's abbreviation. */
-  text: string;
-  /** The date alone, e.g. "23 Jul 2025". */
-  date: string;
-}
-
-interface FigureView {
-  url: string | undefined;
-  alt: string;
-  caption: string | undefined;
-  credit: string | undefined;
-}
-
-/** A video: its age as the source wrote it ("10 days ago") is left out, it would be frozen in a static page. */
-interface VideoView {
-  title: string;
-  intro: string | undefined;
-  duration: string | undefined;
-  description: string | undefined;
-  url: string | undefined;
-}
-
-/** The view the index template gets, for the home page and for each archive page. */
-export interface IndexPageView {
-  site: SiteView;
-  /** Absolute URL of this page. */
-  canonical: string;
-  /** Set on an archive page (`archive/page-N.html`), absent on the home page: its number, the dates it spans and every page. */
-  archive: { number: number; from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean; pages: Array<{ number: number; href: string; current: boolean }> } | undefined;
-  /** Links (relative to this page) to the pages with the next newer and the next older articles, if any. */
-  pages: { newer: string | undefined; older: string | undefined } | undefined;
-  articles: Array<{ title: string; href: string; published: TimeView; source: string; summary: string; topics: string[] }>;
-}
-
-/** The view the editions template gets: the sent editions, newest first. */
-export interface EditionsPageView {
-  site: SiteView;
-  canonical: string;
-  editions: Array<{ href: string; subject: string; preheader: string; date: TimeView }>;
-}
-
-/** The view the article template gets; `blocks[].html` is the loader's sanitised HTML. */
-export interface ArticlePageView {
-  site: SiteView;
-  article: {
-    title: string;
-    kicker: string | undefined;
-    summary: string;
-    canonical: string;
-    published: TimeView;
-    updated: TimeView | undefined;
-    source: string;
-    sourceUrl: string | undefined;
-    /** False when a credit already names the source ("With files from CBC News"). */
-    showSource: boolean;
-    topics: string[];
-    leadImage: FigureView | undefined;
-    sections: Array<{ heading: string | null; blocks: Array<{ html: string }>; images: FigureView[]; videos: VideoView[] }>;
-    credits: string[];
-  };
-}
 
 const FEED_LABELS: Readonly<Record<FeedFormat, string>> = { rss: 'RSS', atom: 'Atom', json: 'JSON Feed' };
 

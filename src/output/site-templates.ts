@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { BriefingError, type Problem } from '../errors.js';
-import type { ArticlePageView, EditionsPageView, IndexPageView } from './site-pages.js';
+import type { ArticlePageView, EditionsPageView, IndexPageView } from './site-views.js';
 
 /** The files in templates/ that make the site pages; users restyle the site by editing them. */
 export const SITE_TEMPLATE_FILES = {

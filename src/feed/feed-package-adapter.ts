@@ -1,0 +1,222 @@
+import type { Extension } from 'feed';
+import Handlebars from 'handlebars';
+import { Parser } from 'htmlparser2';
+import { stripXmlIllegal } from '../content/plain-text.js';
+import { BriefingError } from '../errors.js';
+
+/*
+ * The one place that corrects the `feed` package (6.0.0), which stays the writer of the three formats.
+ * Each correction answers one quirk, and test/feed/feed-package-quirks.test.ts checks that the bare
+ * package still has it: when an upgrade fixes one, its test fails and the correction here goes.
+ *
+ * `feed` serialises with xml-js, which (1) turns every `&amp;` of a text back into `&` before it
+ * escapes it, (2) splits only the first `]]>` of a CDATA section and (3) escapes only `"` in an
+ * attribute value. `feed` (4) marks Atom titles and summaries as HTML and (5) writes RSS titles as
+ * CDATA; it (6) writes a JSON Feed member only as an extension, (7) writes an RSS item's extensions but
+ * ignores an Atom entry's, guesses an enclosure's type from its file name and allows one per item, and
+ * (8) has no option for attributes of the root element (`xml:lang`, namespaces) nor for more links in
+ * the head (RFC 5005), and writes an RSS channel's extensions after the items. In RSS it (9) writes
+ * `published` over `date` as the one pubDate and an author as `<author>` (which wants an address):
+ * rss-document.ts adds `atom:updated` and `dc:creator` as item extensions.
+ */
+
+/** A value `feed` writes as element text without escaping it first (titles, names, ids, language). */
+export function asFeedText(value: string): string {
+  // Quirk 1: xml-js first decodes `&amp;` and then escapes `&`; encoding `&` once here makes that round trip exact.
+  return value.replaceAll('&', '&amp;');
+}
+
+/** Plain text for a field `feed` marks as HTML (quirk 4: Atom `type="html"`; RSS description): escaped HTML. */
+export function asFeedHtmlText(value: string): string {
+  // Escaping turns every `>` into `&gt;`, so the CDATA section xml-js wraps it in can never end early (quirk 2).
+  return Handlebars.escapeExpression(value);
+}
+
+/** Sanitised HTML for a field `feed` wraps in CDATA (content, content:encoded). */
+export function asFeedCdataHtml(html: string): string {
+  // Quirk 2: outside script and style (which sanitised HTML has none of) `>` and `&gt;` are the same
+  // HTML, so writing `]]>` as `]]&gt;` keeps the markup and leaves xml-js no CDATA end to split.
+  return html.includes(']]>') ? html.replaceAll(']]>', ']]&gt;') : html;
+}
+
+/** A JSON Feed member `feed` has no option for (quirk 6), or an RSS item element: `feed` assigns any value, its type says objects only. */
+export function feedExtension(name: string, value: unknown): Extension {
+  // Going through feed's object keeps JSON.stringify the only serialiser (parsing and re-serialising its output doubled the time).
+  return { name, objects: value as Extension['objects'] };
+}
+
+/** One element `feed` cannot write as we need it: attributes, and text or text-only children. */
+export interface XmlElement {
+  name: string;
+  attributes: Readonly<Record<string, string>>;
+  text?: string;
+  children?: ReadonlyArray<{ name: string; text: string }>;
+}
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  // Character references keep white space that attribute normalisation would turn into spaces.
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
+
+/** Escapes the given characters of a value, dropping XML-illegal characters. */
+function escapeXml(value: string, characters: RegExp): string {
+  return stripXmlIllegal(value).replace(characters, (character) => ESCAPES[character] ?? character);
+}
+
+const escapeAttribute = (value: string): string => escapeXml(value, /[&<>"\t\n\r]/g);
+const escapeText = (value: string): string => escapeXml(value, /[&<>]/g);
+
+function xmlAttributes(attributes: Readonly<Record<string, string>>): string {
+  return Object.entries(attributes)
+    .map(([name, value]) => ` ${name}="${escapeAttribute(value)}"`)
+    .join('');
+}
+
+/** The element as XML, every value escaped; names are the caller's constants. */
+function xmlElement(element: XmlElement): string {
+  const children = element.children ?? [];
+  if (children.length === 0 && element.text === undefined) return `<${element.name}${xmlAttributes(element.attributes)}/>`;
+  const inner = escapeText(element.text ?? '') + children.map((child) => `<${child.name}>${escapeText(child.text)}</${child.name}>`).join('');
+  return `<${element.name}${xmlAttributes(element.attributes)}>${inner}</${element.name}>`;
+}
+
+/** The element as the xml-js object `feed` writes an RSS item extension with, escaped ahead of xml-js (quirks 1 and 3). */
+function xmlJsObject(element: XmlElement): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  if (Object.keys(element.attributes).length > 0) {
+    // xml-js escapes `"` itself: everything else is escaped here.
+    object._attributes = Object.fromEntries(Object.entries(element.attributes).map(([name, value]) => [name, escapeXml(value, /[&<>\t\n\r]/g)]));
+  }
+  if (element.text !== undefined) object._text = asFeedText(stripXmlIllegal(element.text));
+  for (const child of element.children ?? []) object[child.name] = { _text: asFeedText(stripXmlIllegal(child.text)) };
+  return object;
+}
+
+/**
+ * RSS item elements as `feed` item extensions (quirk 7: it writes them in RSS): one extension per
+ * name, in order of first appearance; an extension named like one of its own elements (`title`)
+ * replaces that element where it stands.
+ */
+export function rssItemExtensions(elements: readonly XmlElement[]): Extension[] {
+  const byName = new Map<string, Array<Record<string, unknown>>>();
+  for (const element of elements) byName.set(element.name, [...(byName.get(element.name) ?? []), xmlJsObject(element)]);
+  return [...byName].map(([name, objects]) => feedExtension(name, objects.length === 1 ? objects[0] : objects));
+}
+
+/** Where a feed format keeps its entries: Atom `feed > entry`, RSS `channel > item`. */
+export interface FeedShape {
+  container: string;
+  entry: string;
+}
+
+/** What `feed` cannot write into a document it wrote (quirks 7 and 8). */
+export interface FeedDocumentAdditions {
+  /** Attributes for the root element (namespace declarations, `xml:lang`); ones it already has must agree. */
+  rootAttributes: Readonly<Record<string, string>>;
+  /** Elements for the head, after the feed's own metadata and before its first entry. */
+  head: readonly XmlElement[];
+  /** Elements for the end of each entry, `entries[i]` for entry i; absent when there are none. */
+  entries?: ReadonlyArray<readonly XmlElement[]>;
+}
+
+interface DocumentPositions {
+  /** Index of the `>` that ends the root element's start tag. */
+  rootTagEnd: number;
+  rootAttributes: Record<string, string>;
+  /** Index of the `<` of the first entry, or of the container's end tag when there is none. */
+  headEnd: number;
+  /** Index of the `<` of each entry's end tag; not read when `readEntries` is false. */
+  entryEnds: number[];
+}
+
+/**
+ * Finds where additions go with an XML tokenizer, which knows CDATA, comments and attribute values.
+ * Without entry additions it stops at the first entry: the entries (most of the bytes) are not read.
+ */
+function locate(xml: string, shape: FeedShape, readEntries: boolean): DocumentPositions {
+  const open: string[] = [];
+  const positions: DocumentPositions = { rootTagEnd: -1, rootAttributes: {}, headEnd: -1, entryEnds: [] };
+  const endHead = (): void => {
+    if (positions.headEnd >= 0) return;
+    positions.headEnd = parser.startIndex;
+    if (!readEntries) parser.pause();
+  };
+  const parser: Parser = new Parser(
+    {
+      onopentag(name, attributes) {
+        if (open.length === 0) {
+          positions.rootTagEnd = parser.endIndex;
+          positions.rootAttributes = attributes;
+        } else if (name === shape.entry && open.at(-1) === shape.container) {
+          endHead();
+        }
+        open.push(name);
+      },
+      onclosetag(name) {
+        open.pop();
+        if (name === shape.container) endHead();
+        if (name === shape.entry && open.at(-1) === shape.container) positions.entryEnds.push(parser.startIndex);
+      },
+    },
+    { xmlMode: true },
+  );
+  if (readEntries) parser.end(xml);
+  else parser.write(xml);
+  const { rootTagEnd, headEnd } = positions;
+  if (rootTagEnd < 0 || headEnd < 0 || xml[rootTagEnd] !== '>' || xml[rootTagEnd - 1] === '/') {
+    throw new BriefingError('feed', 'unexpected-feed-document', `the feed package wrote a document without a <${shape.container}> head`);
+  }
+  return positions;
+}
+
+/** The white space before `index` on its line, when only white space precedes it there. */
+function indentationAt(xml: string, index: number): string | undefined {
+  const indentation = xml.slice(xml.lastIndexOf('\n', index) + 1, index);
+  return /^[ \t]*$/.test(indentation) ? indentation : undefined;
+}
+
+/**
+ * Adds to a document `feed` wrote what it has no option for: root attributes, head elements and entry
+ * elements, built with our own escaping and inserted where an XML tokenizer found the places, so the
+ * article content it wrote is not touched.
+ */
+export function completeFeedDocument(xml: string, shape: FeedShape, additions: FeedDocumentAdditions): string {
+  const entries = additions.entries;
+  const { rootTagEnd, rootAttributes, headEnd, entryEnds } = locate(xml, shape, entries !== undefined);
+  const newAttributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(additions.rootAttributes)) {
+    const existing = rootAttributes[name];
+    if (existing === undefined) {
+      newAttributes[name] = value;
+    } else if (existing !== value) {
+      throw new BriefingError('feed', 'unexpected-feed-document', `the feed package set ${name}="${existing}", expected "${value}"`);
+    }
+  }
+  if (entries !== undefined && entryEnds.length !== entries.length) {
+    throw new BriefingError('feed', 'unexpected-feed-document', `the feed package wrote ${entryEnds.length} <${shape.entry}> elements for ${entries.length} entries`);
+  }
+  const separator = `\n${indentationAt(xml, headEnd) ?? ''}`;
+  const insertions: Array<[number, string]> = [
+    [rootTagEnd, xmlAttributes(newAttributes)],
+    [headEnd, additions.head.map((element) => `${xmlElement(element)}${separator}`).join('')],
+    ...entryEnds.map((end, index): [number, string] => {
+      const indentation = indentationAt(xml, end);
+      // Each addition one level deeper than the entry's end tag, which then keeps its own line.
+      const inserted = (entries?.[index] ?? []).map((element) => (indentation === undefined ? xmlElement(element) : `    ${xmlElement(element)}\n${indentation}`));
+      return [end, inserted.join('')];
+    }),
+  ];
+  let result = '';
+  let from = 0;
+  for (const [at, text] of insertions) {
+    result += xml.slice(from, at) + text;
+    from = at;
+  }
+  return result + xml.slice(from);
+}
