@@ -14,7 +14,7 @@ import { chooseDueEdition } from '../../schedule/due-edition.js';
 import { formatZoneTime } from '../../schedule/zone-time.js';
 import { storeLocation } from '../../store/open-store.js';
 import type { EditionStatus, Store } from '../../store/store.js';
-import { parseAddress } from '../../subscribers/address.js';
+import { parseAddress } from '../../address.js';
 import type { CliContext } from '../context.js';
 
 interface SendOptions {
