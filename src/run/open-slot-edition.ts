@@ -1,18 +1,13 @@
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
 import { resolveEditionSlot } from '../edition/edition-slot.js';
+import type { SlotTarget } from '../schedule/scheduler.js';
 import type { EditionRecord } from '../store/store.js';
 import { loadContent } from './load-content.js';
 import { openEdition, type OpenEditionDeps, type OpenedEdition } from './open-edition.js';
 
-/** A slot: its edition id and scheduled instant. */
-export interface EditionTarget {
-  id: string;
-  slot: Date;
-}
-
 /** The slot a use case works on, resolved once per run: `date` (a day or slot id), else the due one at `now`. */
-export function resolveTarget(config: Config, now: Date, date: string | undefined): EditionTarget {
+export function resolveTarget(config: Config, now: Date, date: string | undefined): SlotTarget {
   return resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now, ...(date === undefined ? {} : { date }) });
 }
 
@@ -23,7 +18,7 @@ export function resolveTarget(config: Config, now: Date, date: string | undefine
  */
 export async function openSlotEdition(
   parts: { config: Config; clock: { now(): Date }; store: OpenEditionDeps['store'] },
-  input: { target: EditionTarget; stored: EditionRecord | undefined; persist: boolean; articles?: readonly Article[] },
+  input: { target: SlotTarget; stored: EditionRecord | undefined; persist: boolean; articles?: readonly Article[] },
 ): Promise<OpenedEdition> {
   const { config, clock, store } = parts;
   const articles = input.stored !== undefined ? [] : (input.articles ?? (await loadContent(config)));

@@ -6,10 +6,11 @@ import { TransportError, type SendReceipt } from '../delivery/transport.js';
 import { parseAddress } from '../address.js';
 import { BriefingError } from '../errors.js';
 import { chooseDueEdition } from '../schedule/due-edition.js';
+import type { SlotTarget } from '../schedule/scheduler.js';
 import type { Store } from '../store/store.js';
 import { contentChanges, loadContent } from './load-content.js';
 import type { OpenedEdition } from './open-edition.js';
-import { openSlotEdition, resolveTarget, type EditionTarget } from './open-slot-edition.js';
+import { openSlotEdition, resolveTarget } from './open-slot-edition.js';
 import type { RunContext } from './run-context.js';
 
 /** What a test copy did: nothing (the edition had nothing to show), or one message through a transport. */
@@ -68,7 +69,7 @@ export async function sendTestCopy(context: RunContext, request: { date?: string
  * the newest recorded edition that was not skipped, else the one after the newest content. Nothing
  * is recorded; `why` says which was chosen when no date was given.
  */
-async function testEdition(context: RunContext, store: Store, due: EditionTarget, dated: boolean): Promise<{ opened: OpenedEdition; why: string | undefined }> {
+async function testEdition(context: RunContext, store: Store, due: SlotTarget, dated: boolean): Promise<{ opened: OpenedEdition; why: string | undefined }> {
   const config = context.config();
   const now = context.clock.now();
   const parts = { config, clock: context.clock, store };
