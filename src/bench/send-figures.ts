@@ -5,7 +5,7 @@ import { messageOptions } from '../delivery/deliver-edition.js';
 import { personaliseMessage, prepareMessage } from '../delivery/message.js';
 import { createToken, unsubscribeUrl } from '../delivery/tokens.js';
 import type { Briefing } from '../email/briefing.js';
-import { readStoredEdition } from '../edition/stored-edition.js';
+import { readStoredEdition } from '../run/stored-edition.js';
 import { openStoreAt } from '../store/open-store.js';
 import {
   BENCH_EDITION,
@@ -111,7 +111,7 @@ async function storedBriefing(publication: BenchPublication): Promise<{ briefing
 
 /** Bytes of one reader's complete message, as the sender puts it on the wire. */
 function messageSize(briefing: Briefing, config: Config): number {
-  const template = prepareMessage(briefing, messageOptions(config));
+  const template = prepareMessage(briefing, messageOptions(config, undefined));
   const link = unsubscribeUrl(config.siteUrl, createToken(BENCH_SECRET, 'unsubscribe', { id: 1, linkKey: BENCH_LINK_KEY }));
   return personaliseMessage(template, { subscriberId: 1, address: 'reader1@example.com', name: null, unsubscribeUrl: link }, new Date()).raw.length;
 }
@@ -136,7 +136,7 @@ async function throughputFigures(bench: SendBench, sizes: SendSizes): Promise<Fi
   bench.log(`  the sender in process, ${count} subscribers, its outbox calls timed`);
   const outbox = await measureOutboxShare(path.join(bench.root, 'outbox.db'), await seed(bench, count), {
     edition: BENCH_EDITION,
-    template: prepareMessage(briefing, messageOptions(config)),
+    template: prepareMessage(briefing, messageOptions(config, undefined)),
     config,
     smtpUrl: bench.sink.url,
     secret: BENCH_SECRET,

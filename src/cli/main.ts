@@ -135,6 +135,16 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
   const logger = (): ReturnType<typeof createLogger> => (made ??= createLogger(Boolean(process.stderr.isTTY)));
   let loaded: ReturnType<typeof loadConfig> | undefined;
   const config = (): ReturnType<typeof loadConfig> => (loaded ??= loadConfig(globalOptions.config, process.env));
+  const { createDkimSigner } = await import('../delivery/dkim.js');
+  // One signer for the whole command, made when first needed: the key is read and checked once.
+  let signer: { value: ReturnType<typeof createDkimSigner> | undefined } | undefined;
+  const dkim = (): ReturnType<typeof createDkimSigner> | undefined => {
+    if (signer === undefined) {
+      const settings = config().env.dkim;
+      signer = { value: settings === undefined ? undefined : createDkimSigner(settings) };
+    }
+    return signer.value;
+  };
   return {
     config,
     clock: { now: () => new Date() },
@@ -151,6 +161,7 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
       const { createTransport } = await import('../delivery/create-transport.js');
       return createTransport(config(), editionId, logger());
     },
+    dkim,
     stopSignal,
   };
 }

@@ -2,21 +2,21 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Briefing } from '../email/briefing.js';
 import type { EditionStore } from '../store/store.js';
-import { createDkimSigner } from './dkim.js';
+import type { DkimSigner } from './dkim.js';
 import { prepareMessage, type MessageOptions, type MessageTemplate } from './message.js';
 import { sendEdition, type SenderStore, type SendSummary } from './send-edition.js';
 import { createProgressReporter } from './send-progress.js';
 import type { Transport } from './transport.js';
 
-/** The message options of a publication: sender, list, zone and DKIM from the configuration. */
-export function messageOptions(config: Pick<Config, 'sender' | 'listId' | 'title' | 'timeZone' | 'env'>, subjectPrefix?: string): MessageOptions {
+/** The message options of a publication: sender, list and zone from the configuration, and its DKIM signer (built once by the composition root). */
+export function messageOptions(config: Pick<Config, 'sender' | 'listId' | 'title' | 'timeZone'>, dkim: DkimSigner | undefined, subjectPrefix?: string): MessageOptions {
   return {
     sender: config.sender,
     listId: config.listId,
     listName: config.title,
     timeZone: config.timeZone,
     ...(subjectPrefix === undefined ? {} : { subjectPrefix }),
-    dkim: config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim),
+    dkim,
   };
 }
 
@@ -25,6 +25,8 @@ export interface DeliverEditionDependencies {
   config: Config;
   store: SenderStore & Pick<EditionStore, 'setEditionStatus'>;
   createTransport(editionId: string): Promise<Transport>;
+  /** Signs each message when DKIM is configured. */
+  dkim: DkimSigner | undefined;
   clock: { now(): Date };
   logger: Logger;
   /** True on a terminal: a progress bar instead of log lines. */
@@ -42,7 +44,7 @@ export interface DeliverEditionDependencies {
 export async function deliverEdition(dependencies: DeliverEditionDependencies, input: { briefing: Briefing; resume: boolean }): Promise<SendSummary> {
   const { config, store, clock } = dependencies;
   const editionId = input.briefing.editionId;
-  const template = prepareMessage(input.briefing, messageOptions(config));
+  const template = prepareMessage(input.briefing, messageOptions(config, dependencies.dkim));
   const transport = await dependencies.createTransport(editionId);
   const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
   try {

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Briefing, TokenField } from '../email/briefing.js';
+import { tokenSplitter, tokenValue, type SplitBody } from '../email/personalise.js';
 import { BriefingError } from '../errors.js';
 import type { DkimSigner } from './dkim.js';
 import { checkAddress, encodePhrase, encodeUnstructured, formatMailbox, headerLine, refuseControlCharacters } from './mime-header.js';
 import { quotedPrintable } from './quoted-printable.js';
 import type { OutgoingMessage } from './transport.js';
-import { escapeHtml } from '../email/personalise.js';
 
 /** Publication facts every message of an edition carries. */
 export interface MessageOptions {
@@ -56,31 +56,27 @@ export interface MessageTemplate {
   readonly messageIdDomain: string;
   readonly timeZone: string;
   readonly dkim: DkimSigner | undefined;
+  /** The last Date header formatted, kept with the template (not the module) so editions never share it. */
+  readonly lastDate: { second: number; text: string };
   /** Bytes every message has (fixed headers and body pieces): sizes the sender's reusable buffers. */
   readonly size: number;
 }
 
 const CRLF = '\r\n';
 
-function tokenPattern(briefing: Briefing): RegExp | undefined {
-  if (briefing.replacements.length === 0) return undefined;
-  const tokens = briefing.replacements.map((replacement) => replacement.token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`(${tokens.join('|')})`);
-}
-
-/** Splits one part at its tokens into encoded static bytes and slots. */
-function encodePart(content: string, html: boolean, briefing: Briefing, pattern: RegExp | undefined): Array<Buffer | Slot> {
-  const fields = new Map(briefing.replacements.map((replacement) => [replacement.token, replacement.field]));
-  const pieces = pattern === undefined ? [content] : content.split(pattern);
+/**
+ * Splits one part at its tokens (cut by the one token substituter, see tokenSplitter) into encoded
+ * static bytes and slots; a slot's `more` says whether non-empty content of the part follows it.
+ */
+function encodePart(content: string, html: boolean, split: (body: string) => SplitBody): Array<Buffer | Slot> {
+  const { parts, fields } = split(content);
   const result: Array<Buffer | Slot> = [];
-  pieces.forEach((piece, index) => {
-    const more = pieces.slice(index + 1).some((rest) => rest !== '');
-    const field = index % 2 === 1 ? fields.get(piece) : undefined;
-    if (field !== undefined) {
-      result.push({ field, html, more });
-    } else if (piece !== '') {
-      result.push(Buffer.from(quotedPrintable(piece, more), 'ascii'));
-    }
+  // Whether anything follows: a field still to come (fields are never empty), or a non-empty part from `nextPart` on.
+  const followed = (nextPart: number, fieldLeft: boolean): boolean => fieldLeft || parts.slice(nextPart).some((rest) => rest !== '');
+  parts.forEach((part, index) => {
+    if (part !== '') result.push(Buffer.from(quotedPrintable(part, followed(index + 1, index < fields.length)), 'ascii'));
+    const field = fields[index];
+    if (field !== undefined) result.push({ field, html, more: followed(index + 1, index + 1 < fields.length) });
   });
   return result;
 }
@@ -116,13 +112,13 @@ export function prepareMessage(briefing: Briefing, options: MessageOptions): Mes
     headerLine('MIME-Version', '1.0'),
     headerLine('Content-Type', `multipart/alternative; boundary="${boundary}"`),
   ];
-  const pattern = tokenPattern(briefing);
+  const split = tokenSplitter(briefing);
   const body: Array<Buffer | Slot> = [
     partHeader(boundary, 'text/plain'),
-    ...encodePart(briefing.text, false, briefing, pattern),
+    ...encodePart(briefing.text, false, split),
     Buffer.from(CRLF),
     partHeader(boundary, 'text/html'),
-    ...encodePart(briefing.html, true, briefing, pattern),
+    ...encodePart(briefing.html, true, split),
     Buffer.from(`${CRLF}--${boundary}--${CRLF}`, 'ascii'),
   ];
   return {
@@ -137,6 +133,7 @@ export function prepareMessage(briefing: Briefing, options: MessageOptions): Mes
     messageIdDomain: options.listId,
     timeZone: options.timeZone,
     dkim: options.dkim,
+    lastDate: { second: Number.NaN, text: '' },
     size: staticHeaders.reduce((sum, header) => sum + Buffer.byteLength(header), 0) + body.reduce((sum, piece) => sum + (Buffer.isBuffer(piece) ? piece.length : 0), 0),
   };
 }
@@ -148,22 +145,15 @@ function messageId(template: MessageTemplate, recipient: MessageRecipient): stri
   return `<${template.messageIdEdition}.${who}.${hash}@${template.messageIdDomain}>`;
 }
 
-const dateCache = { second: Number.NaN, zone: '', text: '' };
-
 /** RFC 5322 date in the publication's zone; formatted once per second however many messages go out. */
-function formatDate(date: Date, zone: string): string {
+function formatDate(template: MessageTemplate, date: Date): string {
   const second = Math.floor(date.getTime() / 1000);
-  if (dateCache.second !== second || dateCache.zone !== zone) {
-    dateCache.text = DateTime.fromMillis(second * 1000, { zone }).toRFC2822() ?? new Date(second * 1000).toUTCString();
-    dateCache.second = second;
-    dateCache.zone = zone;
+  const last = template.lastDate;
+  if (last.second !== second) {
+    last.text = DateTime.fromMillis(second * 1000, { zone: template.timeZone }).toRFC2822() ?? new Date(second * 1000).toUTCString();
+    last.second = second;
   }
-  return dateCache.text;
-}
-
-function slotValue(recipient: MessageRecipient, slot: Slot): string {
-  const value = slot.field === 'name' ? (recipient.name ?? '') : slot.field === 'address' ? recipient.address : recipient.unsubscribeUrl;
-  return slot.html ? escapeHtml(value) : value;
+  return last.text;
 }
 
 /** Joins the pieces into `scratch` when it is big enough (no allocation per message), else into a new Buffer. */
@@ -192,7 +182,7 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
   const unsubscribe = template.mailto === undefined ? `<${recipient.unsubscribeUrl}>` : `<${recipient.unsubscribeUrl}>, <mailto:${template.mailto}?subject=unsubscribe>`;
   const personalHeaders = [
     headerLine('To', formatMailbox(recipient.name, recipient.address, 'the recipient')),
-    headerLine('Date', formatDate(date, template.timeZone)),
+    headerLine('Date', formatDate(template, date)),
     headerLine('Message-ID', id),
     headerLine('List-Unsubscribe', unsubscribe),
   ];
@@ -201,7 +191,7 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
   const encoded = new Map<string, Buffer>();
   let body = template.body.map((piece) => {
     if (Buffer.isBuffer(piece)) return piece;
-    const value = slotValue(recipient, piece);
+    const value = tokenValue(recipient, piece.field, piece.html);
     const key = `${piece.more ? '+' : '.'}${value}`;
     let bytes = encoded.get(key);
     if (bytes === undefined) {

@@ -5,13 +5,12 @@ import type { Config } from '../config.js';
 import { BriefingError, isBriefingError } from '../errors.js';
 import type { Delivery, DeliveryCounts, DeliveryOutcome, OutboxStore } from '../store/store.js';
 import { personaliseMessage, type MessageTemplate } from './message.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
 import { createToken, unsubscribeUrl } from './tokens.js';
-import { TransportError, type Transport } from './transport.js';
+import { TransportError, type OutgoingMessage, type Transport } from './transport.js';
 
 /** Room in a message buffer for the recipient's own bytes (headers, links, name) beyond the template's. */
 const SCRATCH_SLACK = 16 * 1024;
-/** Longest an outcome waits for others to share its transaction while messages are still in flight. */
-const RECORD_DELAY_MS = 20;
 
 /** The outbox operations the sender uses, and nothing else. */
 export type SenderStore = Pick<
@@ -118,238 +117,261 @@ export async function sendEdition(
   dependencies: SenderDependencies,
   input: { editionId: string; template: MessageTemplate; enqueue: boolean },
 ): Promise<SendSummary> {
-  const { store, transport, clock, settings, logger, stopSignal } = dependencies;
-  const { editionId, template } = input;
-  const random = dependencies.random ?? Math.random;
-  const worker = dependencies.worker ?? workerId();
+  const { store, clock, logger } = dependencies;
+  const { editionId } = input;
   const started = performance.now();
   const enqueued = input.enqueue ? await store.enqueueDeliveries(editionId, clock.now()) : 0;
   const deadWorkers = deadWorkersOnThisHost(await store.sendingWorkers(editionId));
   if (deadWorkers.length > 0) logger.info({ editionId, deadWorkers }, 'taking over the deliveries of stopped senders');
   const initial = await store.deliveryCounts(editionId);
-  const total = initial.queued + initial.sending + initial.sent + initial.failed;
-  const tally = { sent: 0, failed: 0, bounced: 0, retried: 0 };
-  const rates = [settings.messagesPerSecond, transport.messagesPerSecond ?? 0].filter((rate) => rate > 0);
-  const interval = rates.length === 0 ? 0 : 1000 / Math.min(...rates);
-  let nextSendAt = 0;
+  const run = new EditionSend(dependencies, input.template, { editionId, deadWorkers, initial, started });
+  await run.deliverAll();
+  await run.releaseUntried();
+  run.throwIfStopped();
+  const counts = await store.deliveryCounts(editionId);
+  const summary = run.progress();
+  return {
+    ...summary,
+    enqueued,
+    rate: summary.elapsedMs > 0 ? (summary.sent * 1000) / summary.elapsedMs : 0,
+    counts,
+    stopped: dependencies.stopSignal?.aborted === true && (counts.queued > 0 || counts.sending > 0),
+    complete: counts.queued === 0 && counts.sending === 0,
+  };
+}
 
-  const ready: Delivery[] = [];
-  /** Outcomes the server gave that are not recorded yet, and how many of them a running flush is writing. */
-  const pending: DeliveryOutcome[] = [];
-  let recording = 0;
-  const buffers: Buffer[] = [];
+/**
+ * One run of the sender over one edition, in the order a delivery goes through it: `claim` a batch
+ * from the outbox, `personalise` each message, `handToTransport`, and record its outcome (through
+ * the OutcomeRecorder, in batched transactions). `deliverAll` is the loop that paces them.
+ */
+class EditionSend {
+  private readonly store: SenderStore;
+  private readonly settings: Config['delivery'];
+  private readonly worker: string;
+  private readonly random: () => number;
+  /** Shortest time between two sends (the configured and the transport's rate), 0 for none. */
+  private readonly interval: number;
+  private readonly recorder: OutcomeRecorder;
+  /** Claimed deliveries not handed to the transport yet. */
+  private readonly ready: Delivery[] = [];
+  /** Message buffers the transport is done with, reused: at most `concurrency` of them, however long the list. */
+  private readonly buffers: Buffer[] = [];
   /** Messages on the wire (handed to the transport, no outcome yet). */
-  let active = 0;
-  let flushing: Promise<void> | undefined;
-  let flushTimer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
-  let stopError: unknown;
-  let nextRetryAt = Number.POSITIVE_INFINITY;
-  let claimedAll = false;
+  private active = 0;
+  private claimedAll = false;
+  private nextSendAt = 0;
+  private nextRetryAt = Number.POSITIVE_INFINITY;
+  /** Why the run stops early: a transport that cannot work, a store that cannot record. */
+  private stopError: unknown;
+  private wake: (() => void) | undefined;
 
-  const progress = (): SendProgress => ({
-    editionId,
-    total,
-    done: initial.sent + initial.failed + tally.sent + tally.failed,
-    ...tally,
-    elapsedMs: performance.now() - started,
-  });
-  const notify = (): void => {
-    const waiting = wake;
-    wake = undefined;
-    waiting?.();
-  };
-  const changed = (): Promise<void> => new Promise((resolve) => (wake = resolve));
-  const onStop = (): void => {
-    scheduleFlush();
-    notify();
-  };
-  stopSignal?.addEventListener('abort', onStop, { once: true });
+  constructor(
+    private readonly dependencies: SenderDependencies,
+    private readonly template: MessageTemplate,
+    private readonly run: { editionId: string; deadWorkers: string[]; initial: DeliveryCounts; started: number },
+  ) {
+    this.store = dependencies.store;
+    this.settings = dependencies.settings;
+    this.worker = dependencies.worker ?? workerId();
+    this.random = dependencies.random ?? Math.random;
+    const rates = [this.settings.messagesPerSecond, dependencies.transport.messagesPerSecond ?? 0].filter((rate) => rate > 0);
+    this.interval = rates.length === 0 ? 0 : 1000 / Math.min(...rates);
+    this.recorder = new OutcomeRecorder({
+      record: (batch) => this.store.recordOutcomes(run.editionId, this.worker, batch, dependencies.clock.now()),
+      recordBatch: this.settings.recordBatch,
+      // Record now rather than wait for a fuller batch: no more outcomes are coming soon, or the run is ending.
+      ending: () => this.active === 0 || dependencies.stopSignal?.aborted === true || this.stopError !== undefined,
+      failed: (error) => {
+        this.stopError ??= error;
+      },
+      recorded: () => {
+        dependencies.onProgress?.(this.progress());
+        this.notify();
+      },
+    });
+  }
 
-  const unrecorded = (): number => pending.length + recording;
-  /** Record now rather than wait for a fuller batch: no more outcomes are coming soon, or the run is ending. */
-  const urgent = (): boolean => pending.length >= settings.recordBatch || active === 0 || stopSignal?.aborted === true || stopError !== undefined;
+  /** Where the send stands: the edition's finished deliveries and this run's outcomes so far. */
+  progress(): SendProgress {
+    const { initial, editionId, started } = this.run;
+    const tally = this.recorder.tally;
+    return { editionId, total: initial.queued + initial.sending + initial.sent + initial.failed, done: initial.sent + initial.failed + tally.sent + tally.failed, ...tally, elapsedMs: performance.now() - started };
+  }
 
-  async function flush(): Promise<void> {
-    // Outcomes that arrive in the same turn of the event loop share one transaction.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (pending.length > 0) {
-      const batch = pending.splice(0);
-      recording = batch.length;
-      try {
-        await store.recordOutcomes(editionId, worker, batch, clock.now());
-      } catch (error) {
-        stopError ??= error;
-      }
-      recording = 0;
-      for (const outcome of batch) {
-        if (outcome.status === 'sent') tally.sent += 1;
-        else if (outcome.status === 'retry') tally.retried += 1;
-        else {
-          tally.failed += 1;
-          if (outcome.bounce) tally.bounced += 1;
+  /** Claims, sends and records until the edition has nothing left this run can send, or a stop. */
+  async deliverAll(): Promise<void> {
+    const { settings } = this;
+    const { stopSignal, clock } = this.dependencies;
+    const onStop = (): void => {
+      this.recorder.schedule();
+      this.notify();
+    };
+    stopSignal?.addEventListener('abort', onStop, { once: true });
+    const renewal = this.renewLeaseRegularly();
+    try {
+      for (;;) {
+        if (stopSignal?.aborted || this.stopError !== undefined) break;
+        // Claim the next batch before this one runs dry, so the connections never wait for the store.
+        if (this.ready.length <= settings.concurrency && (!this.claimedAll || this.ready.length === 0)) await this.claim();
+        if (this.ready.length === 0) {
+          if (this.active > 0 || this.recorder.unrecorded > 0) {
+            await this.changed();
+            continue;
+          }
+          const counts = await this.store.deliveryCounts(this.run.editionId);
+          if (counts.queued === 0 && counts.sending === 0) break;
+          // Only retries that are not due yet (or rows another live sender holds): wait for the
+          // earliest retry this run set, else look again in a second.
+          const now = clock.now().getTime();
+          if (this.nextRetryAt <= now) this.nextRetryAt = Number.POSITIVE_INFINITY;
+          await sleep(Math.min(1000, Math.max(20, this.nextRetryAt - now)), stopSignal);
+          continue;
         }
+        // A kill loses the outcomes of what is on the wire or not yet recorded: together they stay
+        // within concurrency + recordBatch, the most messages a resumed send can deliver twice.
+        if (this.active >= settings.concurrency || this.active + this.recorder.unrecorded >= settings.concurrency + settings.recordBatch) {
+          await this.changed();
+          continue;
+        }
+        if (this.interval > 0) {
+          const now = performance.now();
+          if (this.nextSendAt > now) {
+            await sleep(this.nextSendAt - now, stopSignal);
+            continue;
+          }
+          this.nextSendAt = Math.max(now, this.nextSendAt) + this.interval;
+        }
+        const delivery = this.ready.shift();
+        if (delivery) this.handToTransport(delivery);
       }
-      dependencies.onProgress?.(progress());
-      notify();
-      if (!urgent()) break;
+      while (this.active > 0 || this.recorder.unrecorded > 0) await this.changed();
+    } finally {
+      clearInterval(renewal);
+      stopSignal?.removeEventListener('abort', onStop);
     }
-    flushing = undefined;
-    if (pending.length > 0) scheduleFlush();
+  }
+
+  /** Claimed but never tried (the run stopped): hand them back now rather than after the lease. */
+  async releaseUntried(): Promise<void> {
+    if (this.ready.length === 0) return;
+    const now = this.dependencies.clock.now();
+    const released = this.ready.splice(0).map((delivery): DeliveryOutcome => ({ subscriberId: delivery.subscriberId, status: 'retry', reply: 'not tried: the send stopped', notBefore: now }));
+    await this.store.recordOutcomes(this.run.editionId, this.worker, released, now);
+  }
+
+  /** A run that stopped on an error ends with it; a transport's is told with what to do next. */
+  throwIfStopped(): void {
+    const error = this.stopError;
+    if (error instanceof TransportError) {
+      throw new BriefingError('delivery', 'transport-failed', `${error.message}; the undelivered messages stay queued: run \`briefing send --resume\` once it is fixed`, {
+        cause: error,
+      });
+    }
+    if (error !== undefined) throw error;
+  }
+
+  /** The next batch of the edition's deliveries, under this run's lease (taking over dead senders' rows). */
+  private async claim(): Promise<void> {
+    const { settings } = this;
+    const now = this.dependencies.clock.now();
+    const claimed = await this.store.claimDeliveries({
+      editionId: this.run.editionId,
+      worker: this.worker,
+      limit: settings.batchSize,
+      now,
+      leaseUntil: new Date(now.getTime() + settings.leaseSeconds * 1000),
+      deadWorkers: this.run.deadWorkers,
+    });
+    this.ready.push(...claimed);
+    this.claimedAll = claimed.length < settings.batchSize;
   }
 
   /**
-   * Outcomes are recorded once `recordBatch` of them wait (sooner when nothing else is in flight,
-   * and at most RECORD_DELAY_MS late), so the outbox costs one transaction per batch, not per message.
+   * The subscriber's message, written into `scratch`; a failed outcome instead when their address
+   * or name cannot go in a header (the others are still sent).
    */
-  function scheduleFlush(): void {
-    if (flushing !== undefined || pending.length === 0) return;
-    if (urgent()) {
-      clearTimeout(flushTimer);
-      flushTimer = undefined;
-      flushing = flush();
-    } else {
-      flushTimer ??= setTimeout(() => {
-        flushTimer = undefined;
-        flushing ??= flush();
-      }, RECORD_DELAY_MS);
+  private personalise(delivery: Delivery, scratch: Buffer): OutgoingMessage | DeliveryOutcome {
+    const { siteUrl, secret, clock } = this.dependencies;
+    try {
+      const url = unsubscribeUrl(siteUrl, createToken(secret, 'unsubscribe', { id: delivery.subscriberId, linkKey: delivery.linkKey }));
+      return personaliseMessage(this.template, { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url }, clock.now(), scratch);
+    } catch (error) {
+      if (!isBriefingError(error)) throw error;
+      return { subscriberId: delivery.subscriberId, status: 'failed', reply: `not sent: ${error.message}`, bounce: false };
     }
   }
 
-  function complete(outcome: DeliveryOutcome, onTheWire: boolean): void {
-    if (onTheWire) active -= 1;
-    pending.push(outcome);
-    scheduleFlush();
-    notify();
+  /** Sends one delivery's message; its outcome is recorded when the transport answers. */
+  private handToTransport(delivery: Delivery): void {
+    const scratch = this.buffers.pop() ?? Buffer.allocUnsafe(this.template.size + SCRATCH_SLACK);
+    const message = this.personalise(delivery, scratch);
+    if (!('raw' in message)) {
+      this.buffers.push(scratch);
+      this.complete(message, false);
+      return;
+    }
+    this.active += 1;
+    this.dependencies.transport
+      .send(message)
+      .then(
+        (receipt): DeliveryOutcome => ({ subscriberId: delivery.subscriberId, status: 'sent', reply: receipt.reply }),
+        (error: unknown) => this.outcomeOf(delivery, error),
+      )
+      .then((outcome) => {
+        this.buffers.push(scratch);
+        this.complete(outcome, true);
+      });
   }
 
-  function outcomeOf(delivery: Delivery, error: unknown): DeliveryOutcome {
+  /** What a refused send means: retry later (4xx, timeouts), fail (5xx, or out of attempts), or stop the run (the transport cannot work). */
+  private outcomeOf(delivery: Delivery, error: unknown): DeliveryOutcome {
+    const { clock } = this.dependencies;
+    const { settings } = this;
     const subscriberId = delivery.subscriberId;
     if (!(error instanceof TransportError) || error.fatal) {
       // The transport cannot work (or a bug): stop, and leave the delivery queued for the next run.
-      stopError ??= error;
+      this.stopError ??= error;
       return { subscriberId, status: 'retry', reply: `not sent: ${error instanceof Error ? error.message : String(error)}`, notBefore: clock.now() };
     }
     if (!error.temporary) return { subscriberId, status: 'failed', reply: error.message, bounce: error.bounce };
     if (delivery.attempts >= settings.maxAttempts) {
       return { subscriberId, status: 'failed', reply: `${error.message} (gave up after ${delivery.attempts} attempts)`, bounce: false };
     }
-    const notBefore = new Date(clock.now().getTime() + retryDelay(delivery.attempts, settings, random));
-    nextRetryAt = Math.min(nextRetryAt, notBefore.getTime());
+    const notBefore = new Date(clock.now().getTime() + retryDelay(delivery.attempts, settings, this.random));
+    this.nextRetryAt = Math.min(this.nextRetryAt, notBefore.getTime());
     return { subscriberId, status: 'retry', reply: error.message, notBefore };
   }
 
-  function dispatch(delivery: Delivery): void {
-    // Each message is written into a buffer of its own that is reused once the transport is done
-    // with it: at most `concurrency` of them, however long the list.
-    const scratch = buffers.pop() ?? Buffer.allocUnsafe(template.size + SCRATCH_SLACK);
-    let message;
-    try {
-      const url = unsubscribeUrl(dependencies.siteUrl, createToken(dependencies.secret, 'unsubscribe', { id: delivery.subscriberId, linkKey: delivery.linkKey }));
-      message = personaliseMessage(template, { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url }, clock.now(), scratch);
-    } catch (error) {
-      buffers.push(scratch);
-      if (!isBriefingError(error)) throw error;
-      // This subscriber's address or name cannot go in a header: fail it, send the others.
-      complete({ subscriberId: delivery.subscriberId, status: 'failed', reply: `not sent: ${error.message}`, bounce: false }, false);
-      return;
-    }
-    active += 1;
-    transport
-      .send(message)
-      .then(
-        (receipt): DeliveryOutcome => ({ subscriberId: delivery.subscriberId, status: 'sent', reply: receipt.reply }),
-        (error: unknown) => outcomeOf(delivery, error),
-      )
-      .then((outcome) => {
-        buffers.push(scratch);
-        complete(outcome, true);
+  /** An outcome is in: off the wire, onto the recorder, and the loop looks again. */
+  private complete(outcome: DeliveryOutcome, onTheWire: boolean): void {
+    if (onTheWire) this.active -= 1;
+    this.recorder.add(outcome);
+    this.notify();
+  }
+
+  /** Keeps this run's lease on its claimed rows while it works (a third of the lease at a time). */
+  private renewLeaseRegularly(): NodeJS.Timeout {
+    const { clock, logger } = this.dependencies;
+    const { editionId } = this.run;
+    const renewal = setInterval(() => {
+      const now = clock.now();
+      this.store.renewLease(editionId, this.worker, new Date(now.getTime() + this.settings.leaseSeconds * 1000)).catch((error: unknown) => {
+        logger.warn({ editionId, error: String(error) }, 'could not renew the delivery lease');
       });
+    }, (this.settings.leaseSeconds * 1000) / 3);
+    renewal.unref();
+    return renewal;
   }
 
-  async function claim(): Promise<void> {
-    const now = clock.now();
-    const claimed = await store.claimDeliveries({
-      editionId,
-      worker,
-      limit: settings.batchSize,
-      now,
-      leaseUntil: new Date(now.getTime() + settings.leaseSeconds * 1000),
-      deadWorkers,
-    });
-    ready.push(...claimed);
-    claimedAll = claimed.length < settings.batchSize;
+  /** Resolves at the next outcome or recorded batch (or a stop). */
+  private changed(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
   }
 
-  const renewal = setInterval(() => {
-    const now = clock.now();
-    store.renewLease(editionId, worker, new Date(now.getTime() + settings.leaseSeconds * 1000)).catch((error: unknown) => {
-      logger.warn({ editionId, error: String(error) }, 'could not renew the delivery lease');
-    });
-  }, (settings.leaseSeconds * 1000) / 3);
-  renewal.unref();
-
-  try {
-    for (;;) {
-      if (stopSignal?.aborted || stopError !== undefined) break;
-      // Claim the next batch before this one runs dry, so the connections never wait for the store.
-      if (ready.length <= settings.concurrency && (!claimedAll || ready.length === 0)) await claim();
-      if (ready.length === 0) {
-        if (active > 0 || unrecorded() > 0) {
-          await changed();
-          continue;
-        }
-        const counts = await store.deliveryCounts(editionId);
-        if (counts.queued === 0 && counts.sending === 0) break;
-        // Only retries that are not due yet (or rows another live sender holds): wait for the
-        // earliest retry this run set, else look again in a second.
-        const now = clock.now().getTime();
-        if (nextRetryAt <= now) nextRetryAt = Number.POSITIVE_INFINITY;
-        await sleep(Math.min(1000, Math.max(20, nextRetryAt - now)), stopSignal);
-        continue;
-      }
-      // A kill loses the outcomes of what is on the wire or not yet recorded: together they stay
-      // within concurrency + recordBatch, the most messages a resumed send can deliver twice.
-      if (active >= settings.concurrency || active + unrecorded() >= settings.concurrency + settings.recordBatch) {
-        await changed();
-        continue;
-      }
-      if (interval > 0) {
-        const now = performance.now();
-        if (nextSendAt > now) {
-          await sleep(nextSendAt - now, stopSignal);
-          continue;
-        }
-        nextSendAt = Math.max(now, nextSendAt) + interval;
-      }
-      const delivery = ready.shift();
-      if (delivery) dispatch(delivery);
-    }
-    while (active > 0 || unrecorded() > 0) await changed();
-  } finally {
-    clearInterval(renewal);
-    stopSignal?.removeEventListener('abort', onStop);
+  private notify(): void {
+    const waiting = this.wake;
+    this.wake = undefined;
+    waiting?.();
   }
-  if (ready.length > 0) {
-    // Claimed but never tried: hand them back now rather than after the lease.
-    const now = clock.now();
-    const released = ready.splice(0).map((delivery): DeliveryOutcome => ({ subscriberId: delivery.subscriberId, status: 'retry', reply: 'not tried: the send stopped', notBefore: now }));
-    await store.recordOutcomes(editionId, worker, released, now);
-  }
-  if (stopError instanceof TransportError) {
-    throw new BriefingError('delivery', 'transport-failed', `${stopError.message}; the undelivered messages stay queued: run \`briefing send --resume\` once it is fixed`, {
-      cause: stopError,
-    });
-  }
-  if (stopError !== undefined) throw stopError;
-  const counts = await store.deliveryCounts(editionId);
-  const summary = progress();
-  return {
-    ...summary,
-    enqueued,
-    rate: summary.elapsedMs > 0 ? (tally.sent * 1000) / summary.elapsedMs : 0,
-    counts,
-    stopped: stopSignal?.aborted === true && (counts.queued > 0 || counts.sending > 0),
-    complete: counts.queued === 0 && counts.sending === 0,
-  };
 }

@@ -1,4 +1,3 @@
-import { lastChanged, type Article } from '../content/article.js';
 import { nextSlot, previousSlot } from './next-slot.js';
 import type { SlotTarget } from './scheduler.js';
 import { slotId } from './slot-id.js';
@@ -30,18 +29,19 @@ export function chooseDueEdition(input: {
   zone: string;
   now: Date;
   firstLookBackHours: number;
-  articles: ReadonlyArray<Pick<Article, 'published' | 'updated'>>;
+  /** The content's story, as the run reads it: every publication and update instant, and the newest last change (undefined: no content). */
+  content: { changes: readonly Date[]; newest: Date | undefined };
   firstEdition: boolean;
 }): DueEdition | undefined {
   const { cron, zone } = input;
   const dueSlot = previousSlot(cron, zone, input.now);
   if (dueSlot === undefined) return undefined;
   const due = { id: slotId(cron, zone, dueSlot), slot: dueSlot };
-  if (!input.firstEdition || input.articles.length === 0) return { target: due, reason: 'due' };
+  const { changes } = input.content;
+  if (!input.firstEdition || input.content.newest === undefined) return { target: due, reason: 'due' };
   const since = dueSlot.getTime() - input.firstLookBackHours * 3_600_000;
-  const changes = input.articles.flatMap((article) => [article.published, article.updated]).filter((time): time is Date => time !== undefined);
   if (changes.some((time) => time.getTime() > since && time.getTime() <= dueSlot.getTime())) return { target: due, reason: 'due' };
-  const newest = Math.max(...input.articles.map((article) => lastChanged(article).getTime()));
+  const newest = input.content.newest.getTime();
   if (newest > dueSlot.getTime()) return { target: due, reason: 'due' };
   const slot = nextSlot(cron, zone, new Date(newest - 1));
   return { target: { id: slotId(cron, zone, slot), slot }, reason: 'newest-content', due };

@@ -1,6 +1,5 @@
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
-import type { StoredEdition } from '../edition/stored-edition.js';
 import type { EditionRecord, EditionStore } from '../store/store.js';
 import { planCatchUp } from './catch-up.js';
 import { nextSlot, previousSlot, upcomingSlots } from './next-slot.js';
@@ -40,6 +39,9 @@ export interface RunOutcome {
 /** One pass for a slot: build, plan, render, send, write. `signal` asks it to stop taking new work. */
 export type RunSlot = (target: SlotTarget, signal: AbortSignal) => Promise<RunOutcome>;
 
+/** Records a slot the scheduler will not run as skipped, with the reason; true only when this call recorded it. */
+export type SkipSlot = (target: SlotTarget, note: string, now: Date) => Promise<boolean>;
+
 /** `2 runs, 1 skipped, 0 failed`: the counts of a summary as `schedule` prints and logs them. */
 export function summaryCounts(summary: Pick<SchedulerSummary, 'runs' | 'skipped' | 'failed'>): string {
   return `${summary.runs} ${summary.runs === 1 ? 'run' : 'runs'}, ${summary.skipped} skipped, ${summary.failed} failed`;
@@ -62,8 +64,9 @@ export interface SchedulerDependencies {
   cron: string;
   zone: string;
   catchUpMinutes: number;
-  editions: Pick<EditionStore, 'getEdition' | 'listEditions' | 'createEdition'>;
+  editions: Pick<EditionStore, 'getEdition' | 'listEditions'>;
   runSlot: RunSlot;
+  skipSlot: SkipSlot;
   clock: SchedulerClock;
   timer: Timer;
   fires: FireSource;
@@ -115,11 +118,8 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
   });
 
   async function recordSkipped(skipped: SlotTarget, note: string): Promise<void> {
-    const { id, slot } = skipped;
-    const now = clock.now();
-    // Shaped like the records the edition stage writes for its own skips, so every reader understands it.
-    const memory: StoredEdition = { version: 1, since: slot.toISOString(), memory: { told: {}, sent: {} }, outline: { sections: [] }, briefing: null };
-    const created = await editions.createEdition({ id, slot, status: 'skipped', cutoff: slot, subject: '', note, memory }, now);
+    const { id } = skipped;
+    const created = await dependencies.skipSlot(skipped, note, clock.now());
     if (created) summary.skipped += 1;
     logger.info({ event: 'skip', ...describe(skipped), note, recorded: created }, created ? `edition ${id} skipped: ${note}` : `edition ${id} already has a record; not skipped`);
   }

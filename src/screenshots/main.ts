@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { buildSite } from '../cli/commands/build.js';
+import { buildSite } from '../run/build-site.js';
 import { parseConfig, readEnvironment } from '../config.js';
 import { loadArticles } from '../content/load-articles.js';
 import { resolveEditionSlot } from '../edition/edition-slot.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createDkimSigner } from '../delivery/dkim.js';
+import type { DkimSigner } from '../delivery/dkim.js';
 import { createToken, tokenSubscriberId, verifyToken } from '../delivery/tokens.js';
 import type { Transport } from '../delivery/transport.js';
 import { createBackgroundTasks } from './background-tasks.js';
@@ -21,6 +21,8 @@ export function buildDependencies(parts: {
   config: Config;
   store: ServerStore;
   transport: Transport;
+  /** Signs the confirmation emails when DKIM is configured (built once by the composition root). */
+  dkim: DkimSigner | undefined;
   clock: { now(): Date };
   logger: Logger;
   limits?: Partial<ServerLimits>;
@@ -51,7 +53,7 @@ export function buildDependencies(parts: {
       return { ok: true, subscriber, issuedAt };
     },
   };
-  const dkim = config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim);
+  const { dkim } = parts;
   return {
     config,
     store: waitingStore(parts.store, limits.storeWaitMs),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BriefingError } from '../errors.js';
-import { normaliseName, parseAddress, quoteForMessage } from '../subscribers/address.js';
+import { normaliseName, parseAddress, quoteForMessage } from '../address.js';
 import type { Dialect } from './dialect.js';
 import type { Queries } from './queries.js';
 import { row, rows, run, type Row, type SqlDriver, type Task } from './sql-task.js';

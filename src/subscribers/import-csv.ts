@@ -4,7 +4,7 @@ import { Transform, type Readable } from 'node:stream';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { BriefingError, type Problem } from '../errors.js';
 import { SUBSCRIBER_STATUSES, type AddCounts, type NewSubscriber, type SubscriberStatus, type SubscriberStore } from '../store/store.js';
-import { normaliseName, parseAddress } from './address.js';
+import { normaliseName, parseAddress } from '../address.js';
 import { readCsvCell } from './csv-cell.js';
 
 /** Header names (case-insensitive) and the field each fills; `export` writes the same columns. */

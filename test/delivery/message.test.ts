@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createDkimSigner } from '../../src/delivery/dkim.js';
 import { personaliseMessage, prepareMessage, type MessageRecipient } from '../../src/delivery/message.js';
 import { createToken, unsubscribeUrl, verifyToken } from '../../src/delivery/tokens.js';
+import { personaliseBriefing, tokenValue } from '../../src/email/personalise.js';
 import { BriefingError } from '../../src/errors.js';
 import { header, parseMail } from '../support/parse-mail.js';
 import { MESSAGE_OPTIONS, SECRET, SITE_URL, sampleBriefing } from './fixtures.js';
@@ -55,6 +56,19 @@ describe('personaliseMessage', () => {
     expect(html?.content).toContain('Hello Zoë &quot;Z&quot; &lt;script&gt;O&#39;Neil&lt;/script&gt; (reader42@example.com),');
     expect(html?.content).not.toContain('<script>');
     expect(html?.content).toContain(`<a href="${match?.[1]}">Unsubscribe</a>`);
+  });
+
+  it('fills its tokens with the one substituter: the body is the web version\'s personalisation, and a control character in a name becomes a space', () => {
+    const reader = recipient(5, 'Ann & <b>Lee</b>');
+    const [mail] = parseMail([personaliseMessage(template, reader, DATE).raw]);
+    const web = personaliseBriefing(sampleBriefing(), reader);
+    expect(mail?.parts[0]?.content.replace(/\r\n/g, '\n')).toBe(web.text);
+    expect(mail?.parts[1]?.content.replace(/\r\n/g, '\n')).toBe(web.html);
+    // What a name with a control character becomes in a body, text and HTML alike: spaces, never a line break.
+    expect(tokenValue({ ...reader, name: 'Ann\u0007Lee\r\nBcc: x' }, 'name', false)).toBe('Ann Lee Bcc: x');
+    expect(tokenValue({ ...reader, name: 'Ann\u2028<Lee>' }, 'name', true)).toBe('Ann &lt;Lee&gt;');
+    // The message's To header carries the name too, and refuses it there rather than change it.
+    expect(() => personaliseMessage(template, { ...reader, name: 'Ann\nLee' }, DATE)).toThrow(/the recipient name contains a line break or control character/);
   });
 
   it('changes only what belongs to the recipient, and keeps the Message-ID across attempts', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildSite } from '../../src/cli/commands/build.js';
+import { buildSite } from '../../src/run/build-site.js';
 import { parseConfig, readEnvironment } from '../../src/config.js';
 import { readFeeds, validateAtom } from '../feed/feed-clients.js';
 import { withoutPermissionOverride } from '../support/without-permission-override.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite } from '../../src/cli/commands/build.js';
+import { buildSite } from '../../src/run/build-site.js';
 import { parseConfig, readEnvironment, type Config } from '../../src/config.js';
 import { loadBriefingTemplates } from '../../src/email/briefing-templates.js';
 import { renderBriefing } from '../../src/email/render-briefing.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite } from '../../src/cli/commands/build.js';
+import { buildSite } from '../../src/run/build-site.js';
 import { parseConfig, readEnvironment } from '../../src/config.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));

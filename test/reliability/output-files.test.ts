@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildSite } from '../../src/cli/commands/build.js';
+import { buildSite } from '../../src/run/build-site.js';
 import { loadConfig } from '../../src/config.js';
 import { createWorkspace, REPOSITORY, type Workspace } from '../support/cli-workspace.js';
 import { fillerName, fillerRecord, writeFillers } from './support/filler.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createArticleParser } from '../../src/content/parse-article.js';
 import { createToken, verifyToken } from '../../src/delivery/tokens.js';
 import { formatProblem } from '../../src/errors.js';
-import { parseAddress } from '../../src/subscribers/address.js';
+import { parseAddress } from '../../src/address.js';
 import { formatCsvRow } from '../../src/subscribers/csv-cell.js';
 import { readSubscriberCsv } from '../../src/subscribers/import-csv.js';
 import { scale } from './support/seeded.js';

@@ -56,7 +56,7 @@ describe('sendEdition through an SMTP server that resets, stalls and refuses', (
       const oversized = new Set(ids.filter((id) => !unknownUsers.has(address(id)) && hashedChance(seed, 'oversized', id) < 0.005).map(address));
       server = await startFaultServer({ seed, temporaryRate: 0.03, resetRate: 0.01, stallRate: 0.002, unknownUsers, oversized });
       transport = createSmtpTransport(parseSmtpUrl(server.url), { maxConnections: SETTINGS.concurrency, timeoutMs: SETTINGS.timeoutMs, logger });
-      const template = prepareMessage(await publication.briefing(), messageOptions(publication.config));
+      const template = prepareMessage(await publication.briefing(), messageOptions(publication.config, undefined));
 
       const summary = await sendEdition(
         {

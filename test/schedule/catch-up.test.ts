@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildSite } from '../../src/cli/commands/build.js';
+import { buildSite } from '../../src/run/build-site.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createTransport } from '../../src/delivery/create-transport.js';
 import { planCatchUp } from '../../src/schedule/catch-up.js';
-import { slotRunner } from '../../src/schedule/run-slot.js';
+import { slotRunner, slotSkipper } from '../../src/run/slot-run.js';
 import { createScheduler } from '../../src/schedule/scheduler.js';
 import type { Store } from '../../src/store/store.js';
 import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
@@ -53,8 +53,10 @@ async function startAt(now: string) {
       logger: logs.logger,
       interactive: false,
       createTransport: async (editionId) => createTransport(config, editionId, logs.logger),
+      dkim: undefined,
       buildSite: () => buildSite(config),
     }),
+    skipSlot: slotSkipper(store),
     clock: time,
     timer: time,
     fires: new ManualFires(),

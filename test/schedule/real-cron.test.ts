@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { cronFires } from '../../src/schedule/cron-fires.js';
+import { slotSkipper } from '../../src/run/slot-run.js';
 import { createScheduler } from '../../src/schedule/scheduler.js';
 import { systemTimer } from '../../src/schedule/system-timer.js';
 import { openStoreAt } from '../../src/store/open-store.js';
@@ -36,6 +37,7 @@ it('follows a real every-2-seconds node-cron: one run per slot, named by the sch
     zone,
     catchUpMinutes: 0,
     editions: store,
+    skipSlot: slotSkipper(store),
     runSlot: runs.runSlot,
     clock,
     timer: systemTimer(),

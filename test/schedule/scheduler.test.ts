@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { slotSkipper } from '../../src/run/slot-run.js';
 import { createScheduler, type Scheduler, type SchedulerDependencies } from '../../src/schedule/scheduler.js';
 import { openStoreAt } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -34,6 +35,7 @@ function setUp(options: { start: string; cron: string; catchUpMinutes?: number; 
     zone: KYIV,
     catchUpMinutes: options.catchUpMinutes ?? 60,
     editions: store,
+    skipSlot: slotSkipper(store),
     runSlot: runs.runSlot,
     clock: time,
     timer: time,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { slotSkipper } from '../../src/run/slot-run.js';
 import { createScheduler, summaryCounts } from '../../src/schedule/scheduler.js';
 import { openStoreAt } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -31,6 +32,7 @@ it('the stop summary counts runs skipped for nothing new as skipped, not "0 skip
     zone: 'Europe/Kyiv',
     catchUpMinutes: 60,
     editions: store,
+    skipSlot: slotSkipper(store),
     // As the real pipeline does for an edition with nothing new: record it skipped, say so.
     runSlot: async (target) => {
       runs += 1;

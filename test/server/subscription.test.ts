@@ -12,6 +12,7 @@ import {
   captureLogger,
   confirmationLink,
   createPublication,
+  dkimOf,
   fromClient,
   openTestServer,
   readMail,
@@ -427,7 +428,7 @@ describe('links forged without the subscriber link key', () => {
     const { logger } = captureLogger();
     const config = { ...publication.config, env: readEnvironment({ BRIEFING_SMTP_URL: smtp.url, ...env }) };
     const transport = await createTransport(config, 'confirmations', logger);
-    const deps = buildDependencies({ config, store: server.store, transport, clock: server.clock, logger });
+    const deps = buildDependencies({ config, store: server.store, transport, dkim: dkimOf(config), clock: server.clock, logger });
     const app = createApp(deps);
     return {
       request: (url, body) =>

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import type { Hono } from 'hono';
 import { parseConfig, readEnvironment, type Config } from '../../src/config.js';
+import { createDkimSigner } from '../../src/delivery/dkim.js';
 import { createTransport } from '../../src/delivery/create-transport.js';
 import { createApp } from '../../src/server/app.js';
 import { buildDependencies } from '../../src/server/build-dependencies.js';
@@ -110,7 +111,7 @@ export async function openTestServer(publication: TestPublication, options: { li
   const clock = testClock();
   const store = await openStore(publication.config, SERVER_SQLITE_OPTIONS);
   const transport = await createTransport(publication.config, 'confirmations', logger);
-  const deps = buildDependencies({ config: publication.config, store, transport, clock, logger, limits: options.limits });
+  const deps = buildDependencies({ config: publication.config, store, transport, dkim: dkimOf(publication.config), clock, logger, limits: options.limits });
   return {
     app: createApp(deps),
     deps,
@@ -153,4 +154,9 @@ export function confirmationLink(mail: { text: string }): string {
   const match = /https?:\/\/\S+\/confirm\?token=[A-Za-z0-9._%-]+/.exec(mail.text);
   if (!match) throw new Error(`no confirmation link in:\n${mail.text}`);
   return match[0];
+}
+
+/** The DKIM signer the composition root builds from the configuration (none when DKIM is not configured). */
+export function dkimOf(config: Config): ReturnType<typeof createDkimSigner> | undefined {
+  return config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim);
 }

@@ -1,12 +1,12 @@
 import { cronFires } from '../../schedule/cron-fires.js';
 import { upcomingSlots } from '../../schedule/next-slot.js';
-import { slotRunner } from '../../schedule/run-slot.js';
 import { createScheduler, summaryCounts, type SchedulerSummary } from '../../schedule/scheduler.js';
 import { slotId } from '../../schedule/slot-id.js';
 import { systemTimer } from '../../schedule/system-timer.js';
 import { formatZoneTime } from '../../schedule/zone-time.js';
+import { buildSite } from '../../run/build-site.js';
+import { slotRunner, slotSkipper } from '../../run/slot-run.js';
 import type { CliContext } from '../context.js';
-import { buildSite } from './build.js';
 
 /**
  * `briefing schedule`: the long-running service. Follows `schedule.cron` in the publication zone
@@ -32,8 +32,10 @@ export default async function schedule(context: CliContext): Promise<number> {
         logger: context.logger,
         interactive: false,
         createTransport: (editionId) => context.createTransport(editionId),
+        dkim: context.dkim(),
         buildSite: (articles) => buildSite(config, { articles }),
       }),
+      skipSlot: slotSkipper(store),
       clock: context.clock,
       timer: systemTimer(),
       fires: cronFires(cron, zone, context.logger),

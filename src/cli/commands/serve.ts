@@ -31,7 +31,7 @@ export default async function serve(context: CliContext, options: ServeOptions):
   try {
     const transport = await context.createTransport('confirmations');
     try {
-      const deps = buildDependencies({ config, store, transport, clock: context.clock, logger: context.logger });
+      const deps = buildDependencies({ config, store, transport, dkim: context.dkim(), clock: context.clock, logger: context.logger });
       const server = await listen(createApp(deps), { port, host: options.host, trustedProxies: config.env.trustedProxies });
       context.logger.info({ url: server.url, output: config.paths.output, transport: transport.description }, 'server: listening');
       context.print(`listening on ${server.url}`);

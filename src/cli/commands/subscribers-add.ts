@@ -1,6 +1,6 @@
 import { BriefingError } from '../../errors.js';
 import type { SubscriberStatus } from '../../store/store.js';
-import { normaliseName, parseAddress } from '../../subscribers/address.js';
+import { normaliseName, parseAddress } from '../../address.js';
 import type { CliContext } from '../context.js';
 
 interface AddOptions {

@@ -1,5 +1,5 @@
 import { BriefingError } from '../../errors.js';
-import { parseAddress } from '../../subscribers/address.js';
+import { parseAddress } from '../../address.js';
 import type { CliContext } from '../context.js';
 
 /**

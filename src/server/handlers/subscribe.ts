@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { normaliseName, parseAddress } from '../../subscribers/address.js';
+import { normaliseName, parseAddress } from '../../address.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { createRateLimiter } from '../rate-limiter.js';
 import { errorResponse, pageResponse } from '../respond.js';

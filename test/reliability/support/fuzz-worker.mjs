@@ -91,7 +91,7 @@ const targets = {
 
   async csv() {
     const { readSubscriberCsv } = await load('subscribers/import-csv.js');
-    const { parseAddress, normaliseName } = await load('subscribers/address.js');
+    const { parseAddress, normaliseName } = await load('address.js');
     return async (index, tally, violations) => {
       const bytes = mutateBytes(corpus, seed, index);
       const label = `input ${index}`;

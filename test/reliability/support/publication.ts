@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { loadArticles } from '../../../src/content/load-articles.js';
-import { openEdition } from '../../../src/edition/open-edition.js';
+import { openEdition } from '../../../src/run/open-edition.js';
+import { resolveTarget } from '../../../src/run/open-slot-edition.js';
 import type { Briefing } from '../../../src/email/briefing.js';
 import { openStoreAt } from '../../../src/store/open-store.js';
 import type { Delivery, Store } from '../../../src/store/store.js';
@@ -60,7 +61,8 @@ export async function createPublication(options: { subscribers: number; configur
     store,
     async briefing() {
       const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
-      const opened = await openEdition({ config, store, articles, clock: { now: () => new Date() } }, { persist: true, date: EDITION });
+      const target = resolveTarget(config, new Date(), EDITION);
+      const opened = await openEdition({ config, store, articles, clock: { now: () => new Date() } }, { target, stored: await store.getEdition(target.id), persist: true });
       if (opened.kind !== 'ready') throw new Error(`edition ${EDITION} was skipped: ${opened.message}`);
       return opened.briefing;
     },

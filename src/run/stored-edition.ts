@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Briefing } from '../email/briefing.js';
 import { BriefingError } from '../errors.js';
-import type { EditionMemory, EditionOutline } from './edition.js';
+import type { EditionMemory, EditionOutline } from '../edition/edition.js';
+import type { EditionRecord } from '../store/store.js';
 
 /**
  * What an edition record keeps in its opaque `memory` column: the planner's memory for the next
@@ -50,4 +51,14 @@ export function readStoredEdition(editionId: string, value: unknown): StoredEdit
     );
   }
   return parsed.data;
+}
+
+/**
+ * The record of a slot skipped without being planned (missed, or superseded by a newer fire): shaped
+ * like the records an opened edition writes for its own skips, so every reader understands it.
+ */
+export function skippedSlotRecord(target: { id: string; slot: Date }, note: string): Omit<EditionRecord, 'createdAt' | 'updatedAt'> {
+  const { id, slot } = target;
+  const memory: StoredEdition = { version: 1, since: slot.toISOString(), memory: { told: {}, sent: {} }, outline: { sections: [] }, briefing: null };
+  return { id, slot, status: 'skipped', cutoff: slot, subject: '', note, memory };
 }

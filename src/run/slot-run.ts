@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
-import { loadArticles } from '../content/load-articles.js';
 import { deliverEdition, type DeliverEditionDependencies } from '../delivery/deliver-edition.js';
+import type { DkimSigner } from '../delivery/dkim.js';
 import type { SendSummary } from '../delivery/send-edition.js';
 import type { Transport } from '../delivery/transport.js';
-import { openEdition, type OpenEditionDeps } from '../edition/open-edition.js';
 import { webVersionFiles } from '../email/web-version.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
-import type { RunOutcome, RunSlot, SlotTarget } from './scheduler.js';
+import type { RunOutcome, RunSlot, SkipSlot, SlotTarget } from '../schedule/scheduler.js';
+import type { EditionStore } from '../store/store.js';
+import { loadContent } from './load-content.js';
+import { openEdition, type OpenEditionDeps } from './open-edition.js';
+import { skippedSlotRecord } from './stored-edition.js';
 
-/** What one pass needs: the CLI's parts, plus the output stage's site build. */
+/** What one pass needs: the CLI's parts, plus the site build. */
 export interface SlotRunDependencies<SiteReport> {
   config: Config;
   /** What opening an edition and delivering it use of the store. */
@@ -21,6 +24,8 @@ export interface SlotRunDependencies<SiteReport> {
   /** True on a terminal: the send shows a progress bar. */
   interactive: boolean;
   createTransport(editionId: string): Promise<Transport>;
+  /** Signs each message when DKIM is configured (built once by the composition root). */
+  dkim: DkimSigner | undefined;
   /** Writes the feeds and the archive for the articles. */
   buildSite(articles: readonly Article[]): Promise<SiteReport>;
   /** Told which transport is used before the first message goes (for `briefing run`'s output). */
@@ -56,7 +61,8 @@ export async function runEditionSlot<SiteReport>(
   const { config, store, clock, logger } = dependencies;
   const { target, articles } = input;
   const site = await dependencies.buildSite(articles);
-  const opened = await openEdition({ config, store, articles, clock }, { date: target.id, persist: true });
+  const stored = await store.getEdition(target.id);
+  const opened = await openEdition({ config, store, articles, clock }, { target, stored, persist: true });
   const base = { edition: opened.id, articles: articles.length, site };
   if (opened.kind === 'skipped') return { ...base, outcome: 'skipped', message: opened.message };
   const subject = opened.briefing.subject;
@@ -70,6 +76,7 @@ export async function runEditionSlot<SiteReport>(
       config,
       store,
       createTransport: (editionId) => dependencies.createTransport(editionId),
+      dkim: dependencies.dkim,
       clock,
       logger,
       interactive: dependencies.interactive,
@@ -86,7 +93,7 @@ export async function runEditionSlot<SiteReport>(
 export function slotRunner<SiteReport>(dependencies: SlotRunDependencies<SiteReport>): RunSlot {
   const { config } = dependencies;
   return async (target, signal): Promise<RunOutcome> => {
-    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
+    const articles = await loadContent(config);
     const report = await runEditionSlot(dependencies, { target, articles }, signal);
     const counts = report.send === undefined ? {} : { sent: report.send.sent, failed: report.send.failed, retried: report.send.retried, counts: report.send.counts };
     const details = { outcome: report.outcome, articles: report.articles, ...(report.message === undefined ? {} : { note: report.message }), ...counts };
@@ -94,4 +101,9 @@ export function slotRunner<SiteReport>(dependencies: SlotRunDependencies<SiteRep
     if (report.outcome === 'interrupted' || report.outcome === 'incomplete') return { status: 'interrupted', details };
     return { status: 'sent', details };
   };
+}
+
+/** The scheduler's SkipSlot: records a slot it will not run (missed, or superseded) as a skipped edition. */
+export function slotSkipper(editions: Pick<EditionStore, 'createEdition'>): SkipSlot {
+  return (target, note, now) => editions.createEdition(skippedSlotRecord(target, note), now);
 }

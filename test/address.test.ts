@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normaliseName, parseAddress } from '../../src/subscribers/address.js';
+import { normaliseName, parseAddress } from '../src/address.js';
 
 describe('parseAddress', () => {
   it.each([

@@ -5,9 +5,8 @@ import type { Briefing } from '../email/briefing.js';
 import { loadBriefingTemplates, type BriefingTemplates } from '../email/briefing-templates.js';
 import { renderBriefing } from '../email/render-briefing.js';
 import type { EditionRecord, EditionStore } from '../store/store.js';
-import { outlineEdition, type Edition, type EditionOutline, type EditionWindow } from './edition.js';
-import { resolveEditionSlot } from './edition-slot.js';
-import { planEdition } from './plan-edition.js';
+import { outlineEdition, type Edition, type EditionOutline, type EditionWindow } from '../edition/edition.js';
+import { planEdition } from '../edition/plan-edition.js';
 import { readStoredEdition, type StoredEdition } from './stored-edition.js';
 
 /** What opening an edition needs; the store is only read unless the request persists. */
@@ -22,9 +21,11 @@ export interface OpenEditionDeps {
 
 /** Which edition to open, and whether to record it. */
 export interface OpenEditionRequest {
-  /** `--date`: `YYYY-MM-DD` or a slot id; default: the due edition. */
-  date?: string;
-  /** Create the edition record (send, run) or only look (preview). */
+  /** The slot, resolved once by the run (see resolveEditionSlot). */
+  target: { id: string; slot: Date };
+  /** The slot's record as the run read it, reused as stored when given; undefined: plan afresh. */
+  stored: EditionRecord | undefined;
+  /** Create the edition record (send, run) or only look (preview, a test copy). */
   persist: boolean;
 }
 
@@ -47,24 +48,18 @@ interface OpenedFields {
 export type OpenedEdition = (OpenedFields & { kind: 'ready'; briefing: Briefing }) | (OpenedFields & { kind: 'skipped'; message: string });
 
 /**
- * Finds or makes the edition a command works on, for preview, send, run and schedule alike: picks
- * its slot, takes the previous sent edition's cut-off and memory from the store, plans and renders
- * it. When persisting, the record (memory and rendered briefing) is created once thanks to the
- * unique edition id; an existing record is reused as stored, so a resumed send re-sends identical
- * content and two schedulers agree. An edition with nothing new is skipped (recorded as such)
- * unless `edition.sendWhenEmpty`.
+ * Finds or makes the edition a use case works on, for preview, send, run and schedule alike. A
+ * record the run read for the slot is reused as it is (so a resumed send re-sends identical content
+ * and two schedulers agree); otherwise the edition is planned from the previous sent edition's
+ * cut-off and memory and rendered, and when persisting its record (memory and rendered briefing) is
+ * created once thanks to the unique edition id. An edition with nothing new is skipped (recorded as
+ * such) unless `edition.sendWhenEmpty`.
  */
 export async function openEdition(deps: OpenEditionDeps, request: OpenEditionRequest): Promise<OpenedEdition> {
   const { config, store, clock } = deps;
   const zone = config.timeZone;
-  const { id, slot } = resolveEditionSlot({ cron: config.schedule.cron, zone, now: clock.now(), ...(request.date === undefined ? {} : { date: request.date }) });
-
-  if (request.persist) {
-    const existing = await store.getEdition(id);
-    if (existing !== undefined) {
-      return fromRecord(existing, zone);
-    }
-  }
+  const { id, slot } = request.target;
+  if (request.stored !== undefined) return fromRecord(request.stored, zone);
 
   const previousRecord = await store.previousEdition(slot);
   const previous = previousRecord === undefined ? undefined : { cutoff: previousRecord.cutoff, memory: readStoredEdition(previousRecord.id, previousRecord.memory).memory };
@@ -90,7 +85,7 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
       return { ...fields, kind: 'skipped', message, record: undefined };
     }
     const record = { id, slot, status: 'skipped' as const, cutoff: edition.window.until, subject: '', note: message, memory: stored(null) };
-    return (await store.createEdition(record, now)) ? { ...fields, kind: 'skipped', message, record: await store.getEdition(id) } : reread(store, id, zone);
+    return (await store.createEdition(record, now)) ? { ...fields, kind: 'skipped', message, record: { ...record, createdAt: now, updatedAt: now } } : reread(store, id, zone);
   }
 
   const briefing = await renderBriefing(edition, { config, templates: deps.templates ?? (await loadBriefingTemplates(config.paths.templates)) });
@@ -98,7 +93,7 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
     return { ...fields, kind: 'ready', briefing, record: undefined };
   }
   const record = { id, slot, status: 'planned' as const, cutoff: edition.window.until, subject: briefing.subject, note: null, memory: stored(briefing) };
-  return (await store.createEdition(record, now)) ? { ...fields, kind: 'ready', briefing, record: await store.getEdition(id) } : reread(store, id, zone);
+  return (await store.createEdition(record, now)) ? { ...fields, kind: 'ready', briefing, record: { ...record, createdAt: now, updatedAt: now } } : reread(store, id, zone);
 }
 
 /** Another process created the record first: theirs is the edition. */

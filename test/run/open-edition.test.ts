@@ -5,12 +5,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { Article } from '../../src/content/article.js';
 import { loadArticles } from '../../src/content/load-articles.js';
-import { openEdition, type OpenedEdition } from '../../src/edition/open-edition.js';
+import { openEdition, type OpenedEdition } from '../../src/run/open-edition.js';
+import { resolveTarget } from '../../src/run/open-slot-edition.js';
 import { loadBriefingTemplates, type BriefingTemplates } from '../../src/email/briefing-templates.js';
 import { BriefingError } from '../../src/errors.js';
 import { openStoreAt } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import { makeArticle, SEED_EDITION, testConfig } from './fixtures.js';
+import { makeArticle, SEED_EDITION, testConfig } from '../edition/fixtures.js';
 
 let config: Config;
 let templates: BriefingTemplates;
@@ -36,8 +37,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const open = (request: { date?: string; persist: boolean }, articles: readonly Article[] = seedArticles, options: { config?: Config; now?: Date } = {}): Promise<OpenedEdition> =>
-  openEdition({ config: options.config ?? config, store, articles, clock: options.now ? { now: () => options.now as Date } : clock, templates }, request);
+/** As the run does: the slot resolved once, and when persisting its record read once and reused as stored. */
+const open = async (request: { date?: string; persist: boolean }, articles: readonly Article[] = seedArticles, options: { config?: Config; now?: Date } = {}): Promise<OpenedEdition> => {
+  const used = options.config ?? config;
+  const at = options.now ? { now: () => options.now as Date } : clock;
+  const target = resolveTarget(used, at.now(), request.date);
+  const stored = request.persist ? await store.getEdition(target.id) : undefined;
+  return openEdition({ config: used, store, articles, clock: at, templates }, { target, stored, persist: request.persist });
+};
 
 function ready(opened: OpenedEdition): Extract<OpenedEdition, { kind: 'ready' }> {
   if (opened.kind !== 'ready') throw new Error(`expected a ready edition, got: ${opened.message}`);

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.js';
+import type { Article } from '../content/article.js';
+import { indexArticle, loadArticleIndex } from '../content/load-articles.js';
+import { BriefingError } from '../errors.js';
+import { MANIFEST_PATH, parseManifest, serializeManifest, type BuildManifest } from '../output/build-manifest.js';
+import { planSiteBuild } from '../output/plan-site-build.js';
+import { publishEditions } from '../output/publish-editions.js';
+import { removeOutputFiles } from '../output/remove-output-files.js';
+import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
+import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources } from '../output/site-templates.js';
+import { writeOutputFiles } from '../output/write-output-files.js';
+
+/** What `briefing build` did. */
+export interface BuildSummary {
+  outputDir: string;
+  articles: number;
+  /** Files rendered because their inputs changed, and files left alone because they did not. */
+  rendered: number;
+  reused: number;
+  /** Of the rendered files, those whose bytes changed on disk and those that came out the same. */
+  written: number;
+  unchanged: number;
+  /** Files of earlier builds no longer made (removed articles, vanished archive pages). */
+  removed: number;
+}
+
+/** Rendered outputs held in memory at once before they are written. */
+const JOBS_PER_WRITE = 200;
+
+/** The folders the build writes into, listed once: what exists is what need not be re-rendered. */
+async function listOutputs(outputDir: string): Promise<Set<string>> {
+  const existing = new Set<string>();
+  for (const folder of ['', ARTICLES_FOLDER, ARCHIVE_FOLDER]) {
+    try {
+      for (const entry of await readdir(path.join(outputDir, folder), { withFileTypes: true })) {
+        if (entry.isFile()) existing.add(folder === '' ? entry.name : `${folder}/${entry.name}`);
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        const where = path.relative(process.cwd(), path.join(outputDir, folder)) || outputDir;
+        throw new BriefingError('output', 'output-unreadable', `cannot list ${where}: ${code ?? String(error)}`, { cause: error });
+      }
+    }
+  }
+  return existing;
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parts of the program that shape the output: record loading, feeds, pages. */
+const RENDERING_FOLDERS = ['content', 'feed', 'output'];
+
+/**
+ * A digest of the code that renders (and of package.json, which pins the libraries it uses), so an
+ * upgrade re-renders everything while a change elsewhere in the program does not.
+ */
+async function programFingerprint(): Promise<string> {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const listings = await Promise.all(RENDERING_FOLDERS.map((folder) => readdir(path.join(root, folder), { recursive: true, withFileTypes: true })));
+  const files = listings.flatMap((entries) =>
+    entries
+      .filter((entry) => entry.isFile() && /\.(js|ts)$/.test(entry.name))
+      .map((entry) => path.join(entry.parentPath, entry.name))
+      .sort(),
+  );
+  // Read all at once, hashed in a fixed order: one after the other, the reads add up to most of a rebuild's wait.
+  const [manifest, ...contents] = await Promise.all([readFile(path.join(root, '../package.json')), ...files.map((file) => readFile(file))]);
+  const hash = createHash('sha256').update(manifest as Buffer);
+  files.forEach((file, index) => hash.update(file.slice(root.length)).update(contents[index] as Buffer));
+  return hash.digest('hex');
+}
+
+/** Everything besides the articles that shapes the output. */
+async function buildKeyOf(config: Config, templates: SiteTemplateSources): Promise<string> {
+  const { title, description, siteUrl, language, direction, timeZone, author, topics, feed } = config;
+  const facts = { title, description, siteUrl, language, direction, timeZone, author, topics, feed };
+  return createHash('sha256')
+    .update(JSON.stringify({ facts, templates, program: await programFingerprint() }))
+    .digest('hex');
+}
+
+/**
+ * Builds the site into output/: article pages, feeds and their archive, home page and archive pages,
+ * style sheet. Only what changed since the last build is rendered (see planSiteBuild), and only the
+ * records that changed are read (see loadArticleIndex); `until` leaves out articles published after
+ * it. Used by `briefing build` and by `briefing run`.
+ */
+export async function buildSite(config: Config, options: { until?: Date; articles?: readonly Article[] } = {}): Promise<BuildSummary> {
+  const outputDir = config.paths.output;
+  const sources = await readSiteTemplates(config.paths.templates);
+  const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
+  const [buildKey, manifestText, existing] = await Promise.all([
+    buildKeyOf(config, sources),
+    readOptional(path.join(outputDir, MANIFEST_PATH)),
+    listOutputs(outputDir),
+  ]);
+  // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
+  // records come from the parse cache in data/ (never published), keyed like the build itself.
+  const loaded =
+    options.articles?.map(indexArticle) ??
+    (await loadArticleIndex({
+      dir: config.paths.content,
+      topics: config.topics,
+      timeZone: config.timeZone,
+      maxRecordBytes: config.content.maxRecordBytes,
+      cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey },
+    }));
+  const until = options.until;
+  const articles = until === undefined ? loaded : loaded.filter((article) => article.published <= until);
+  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: parseManifest(manifestText), existing });
+
+  const summary: BuildSummary = {
+    outputDir,
+    articles: articles.length,
+    rendered: plan.rendered,
+    reused: plan.reused,
+    written: 0,
+    unchanged: 0,
+    removed: 0,
+  };
+  const manifestFile = (manifest: BuildManifest) => new Map([[MANIFEST_PATH, serializeManifest(manifest)]]);
+  if (plan.rendered > 0 || plan.stale.length > 0) await writeOutputFiles(outputDir, manifestFile(plan.interim));
+  for (const batch of plan.batches) {
+    // Render a slice, write it, let it go: memory stays flat however many pages there are.
+    for (let start = 0; start < batch.length; start += JOBS_PER_WRITE) {
+      const files = new Map(batch.slice(start, start + JOBS_PER_WRITE).flatMap((job) => [...job.render()]));
+      const result = await writeOutputFiles(outputDir, files);
+      summary.written += result.written.length;
+      summary.unchanged += result.unchanged.length;
+    }
+  }
+  summary.removed = await removeOutputFiles(outputDir, plan.stale);
+  await writeOutputFiles(outputDir, manifestFile(plan.manifest));
+  // The home page links the editions' index: it exists (maybe empty) from the first build.
+  await publishEditions(config, { templates });
+  return summary;
+}
+

@@ -1,0 +1,26 @@
+import type { Config } from '../config.js';
+import type { Article } from '../content/article.js';
+import { resolveEditionSlot } from '../edition/edition-slot.js';
+import type { SlotTarget } from '../schedule/scheduler.js';
+import type { EditionRecord } from '../store/store.js';
+import { loadContent } from './load-content.js';
+import { openEdition, type OpenEditionDeps, type OpenedEdition } from './open-edition.js';
+
+/** The slot a use case works on, resolved once per run: `date` (a day or slot id), else the due one at `now`. */
+export function resolveTarget(config: Config, now: Date, date: string | undefined): SlotTarget {
+  return resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now, ...(date === undefined ? {} : { date }) });
+}
+
+/**
+ * Opens the slot's edition from the record the run read for it: a stored record is read back as it
+ * is (same content on every run, no articles needed); a new edition is planned from the content
+ * (`articles`, else read now) and recorded only when `persist`.
+ */
+export async function openSlotEdition(
+  parts: { config: Config; clock: { now(): Date }; store: OpenEditionDeps['store'] },
+  input: { target: SlotTarget; stored: EditionRecord | undefined; persist: boolean; articles?: readonly Article[] },
+): Promise<OpenedEdition> {
+  const { config, clock, store } = parts;
+  const articles = input.stored !== undefined ? [] : (input.articles ?? (await loadContent(config)));
+  return openEdition({ config, store, articles, clock }, { target: input.target, stored: input.stored, persist: input.persist });
+}

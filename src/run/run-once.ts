@@ -1,0 +1,74 @@
+import path from 'node:path';
+import type { Transport } from '../delivery/transport.js';
+import { chooseDueEdition, type DueEdition } from '../schedule/due-edition.js';
+import { seedSampleSubscribers } from '../subscribers/seed-sample.js';
+import { buildSite, type BuildSummary } from './build-site.js';
+import { contentChanges, loadContent } from './load-content.js';
+import type { RunContext } from './run-context.js';
+import { runEditionSlot, type SlotRunReport } from './slot-run.js';
+
+/** What `briefing run` did: the sample subscribers seeded, and the due edition's pass (none when no slot is due yet). */
+export interface RunOnceReport {
+  seeded: number;
+  due: DueEdition | undefined;
+  slot: SlotRunReport<BuildSummary> | undefined;
+}
+
+/** What a run tells its caller as it goes, before its report. */
+export interface RunOnceEvents {
+  /** Sample subscribers were added to an empty store from `file` (as shown to the operator). */
+  seeded?(count: number, file: string): void;
+  /** The edition chosen, before its pass starts. */
+  chosen?(due: DueEdition): void;
+  /** The first message is about to go through this transport. */
+  sendStarted?(transport: Transport): void;
+}
+
+function shown(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
+/**
+ * `briefing run`: one pass of what the schedule does. Seeds an empty store with the sample
+ * subscribers, builds the feeds and archive, picks the due edition (see chooseDueEdition for the
+ * first edition of a fresh store) and runs its slot: plan, record, web version, delivery.
+ */
+export async function runOnce(context: RunContext, input: { interactive: boolean }, events: RunOnceEvents = {}): Promise<RunOnceReport> {
+  const config = context.config();
+  const store = await context.openStore();
+  try {
+    const now = context.clock.now();
+    const seeded = (await seedSampleSubscribers(store, config.sampleSubscribers === undefined ? undefined : shown(config.sampleSubscribers), now))?.created ?? 0;
+    if (seeded > 0) events.seeded?.(seeded, shown(config.sampleSubscribers ?? ''));
+    const articles = await loadContent(config);
+    const firstEdition = (await store.previousEdition(new Date(now.getTime() + 1))) === undefined;
+    const due = chooseDueEdition({
+      cron: config.schedule.cron,
+      zone: config.timeZone,
+      now,
+      firstLookBackHours: config.edition.firstLookBackHours,
+      content: contentChanges(articles),
+      firstEdition,
+    });
+    if (due === undefined) return { seeded, due, slot: undefined };
+    events.chosen?.(due);
+    const slot = await runEditionSlot(
+      {
+        config,
+        store,
+        clock: context.clock,
+        logger: context.logger,
+        interactive: input.interactive,
+        createTransport: (editionId) => context.createTransport(editionId),
+        dkim: context.dkim(),
+        buildSite: (loaded) => buildSite(config, { articles: loaded }),
+        ...(events.sendStarted === undefined ? {} : { onSendStart: events.sendStarted }),
+      },
+      { target: due.target, articles },
+      context.stopSignal,
+    );
+    return { seeded, due, slot };
+  } finally {
+    await store.close();
+  }
+}
