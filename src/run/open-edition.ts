@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { formatZoneTime } from '../schedule/zone-time.js';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
 import type { Briefing } from '../email/briefing.js';
@@ -80,7 +81,7 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
   const stored = (briefing: Briefing | null): StoredEdition => ({ version: 1, since: edition.window.since.toISOString(), memory: edition.memory, outline, briefing });
 
   if (edition.empty && !config.edition.sendWhenEmpty) {
-    const message = skipMessage(id, edition.window, zone);
+    const message = skipMessage(id, edition.window, zone, request.persist);
     if (!request.persist) {
       return { ...fields, kind: 'skipped', message, record: undefined };
     }
@@ -124,7 +125,10 @@ function fromRecord(record: EditionRecord, zone: string): OpenedEdition {
   return { ...fields, kind: 'ready', briefing: stored.briefing };
 }
 
-function skipMessage(id: string, window: EditionWindow, zone: string): string {
-  const local = (instant: Date): string => DateTime.fromJSDate(instant, { zone }).toFormat("yyyy-MM-dd HH:mm ZZZZ");
-  return `edition ${id}: nothing new between ${local(window.since)} and ${local(window.until)}, so it is skipped (set edition.sendWhenEmpty to send empty editions)`;
+/** Why an edition is skipped, and, when the skip is recorded, how to plan it again once content arrives. */
+function skipMessage(id: string, window: EditionWindow, zone: string, recorded: boolean): string {
+  const nothingNew = `edition ${id}: nothing new between ${formatZoneTime(window.since, zone)} and ${formatZoneTime(window.until, zone)}`;
+  return recorded
+    ? `${nothingNew}, so it is recorded as skipped (\`briefing send --date ${id} --replan\` plans it again; edition.sendWhenEmpty sends empty editions)`
+    : `${nothingNew}, so it would be skipped (set edition.sendWhenEmpty to send empty editions)`;
 }

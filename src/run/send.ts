@@ -6,6 +6,7 @@ import { formatZoneTime } from '../schedule/zone-time.js';
 import type { EditionRecord, EditionStatus, Store } from '../store/store.js';
 import type { OpenedEdition } from './open-edition.js';
 import { openSlotEdition, resolveTarget } from './open-slot-edition.js';
+import { publishEdition } from './publish-edition.js';
 import type { RunContext } from './run-context.js';
 
 /** What `briefing send` (without `--to` or `--dry-run`) is asked to do. */
@@ -70,6 +71,7 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
     }
     const opened = await openSlotEdition({ config, clock: context.clock, store }, { target, stored, persist: true });
     if (opened.kind === 'skipped') return { kind: 'skipped', opened };
+    await publishEdition(config, opened);
     let transportDescription = '';
     const summary = await deliverEdition(
       {

@@ -5,13 +5,11 @@ import { deliverEdition, type DeliverEditionDependencies } from '../delivery/del
 import type { DkimSigner } from '../delivery/dkim.js';
 import type { SendSummary } from '../delivery/send-edition.js';
 import type { Transport } from '../delivery/transport.js';
-import { webVersionFiles } from '../email/web-version.js';
-import { publishEditions } from '../output/publish-editions.js';
-import { writeOutputFiles } from '../output/write-output-files.js';
 import type { RunOutcome, RunSlot, SkipSlot, SlotTarget } from '../schedule/scheduler.js';
 import type { EditionStore } from '../store/store.js';
 import { loadContent } from './load-content.js';
 import { openEdition, type OpenEditionDeps } from './open-edition.js';
+import { publishEdition } from './publish-edition.js';
 import { skippedSlotRecord } from './stored-edition.js';
 
 /** What one pass needs: the CLI's parts, plus the site build. */
@@ -67,8 +65,7 @@ export async function runEditionSlot<SiteReport>(
   if (opened.kind === 'skipped') return { ...base, outcome: 'skipped', message: opened.message };
   const subject = opened.briefing.subject;
   if (opened.record?.status === 'sent') return { ...base, outcome: 'already-sent', subject };
-  await writeOutputFiles(config.paths.output, webVersionFiles(config, opened.briefing));
-  await publishEditions(config, { edition: { id: opened.id, date: opened.date, slot: opened.slot.toISOString(), subject, preheader: opened.briefing.preheader } });
+  await publishEdition(config, opened);
   // Always enqueue (it is idempotent): a run killed between marking the edition `sending` and
   // enqueueing must still give every subscriber a delivery when resumed.
   const send = await deliverEdition(

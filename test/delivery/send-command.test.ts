@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../src/delivery/tokens.js';
@@ -64,6 +64,16 @@ describe('briefing send', () => {
     }
     const status = await workspace.run(['status', '--date', DATE, '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ edition: DATE, status: 'sent', counts: { queued: 0, sending: 0, sent: 5, failed: 0 }, failures: [] });
+  });
+
+  it('puts the edition it sends on the site: its web version and an entry in the editions index and feeds', async () => {
+    workspace = await createWorkspace({ subscribers: 1 });
+    const result = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET });
+    expect(result.code).toBe(0);
+    const output = path.join(workspace.root, 'output');
+    expect(readFileSync(path.join(output, 'editions', DATE, 'index.html'), 'utf8')).toContain('role="main"');
+    expect(readFileSync(path.join(output, 'editions', 'index.html'), 'utf8')).toContain(`href="../editions/${DATE}/"`);
+    expect(readFileSync(path.join(output, 'editions', 'atom.xml'), 'utf8')).toContain(`editions/${DATE}/`);
   });
 
   it('--dry-run reports the edition, subject and recipients and writes nothing', async () => {

@@ -105,7 +105,7 @@ describe('briefing preview', () => {
   it('says an edition with nothing new would be skipped, and writes nothing for it', async () => {
     const result = await preview('--date', '2025-07-22');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^edition 2025-07-22: nothing new between 2025-07-20 21:00 GMT\+3 and 2025-07-22 21:00 GMT\+3, so it is skipped/);
+    expect(result.stdout).toMatch(/^edition 2025-07-22: nothing new between 2025-07-20 21:00 EEST and 2025-07-22 21:00 EEST, so it would be skipped/);
     expect(existsSync(path.join(dir, 'output', 'editions', '2025-07-22'))).toBe(false);
   });
 

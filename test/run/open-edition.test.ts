@@ -114,7 +114,7 @@ describe('openEdition', () => {
     expect(skipped.kind).toBe('skipped');
     const message = skipped.kind === 'skipped' ? skipped.message : '';
     expect(message).toBe(
-      'edition 2025-07-24: nothing new between 2025-07-23 21:00 GMT+3 and 2025-07-24 21:00 GMT+3, so it is skipped (set edition.sendWhenEmpty to send empty editions)',
+      'edition 2025-07-24: nothing new between 2025-07-23 21:00 EEST and 2025-07-24 21:00 EEST, so it is recorded as skipped (`briefing send --date 2025-07-24 --replan` plans it again; edition.sendWhenEmpty sends empty editions)',
     );
     expect(await store.getEdition('2025-07-24')).toMatchObject({ status: 'skipped', note: message });
     expect(await open({ date: '2025-07-24', persist: true }, seedArticles, { now })).toMatchObject({ kind: 'skipped', origin: 'stored', message });

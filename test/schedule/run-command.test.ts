@@ -43,7 +43,7 @@ describe('briefing run (npm start)', () => {
     const second = await workspace.run(['run']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).not.toContain('Seeded');
-    expect(second.stdout).toMatch(/edition \d{4}-\d{2}-\d{2}: nothing new between 2025-07-23 21:00 .* so it is skipped/);
+    expect(second.stdout).toMatch(/edition \d{4}-\d{2}-\d{2}: nothing new between 2025-07-23 21:00 EEST .* so it is recorded as skipped \(`briefing send --date \S+ --replan` plans it again/);
     expect(readdirSync(path.join(output, 'outbox/2025-07-23'))).toHaveLength(3);
     expect(readdirSync(path.join(output, 'outbox'))).toEqual(['2025-07-23']);
   });
