@@ -12,7 +12,8 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
-import { TransportError, type OutgoingMessage, type Transport } from '../../src/delivery/transport.js';
+import type { OutgoingMessage, Transport } from '../../src/delivery/transport.js';
+import { transportFailure as failure } from './transport-fixtures.js';
 
 const logger = pino({ level: 'silent' });
 const servers: net.Server[] = [];
@@ -89,14 +90,6 @@ function stream(socket: net.Socket, first: string, line: string): void {
   pump();
 }
 
-async function failure(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
-}
 
 describe('SMTP client against a hostile server', () => {
   it.each([

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodemailerTransport, createSendmailTransport } from '../../src/delivery/nodemailer-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
-import { TransportError, type OutgoingMessage, type Transport } from '../../src/delivery/transport.js';
+import type { Transport } from '../../src/delivery/transport.js';
 import { startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from '../support/smtp-test-server.js';
+import { testMessage as message, transportFailure as failure } from './transport-fixtures.js';
 
 let server: SmtpTestServer | undefined;
 let transport: Transport | undefined;
@@ -17,11 +18,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-function message(n: number, to = `reader${n}@example.com`, body = 'Hello.\r\n'): OutgoingMessage {
-  const messageId = `<test.${n}@daily.briefing.example.org>`;
-  const raw = Buffer.from(`From: <briefing@example.org>\r\nTo: <${to}>\r\nSubject: test ${n}\r\nMessage-ID: ${messageId}\r\n\r\n${body}`);
-  return { messageId, envelope: { from: 'briefing@example.org', to }, raw };
-}
 
 /**
  * A server and a nodemailer transport to it. `host` `[::ffff:127.0.0.1]` reaches the same server
@@ -33,14 +29,6 @@ async function start(options: SmtpTestServerOptions, { query = '', userinfo = ''
   return { server, transport };
 }
 
-async function failure(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
-}
 
 describe('nodemailer transport (BRIEFING_TRANSPORT=nodemailer)', () => {
   it.each([

@@ -5,8 +5,9 @@ import { startSmtpSink } from '../../src/bench/postfix-tools.js';
 import { SmtpConnection, dotStuff } from '../../src/delivery/smtp-connection.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
-import { TransportError, type OutgoingMessage, type Transport } from '../../src/delivery/transport.js';
+import type { Transport, TransportError } from '../../src/delivery/transport.js';
 import { startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from '../support/smtp-test-server.js';
+import { testMessage as message, transportFailure as failure } from './transport-fixtures.js';
 
 const logger = pino({ level: 'silent' });
 let server: SmtpTestServer | undefined;
@@ -19,11 +20,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-function message(n: number, to = `reader${n}@example.com`, body = 'Hello.\r\n'): OutgoingMessage {
-  const messageId = `<test.${n}@daily.briefing.example.org>`;
-  const raw = Buffer.from(`From: <briefing@example.org>\r\nTo: <${to}>\r\nSubject: test ${n}\r\nMessage-ID: ${messageId}\r\n\r\n${body}`);
-  return { messageId, envelope: { from: 'briefing@example.org', to }, raw };
-}
 
 async function start(options: SmtpTestServerOptions, query = '', timeoutMs = 5000, userinfo = ''): Promise<{ server: SmtpTestServer; transport: Transport }> {
   server = await startSmtpTestServer(options);
@@ -31,14 +27,6 @@ async function start(options: SmtpTestServerOptions, query = '', timeoutMs = 500
   return { server, transport };
 }
 
-async function failure(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
-}
 
 describe('SMTP transport', () => {
   it('delivers many messages over a few kept-open connections, each once, byte for byte', async () => {

@@ -1,5 +1,5 @@
 import { BriefingError } from '../../errors.js';
-import { parseAddress } from '../../address.js';
+import { listedSubscriber } from '../listed-subscriber.js';
 import type { CliContext } from '../context.js';
 
 interface RemoveOptions {
@@ -12,12 +12,9 @@ interface RemoveOptions {
  * again, so deleting it needs `--forget` (an erasure request); without it the command refuses.
  */
 export default async function subscribersRemove(context: CliContext, options: RemoveOptions, args: string[]): Promise<number> {
-  const address = parseAddress(args[0] ?? '');
-  if (!address.ok) throw new BriefingError('subscribers', 'invalid-address', `address: ${address.problem}`);
   const store = await context.openStore();
   try {
-    const subscriber = await store.findSubscriber(address.address);
-    if (subscriber === undefined) throw new BriefingError('subscribers', 'unknown-subscriber', `${address.address} is not on the list`);
+    const subscriber = await listedSubscriber(store, args[0]);
     const suppressed = subscriber.status === 'unsubscribed' || subscriber.status === 'bounced';
     if (suppressed && !options.forget) {
       throw new BriefingError(
@@ -27,7 +24,7 @@ export default async function subscribersRemove(context: CliContext, options: Re
       );
     }
     if (!(await store.removeSubscriber(subscriber.id))) {
-      throw new BriefingError('subscribers', 'unknown-subscriber', `${address.address} is not on the list`);
+      throw new BriefingError('subscribers', 'unknown-subscriber', `${subscriber.address} is not on the list`);
     }
     context.print(suppressed ? `erased ${subscriber.address} (it was ${subscriber.status}; an import may add it again)` : `removed ${subscriber.address}`);
     return 0;

@@ -1,5 +1,4 @@
-import { BriefingError } from '../../errors.js';
-import { parseAddress } from '../../address.js';
+import { listedSubscriber } from '../listed-subscriber.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -8,12 +7,9 @@ import type { CliContext } from '../context.js';
  * no import or sign-up adds them again.
  */
 export default async function subscribersUnsubscribe(context: CliContext, _options: unknown, args: string[]): Promise<number> {
-  const address = parseAddress(args[0] ?? '');
-  if (!address.ok) throw new BriefingError('subscribers', 'invalid-address', `address: ${address.problem}`);
   const store = await context.openStore();
   try {
-    const subscriber = await store.findSubscriber(address.address);
-    if (subscriber === undefined) throw new BriefingError('subscribers', 'unknown-subscriber', `${address.address} is not on the list`);
+    const subscriber = await listedSubscriber(store, args[0]);
     if (subscriber.status === 'unsubscribed' || subscriber.status === 'bounced') {
       context.print(`${subscriber.address} is already ${subscriber.status}`);
       return 0;
