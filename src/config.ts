@@ -135,6 +135,8 @@ export interface EnvironmentConfig {
   smtpUrl: string | undefined;
   /** BRIEFING_TRANSPORT: Briefing's pipelined SMTP client (default) or nodemailer's transports for BRIEFING_SMTP_URL. */
   transport: MailTransportKind;
+  /** BRIEFING_SMTP_OAUTH2_TOKEN: an OAuth2 access token nodemailer logs in with (XOAUTH2, the URL's user) instead of a password. */
+  smtpOAuth2Token: string | undefined;
   databaseUrl: string | undefined;
   secret: string;
   /** False when BRIEFING_SECRET was not set and a development key is used. */
@@ -184,9 +186,15 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (transport === 'nodemailer' && !env.BRIEFING_SMTP_URL) {
     throw new BriefingError('config', 'invalid-transport', 'BRIEFING_TRANSPORT=nodemailer needs BRIEFING_SMTP_URL (smtp://…, smtps://… or sendmail:)');
   }
+  const smtpOAuth2Token = env.BRIEFING_SMTP_OAUTH2_TOKEN || undefined;
+  // Only nodemailer's SMTP pool speaks XOAUTH2; a token nothing would use must not pass silently.
+  if (smtpOAuth2Token !== undefined && (transport !== 'nodemailer' || env.BRIEFING_SMTP_URL?.startsWith('sendmail:'))) {
+    throw new BriefingError('config', 'invalid-oauth2', 'BRIEFING_SMTP_OAUTH2_TOKEN needs BRIEFING_TRANSPORT=nodemailer and an smtp:// or smtps:// BRIEFING_SMTP_URL');
+  }
   return {
     smtpUrl: env.BRIEFING_SMTP_URL || undefined,
     transport,
+    smtpOAuth2Token,
     databaseUrl: env.BRIEFING_DATABASE_URL || undefined,
     secret: secret ?? DEVELOPMENT_SECRET,
     secretFromEnvironment: secret !== undefined,

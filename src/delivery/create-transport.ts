@@ -20,9 +20,10 @@ export function outboxFolder(config: Pick<Config, 'paths'>, editionId: string): 
 /**
  * The transport of a run: one SMTP pool from BRIEFING_SMTP_URL (connections = delivery.concurrency
  * unless the URL's maxConnections says otherwise), Briefing's pipelined client or, with
- * BRIEFING_TRANSPORT=nodemailer, nodemailer's (or its sendmail transport for `sendmail:[/path]`);
+ * BRIEFING_TRANSPORT=nodemailer, nodemailer's (logging in with BRIEFING_SMTP_OAUTH2_TOKEN if set; or its
+ * sendmail transport for `sendmail:[/path]`);
  * without the URL, .eml files under output/outbox/<editionId>/. The description never carries
- * the password.
+ * the password or token.
  */
 export function createTransport(config: Pick<Config, 'env' | 'paths' | 'delivery'>, editionId: string, logger: Logger): Transport {
   if (config.env.smtpUrl === undefined) return createEmlTransport(outboxFolder(config, editionId));
@@ -33,7 +34,11 @@ export function createTransport(config: Pick<Config, 'env' | 'paths' | 'delivery
   }
   const settings = parseSmtpUrl(config.env.smtpUrl);
   if (config.env.transport === 'nodemailer') {
-    return createNodemailerTransport(settings, { maxConnections: config.delivery.concurrency, timeoutMs: config.delivery.timeoutMs });
+    return createNodemailerTransport(settings, {
+      maxConnections: config.delivery.concurrency,
+      timeoutMs: config.delivery.timeoutMs,
+      oauth2AccessToken: config.env.smtpOAuth2Token,
+    });
   }
   return createSmtpTransport(settings, {
     maxConnections: config.delivery.concurrency,

@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type SendmailTransport from 'nodemailer/lib/sendmail-transport/index.js';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import { BriefingError } from '../errors.js';
 import type { SmtpSettings } from './smtp-url.js';
 import { TransportError, type OutgoingMessage, type SendReceipt, type Transport } from './transport.js';
 
@@ -15,8 +16,29 @@ interface NodemailerError extends Error {
 const DOWN_AFTER_FAILURES = 3;
 const CONNECTION_CODES = new Set(['ECONNECTION', 'EDNS', 'ETIMEDOUT', 'ESOCKET']);
 
+/** How the nodemailer SMTP pool is sized, timed and (with an OAuth2 access token) logs in. */
+export interface NodemailerPoolOptions {
+  maxConnections: number;
+  timeoutMs: number;
+  /** BRIEFING_SMTP_OAUTH2_TOKEN: log in with XOAUTH2 as the URL's user; never renewed (no refresh flow). */
+  oauth2AccessToken?: string | undefined;
+}
+
+/** The login of the pool: none, the URL's user and password, or XOAUTH2 with the URL's user and the access token. */
+function login(settings: SmtpSettings, accessToken: string | undefined): Pick<SMTPPool.Options, 'auth' | 'authMethod'> {
+  if (accessToken !== undefined) {
+    const refuse = (problem: string): BriefingError => new BriefingError('config', 'invalid-oauth2', `BRIEFING_SMTP_OAUTH2_TOKEN ${problem}`);
+    if (settings.auth === undefined) throw refuse('needs a user in BRIEFING_SMTP_URL (smtp://user@host:587) to log in as');
+    if (settings.auth.pass !== '') throw refuse('and a password in BRIEFING_SMTP_URL are two logins: drop the password');
+    if (settings.auth.method !== undefined) throw refuse('logs in with XOAUTH2: drop authMethod from BRIEFING_SMTP_URL');
+    return { auth: { type: 'OAuth2', user: settings.auth.user, accessToken } };
+  }
+  if (settings.auth === undefined) return {};
+  return { auth: { user: settings.auth.user, pass: settings.auth.pass }, ...(settings.auth.method ? { authMethod: settings.auth.method } : {}) };
+}
+
 /** nodemailer's pool options for the checked settings of BRIEFING_SMTP_URL: the same TLS rule as Briefing's own client. */
-function poolOptions(settings: SmtpSettings, options: { maxConnections: number; timeoutMs: number }): SMTPPool.Options {
+function poolOptions(settings: SmtpSettings, options: NodemailerPoolOptions): SMTPPool.Options {
   // A password must not cross the network in the clear: opportunistic TLS becomes required TLS then.
   const mustEncrypt = settings.auth !== undefined && !settings.allowPlaintextAuth;
   return {
@@ -27,7 +49,7 @@ function poolOptions(settings: SmtpSettings, options: { maxConnections: number; 
     requireTLS: settings.tls === 'required' || (settings.tls === 'opportunistic' && mustEncrypt),
     ignoreTLS: settings.tls === 'none',
     tls: { rejectUnauthorized: settings.rejectUnauthorized, ...(settings.servername === undefined ? {} : { servername: settings.servername }) },
-    ...(settings.auth === undefined ? {} : { auth: { user: settings.auth.user, pass: settings.auth.pass }, ...(settings.auth.method ? { authMethod: settings.auth.method } : {}) }),
+    ...login(settings, options.oauth2AccessToken),
     name: settings.clientName,
     maxConnections: settings.maxConnections ?? options.maxConnections,
     maxMessages: settings.maxMessages,
@@ -44,19 +66,22 @@ function poolOptions(settings: SmtpSettings, options: { maxConnections: number; 
  * Each prepared message goes as it is (nodemailer's `raw`) with its own envelope. Errors map as
  * the pipelined client's do: 4xx and dropped connections are temporary, 5xx permanent, a refused
  * recipient a bounce, and a server that cannot be reached, refuses the login or TLS is fatal.
+ * With `oauth2AccessToken` it logs in with XOAUTH2 as the URL's user; a URL with a password too is a config error.
  */
-export function createNodemailerTransport(settings: SmtpSettings, options: { maxConnections: number; timeoutMs: number }): Transport {
+export function createNodemailerTransport(settings: SmtpSettings, options: NodemailerPoolOptions): Transport {
   const description = `nodemailer ${settings.description}`;
-  const password = settings.auth?.pass;
+  // Built now, so a token that cannot be used is a config error before anything is sent.
+  const poolSettings = poolOptions(settings, options);
+  const secrets = [settings.auth?.pass, options.oauth2AccessToken].filter((secret): secret is string => secret !== undefined && secret !== '');
   let pool: nodemailer.Transporter | undefined;
   let failuresInARow = 0;
   let everAccepted = false;
   let closed = false;
 
-  /** The error's text, on one line and without the password: nodemailer's messages do not quote it, and an upgrade must not change that. */
+  /** The error's text, on one line and without the password or token: nodemailer's messages do not quote them, and an upgrade must not change that. */
   function text(error: NodemailerError): string {
     const message = error.message.replace(/\s+/g, ' ').trim();
-    return password ? message.split(password).join('***') : message;
+    return secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), message);
   }
 
   function classify(error: NodemailerError): TransportError {
@@ -87,7 +112,7 @@ export function createNodemailerTransport(settings: SmtpSettings, options: { max
       if (settings.tls === 'none' && settings.auth !== undefined && !settings.allowPlaintextAuth) {
         throw new TransportError('refusing to send the SMTP password over an unencrypted connection (use smtps://, STARTTLS, or ?insecure=true)', { temporary: false, fatal: true });
       }
-      pool ??= nodemailer.createTransport(poolOptions(settings, options));
+      pool ??= nodemailer.createTransport(poolSettings);
       try {
         const receipt = await sendRaw(pool, message);
         everAccepted = true;

@@ -23,9 +23,12 @@ afterEach(async () => {
  * A server and a nodemailer transport to it. `host` `[::ffff:127.0.0.1]` reaches the same server
  * through an address that is not loopback by name, so the rules for other machines apply.
  */
-async function start(options: SmtpTestServerOptions, { query = '', userinfo = '', host = '127.0.0.1' } = {}): Promise<{ server: SmtpTestServer; transport: Transport }> {
+async function start(
+  options: SmtpTestServerOptions,
+  { query = '', userinfo = '', host = '127.0.0.1', oauth2AccessToken = undefined as string | undefined } = {},
+): Promise<{ server: SmtpTestServer; transport: Transport }> {
   server = await startSmtpTestServer(options);
-  transport = createNodemailerTransport(parseSmtpUrl(`smtp://${userinfo}${host}:${server.port}${query}`), { maxConnections: 2, timeoutMs: 5000 });
+  transport = createNodemailerTransport(parseSmtpUrl(`smtp://${userinfo}${host}:${server.port}${query}`), { maxConnections: 2, timeoutMs: 5000, oauth2AccessToken });
   return { server, transport };
 }
 
@@ -97,6 +100,39 @@ describe('nodemailer transport (BRIEFING_TRANSPORT=nodemailer)', () => {
     const error = await failure(transport.send(message(1)));
     expect(error).toMatchObject({ fatal: true, responseCode: 535 });
     expect(`${error.message} ${String(error.cause)}`).not.toContain('wr0ng-p4ss');
+  });
+
+  const TOKEN = 'ya29.a0AfH6SMB-right-access-token';
+  const oauth2 = { oauth2: { user: 'briefing@example.org', accessToken: TOKEN } };
+
+  it('logs in with XOAUTH2 as the URL\u2019s user with BRIEFING_SMTP_OAUTH2_TOKEN, and describes itself without the token', async () => {
+    const { server, transport } = await start(oauth2, { userinfo: 'briefing%40example.org@', oauth2AccessToken: TOKEN });
+    await transport.send(message(1));
+    expect(server.logins).toEqual(['briefing@example.org']);
+    expect(server.counts.size).toBe(1);
+    expect(transport.description).toBe(`nodemailer smtp://127.0.0.1:${server.port}`);
+  });
+
+  it('stops with a fatal error when the server refuses the OAuth2 token, quoting no part of it', async () => {
+    const wrong = 'ya29.Wr0ngT0kenNeverPrinted';
+    const { server, transport } = await start(oauth2, { userinfo: 'briefing%40example.org@', oauth2AccessToken: wrong });
+    const error = await failure(transport.send(message(1)));
+    expect(error).toMatchObject({ fatal: true, responseCode: 535 });
+    expect(error.message).toMatch(/Invalid login/);
+    const shown = `${error.message} ${String(error.cause)} ${transport.description}`;
+    for (let at = 0; at + 6 <= wrong.length; at += 1) expect(shown).not.toContain(wrong.slice(at, at + 6));
+    expect(server.logins).toEqual([]);
+    expect(server.counts.size).toBe(0);
+  });
+
+  it.each([
+    ['no user in the URL', '', /^config: BRIEFING_SMTP_OAUTH2_TOKEN needs a user in BRIEFING_SMTP_URL/],
+    ['a password in the URL too', 'briefing:s3cret@', /^config: BRIEFING_SMTP_OAUTH2_TOKEN and a password in BRIEFING_SMTP_URL are two logins/],
+  ])('refuses BRIEFING_SMTP_OAUTH2_TOKEN with %s, before connecting and without quoting the token', (_label, userinfo, expected) => {
+    const url = parseSmtpUrl(`smtp://${userinfo}127.0.0.1:2525`);
+    const attempt = (): Transport => createNodemailerTransport(url, { maxConnections: 1, timeoutMs: 1000, oauth2AccessToken: TOKEN });
+    expect(attempt).toThrow(expected);
+    expect(attempt).not.toThrow(/ya29/);
   });
 });
 

@@ -205,4 +205,22 @@ describe('briefing send against a misbehaving SMTP server', () => {
     expect(relative.code).toBe(1);
     expect(relative.stderr).toMatch(/^config: BRIEFING_SMTP_URL sendmail: must name an absolute path/m);
   });
+
+  it('refuses BRIEFING_SMTP_OAUTH2_TOKEN without BRIEFING_TRANSPORT=nodemailer, or with a password in the URL, in one line that does not quote the token', async () => {
+    workspace = await createWorkspace({ subscribers: 1 });
+    const token = 'ya29.never-printed-token';
+    const url = 'smtp://briefing@127.0.0.1:1';
+    const own = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET, BRIEFING_SMTP_URL: url, BRIEFING_SMTP_OAUTH2_TOKEN: token });
+    expect(own.code).toBe(1);
+    expect(own.stderr.trim()).toBe('config: BRIEFING_SMTP_OAUTH2_TOKEN needs BRIEFING_TRANSPORT=nodemailer and an smtp:// or smtps:// BRIEFING_SMTP_URL');
+    const both = await workspace.run(['send', '--date', DATE], {
+      BRIEFING_SECRET: SECRET,
+      BRIEFING_TRANSPORT: 'nodemailer',
+      BRIEFING_SMTP_URL: 'smtp://briefing:s3cret@127.0.0.1:1',
+      BRIEFING_SMTP_OAUTH2_TOKEN: token,
+    });
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/^config: BRIEFING_SMTP_OAUTH2_TOKEN and a password in BRIEFING_SMTP_URL are two logins: drop the password$/m);
+    expect(`${own.stdout}${own.stderr}${both.stdout}${both.stderr}`).not.toContain('never-printed');
+  });
 });

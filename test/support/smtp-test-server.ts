@@ -67,6 +67,8 @@ export interface SmtpTestServerOptions extends FaultPlan {
   starttls?: boolean;
   /** Require AUTH with this user and password. */
   auth?: { user: string; pass: string };
+  /** Require AUTH XOAUTH2 (the only method offered) with this user and OAuth2 access token. */
+  oauth2?: { user: string; accessToken: string };
 }
 
 /** The Message-ID of raw message bytes (the first one in the header block). */
@@ -129,14 +131,19 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     logger: false,
     disableReverseLookup: true,
     hideSTARTTLS: !options.starttls,
-    authOptional: options.auth === undefined,
-    ...(options.auth === undefined ? { disabledCommands: ['AUTH'] } : { allowInsecureAuth: true }),
+    authOptional: options.auth === undefined && options.oauth2 === undefined,
+    ...(options.auth === undefined && options.oauth2 === undefined ? { disabledCommands: ['AUTH'] } : { allowInsecureAuth: true }),
+    ...(options.oauth2 === undefined ? {} : { authMethods: ['XOAUTH2'] }),
     size: plan.maxSize ?? 0,
     hideSize: plan.hideSize ?? false,
     hideSMTPUTF8: plan.hideSmtpUtf8 ?? false,
     closeTimeout: 100,
     onAuth(auth, _session, callback) {
-      if (auth.username !== undefined && auth.username === options.auth?.user && auth.password === options.auth.pass) {
+      const accepted =
+        options.oauth2 === undefined
+          ? auth.username !== undefined && auth.username === options.auth?.user && auth.password === options.auth.pass
+          : auth.method === 'XOAUTH2' && auth.username === options.oauth2.user && auth.accessToken === options.oauth2.accessToken;
+      if (accepted && auth.username !== undefined) {
         logins.push(auth.username);
         callback(null, { user: auth.username });
       } else {
