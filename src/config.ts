@@ -128,7 +128,7 @@ export type Topic = z.infer<typeof topicSchema>;
 export type FileConfig = z.infer<typeof fileConfigSchema>;
 
 /** Who sends BRIEFING_SMTP_URL's mail: Briefing's own pipelined client, or nodemailer (its SMTP pool, or sendmail). */
-export type MailTransportKind = 'smtp' | 'nodemailer';
+type MailTransportKind = 'smtp' | 'nodemailer';
 
 /** Secrets and machine facts: only from the environment. */
 export interface EnvironmentConfig {

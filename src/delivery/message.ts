@@ -187,15 +187,14 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
     headerLine('List-Unsubscribe', unsubscribe),
   ];
   const headers = [...personalHeaders, ...template.staticHeaders];
-  // The same value often fills several slots (the unsubscribe link in both parts): encoded once.
+  // The same slot kind often recurs (the unsubscribe link in both parts): its value is made and encoded once.
   const encoded = new Map<string, Buffer>();
   let body = template.body.map((piece) => {
     if (Buffer.isBuffer(piece)) return piece;
-    const value = tokenValue(recipient, piece.field, piece.html);
-    const key = `${piece.more ? '+' : '.'}${value}`;
+    const key = `${piece.field}${piece.html ? '<' : '.'}${piece.more ? '+' : '.'}`;
     let bytes = encoded.get(key);
     if (bytes === undefined) {
-      bytes = Buffer.from(quotedPrintable(value, piece.more), 'ascii');
+      bytes = Buffer.from(quotedPrintable(tokenValue(recipient, piece.field, piece.html), piece.more), 'ascii');
       encoded.set(key, bytes);
     }
     return bytes;

@@ -104,12 +104,14 @@ export function createNodemailerTransport(settings: SmtpSettings, options: Nodem
     return new TransportError(what, { temporary: code === null || code < 500, responseCode: code });
   }
 
+  // Known from the settings alone: every send refuses, none connects.
+  const plaintextPassword = settings.tls === 'none' && settings.auth !== undefined && !settings.allowPlaintextAuth;
   return {
     description,
     ...(settings.messagesPerSecond === undefined ? {} : { messagesPerSecond: settings.messagesPerSecond }),
     async send(message) {
       if (closed) throw new TransportError('the nodemailer transport is closed', { temporary: true });
-      if (settings.tls === 'none' && settings.auth !== undefined && !settings.allowPlaintextAuth) {
+      if (plaintextPassword) {
         throw new TransportError('refusing to send the SMTP password over an unencrypted connection (use smtps://, STARTTLS, or ?insecure=true)', { temporary: false, fatal: true });
       }
       pool ??= nodemailer.createTransport(poolSettings);

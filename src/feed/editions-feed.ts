@@ -41,13 +41,18 @@ function editionEntry(edition: FeedEdition, siteUrl: string): FeedEntry {
   };
 }
 
+/** Newest edition first (by slot, then id): the order of the editions feeds and index. */
+export function newestEditionFirst(a: Pick<FeedEdition, 'slot' | 'id'>, b: Pick<FeedEdition, 'slot' | 'id'>): number {
+  return b.slot.localeCompare(a.slot) || b.id.localeCompare(a.id);
+}
+
 /**
  * The editions feeds (`editions/feed.xml`, `editions/atom.xml`, `editions/feed.json`): the
  * briefing itself, newest edition first, so a reader can follow it in a feed reader. Pure: the same
  * records give the same bytes.
  */
 export function renderEditionFeeds(editions: readonly FeedEdition[], site: FeedSite): Map<string, string> {
-  const newestFirst = [...editions].sort((a, b) => b.slot.localeCompare(a.slot) || b.id.localeCompare(a.id));
+  const newestFirst = [...editions].sort(newestEditionFirst);
   const entries = newestFirst.map((edition) => editionEntry(edition, site.siteUrl));
   const editionsSite: FeedSite = { ...site, title: `${site.title}: editions` };
   const url = (format: FeedFormat): string => absoluteUrl(site.siteUrl, editionsFeedPath(format));

@@ -31,7 +31,7 @@ export interface FeedEntry {
 const IMAGE_TYPES: Readonly<Record<string, string>> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', svg: 'image/svg+xml' };
 
 /** The media type of a picture URL, from its path's extension. */
-export function imageType(url: string): string {
+function imageType(url: string): string {
   const extension = /\.([a-z0-9]+)$/i.exec(new URL(url).pathname)?.[1]?.toLowerCase() ?? '';
   return IMAGE_TYPES[extension] ?? 'image/jpeg';
 }

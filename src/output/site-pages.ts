@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { Article, ArticleImage, ArticleVideo } from '../content/article.js';
+import { newestEditionFirst } from '../feed/editions-feed.js';
+import { webUrl } from '../feed/web-url.js';
 import type { FeedPage } from '../feed/feed-pages.js';
 import {
   EDITIONS_INDEX_PATH,
@@ -17,7 +19,6 @@ import { createIsoFormatter } from './iso-time.js';
 import type { PublishedEdition } from './published-edition.js';
 import type { SiteTemplates } from './site-templates.js';
 import type { ArticlePageView, FeedLinkView, FigureView, SiteView, TimeView, VideoView } from './site-views.js';
-import { webUrl } from '../feed/web-url.js';
 
 /** What the site pages need to know about the publication. */
 export type PageSite = Pick<Config, 'title' | 'description' | 'siteUrl' | 'language' | 'direction' | 'timeZone' | 'topics'>;
@@ -93,6 +94,13 @@ export interface SitePages {
 /** Binds the templates to a publication, so what every page shares is worked out once per build. */
 export function createSitePages(site: PageSite, templates: SiteTemplates): SitePages {
   const time = timeFormatter(site);
+  // Newest first: a page's first article is its latest.
+  const dateRange = (articles: readonly Article[]): { from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean } => {
+    const [newest, oldest] = [articles[0], articles.at(-1)];
+    if (newest === undefined || oldest === undefined) return { from: undefined, to: undefined, sameDay: false };
+    const [from, to] = [time(oldest.published), time(newest.published)];
+    return { from, to, sameDay: from.date === to.date };
+  };
   const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
   const topicTitles = (article: Article): string[] => article.topics.map((id) => titles.get(id) ?? id);
   // Pages at the root (the home page) and one folder down (articles/, archive/).
@@ -132,10 +140,7 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
         archive: archived
           ? {
               number: page.number,
-              // Newest first: the page's first article is its latest.
-              from: page.articles.length === 0 ? undefined : time((page.articles.at(-1) as Article).published),
-              to: page.articles.length === 0 ? undefined : time((page.articles[0] as Article).published),
-              sameDay: page.articles.length > 0 && time((page.articles.at(-1) as Article).published).date === time((page.articles[0] as Article).published).date,
+              ...dateRange(page.articles),
               pages: Array.from({ length: pageCount }, (_, index) => index + 1).map((number) => ({ number, href: `../${archivePagePath(number)}`, current: number === page.number })),
             }
           : undefined,
@@ -155,7 +160,7 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
         site: nestedSite,
         canonical: absoluteUrl(site.siteUrl, EDITIONS_INDEX_PATH),
         editions: [...editions]
-          .sort((a, b) => b.slot.localeCompare(a.slot) || b.id.localeCompare(a.id))
+          .sort(newestEditionFirst)
           .map((edition) => ({ href: `../${editionHref(edition.id)}`, subject: edition.subject, preheader: edition.preheader, date: time(new Date(edition.slot)) })),
       }),
   };

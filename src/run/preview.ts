@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { messageOptions } from '../delivery/deliver-edition.js';
 import { personaliseMessage, prepareMessage } from '../delivery/message.js';
-import { resolveEditionSlot } from '../edition/edition-slot.js';
 import { editionFolder, webVersionFiles } from '../email/web-version.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
 import { loadContent } from './load-content.js';
 import { openEdition, type OpenedEdition } from './open-edition.js';
+import { resolveTarget } from './open-slot-edition.js';
 import type { RunContext } from './run-context.js';
 
 /** The recipient of the preview's .eml: a reserved example address, and no working unsubscribe token. */
@@ -31,7 +31,7 @@ export type PreviewReport =
 export async function previewEdition(context: RunContext, input: { date?: string }): Promise<PreviewReport> {
   const config = context.config();
   const articles = await loadContent(config);
-  const target = resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), ...(input.date === undefined ? {} : { date: input.date }) });
+  const target = resolveTarget(config, context.clock.now(), input.date);
   const store = await context.openStore();
   let opened;
   try {

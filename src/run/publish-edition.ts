@@ -9,7 +9,7 @@ import type { OpenedEdition } from './open-edition.js';
  * the editions index and feeds. `briefing send` and every slot run do it before the first message,
  * so the link in the message works when it arrives.
  */
-export async function publishEdition(config: Config, opened: OpenedEdition & { kind: 'ready' }): Promise<void> {
+export async function publishEdition(config: Config, opened: Pick<OpenedEdition & { kind: 'ready' }, 'id' | 'date' | 'slot' | 'briefing'>): Promise<void> {
   const { briefing } = opened;
   await writeOutputFiles(config.paths.output, webVersionFiles(config, briefing));
   await publishEditions(config, {

@@ -73,14 +73,17 @@ async function testEdition(context: RunContext, store: Store, due: SlotTarget, d
   const config = context.config();
   const now = context.clock.now();
   const parts = { config, clock: context.clock, store };
-  const dueEdition = await openSlotEdition(parts, { target: due, stored: await store.getEdition(due.id), persist: false });
+  const dueRecord = await store.getEdition(due.id);
+  // Content is read once: for the due edition when it has no record, else only if the fallback needs it.
+  let articles = dueRecord === undefined ? await loadContent(config) : undefined;
+  const dueEdition = await openSlotEdition(parts, { target: due, stored: dueRecord, persist: false, ...(articles === undefined ? {} : { articles }) });
   if (dated || dueEdition.kind === 'ready') return { opened: dueEdition, why: undefined };
   const recorded = (await store.listEditions(50)).find((record) => record.status !== 'skipped' && record.slot.getTime() <= now.getTime());
   if (recorded !== undefined) {
     const opened = await openSlotEdition(parts, { target: recorded, stored: recorded, persist: false });
     return { opened, why: `the newest edition with content; the due edition ${due.id} has nothing new` };
   }
-  const articles = await loadContent(config);
+  articles ??= await loadContent(config);
   const newest = chooseDueEdition({ cron: config.schedule.cron, zone: config.timeZone, now, firstLookBackHours: config.edition.firstLookBackHours, content: contentChanges(articles), firstEdition: true });
   if (newest === undefined || newest.target.id === due.id) return { opened: dueEdition, why: undefined };
   const opened = await openSlotEdition(parts, { target: newest.target, stored: await store.getEdition(newest.target.id), persist: false, articles });

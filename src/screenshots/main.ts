@@ -14,16 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { buildSite } from '../run/build-site.js';
 import { parseConfig, readEnvironment } from '../config.js';
-import { loadArticles } from '../content/load-articles.js';
 import { resolveEditionSlot } from '../edition/edition-slot.js';
 import { planEdition } from '../edition/plan-edition.js';
 import { loadBriefingTemplates } from '../email/briefing-templates.js';
 import { personaliseBriefing } from '../email/personalise.js';
 import { renderBriefing } from '../email/render-briefing.js';
-import { webVersionFiles } from '../email/web-version.js';
-import { publishEditions } from '../output/publish-editions.js';
 import { EDITIONS_INDEX_PATH, INDEX_PATH, archivePagePath, articlePagePath } from '../output/site-paths.js';
-import { writeOutputFiles } from '../output/write-output-files.js';
+import { loadContent } from '../run/load-content.js';
+import { publishEdition } from '../run/publish-edition.js';
 
 const REPOSITORY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The day of the seed stories: its edition tells both. */
@@ -53,13 +51,12 @@ async function main(argv: readonly string[]): Promise<void> {
     writeFileSync(configFile, JSON.stringify({ ...file, feed: { items: 1, archivePageSize: 1 }, paths }));
     const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, readEnvironment({}));
 
-    const articles = await loadArticles({ dir: config.paths.content, topics: config.topics, timeZone: config.timeZone, maxRecordBytes: config.content.maxRecordBytes });
+    const articles = await loadContent(config);
     await buildSite(config, { articles });
     const { id, slot } = resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: new Date(), date: SEED_EDITION });
     const edition = planEdition({ id, slot, timeZone: config.timeZone, siteUrl: config.siteUrl, articles, topics: config.topics, settings: config.edition, previous: undefined });
     const briefing = await renderBriefing(edition, { config, templates: await loadBriefingTemplates(config.paths.templates) });
-    await writeOutputFiles(config.paths.output, webVersionFiles(config, briefing));
-    await publishEditions(config, { edition: { id, date: edition.date, slot: slot.toISOString(), subject: briefing.subject, preheader: briefing.preheader } });
+    await publishEdition(config, { id, date: edition.date, slot, briefing });
     const email = personaliseBriefing(briefing, { name: 'Sample Reader', address: 'reader@example.com', unsubscribeUrl: `${config.siteUrl}unsubscribe?token=sample` });
     const emailFile = path.join(root, 'email.html');
     writeFileSync(emailFile, email.html);

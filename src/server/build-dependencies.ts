@@ -41,11 +41,12 @@ export function buildDependencies(parts: {
   const secrets = previousSecret === undefined ? [secret] : [secret, previousSecret];
   // Tokens naming no subscriber are checked against a key no token was made with, so they cost the same time.
   const unknownKey = randomBytes(16).toString('base64url');
+  const store = waitingStore(parts.store, limits.storeWaitMs);
   const tokens: LinkTokens = {
     confirmToken: (subscriber, now) => createToken(secret, 'confirm', subscriber, new Date(now.getTime() + confirmMs)),
     async verify(token, purpose, now) {
       const id = tokenSubscriberId(token);
-      const subscriber = id === undefined ? undefined : await parts.store.getSubscriber(id);
+      const subscriber = id === undefined ? undefined : await store.getSubscriber(id);
       const checked = verifyToken(secrets, purpose, token, subscriber?.linkKey ?? unknownKey, now);
       if (!checked.ok || subscriber === undefined) return { ok: false, reason: !checked.ok && checked.reason === 'expired' ? 'expired' : 'invalid' };
       // Confirmation tokens expire a fixed time after they are made, so that is when they were made.
@@ -56,7 +57,7 @@ export function buildDependencies(parts: {
   const { dkim } = parts;
   return {
     config,
-    store: waitingStore(parts.store, limits.storeWaitMs),
+    store,
     tokens,
     clock: parts.clock,
     logger,

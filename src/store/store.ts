@@ -157,7 +157,10 @@ export type DeliveryOutcome =
 /** Every backend: SQLite (embedded default) and PostgreSQL (scale-out). */
 export interface Store extends SubscriberStore, EditionStore, OutboxStore {
   readonly kind: 'sqlite' | 'postgres';
-  /** Takes the write lock and lets it go at once: fails (see storeUnavailability) when a write would. */
+  /**
+   * Fails (see storeUnavailability) when a write would: on SQLite it takes the write lock and lets it go
+   * at once; on PostgreSQL, where writers take row locks, it proves the server answers a transaction.
+   */
   checkWritable(): Promise<void>;
   close(): Promise<void>;
 }

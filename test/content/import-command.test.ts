@@ -83,13 +83,13 @@ describe('briefing import', () => {
   });
 
   it('reports a file it cannot read', async () => {
-    const result = await briefing('import', 'missing.txt', '--out', 'records');
+    const result = await briefing('import', 'missing.txt', '--out', 'records', '--source', 'Test Desk');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('import: missing.txt: cannot read: ENOENT');
   });
 
   it('refuses a --published that is not a date, with exit 1 and no stack', async () => {
-    const result = await briefing('import', WRAP, '--out', 'records', '--published', 'tomorrow');
+    const result = await briefing('import', WRAP, '--out', 'records', '--source', 'Test Desk', '--published', 'tomorrow');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--published: "tomorrow" is not an ISO 8601 date-time');
     expect(result.stderr).not.toContain('    at ');

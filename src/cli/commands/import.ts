@@ -25,18 +25,21 @@ export default async function importCommand(context: CliContext, options: Import
   const outDir = options.out === undefined ? config.paths.content : path.resolve(options.out);
   const parser = createArticleParser({ topics: config.topics, timeZone: config.timeZone });
   await mkdir(outDir, { recursive: true });
+  // Raw copy names no source of its own: a record must not go out attributed to "unknown". Checked
+  // before any file is read; every file is named.
+  if (options.source === undefined) {
+    throw BriefingError.fromProblems(
+      'import',
+      'no-source',
+      files.map((file) => ({ file, field: 'source', message: 'the text names no source: give the attribution with --source NAME (e.g. --source "CBC News")' })),
+    );
+  }
   const problems: Problem[] = [];
 
   for (const input of files) {
     try {
       const text = await readInput(input);
       const record = importRawArticle(text, { file: input, published: options.published, timeZone: config.timeZone, source: options.source });
-      // Raw copy names no source of its own: a record must not go out attributed to "unknown".
-      if (options.source === undefined) {
-        throw BriefingError.fromProblems('import', 'no-source', [
-          { file: input, field: 'source', message: 'the text names no source: give the attribution with --source NAME (e.g. --source "CBC News")' },
-        ]);
-      }
       const output = formatRecord(record);
       const target = path.join(outDir, `${record.id}.md`);
       const shown = path.relative(process.cwd(), target) || target;

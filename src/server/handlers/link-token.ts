@@ -3,17 +3,25 @@ import type { Subscriber } from '../../store/store.js';
 import type { ServerDependencies, TokenRefusal } from '../dependencies.js';
 import { pageResponse } from '../respond.js';
 
-/** The `token` query parameter, verified for `purpose` against its subscriber's link key. */
-export async function readToken(
-  c: Context,
-  deps: ServerDependencies,
-  purpose: 'confirm' | 'unsubscribe',
-  now: Date,
-): Promise<{ ok: true; value: string; subscriber: Subscriber; issuedAt: Date | null } | { ok: false; reason: TokenRefusal }> {
+/** A request's token, verified for a purpose. */
+type ReadToken = { ok: true; value: string; subscriber: Subscriber; issuedAt: Date | null } | { ok: false; reason: TokenRefusal };
+
+/**
+ * The `token` query parameter, verified for `purpose` against its subscriber's link key. Verified once
+ * per request: the rate limiter reads it first and the handler gets the same answer, not a second
+ * store read.
+ */
+export function readToken(c: Context, deps: ServerDependencies, purpose: 'confirm' | 'unsubscribe', now: Date): Promise<ReadToken> {
+  const key = `token:${purpose}`;
+  const known = c.get(key) as Promise<ReadToken> | undefined;
+  if (known !== undefined) return known;
   const value = c.req.query('token');
-  if (value === undefined || value === '') return { ok: false, reason: 'invalid' };
-  const verified = await deps.tokens.verify(value, purpose, now);
-  return verified.ok ? { ...verified, value } : verified;
+  const verified: Promise<ReadToken> =
+    value === undefined || value === ''
+      ? Promise.resolve({ ok: false, reason: 'invalid' })
+      : deps.tokens.verify(value, purpose, now).then((result) => (result.ok ? { ...result, value } : result));
+  c.set(key, verified);
+  return verified;
 }
 
 const REASONS: Readonly<Record<'confirm' | 'unsubscribe', Record<TokenRefusal, string>>> = {

@@ -13,14 +13,17 @@ function mount(args: readonly string[]): { ok: boolean; error: string } {
   return { ok: result.status === 0, error: `${result.stderr ?? ''}${result.error?.message ?? ''}`.trim() };
 }
 
-/** True when this process may mount a tmpfs (tried once, on a throw-away folder). */
+/**
+ * True when this process may mount a tmpfs (tried once, on a throw-away folder). With `CI=true` a
+ * machine that cannot is an error, not a skip: CI must run the disk-fault tests.
+ */
 export const canMount: boolean = (() => {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
   const probe = mkdtempSync(path.join(tmpdir(), 'briefing-mount-probe-'));
   try {
-    if (!mount(['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).ok) return false;
-    spawnSync('umount', [probe]);
-    return true;
+    const tried = process.platform === 'linux' && process.getuid?.() === 0 ? mount(['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]) : { ok: false, error: 'not root on Linux' };
+    if (tried.ok) spawnSync('umount', [probe]);
+    else if (process.env.CI === 'true') throw new Error(`CI=true but this process cannot mount a tmpfs for the disk-fault tests: ${tried.error}`);
+    return tried.ok;
   } finally {
     rmSync(probe, { recursive: true, force: true });
   }
