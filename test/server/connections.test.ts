@@ -32,6 +32,8 @@ function idleSocket(url: URL): Promise<{ socket: Socket; closed: Promise<number>
     const socket = connect(Number(url.port), url.hostname);
     sockets.push(socket);
     socket.on('error', () => undefined);
+    // Read whatever comes (Node may answer 408 before closing): a paused socket with unread bytes never sees the close.
+    socket.resume();
     const closed = new Promise<number>((done) => socket.once('close', () => done(performance.now())));
     socket.once('connect', () => resolve({ socket, closed }));
     socket.once('error', reject);
