@@ -33,7 +33,7 @@ export async function dryRunSend(context: RunContext, request: { date?: string; 
   try {
     const lookup = store ?? NO_EDITIONS;
     const opened = await openSlotEdition({ config, clock: context.clock, store: lookup }, { target, stored: await lookup.getEdition(target.id), persist: false });
-    const counts = (await store?.deliveryCounts(target.id)) ?? { queued: 0, sending: 0, sent: 0, failed: 0 };
+    const counts = (await store?.deliveryCounts(target.id)) ?? { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
     const enqueued = counts.queued + counts.sending + counts.sent + counts.failed > 0;
     const recipients = request.testCopy ? 1 : enqueued ? counts.queued + counts.sending : ((await store?.countSubscribers('active')) ?? 0);
     return { id: target.id, opened, recipients, alreadySent: counts.sent };

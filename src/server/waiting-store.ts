@@ -36,7 +36,7 @@ export function waitingStore(store: ServerStore, waitMs: number): ServerStore {
     findSubscriber: (address) => patiently(() => store.findSubscriber(address)),
     addSubscribers: (subscribers, now) => patiently(() => store.addSubscribers(subscribers, now)),
     getSubscriber: (id) => patiently(() => store.getSubscriber(id)),
-    setSubscriberStatus: (id, status, now) => patiently(() => store.setSubscriberStatus(id, status, now)),
+    setSubscriberStatus: (id, status, now, reason) => patiently(() => store.setSubscriberStatus(id, status, now, reason)),
     checkWritable: () => patiently(() => store.checkWritable()),
   };
 }

@@ -93,6 +93,58 @@ export const MIGRATIONS: readonly Migration[] = [
       `;
     },
   },
+  {
+    version: 4,
+    name: 'topic choices, pauses and status reasons; skipped deliveries; returned mail',
+    // A NULL topic choice is every topic, so every existing subscriber keeps the whole briefing.
+    // SQLite cannot change a CHECK constraint in place: deliveries is rebuilt (no table refers to it).
+    sql: (d) => {
+      const deliveryStatus = `status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'skipped'))`;
+      const deliveries =
+        d.kind === 'sqlite'
+          ? `
+        CREATE TABLE deliveries_v4 (
+          edition_id TEXT NOT NULL REFERENCES editions (id) ON DELETE CASCADE,
+          subscriber_id ${d.bigint} NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+          ${deliveryStatus},
+          attempts INTEGER NOT NULL DEFAULT 0,
+          last_reply TEXT,
+          not_before ${d.time},
+          worker TEXT,
+          lease_until ${d.time},
+          updated_at ${d.time} NOT NULL,
+          topics TEXT,
+          PRIMARY KEY (edition_id, subscriber_id)
+        );
+        INSERT INTO deliveries_v4 (edition_id, subscriber_id, status, attempts, last_reply, not_before, worker, lease_until, updated_at)
+          SELECT edition_id, subscriber_id, status, attempts, last_reply, not_before, worker, lease_until, updated_at FROM deliveries;
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_v4 RENAME TO deliveries;
+        CREATE INDEX deliveries_open ON deliveries (edition_id, status, subscriber_id) WHERE status = 'queued' OR status = 'sending';
+        CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id);`
+          : `
+        ALTER TABLE deliveries ADD COLUMN topics TEXT;
+        ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check;
+        ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'skipped'));`;
+      return `
+        ALTER TABLE subscribers ADD COLUMN topics TEXT;
+        ALTER TABLE subscribers ADD COLUMN paused_at ${d.time};
+        ALTER TABLE subscribers ADD COLUMN status_reason TEXT;
+        ALTER TABLE subscribers ADD COLUMN status_changed_at ${d.time};
+        CREATE INDEX subscribers_status_changed ON subscribers (status_changed_at);
+        ${deliveries}
+        CREATE TABLE returned_mail (
+          key TEXT PRIMARY KEY,
+          subscriber_id ${d.bigint} NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+          edition_id TEXT,
+          kind TEXT NOT NULL CHECK (kind IN ('hard-bounce', 'soft-bounce', 'complaint', 'unsubscribe')),
+          detail TEXT NOT NULL,
+          received_at ${d.time} NOT NULL
+        );
+        CREATE INDEX returned_mail_subscriber ON returned_mail (subscriber_id, kind, received_at);
+      `;
+    },
+  },
 ];
 
 function migrationQueries(d: Dialect): { applied: Query; record: Query } {

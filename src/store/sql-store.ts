@@ -4,6 +4,7 @@ import { normaliseName, parseAddress, quoteForMessage } from '../address.js';
 import type { Dialect } from './dialect.js';
 import type { Queries } from './queries.js';
 import { row, rows, run, type Row, type SqlDriver, type Task } from './sql-task.js';
+import { decodeTopicChoice, encodeTopicChoice } from './topic-choice.js';
 import type {
   AddCounts,
   AddOutcome,
@@ -13,6 +14,9 @@ import type {
   EditionRecord,
   EditionStatus,
   NewSubscriber,
+  ReturnedMailRecord,
+  ReturnResult,
+  SoftBounceRule,
   Store,
   Subscriber,
   SubscriberStatus,
@@ -42,6 +46,10 @@ function toSubscriber(r: Row): Subscriber {
     confirmedAt: toDateOrNull(r.confirmed_at),
     unsubscribedAt: toDateOrNull(r.unsubscribed_at),
     linkKey: String(r.link_key),
+    topics: decodeTopicChoice(r.topics),
+    pausedAt: toDateOrNull(r.paused_at),
+    statusReason: (r.status_reason as string | null) ?? null,
+    statusChangedAt: toDateOrNull(r.status_changed_at),
   };
 }
 
@@ -66,6 +74,7 @@ function toDelivery(r: Row): Delivery {
     address: String(r.address),
     name: (r.name as string | null) ?? null,
     linkKey: String(r.link_key),
+    topics: decodeTopicChoice(r.topics),
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
     lastReply: (r.last_reply as string | null) ?? null,
@@ -88,21 +97,26 @@ interface SubscriberState {
   confirmedAt: number | null;
   unsubscribedAt: number | null;
   linkKey: string;
+  /** Encoded (encodeTopicChoice). */
+  topics: string | null;
+  statusReason: string | null;
+  statusChangedAt: number | null;
   dirty: boolean;
 }
 
 const FINAL_STATUSES: ReadonlySet<SubscriberStatus> = new Set(['unsubscribed', 'bounced']);
 
 /** The store re-validates what it is given (the web form and the CLI both reach it): never a bad row. */
-function validated(input: NewSubscriber): { input: NewSubscriber; address: string; key: string } {
+function validated(input: NewSubscriber): { input: NewSubscriber; address: string; key: string; topics: string | null | undefined } {
   const parsed = parseAddress(input.address);
   if (!parsed.ok) throw new BriefingError('store', 'invalid-address', `address ${quoteForMessage(input.address)}: ${parsed.problem}`);
   const name = normaliseName(input.name);
   if (!name.ok) throw new BriefingError('store', 'invalid-name', `name of ${parsed.address}: ${name.problem}`);
-  return { input: { ...input, name: name.name }, address: parsed.address, key: parsed.key };
+  const topics = input.topics === undefined ? undefined : encodeTopicChoice(input.topics);
+  return { input: { ...input, name: name.name }, address: parsed.address, key: parsed.key, topics };
 }
 
-function created(input: NewSubscriber, address: string, key: string, now: number): SubscriberState {
+function created(input: NewSubscriber, address: string, key: string, topics: string | null | undefined, now: number): SubscriberState {
   return {
     id: null,
     address,
@@ -115,6 +129,9 @@ function created(input: NewSubscriber, address: string, key: string, now: number
     unsubscribedAt: input.unsubscribedAt !== undefined ? millisOrNull(input.unsubscribedAt) : FINAL_STATUSES.has(input.status) ? now : null,
     // 128 random bits: what makes this subscriber's link tokens unguessable, whatever the secret.
     linkKey: randomBytes(16).toString('base64url'),
+    topics: topics ?? null,
+    statusReason: null,
+    statusChangedAt: null,
     dirty: true,
   };
 }
@@ -123,10 +140,11 @@ function created(input: NewSubscriber, address: string, key: string, now: number
  * The merge rules of `addSubscribers`: unsubscribed and bounced are final; pending may become active
  * (the operator vouches), active never goes back to pending; a given name replaces the stored one.
  */
-function merged(current: SubscriberState, input: NewSubscriber, now: number): { state: SubscriberState; outcome: AddOutcome } {
+function merged(current: SubscriberState, input: NewSubscriber, topics: string | null | undefined, now: number): { state: SubscriberState; outcome: AddOutcome } {
   if (FINAL_STATUSES.has(current.status)) return { state: current, outcome: 'kept-unsubscribed' };
   const next = { ...current };
   if (input.name !== undefined && input.name !== null && input.name !== current.name) next.name = input.name;
+  if (topics !== undefined) next.topics = topics;
   if (FINAL_STATUSES.has(input.status)) {
     next.status = input.status;
     next.unsubscribedAt = millisOrNull(input.unsubscribedAt) ?? now;
@@ -134,7 +152,11 @@ function merged(current: SubscriberState, input: NewSubscriber, now: number): { 
     next.status = 'active';
     next.confirmedAt = millisOrNull(input.confirmedAt) ?? now;
   }
-  const changed = next.name !== current.name || next.status !== current.status;
+  if (next.status !== current.status) {
+    next.statusReason = input.source;
+    next.statusChangedAt = now;
+  }
+  const changed = next.name !== current.name || next.status !== current.status || next.topics !== current.topics;
   return changed ? { state: { ...next, dirty: true }, outcome: 'updated' } : { state: current, outcome: 'unchanged' };
 }
 
@@ -150,17 +172,19 @@ function* addBatch(q: Queries, batch: readonly NewSubscriber[], now: number): Ta
       createdAt: s.createdAt.getTime(),
       confirmedAt: millisOrNull(s.confirmedAt),
       unsubscribedAt: millisOrNull(s.unsubscribedAt),
+      topics: s.topics === null ? null : s.topics.join(','),
+      statusChangedAt: millisOrNull(s.statusChangedAt),
       dirty: false,
     });
   }
   // Applied in order, so a duplicate later in the batch merges into the first.
-  const outcomes = inputs.map(({ input, address, key }): AddOutcome => {
+  const outcomes = inputs.map(({ input, address, key, topics }): AddOutcome => {
     const current = states.get(key);
     if (!current) {
-      states.set(key, created(input, address, key, now));
+      states.set(key, created(input, address, key, topics, now));
       return 'created';
     }
-    const { state, outcome } = merged(current, input, now);
+    const { state, outcome } = merged(current, input, topics, now);
     states.set(key, state);
     return outcome;
   });
@@ -168,15 +192,52 @@ function* addBatch(q: Queries, batch: readonly NewSubscriber[], now: number): Ta
   const inserts = changed.filter((s) => s.id === null);
   const updates = changed.filter((s) => s.id !== null);
   if (inserts.length > 0) {
-    const values = inserts.map((s) => [s.address, s.key, s.name, s.status, s.source, s.createdAt, s.confirmedAt, s.unsubscribedAt, s.linkKey]);
+    const values = inserts.map((s) => [s.address, s.key, s.name, s.status, s.source, s.createdAt, s.confirmedAt, s.unsubscribedAt, s.linkKey, s.topics]);
     yield* run(q.insertSubscribers, [JSON.stringify(values)]);
   }
   if (updates.length > 0) {
-    yield* run(q.updateSubscribers, [JSON.stringify(updates.map((s) => [s.id, s.name, s.status, s.confirmedAt, s.unsubscribedAt]))]);
+    const values = updates.map((s) => [s.id, s.name, s.status, s.confirmedAt, s.unsubscribedAt, s.topics, s.statusReason, s.statusChangedAt]);
+    yield* run(q.updateSubscribers, [JSON.stringify(values)]);
     const left = updates.filter((s) => FINAL_STATUSES.has(s.status)).map((s) => s.id);
     if (left.length > 0) yield* run(q.dropQueuedDeliveries, [JSON.stringify(left)]);
   }
   return outcomes;
+}
+
+/** The longest status reason kept: one line, bounded whatever a server or a report said. */
+const MAX_REASON_LENGTH = 300;
+
+function reasonLine(reason: string): string {
+  const line = reason.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]+/g, ' ').trim();
+  return line.length > MAX_REASON_LENGTH ? `${line.slice(0, MAX_REASON_LENGTH - 1)}…` : line;
+}
+
+/** What each kind of returned mail does to an address still on the list, and why it says so. */
+const RETURN_EFFECTS: Record<ReturnedMailRecord['kind'], { status: SubscriberStatus; reason: string } | null> = {
+  'hard-bounce': { status: 'bounced', reason: 'hard bounce' },
+  complaint: { status: 'unsubscribed', reason: 'complaint' },
+  unsubscribe: { status: 'unsubscribed', reason: 'mailto unsubscribe' },
+  'soft-bounce': null,
+};
+
+function* applyReturn(q: Queries, mail: ReturnedMailRecord, rule: SoftBounceRule, now: Date): Task<ReturnResult> {
+  const found = yield* row(q.getSubscriber, [mail.subscriberId]);
+  if (!found) return { recorded: false, reason: 'unknown-subscriber' };
+  const subscriber = toSubscriber(found);
+  const inserted = yield* run(q.insertReturnedMail, [mail.key, mail.subscriberId, mail.editionId, mail.kind, reasonLine(mail.detail), now]);
+  if (inserted === 0) return { recorded: false, reason: 'repeat' };
+  let softBounces = 0;
+  let effect = RETURN_EFFECTS[mail.kind];
+  if (mail.kind === 'soft-bounce') {
+    softBounces = Number((yield* row(q.countSoftBounces, [mail.subscriberId, new Date(now.getTime() - rule.windowMs)]))?.count ?? 0);
+    const days = Math.round(rule.windowMs / 86_400_000);
+    if (softBounces >= rule.softBounces) effect = { status: 'bounced', reason: `${softBounces} soft bounces in ${days} days` };
+  }
+  if (effect === null || FINAL_STATUSES.has(subscriber.status)) return { recorded: true, status: subscriber.status, changed: false, softBounces };
+  const reason = reasonLine(mail.detail === '' ? effect.reason : `${effect.reason}: ${mail.detail}`);
+  yield* run(q.setSubscriberStatus, [mail.subscriberId, effect.status, now, reason]);
+  yield* run(q.dropQueuedDeliveries, [JSON.stringify([mail.subscriberId])]);
+  return { recorded: true, status: effect.status, changed: true, softBounces };
 }
 
 function zeroCounts(): AddCounts {
@@ -220,12 +281,21 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
       return read(() => row(q.findSubscriber, [parsed.key])).then((r) => (r ? toSubscriber(r) : undefined));
     },
 
-    setSubscriberStatus: (id, status, now) =>
+    setSubscriberStatus: (id, status, now, reason) =>
       write(function* () {
-        const changed = yield* run(q.setSubscriberStatus, [id, status, now]);
+        const changed = yield* run(q.setSubscriberStatus, [id, status, now, reasonLine(reason)]);
         if (changed > 0 && FINAL_STATUSES.has(status)) yield* run(q.dropQueuedDeliveries, [JSON.stringify([id])]);
         return changed > 0;
       }),
+
+    setSubscriberPreferences: (id, { topics, paused }, now) => {
+      const encoded = encodeTopicChoice(topics);
+      return write(() => run(q.setSubscriberPreferences, [id, encoded, paused ? 1 : 0, now])).then((n) => n > 0);
+    },
+
+    recordReturn: (mail, rule, now) => write(() => applyReturn(q, mail, rule, now)),
+
+    recentStatusChanges: (limit) => read(() => rows(q.recentStatusChanges, [limit])).then((result) => result.map(toSubscriber)),
 
     removeSubscriber: (id) => write(() => run(q.removeSubscriber, [id])).then((n) => n > 0),
 
@@ -297,7 +367,7 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
             yield* run(q.markRetry, [...held, outcome.notBefore]);
           } else {
             const changed = yield* run(q.markFailed, held);
-            if (changed > 0 && outcome.bounce && (yield* run(q.bounceSubscriber, [outcome.subscriberId])) > 0) {
+            if (changed > 0 && outcome.bounce && (yield* run(q.bounceSubscriber, [outcome.subscriberId, reasonLine(`refused: ${outcome.reply}`), now])) > 0) {
               yield* run(q.dropQueuedDeliveries, [JSON.stringify([outcome.subscriberId])]);
             }
           }
@@ -305,11 +375,19 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
       });
     },
 
+    deliveryTopicChoices: (editionId) =>
+      read(() => rows(q.deliveryTopicChoices, [editionId])).then((result) => result.map((r) => decodeTopicChoice(r.topics))),
+
+    skipDeliveries: (editionId, topics, reason, now) => {
+      const encoded = encodeTopicChoice(topics);
+      return write(() => run(q.skipDeliveries, [editionId, encoded, reasonLine(reason), now]));
+    },
+
     sendingWorkers: (editionId) => read(() => rows(q.sendingWorkers, [editionId])).then((result) => result.map((r) => String(r.worker))),
 
     deliveryCounts: (editionId) =>
       read(() => rows(q.deliveryCounts, [editionId])).then((result) => {
-        const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, failed: 0 };
+        const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
         for (const r of result) counts[r.status as DeliveryStatus] = Number(r.count);
         return counts;
       }),

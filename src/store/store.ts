@@ -7,6 +7,15 @@
 export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced';
 export const SUBSCRIBER_STATUSES: readonly SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced'];
 
+/**
+ * The topic ids a subscriber reads, sorted and unique; null: every topic, including ones configured
+ * later (the default, and what every subscriber from before topic subscriptions has).
+ */
+export type TopicChoice = readonly string[] | null;
+
+/** At most this many topics in a choice, each a configured topic id. */
+export const MAX_CHOSEN_TOPICS = 64;
+
 export interface Subscriber {
   id: number;
   /** As given, with the domain lower-cased (and IDNA-encoded); unique ignoring the case of ASCII letters. */
@@ -19,6 +28,12 @@ export interface Subscriber {
   unsubscribedAt: Date | null;
   /** Random key made with the row and mixed into its link tokens, so an id alone forges nothing; never shown. */
   linkKey: string;
+  topics: TopicChoice;
+  /** Set while the subscriber has paused the briefing (from the preference page): no edition is enqueued for them. */
+  pausedAt: Date | null;
+  /** Why and when the status last changed (`complaint`, `hard bounce: 5.1.1 …`, `unsubscribe link` …); null before any change. */
+  statusReason: string | null;
+  statusChangedAt: Date | null;
 }
 
 export interface NewSubscriber {
@@ -30,6 +45,8 @@ export interface NewSubscriber {
   createdAt?: Date;
   confirmedAt?: Date | null;
   unsubscribedAt?: Date | null;
+  /** Replaces the stored choice when given (an import's `topics` column, a sign-up's boxes); a new row defaults to every topic. */
+  topics?: TopicChoice;
 }
 
 /** What happened to one address given to `addSubscribers`. */
@@ -52,14 +69,55 @@ export interface SubscriberStore {
   importSubscribers(batches: AsyncIterable<readonly NewSubscriber[]>, now: Date): Promise<AddCounts>;
   getSubscriber(id: number): Promise<Subscriber | undefined>;
   findSubscriber(address: string): Promise<Subscriber | undefined>;
-  /** Moves one subscriber to a new status, stamping confirmedAt/unsubscribedAt. False if unknown. */
-  setSubscriberStatus(id: number, status: SubscriberStatus, now: Date): Promise<boolean>;
+  /**
+   * Moves one subscriber to a new status, stamping confirmedAt/unsubscribedAt and recording `reason`
+   * and the time as the last status change. False if unknown.
+   */
+  setSubscriberStatus(id: number, status: SubscriberStatus, now: Date, reason: string): Promise<boolean>;
+  /**
+   * The preference page's change: the topics read and whether the briefing is paused. Only for a
+   * pending or active subscriber (false otherwise, and for an unknown id).
+   */
+  setSubscriberPreferences(id: number, preferences: { topics: TopicChoice; paused: boolean }, now: Date): Promise<boolean>;
+  /**
+   * Records one returned mail (a bounce report, a complaint, a mailto unsubscribe) against the
+   * subscriber it names, once per `key`, and applies it: a hard bounce bounces, a complaint or an
+   * unsubscribe mail unsubscribes, soft bounces bounce once `rule.softBounces` editions bounced
+   * softly within `rule.windowMs`. An address that already left stays as it is.
+   */
+  recordReturn(mail: ReturnedMailRecord, rule: SoftBounceRule, now: Date): Promise<ReturnResult>;
+  /** The latest status changes, newest first (for `briefing status`). */
+  recentStatusChanges(limit: number): Promise<Subscriber[]>;
   /** Deletes a subscriber and its deliveries. False if unknown. */
   removeSubscriber(id: number): Promise<boolean>;
   /** One page in id order after `afterId` (keyset pagination): memory never grows with the list. */
   listSubscribers(query: { status?: SubscriberStatus; afterId?: number; limit: number }): Promise<Subscriber[]>;
   countSubscribers(status?: SubscriberStatus): Promise<number>;
 }
+
+/** What a returned mail says about a subscriber. */
+export type ReturnKind = 'hard-bounce' | 'soft-bounce' | 'complaint' | 'unsubscribe';
+
+export interface ReturnedMailRecord {
+  /** Unique per returned message (its Message-ID, else a digest): the same message twice counts once. */
+  key: string;
+  subscriberId: number;
+  /** The edition the returned message was (for bounces); soft bounces count once per edition. */
+  editionId: string | null;
+  kind: ReturnKind;
+  /** One line: the DSN status and diagnostic, the feedback type. */
+  detail: string;
+}
+
+export interface SoftBounceRule {
+  /** Soft bounces (of distinct editions) within the window that make an address bounced. */
+  softBounces: number;
+  windowMs: number;
+}
+
+export type ReturnResult =
+  | { recorded: false; reason: 'repeat' | 'unknown-subscriber' }
+  | { recorded: true; status: SubscriberStatus; changed: boolean; softBounces: number };
 
 export type EditionStatus = 'planned' | 'sending' | 'sent' | 'skipped';
 
@@ -96,7 +154,8 @@ export interface EditionStore {
   reopenEdition(id: string): Promise<boolean>;
 }
 
-export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed';
+/** `skipped`: the edition had nothing for the subscriber's topics, so no message went. */
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 export interface Delivery {
   editionId: string;
@@ -105,6 +164,8 @@ export interface Delivery {
   name: string | null;
   /** The subscriber's link key, for the unsubscribe token of this message. */
   linkKey: string;
+  /** The subscriber's topics when the delivery was enqueued: which variant of the briefing they get. */
+  topics: TopicChoice;
   status: DeliveryStatus;
   attempts: number;
   lastReply: string | null;
@@ -121,11 +182,19 @@ export interface DeliveryCounts {
   sending: number;
   sent: number;
   failed: number;
+  skipped: number;
 }
 
 export interface OutboxStore {
-  /** One `queued` delivery per active subscriber; existing rows are left alone. Returns rows added. */
+  /**
+   * One `queued` delivery per active subscriber who has not paused, with their topics as they are
+   * now; existing rows are left alone. Returns rows added.
+   */
   enqueueDeliveries(editionId: string, now: Date): Promise<number>;
+  /** The distinct topic choices of the edition's queued and sending deliveries: the briefing variants a send needs. */
+  deliveryTopicChoices(editionId: string): Promise<TopicChoice[]>;
+  /** Marks the edition's queued deliveries of exactly this topic choice `skipped` (nothing for them), with `reason`. Returns how many. */
+  skipDeliveries(editionId: string, topics: TopicChoice, reason: string, now: Date): Promise<number>;
   /**
    * Claims up to `limit` deliveries for `worker`: queued ones due by `now`, and `sending` ones whose
    * lease expired (or whose worker is listed in `deadWorkers`). Claimed rows become `sending`,

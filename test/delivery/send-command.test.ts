@@ -63,7 +63,7 @@ describe('briefing send', () => {
       expect(mail.parts.map((part) => part.type)).toEqual(['text/plain', 'text/html']);
     }
     const status = await workspace.run(['status', '--date', DATE, '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ edition: DATE, status: 'sent', counts: { queued: 0, sending: 0, sent: 5, failed: 0 }, failures: [] });
+    expect(JSON.parse(status.stdout)).toMatchObject({ edition: DATE, status: 'sent', counts: { queued: 0, sending: 0, sent: 5, failed: 0, skipped: 0 }, failures: [] });
   });
 
   it('puts the edition it sends on the site: its web version and an entry in the editions index and feeds', async () => {
@@ -87,7 +87,7 @@ describe('briefing send', () => {
     expect(snapshot(workspace.root).filter((line) => !/briefing\.db-(wal|shm) /.test(line))).toEqual(before);
     expect(await readStore(workspace.databaseFile, async (store) => [await store.getEdition(DATE), await store.deliveryCounts(DATE)])).toEqual([
       undefined,
-      { queued: 0, sending: 0, sent: 0, failed: 0 },
+      { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 },
     ]);
   });
 
@@ -110,7 +110,7 @@ describe('briefing send', () => {
     expect(server.messages[0]?.raw.toString()).toMatch(/^Subject: \[TEST\] Briefing, /m);
     expect(await readStore(workspace.databaseFile, async (store) => [await store.getEdition(DATE), await store.deliveryCounts(DATE)])).toEqual([
       undefined,
-      { queued: 0, sending: 0, sent: 0, failed: 0 },
+      { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 },
     ]);
   });
 

@@ -45,7 +45,7 @@ describe('briefing send, killed', () => {
 
     const final = await workspace.run(['send', '--date', DATE, '--json'], env);
     expect(final.code, final.stderr).toBe(0);
-    expect(JSON.parse(final.stdout)).toMatchObject({ complete: true, counts: { queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0 } });
+    expect(JSON.parse(final.stdout)).toMatchObject({ complete: true, counts: { queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0, skipped: 0 } });
 
     // Every subscriber received the edition: one Message-ID per subscriber, none missing.
     const ids = new Set([...server.counts.keys()].map((messageId) => Number(/^<[^.]+\.(\d+)\./.exec(messageId)?.[1])));

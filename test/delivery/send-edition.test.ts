@@ -96,7 +96,7 @@ describe('sendEdition', () => {
     const reports: SendProgress[] = [];
     const summary = await sendEdition(dependencies({ store: counting, onProgress: (report) => reports.push(report) }), { editionId: EDITION, template, enqueue: true });
 
-    expect(summary).toMatchObject({ enqueued: 500, sent: 500, failed: 0, retried: 0, complete: true, stopped: false, counts: { queued: 0, sending: 0, sent: 500, failed: 0 } });
+    expect(summary).toMatchObject({ enqueued: 500, sent: 500, failed: 0, retried: 0, complete: true, stopped: false, counts: { queued: 0, sending: 0, sent: 500, failed: 0, skipped: 0 } });
     expect(server?.counts.size).toBe(500);
     expect([...(server?.counts.values() ?? [])].every((count) => count === 1)).toBe(true);
     // Outcomes go to the store in batches, not one transaction per message, and never more than
@@ -221,6 +221,6 @@ describe('sendEdition', () => {
     const error = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BriefingError);
     expect(String(error)).toMatch(/^BriefingError: delivery: cannot connect to 127\.0\.0\.1:\d+: ECONNREFUSED .*send --resume/);
-    expect(await store.deliveryCounts(EDITION)).toEqual({ queued: 30, sending: 0, sent: 0, failed: 0 });
+    expect(await store.deliveryCounts(EDITION)).toEqual({ queued: 30, sending: 0, sent: 0, failed: 0, skipped: 0 });
   });
 });

@@ -158,7 +158,7 @@ describe('briefing build and send, killed with SIGKILL at seeded moments', () =>
       // The last send finishes the edition.
       const final = await workspace.run(['send', '--date', EDITION, '--json'], env);
       expect(final.code, final.stderr).toBe(0);
-      expect(JSON.parse(final.stdout)).toMatchObject({ complete: true, counts: { queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0 } });
+      expect(JSON.parse(final.stdout)).toMatchObject({ complete: true, counts: { queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0, skipped: 0 } });
       checkStore(workspace.databaseFile);
 
       // Nobody missed; a copy beyond the first only for messages in flight when a sender died.

@@ -69,7 +69,7 @@ if (await postgresAvailable()) {
       // The send (to .eml files: no SMTP server here) records the edition and its deliveries in the schema.
       expect(JSON.parse(await ok(['send', '--date', DATE, '--json'], env))).toMatchObject({ complete: true, counts: { sent: SUBSCRIBERS, failed: 0 } });
       expect((await store.getEdition(DATE))?.status).toBe('sent');
-      expect(await store.deliveryCounts(DATE)).toEqual({ queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0 });
+      expect(await store.deliveryCounts(DATE)).toEqual({ queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0, skipped: 0 });
 
       // Then at once: `status` reads the send back, `run` plans today's edition, `serve` keeps a web sign-up.
       const server = watch(workspace.start(['serve', '--port', '0'], env));

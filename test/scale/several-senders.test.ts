@@ -55,7 +55,7 @@ if (await postgresAvailable()) {
       // Enqueued once between them; their sends add up to the list, and each saw the edition complete.
       expect(summaries.reduce((sum, summary) => sum + summary.enqueued, 0)).toBe(SUBSCRIBERS);
       expect(summaries.reduce((sum, summary) => sum + summary.sent, 0)).toBe(SUBSCRIBERS);
-      for (const summary of summaries) expect(summary).toMatchObject({ complete: true, counts: { queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0 } });
+      for (const summary of summaries) expect(summary).toMatchObject({ complete: true, counts: { queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0, skipped: 0 } });
 
       // Exactly one message per Message-ID and per recipient, for every subscriber.
       expect(server.messages).toHaveLength(SUBSCRIBERS);
@@ -122,7 +122,7 @@ if (await postgresAvailable()) {
         results.forEach((result, index) => expect(result.code, survivors[index]?.output()).toBe(0));
       }
       const seconds = (Date.now() - started) / 1000;
-      expect(await store.deliveryCounts(EDITION)).toEqual({ queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0 });
+      expect(await store.deliveryCounts(EDITION)).toEqual({ queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0, skipped: 0 });
       expect((await store.getEdition(EDITION))?.status).toBe('sent');
 
       // Everyone got the edition. The only copies beyond one are of rows the dead sender held, and

@@ -67,7 +67,7 @@ it('briefing schedule, SIGKILLed mid-send and restarted, delivers each slot edit
     if (edition.status === 'sent') {
       // Every subscriber got it.
       expect([...copies.keys()].sort((a, b) => a - b), edition.id).toEqual(Array.from({ length: SUBSCRIBERS }, (_, index) => index + 1));
-      expect(await store.deliveryCounts(edition.id)).toEqual({ queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0 });
+      expect(await store.deliveryCounts(edition.id)).toEqual({ queued: 0, sending: 0, sent: SUBSCRIBERS, failed: 0, skipped: 0 });
     }
     const extra = [...copies.values()].reduce((sum, count) => sum + count - 1, 0);
     if (edition.id !== killed.edition.id) expect(extra, `copies of ${edition.id}`).toBe(0);

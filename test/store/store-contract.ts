@@ -41,6 +41,16 @@ async function claimAll(store: Store, worker: string, editionId: string, now: Da
   }
 }
 
+/** Takes a store back from schema version 4 to 3 (what an older Briefing left), for the migration tests. */
+const UNDO_MIGRATION_4 = [
+  'DROP TABLE returned_mail;',
+  'DROP INDEX subscribers_status_changed;',
+  ...['topics', 'paused_at', 'status_reason', 'status_changed_at'].map((column) => `ALTER TABLE subscribers DROP COLUMN ${column};`),
+  'ALTER TABLE deliveries DROP COLUMN topics;',
+];
+
+const SOFT_RULE = { softBounces: 3, windowMs: 7 * 86_400_000 };
+
 /** Registers the shared Store contract for one backend. */
 export function describeStoreContract(name: string, makeStore: () => Promise<StoreFixture>): void {
   describe(`Store contract: ${name}`, () => {
@@ -132,7 +142,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
             respell('pair-a@example.org', 'Pair.Me@example.org'),
             respell('pair-b@example.org', 'pair.me@example.org'),
             'ALTER TABLE subscribers DROP COLUMN link_key;',
-            'DELETE FROM schema_migrations WHERE version = 3;',
+            ...UNDO_MIGRATION_4,
+            'DELETE FROM schema_migrations WHERE version >= 3;',
           ].join('\n'),
         );
         const migrated = await another();
@@ -177,7 +188,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it.each(['unsubscribed', 'bounced'] as const)('never re-activates a %s address', async (status) => {
         await store.addSubscribers([{ address: 'gone@example.org', name: 'Gone', status: 'active', source: 'cli' }], at(0));
         const [id] = await idsOf(store, ['gone@example.org']);
-        expect(await store.setSubscriberStatus(id!, status, at(1))).toBe(true);
+        expect(await store.setSubscriberStatus(id!, status, at(1), 'test')).toBe(true);
         const outcomes = await store.addSubscribers(
           [
             { address: 'gone@EXAMPLE.org', name: 'New name', status: 'active', source: 'import' },
@@ -206,12 +217,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('stamps confirmation and unsubscription times on status changes', async () => {
         await store.addSubscribers([{ address: 's@example.org', status: 'pending', source: 'web' }], at(0));
         const [id] = await idsOf(store, ['s@example.org']);
-        await store.setSubscriberStatus(id!, 'active', at(10));
-        await store.setSubscriberStatus(id!, 'active', at(20));
+        await store.setSubscriberStatus(id!, 'active', at(10), 'test');
+        await store.setSubscriberStatus(id!, 'active', at(20), 'test');
         expect(await store.getSubscriber(id!)).toMatchObject({ status: 'active', confirmedAt: at(10), unsubscribedAt: null });
-        await store.setSubscriberStatus(id!, 'unsubscribed', at(30));
+        await store.setSubscriberStatus(id!, 'unsubscribed', at(30), 'test');
         expect(await store.getSubscriber(id!)).toMatchObject({ status: 'unsubscribed', confirmedAt: at(10), unsubscribedAt: at(30) });
-        expect(await store.setSubscriberStatus(999_999, 'active', at(40))).toBe(false);
+        expect(await store.setSubscriberStatus(999_999, 'active', at(40), 'test')).toBe(false);
       });
 
       it('lists in keyset pages and counts by status', async () => {
@@ -241,7 +252,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.removeSubscriber(id!)).toBe(true);
         expect(await store.removeSubscriber(id!)).toBe(false);
         expect(await store.getSubscriber(id!)).toBeUndefined();
-        expect(await store.deliveryCounts('2025-07-23')).toEqual({ queued: 1, sending: 0, sent: 0, failed: 0 });
+        expect(await store.deliveryCounts('2025-07-23')).toEqual({ queued: 1, sending: 0, sent: 0, failed: 0, skipped: 0 });
       });
 
       it('imports a stream of batches, a transaction each, merging duplicates across batches', async () => {
@@ -342,7 +353,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store.createEdition(edition('queued', at(0), { status: 'sending' }), at(0));
         await store.enqueueDeliveries('queued', at(1));
         expect(await store.reopenEdition('queued')).toBe(true);
-        expect(await store.deliveryCounts('queued')).toEqual({ queued: 0, sending: 0, sent: 0, failed: 0 });
+        expect(await store.deliveryCounts('queued')).toEqual({ queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
         await store.createEdition(edition('claimed', at(0), { status: 'sending' }), at(0));
         await store.enqueueDeliveries('claimed', at(1));
         const [first] = await store.claimDeliveries({ editionId: 'claimed', worker: 'w1', limit: 1, now: at(2), leaseUntil: at(62) });
@@ -376,7 +387,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.enqueueDeliveries(E, at(2))).toBe(0);
         await store.addSubscribers(people(1, 'late'), at(3));
         expect(await store.enqueueDeliveries(E, at(4))).toBe(1);
-        expect(await store.deliveryCounts(E)).toEqual({ queued: 6, sending: 0, sent: 0, failed: 0 });
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 6, sending: 0, sent: 0, failed: 0, skipped: 0 });
         const queued = await store.listDeliveries({ editionId: E, limit: 100 });
         expect(queued.map((d) => d.address).sort()).toEqual([...people(5).map((p) => p.address), 'late0@example.org'].sort());
         expect(queued[0]).toMatchObject({ status: 'queued', attempts: 0, worker: null, leaseUntil: null, lastReply: null, notBefore: null });
@@ -394,7 +405,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(new Set(ids).size).toBe(25);
         expect(await store.claimDeliveries({ editionId: E, worker: 'w3', limit: 10, now: at(3), leaseUntil: at(63) })).toEqual([]);
         expect(await store.sendingWorkers(E)).toEqual(['w1', 'w2']);
-        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 25, sent: 0, failed: 0 });
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 25, sent: 0, failed: 0, skipped: 0 });
       });
 
       it('never hands one delivery to two store instances claiming at once', async () => {
@@ -405,7 +416,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const ids = [...a, ...b].map((d) => d.subscriberId);
         expect(ids).toHaveLength(150);
         expect(new Set(ids).size).toBe(150);
-        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 0, sent: 150, failed: 0 });
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 0, sent: 150, failed: 0, skipped: 0 });
       });
 
       it('lets another worker take over rows whose lease expired, and only then', async () => {
@@ -424,10 +435,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         // The old holder's late outcomes change nothing; the new holder's do.
         await store.recordOutcomes(E, 'w1', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'failed', reply: '550 late', bounce: true })), at(91));
         await store.recordOutcomes(E, 'w1', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'sent', reply: '250 late' })), at(91));
-        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 3, sent: 0, failed: 0 });
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 3, sent: 0, failed: 0, skipped: 0 });
         expect(await store.countSubscribers('active')).toBe(3);
         await store.recordOutcomes(E, 'w2', taken.map((d) => ({ subscriberId: d.subscriberId, status: 'sent', reply: `250 ok ${d.subscriberId}` })), at(92));
-        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0 });
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0, skipped: 0 });
         // Each row keeps its own reply, also when a batch is recorded in one statement.
         expect((await store.listDeliveries({ editionId: E, limit: 10 })).map((d) => d.lastReply)).toEqual(taken.map((d) => `250 ok ${d.subscriberId}`));
       });
@@ -458,7 +469,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           ],
           at(1),
         );
-        expect(await store.deliveryCounts(E)).toEqual({ queued: 1, sending: 0, sent: 1, failed: 2 });
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 1, sending: 0, sent: 1, failed: 2, skipped: 0 });
         expect((await store.getSubscriber(bounced))?.status).toBe('bounced');
         expect((await store.getSubscriber(failed))?.status).toBe('active');
         const [retried] = await store.listDeliveries({ editionId: E, status: 'queued', limit: 10 });
@@ -483,12 +494,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const queued = await store.listDeliveries({ editionId: E, status: 'queued', limit: 10 });
         const [leaving, imported, other] = queued as [Delivery, Delivery, Delivery];
 
-        expect(await store.setSubscriberStatus(leaving.subscriberId, 'unsubscribed', at(3))).toBe(true);
+        expect(await store.setSubscriberStatus(leaving.subscriberId, 'unsubscribed', at(3), 'test')).toBe(true);
         await store.addSubscribers([{ address: imported.address, status: 'unsubscribed', source: 'import' }], at(4));
         // The sent row and the one in flight are history, not the outbox's to take back.
-        expect(await store.setSubscriberStatus(first?.subscriberId ?? 0, 'unsubscribed', at(5))).toBe(true);
-        expect(await store.setSubscriberStatus(second?.subscriberId ?? 0, 'unsubscribed', at(5))).toBe(true);
-        expect(await store.deliveryCounts(E)).toEqual({ queued: 1, sending: 1, sent: 1, failed: 0 });
+        expect(await store.setSubscriberStatus(first?.subscriberId ?? 0, 'unsubscribed', at(5), 'test')).toBe(true);
+        expect(await store.setSubscriberStatus(second?.subscriberId ?? 0, 'unsubscribed', at(5), 'test')).toBe(true);
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 1, sending: 1, sent: 1, failed: 0, skipped: 0 });
         expect((await store.listDeliveries({ editionId: E, status: 'queued', limit: 10 })).map((d) => d.subscriberId)).toEqual([other.subscriberId]);
 
         // A bounce in one edition drops the address from the next edition's queue too.
@@ -510,7 +521,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect([page1.length, page2.length, page3.length]).toEqual([5, 5, 2]);
         expect(new Set([...page1, ...page2, ...page3].map((d) => d.subscriberId)).size).toBe(12);
         expect(await store.listDeliveries({ editionId: E, status: 'sent', limit: 5 })).toEqual([]);
-        expect(await store.deliveryCounts('no-such-edition')).toEqual({ queued: 0, sending: 0, sent: 0, failed: 0 });
+        expect(await store.deliveryCounts('no-such-edition')).toEqual({ queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
       });
 
       it('refuses to enqueue for an edition that does not exist', async () => {
@@ -519,7 +530,179 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe('topic choices and pauses', () => {
+      const E = '2025-07-23';
+
+      it('keeps every subscriber on every topic by default, stores a choice in one canonical form and replaces it on import', async () => {
+        await store.addSubscribers(
+          [
+            { address: 'all@example.org', status: 'active', source: 'cli' },
+            { address: 'some@example.org', status: 'active', source: 'cli', topics: ['war', 'talks', 'war'] },
+          ],
+          at(0),
+        );
+        expect((await store.findSubscriber('all@example.org'))?.topics).toBeNull();
+        expect((await store.findSubscriber('some@example.org'))?.topics).toEqual(['talks', 'war']);
+        expect(await store.addSubscribers([{ address: 'some@example.org', status: 'active', source: 'import', topics: ['protests'] }], at(1))).toEqual(['updated']);
+        expect((await store.findSubscriber('some@example.org'))?.topics).toEqual(['protests']);
+        // Without a topics value the stored choice stays.
+        expect(await store.addSubscribers([{ address: 'some@example.org', status: 'active', source: 'import' }], at(2))).toEqual(['unchanged']);
+        expect((await store.findSubscriber('some@example.org'))?.topics).toEqual(['protests']);
+      });
+
+      it('refuses an empty choice, a malformed topic id and an SQL-looking one, writing nothing', async () => {
+        for (const topics of [[], ['Talks'], ["talks');DROP TABLE subscribers;--"], ['a,b']]) {
+          await expect(store.addSubscribers([{ address: 'x@example.org', status: 'active', source: 'cli', topics }], at(0))).rejects.toThrow(BriefingError);
+        }
+        expect(await store.countSubscribers()).toBe(0);
+      });
+
+      it('sets topics and pauses from the preference page; a paused subscriber is not enqueued until resumed', async () => {
+        await store.addSubscribers(people(3), at(0));
+        const [first, second] = await idsOf(store, ['reader0@example.org', 'reader1@example.org']);
+        expect(await store.setSubscriberPreferences(first!, { topics: ['talks'], paused: false }, at(1))).toBe(true);
+        expect(await store.setSubscriberPreferences(second!, { topics: null, paused: true }, at(2))).toBe(true);
+        expect(await store.setSubscriberPreferences(second!, { topics: null, paused: true }, at(5))).toBe(true);
+        expect(await store.getSubscriber(second!)).toMatchObject({ topics: null, pausedAt: at(2), status: 'active' });
+        await store.createEdition(edition(E, at(10)), at(10));
+        expect(await store.enqueueDeliveries(E, at(10))).toBe(2);
+        const deliveries = await store.listDeliveries({ editionId: E, limit: 10 });
+        expect(deliveries.map((d) => [d.subscriberId, d.topics])).toEqual([
+          [first, ['talks']],
+          [deliveries[1]!.subscriberId, null],
+        ]);
+        expect(await store.setSubscriberPreferences(second!, { topics: ['protests', 'talks'], paused: false }, at(11))).toBe(true);
+        expect((await store.getSubscriber(second!))?.pausedAt).toBeNull();
+        expect(await store.enqueueDeliveries(E, at(12))).toBe(1);
+        expect(await store.deliveryTopicChoices(E)).toEqual(expect.arrayContaining([null, ['talks'], ['protests', 'talks']]));
+        expect(await store.deliveryTopicChoices(E)).toHaveLength(3);
+      });
+
+      it('refuses preferences for an address that left, and for an unknown id', async () => {
+        await store.addSubscribers([{ address: 'gone@example.org', status: 'unsubscribed', source: 'cli' }], at(0));
+        const [gone] = await idsOf(store, ['gone@example.org']);
+        expect(await store.setSubscriberPreferences(gone!, { topics: ['talks'], paused: false }, at(1))).toBe(false);
+        expect(await store.setSubscriberPreferences(999_999, { topics: null, paused: false }, at(1))).toBe(false);
+        expect((await store.getSubscriber(gone!))?.topics).toBeNull();
+      });
+
+      it('keeps a delivery to the topics chosen when it was enqueued, and skips the queued ones of one choice', async () => {
+        await store.addSubscribers([...people(2), ...people(2, 'talks').map((p) => ({ ...p, topics: ['talks'] }))], at(0));
+        await store.createEdition(edition(E, at(1)), at(1));
+        await store.enqueueDeliveries(E, at(1));
+        const [talker] = await idsOf(store, ['talks0@example.org']);
+        await store.setSubscriberPreferences(talker!, { topics: ['war'], paused: false }, at(2));
+        expect(await store.skipDeliveries(E, ['talks'], 'nothing for topics talks', at(3))).toBe(2);
+        expect(await store.skipDeliveries(E, ['war'], 'nothing for topics war', at(3))).toBe(0);
+        expect(await store.deliveryCounts(E)).toEqual({ queued: 2, sending: 0, sent: 0, failed: 0, skipped: 2 });
+        expect(await store.deliveryTopicChoices(E)).toEqual([null]);
+        const skipped = await store.listDeliveries({ editionId: E, status: 'skipped', limit: 10 });
+        expect(skipped.map((d) => d.lastReply)).toEqual(['nothing for topics talks', 'nothing for topics talks']);
+        // Skipped rows are finished: nothing claims them, and enqueueing again adds none.
+        expect((await claimAll(store, 'w', E, at(4))).map((d) => d.topics)).toEqual([null, null]);
+        expect(await store.enqueueDeliveries(E, at(5))).toBe(0);
+      });
+    });
+
+    describe('status reasons and returned mail', () => {
+      const E = '2025-07-23';
+
+      it('records why and when a status changed, and lists the latest changes first', async () => {
+        await store.addSubscribers(people(3), at(0));
+        const [a, b] = await idsOf(store, ['reader0@example.org', 'reader1@example.org']);
+        await store.setSubscriberStatus(a!, 'unsubscribed', at(5), 'unsubscribe link');
+        await store.setSubscriberStatus(b!, 'unsubscribed', at(9), 'briefing subscribers\r\nunsubscribe');
+        expect(await store.getSubscriber(a!)).toMatchObject({ statusReason: 'unsubscribe link', statusChangedAt: at(5) });
+        // One line, whatever the caller gave.
+        expect((await store.getSubscriber(b!))?.statusReason).toBe('briefing subscribers unsubscribe');
+        expect((await store.recentStatusChanges(10)).map((s) => s.id)).toEqual([b, a]);
+        await store.addSubscribers([{ address: 'reader2@example.org', status: 'unsubscribed', source: 'import:list.csv' }], at(12));
+        expect((await store.findSubscriber('reader2@example.org'))?.statusReason).toBe('import:list.csv');
+      });
+
+      it('says why a refusal at RCPT bounced an address', async () => {
+        await store.addSubscribers(people(1), at(0));
+        await store.createEdition(edition(E, at(0)), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        const [delivery] = await store.claimDeliveries({ editionId: E, worker: 'w', limit: 1, now: at(1), leaseUntil: at(60) });
+        await store.recordOutcomes(E, 'w', [{ subscriberId: delivery!.subscriberId, status: 'failed', reply: '550 5.1.1 no such user', bounce: true }], at(2));
+        expect(await store.getSubscriber(delivery!.subscriberId)).toMatchObject({ status: 'bounced', statusReason: 'refused: 550 5.1.1 no such user', statusChangedAt: at(2) });
+      });
+
+      it('a hard bounce bounces once; the same report again is a repeat; an unknown subscriber changes nothing', async () => {
+        await store.addSubscribers(people(2), at(0));
+        const [id, other] = await idsOf(store, ['reader0@example.org', 'reader1@example.org']);
+        await store.createEdition(edition(E, at(0)), at(0));
+        await store.enqueueDeliveries(E, at(0));
+        const mail = { key: '<dsn-1@mx.example>', subscriberId: id!, editionId: E, kind: 'hard-bounce' as const, detail: '5.1.1 user unknown' };
+        expect(await store.recordReturn(mail, SOFT_RULE, at(10))).toEqual({ recorded: true, status: 'bounced', changed: true, softBounces: 0 });
+        expect(await store.getSubscriber(id!)).toMatchObject({ status: 'bounced', statusReason: 'hard bounce: 5.1.1 user unknown', statusChangedAt: at(10) });
+        expect((await store.listDeliveries({ editionId: E, limit: 10 })).map((d) => d.subscriberId)).toEqual([other]);
+        expect(await store.recordReturn(mail, SOFT_RULE, at(11))).toEqual({ recorded: false, reason: 'repeat' });
+        expect(await store.recordReturn({ ...mail, key: 'k2', subscriberId: 999_999 }, SOFT_RULE, at(11))).toEqual({ recorded: false, reason: 'unknown-subscriber' });
+        expect((await store.getSubscriber(other!))?.status).toBe('active');
+      });
+
+      it('a complaint and a mailto unsubscribe unsubscribe; an address that left stays as it left', async () => {
+        await store.addSubscribers(people(2), at(0));
+        const [a, b] = await idsOf(store, ['reader0@example.org', 'reader1@example.org']);
+        expect(await store.recordReturn({ key: 'arf-1', subscriberId: a!, editionId: E, kind: 'complaint', detail: 'Feedback-Type: abuse' }, SOFT_RULE, at(1))).toMatchObject({ status: 'unsubscribed', changed: true });
+        expect(await store.getSubscriber(a!)).toMatchObject({ status: 'unsubscribed', statusReason: 'complaint: Feedback-Type: abuse', unsubscribedAt: at(1) });
+        expect(await store.recordReturn({ key: 'mailto-1', subscriberId: b!, editionId: null, kind: 'unsubscribe', detail: '' }, SOFT_RULE, at(2))).toMatchObject({ status: 'unsubscribed', changed: true });
+        expect((await store.getSubscriber(b!))?.statusReason).toBe('mailto unsubscribe');
+        expect(await store.recordReturn({ key: 'dsn-late', subscriberId: a!, editionId: E, kind: 'hard-bounce', detail: '5.1.1' }, SOFT_RULE, at(3))).toEqual({ recorded: true, status: 'unsubscribed', changed: false, softBounces: 0 });
+        expect((await store.getSubscriber(a!))?.statusReason).toBe('complaint: Feedback-Type: abuse');
+      });
+
+      it('soft bounces of distinct editions within the window bounce the address; repeats and old ones do not count', async () => {
+        await store.addSubscribers(people(1), at(0));
+        const [id] = await idsOf(store, ['reader0@example.org']);
+        const soft = (key: string, editionId: string) => ({ key, subscriberId: id!, editionId, kind: 'soft-bounce' as const, detail: '4.2.2 mailbox full' });
+        const day = 86_400;
+        expect(await store.recordReturn(soft('s0', '2025-07-01'), SOFT_RULE, at(0))).toMatchObject({ changed: false, softBounces: 1 });
+        // Out of the window by the time the next ones come.
+        expect(await store.recordReturn(soft('s1', '2025-07-10'), SOFT_RULE, at(10 * day))).toMatchObject({ changed: false, softBounces: 1 });
+        expect(await store.recordReturn(soft('s2', '2025-07-10'), SOFT_RULE, at(10 * day + 60))).toMatchObject({ changed: false, softBounces: 1 });
+        expect(await store.recordReturn(soft('s3', '2025-07-11'), SOFT_RULE, at(11 * day))).toMatchObject({ changed: false, softBounces: 2 });
+        expect((await store.getSubscriber(id!))?.status).toBe('active');
+        expect(await store.recordReturn(soft('s4', '2025-07-12'), SOFT_RULE, at(12 * day))).toEqual({ recorded: true, status: 'bounced', changed: true, softBounces: 3 });
+        expect((await store.getSubscriber(id!))?.statusReason).toBe('3 soft bounces in 7 days: 4.2.2 mailbox full');
+      });
+
+      it('removing a subscriber removes their returned mail', async () => {
+        await store.addSubscribers(people(1), at(0));
+        const [id] = await idsOf(store, ['reader0@example.org']);
+        await store.recordReturn({ key: 'r1', subscriberId: id!, editionId: E, kind: 'soft-bounce', detail: '4.4.1' }, SOFT_RULE, at(1));
+        expect(await store.removeSubscriber(id!)).toBe(true);
+        await store.addSubscribers(people(1), at(2));
+        const [again] = await idsOf(store, ['reader0@example.org']);
+        expect(await store.recordReturn({ key: 'r1', subscriberId: again!, editionId: E, kind: 'soft-bounce', detail: '4.4.1' }, SOFT_RULE, at(3))).toMatchObject({ recorded: true, softBounces: 1 });
+      });
+    });
+
     describe('migrations', () => {
+      it('migration 4 keeps every subscriber on every topic and every delivery as it was', async () => {
+        await store.addSubscribers(people(3), at(0));
+        await store.createEdition(edition('2025-07-23', at(0)), at(0));
+        await store.enqueueDeliveries('2025-07-23', at(0));
+        await claimAll(store, 'w', '2025-07-23', at(1), 2);
+        await fixture.exec([...UNDO_MIGRATION_4, 'DELETE FROM schema_migrations WHERE version = 4;'].join('\n'));
+        const migrated = await another();
+        expect(await fixture.appliedMigrations()).toContain(4);
+        const subscribers = await migrated.listSubscribers({ limit: 10 });
+        expect(subscribers.map((s) => [s.topics, s.pausedAt, s.statusReason])).toEqual([
+          [null, null, null],
+          [null, null, null],
+          [null, null, null],
+        ]);
+        expect(await migrated.deliveryCounts('2025-07-23')).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0, skipped: 0 });
+        expect((await migrated.listDeliveries({ editionId: '2025-07-23', limit: 10 })).map((d) => [d.topics, d.lastReply])).toEqual([
+          [null, '250 ok w'],
+          [null, '250 ok w'],
+          [null, '250 ok w'],
+        ]);
+      });
+
       it('re-running them on open is a no-op that keeps the data', async () => {
         await store.addSubscribers(people(3), at(0));
         const before = await fixture.appliedMigrations();
@@ -545,7 +728,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const claimed = results.flatMap((r) => r.claimed);
         expect(claimed).toHaveLength(300);
         expect(new Set(claimed).size).toBe(300);
-        expect(await store.deliveryCounts('race-edition')).toEqual({ queued: 0, sending: 0, sent: 300, failed: 0 });
+        expect(await store.deliveryCounts('race-edition')).toEqual({ queued: 0, sending: 0, sent: 300, failed: 0, skipped: 0 });
         const creator = results.find((r) => r.created)!.worker;
         expect((await store.getEdition('race-edition'))?.subject).toBe(`created by ${creator}`);
       });

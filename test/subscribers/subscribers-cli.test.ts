@@ -96,7 +96,7 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
     await briefing(['subscribers', 'add', 'left@example.org']);
     const store = await openStoreAt({ kind: 'sqlite', file: path.join(dir, 'data/briefing.db') });
     const left = await store.findSubscriber('left@example.org');
-    await store.setSubscriberStatus(left!.id, 'unsubscribed', new Date());
+    await store.setSubscriberStatus(left!.id, 'unsubscribed', new Date(), 'test');
     await store.close();
 
     write(

@@ -14,7 +14,7 @@ export default async function subscribersUnsubscribe(context: CliContext, _optio
       context.print(`${subscriber.address} is already ${subscriber.status}`);
       return 0;
     }
-    await store.setSubscriberStatus(subscriber.id, 'unsubscribed', context.clock.now());
+    await store.setSubscriberStatus(subscriber.id, 'unsubscribed', context.clock.now(), 'briefing subscribers unsubscribe');
     context.print(`unsubscribed ${subscriber.address}`);
     return 0;
   } finally {

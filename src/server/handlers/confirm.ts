@@ -31,7 +31,7 @@ export function confirmHandlers(deps: ServerDependencies): { show(c: Context): P
       if (!checked.ok) return checked.response;
       const { subscriber } = checked;
       if (subscriber.status !== 'active') {
-        await deps.store.setSubscriberStatus(subscriber.id, 'active', checked.now);
+        await deps.store.setSubscriberStatus(subscriber.id, 'active', checked.now, 'confirmed by link');
         deps.logger.info({ subscriber: subscriber.id }, 'server: subscription confirmed');
       }
       return pageResponse(deps.pages, 200, 'confirmed', { address: subscriber.address });

@@ -25,7 +25,7 @@ export function unsubscribeHandlers(deps: ServerDependencies): { show(c: Context
       const { subscriber } = token;
       // Bounced addresses stay bounced; an address already unsubscribed keeps its first date.
       if (subscriber.status === 'active' || subscriber.status === 'pending') {
-        await deps.store.setSubscriberStatus(subscriber.id, 'unsubscribed', now);
+        await deps.store.setSubscriberStatus(subscriber.id, 'unsubscribed', now, 'unsubscribe link');
         deps.logger.info({ subscriber: subscriber.id }, 'server: unsubscribed');
       }
       return pageResponse(deps.pages, 200, 'unsubscribed', {});
