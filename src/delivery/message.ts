@@ -28,6 +28,11 @@ export interface MessageRecipient {
   address: string;
   name: string | null;
   unsubscribeUrl: string;
+  /**
+   * This message's own return addresses when returned mail is read (VERP): the envelope sender that
+   * bounces come back to, and the mailto: of List-Unsubscribe. Absent: the publication's fixed ones.
+   */
+  returns?: { envelopeFrom: string; unsubscribeMailto: string };
 }
 
 /** A personalised value goes into the text part as is and into the HTML part escaped. */
@@ -179,7 +184,10 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
     throw new BriefingError('delivery', 'unsafe-header', 'the unsubscribe link is not an ASCII http(s) URL without spaces, commas, angle brackets or "=?"');
   }
   const id = messageId(template, recipient);
-  const unsubscribe = template.mailto === undefined ? `<${recipient.unsubscribeUrl}>` : `<${recipient.unsubscribeUrl}>, <mailto:${template.mailto}?subject=unsubscribe>`;
+  const returns = recipient.returns === undefined ? undefined : { envelopeFrom: checkAddress(recipient.returns.envelopeFrom, 'the return path'), mailto: checkAddress(recipient.returns.unsubscribeMailto, 'the unsubscribe address') };
+  if (returns?.mailto.includes('=?')) throw new BriefingError('delivery', 'unsafe-header', 'the unsubscribe address contains "=?"');
+  const mailto = returns?.mailto ?? template.mailto;
+  const unsubscribe = mailto === undefined ? `<${recipient.unsubscribeUrl}>` : `<${recipient.unsubscribeUrl}>, <mailto:${mailto}?subject=unsubscribe>`;
   const personalHeaders = [
     headerLine('To', formatMailbox(recipient.name, recipient.address, 'the recipient')),
     headerLine('Date', formatDate(template, date)),
@@ -207,7 +215,7 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
   }
   return {
     messageId: id,
-    envelope: { from: template.fromAddress, to: recipient.address },
+    envelope: { from: returns?.envelopeFrom ?? template.fromAddress, to: recipient.address },
     // UTF-8 only where an RFC 6531 address stands; everything else in the head is ASCII.
     raw: join([Buffer.from(`${signature}${headers.join('')}${CRLF}`, 'utf8'), ...body], scratch),
     ...(recipient.subscriberId === null ? {} : { subscriberId: recipient.subscriberId }),

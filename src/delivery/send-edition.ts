@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { BriefingError, isBriefingError } from '../errors.js';
 import type { Delivery, DeliveryCounts, DeliveryOutcome, OutboxStore } from '../store/store.js';
-import { personaliseMessage, type MessageTemplate } from './message.js';
+import { personaliseMessage, type MessageRecipient, type MessageTemplate } from './message.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { createToken, unsubscribeUrl } from './tokens.js';
 import { TransportError, type OutgoingMessage, type Transport } from './transport.js';
@@ -55,6 +55,8 @@ export interface SenderDependencies {
   logger: Logger;
   stopSignal?: AbortSignal;
   onProgress?: (progress: SendProgress) => void;
+  /** Each delivery's own return path and unsubscribe mailbox, when returned mail is read (VERP). */
+  returnAddresses?: (delivery: Delivery) => NonNullable<MessageRecipient['returns']>;
   /** For the backoff jitter; Math.random by default. */
   random?: () => number;
   worker?: string;
@@ -295,7 +297,9 @@ class EditionSend {
     const { siteUrl, secret, clock } = this.dependencies;
     try {
       const url = unsubscribeUrl(siteUrl, createToken(secret, 'unsubscribe', { id: delivery.subscriberId, linkKey: delivery.linkKey }));
-      return personaliseMessage(this.template, { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url }, clock.now(), scratch);
+      const returns = this.dependencies.returnAddresses?.(delivery);
+      const recipient: MessageRecipient = { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url, ...(returns === undefined ? {} : { returns }) };
+      return personaliseMessage(this.template, recipient, clock.now(), scratch);
     } catch (error) {
       if (!isBriefingError(error)) throw error;
       return { subscriberId: delivery.subscriberId, status: 'failed', reply: `not sent: ${error.message}`, bounce: false };

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a token lets its bearer do; part of the signed data, so a token of one purpose never serves another. */
-export type TokenPurpose = 'unsubscribe' | 'confirm';
+export type TokenPurpose = 'unsubscribe' | 'confirm' | 'preferences';
 
 /** The result of checking a token: the subscriber it names, or why it is refused. */
 export type TokenCheck =
@@ -78,4 +78,9 @@ export function verifyToken(secrets: readonly string[], purpose: TokenPurpose, t
 /** The one-click unsubscribe link of a subscriber: `${siteUrl}unsubscribe?token=…` (siteUrl ends in `/`). */
 export function unsubscribeUrl(siteUrl: string, token: string): string {
   return `${siteUrl}unsubscribe?token=${token}`;
+}
+
+/** The preference page of a subscriber (topics, pause, leave): `${siteUrl}preferences?token=…`. */
+export function preferencesUrl(siteUrl: string, token: string): string {
+  return `${siteUrl}preferences?token=${token}`;
 }

@@ -71,6 +71,21 @@ describe('personaliseMessage', () => {
     expect(() => personaliseMessage(template, { ...reader, name: 'Ann\nLee' }, DATE)).toThrow(/the recipient name contains a line break or control character/);
   });
 
+  it('gives a message its own return path and unsubscribe mailbox when returned mail is read, and refuses a header-breaking one', () => {
+    const returns = { envelopeFrom: 'bounce+7-abc@bounces.example.org', unsubscribeMailto: 'unsubscribe+7-def@bounces.example.org' };
+    const message = personaliseMessage(template, { ...recipient(7, null), returns }, DATE);
+    expect(message.envelope).toEqual({ from: 'bounce+7-abc@bounces.example.org', to: 'reader7@example.com' });
+    const [mail] = parseMail([message.raw]);
+    expect(header(mail!, 'list-unsubscribe')).toMatch(/, <mailto:unsubscribe\+7-def@bounces\.example\.org\?subject=unsubscribe>$/);
+    expect(mail?.addresses.from).toEqual([{ name: 'Briefing desk', address: 'briefing@briefing.example.org' }]);
+    for (const hostile of ['bounce+7\r\nBcc: x@evil.example@bounces.example.org', 'no-at-sign', 'a b@bounces.example.org']) {
+      expect(() => personaliseMessage(template, { ...recipient(7, null), returns: { ...returns, unsubscribeMailto: hostile } }, DATE)).toThrow(BriefingError);
+      expect(() => personaliseMessage(template, { ...recipient(7, null), returns: { ...returns, envelopeFrom: hostile } }, DATE)).toThrow(BriefingError);
+    }
+    // In List-Unsubscribe an encoded-word opener could be decoded into a line break.
+    expect(() => personaliseMessage(template, { ...recipient(7, null), returns: { ...returns, unsubscribeMailto: 'a=?utf-8?q?x@bounces.example.org' } }, DATE)).toThrow(BriefingError);
+  });
+
   it('changes only what belongs to the recipient, and keeps the Message-ID across attempts', () => {
     const first = personaliseMessage(template, recipient(1, null), DATE);
     const again = personaliseMessage(template, recipient(1, null), new Date(DATE.getTime() + 60_000));
