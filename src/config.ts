@@ -105,6 +105,25 @@ const fileConfigSchema = z.strictObject({
       recordBatch: 16,
       timeoutMs: 60_000,
     }),
+  /**
+   * Returned mail (bounces, complaints, mailto unsubscribes), read by `briefing inbox`. With a
+   * domain, each message's envelope sender is `bounce+TOKEN@domain` and its List-Unsubscribe mailto
+   * `unsubscribe+TOKEN@domain`, so what comes back names the delivery; mail for that domain must
+   * reach the mailbox `briefing inbox` reads.
+   */
+  returns: z
+    .strictObject({
+      domain: z.string().regex(/^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/, 'must be a lower-case domain name'),
+      /** Soft bounces (of distinct editions) within the window that make an address bounced. */
+      softBounces: z.number().int().positive().max(100).default(3),
+      softBounceWindowDays: z.number().int().positive().max(365).default(30),
+      /** Returned messages larger than this are left unread in the mailbox, as unknown. */
+      maxMessageBytes: z.number().int().positive().max(50_000_000).default(5_000_000),
+      /** Where handled and unknown mail is moved (IMAP folders; Maildir++ folders under the Maildir). Nothing is deleted. */
+      handledFolder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/, 'must be a plain folder name').default('Briefing-Handled'),
+      unknownFolder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/, 'must be a plain folder name').default('Briefing-Unknown'),
+    })
+    .optional(),
   content: z
     .strictObject({
       /** Records larger than this are refused unread: a 50 MB body took 15 s and 1.4 GB to build. */
@@ -133,6 +152,8 @@ type MailTransportKind = 'smtp' | 'nodemailer';
 /** Secrets and machine facts: only from the environment. */
 export interface EnvironmentConfig {
   smtpUrl: string | undefined;
+  /** BRIEFING_IMAP_URL: the mailbox `briefing inbox` reads returned mail from (imap:// or imaps://, credentials in the URL). */
+  imapUrl: string | undefined;
   /** BRIEFING_TRANSPORT: Briefing's pipelined SMTP client (default) or nodemailer's transports for BRIEFING_SMTP_URL. */
   transport: MailTransportKind;
   /** BRIEFING_SMTP_OAUTH2_TOKEN: an OAuth2 access token nodemailer logs in with (XOAUTH2, the URL's user) instead of a password. */
@@ -193,6 +214,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   }
   return {
     smtpUrl: env.BRIEFING_SMTP_URL || undefined,
+    imapUrl: env.BRIEFING_IMAP_URL || undefined,
     transport,
     smtpOAuth2Token,
     databaseUrl: env.BRIEFING_DATABASE_URL || undefined,
