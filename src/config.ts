@@ -22,6 +22,9 @@ const zoneSchema = z.string().refine((zone) => IANAZone.isValidZone(zone), 'is n
 
 const durationMinutes = z.number().int().nonnegative();
 
+/** A mail folder as names joined by `/`: no delimiter (`.`), escape (`~`, `&`) or control character in a name. */
+const folderPath = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _-]{0,99}(?:\/[A-Za-z0-9][A-Za-z0-9 _-]{0,99}){0,7}$/, 'must be folder names of letters, digits, spaces, _ and -, joined by /');
+
 const fileConfigSchema = z.strictObject({
   title: z.string().min(1),
   description: z.string().min(1),
@@ -119,9 +122,12 @@ const fileConfigSchema = z.strictObject({
       softBounceWindowDays: z.number().int().positive().max(365).default(30),
       /** Returned messages larger than this are left unread in the mailbox, as unknown. */
       maxMessageBytes: z.number().int().positive().max(50_000_000).default(5_000_000),
-      /** Where handled and unknown mail is moved (IMAP folders; Maildir++ folders under the Maildir). Nothing is deleted. */
-      handledFolder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/, 'must be a plain folder name').default('Briefing-Handled'),
-      unknownFolder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/, 'must be a plain folder name').default('Briefing-Unknown'),
+      /**
+       * Where handled and unknown mail is moved, as names joined by `/` (IMAP folders with the server's
+       * delimiter; Maildir++ `.Briefing.Handled`). Nothing is deleted.
+       */
+      handledFolder: folderPath.default('Briefing/Handled'),
+      unknownFolder: folderPath.default('Briefing/Unknown'),
     })
     .optional(),
   content: z
