@@ -19,10 +19,9 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/bench/postfix-tools.js';
+import { freePort, waitForGreeting } from '../../src/bench/postfix-tools.js';
 
 const POSTFIX = '/usr/sbin/postfix';
 const POSTCONF = '/usr/sbin/postconf';
@@ -137,29 +136,6 @@ function masterCf(port: number): string {
     'postlog unix-dgram n - n - 1 postlogd',
   ];
   return `${services.join('\n')}\n`;
-}
-
-/** Resolves once 127.0.0.1:port greets with 220, or rejects after `timeoutMs`. */
-async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const greeted = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.setTimeout(1000);
-      socket.once('data', (chunk: Buffer) => {
-        socket.end('QUIT\r\n');
-        resolve(chunk.toString('latin1').startsWith('220'));
-      });
-      socket.once('error', () => resolve(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (greeted) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Postfix did not greet on 127.0.0.1:${port} within ${timeoutMs} ms`);
 }
 
 /** Starts a private Postfix (see the file comment). Always stop it: `finally { await postfix.stop(); }`. */
