@@ -289,6 +289,8 @@ describe('reading returned mail: attacks', () => {
     ['a multipart without a boundary', Buffer.from('Content-Type: multipart/report; report-type=delivery-status\r\n\r\n--\r\n')],
     ['a report-type parameter with no value', Buffer.from('Content-Type: multipart/report; report-type=\r\n\r\nx')],
     ['only NUL bytes', Buffer.alloc(10_000)],
+    ['one header line of 4.9 MB', Buffer.from(`To: ${UNSUBSCRIBE}\r\nSubject: ${'a'.repeat(4_900_000)}\r\n\r\nx`)],
+    ['multiparts nested 300 deep', Buffer.from(Array.from({ length: 300 }, (_v, i) => `Content-Type: multipart/mixed; boundary="n${i}"\r\n\r\n--n${i}\r\n`).join(''))],
     ['a base64 delivery-status part of garbage', dsn([]).toString('utf8').replace('Content-Type: message/delivery-status\r\n', 'Content-Type: message/delivery-status\r\nContent-Transfer-Encoding: base64\r\n')],
   ])('never throws on %s', async (_label, raw) => {
     await unknownWithin(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
