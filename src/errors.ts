@@ -12,6 +12,7 @@ export type Stage =
   | 'delivery'
   | 'schedule'
   | 'server'
+  | 'returns'
   | 'cli';
 
 /** One problem at a place in a file; several make up a BriefingError. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { runChild, expectSuccess } from './measure.js';
@@ -24,11 +24,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once something on 127.0.0.1:port answers with an SMTP greeting. */
-async function waitForGreeting(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once something on 127.0.0.1:port answers with an SMTP greeting; `gone` says why waiting
+ * is pointless (the server process exited), else undefined.
+ */
+export async function waitForGreeting(port: number, timeoutMs: number, gone: () => string | undefined = () => undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`smtp-sink exited with ${child.exitCode} before listening`);
+    const why = gone();
+    if (why !== undefined) throw new Error(why);
     const greeted = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host: '127.0.0.1', port });
       socket.setTimeout(500);
@@ -43,7 +47,7 @@ async function waitForGreeting(port: number, child: ChildProcess, timeoutMs: num
       });
     });
     if (greeted) return;
-    if (Date.now() > deadline) throw new Error(`smtp-sink did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`nothing greeted on 127.0.0.1:${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -73,7 +77,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   process.on('exit', killOnExit);
   void exited.then(() => process.off('exit', killOnExit));
   try {
-    await waitForGreeting(port, child, 5000);
+    await waitForGreeting(port, 5000, () => (child.exitCode === null ? undefined : `smtp-sink exited with ${child.exitCode} before listening`));
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
