@@ -4,9 +4,10 @@ import type { Briefing } from '../email/briefing.js';
 import type { EditionStore } from '../store/store.js';
 import type { DkimSigner } from './dkim.js';
 import { prepareMessage, type MessageOptions, type MessageTemplate } from './message.js';
-import { sendEdition, type SenderStore, type SendSummary } from './send-edition.js';
+import { sendEdition, type SenderDependencies, type SenderStore, type SendSummary } from './send-edition.js';
 import { createProgressReporter } from './send-progress.js';
 import type { Transport } from './transport.js';
+import { bounceAddress, unsubscribeAddress } from '../returns/return-address.js';
 
 /** The message options of a publication: sender, list and zone from the configuration, and its DKIM signer (built once by the composition root). */
 export function messageOptions(config: Pick<Config, 'sender' | 'listId' | 'title' | 'timeZone'>, dkim: DkimSigner | undefined, subjectPrefix?: string): MessageOptions {
@@ -18,6 +19,22 @@ export function messageOptions(config: Pick<Config, 'sender' | 'listId' | 'title
     ...(subjectPrefix === undefined ? {} : { subjectPrefix }),
     dkim,
   };
+}
+
+/**
+ * Each delivery's own return addresses when `returns.domain` is configured (VERP): bounces and
+ * mailto unsubscribes then name the subscriber and edition they are about. Checked once here, so an
+ * edition id too long for an address stops the send before any message rather than failing each.
+ */
+export function returnAddressesOf(config: Pick<Config, 'returns' | 'env'>, editionId: string): SenderDependencies['returnAddresses'] {
+  const domain = config.returns?.domain;
+  if (domain === undefined) return undefined;
+  const secret = config.env.secret;
+  bounceAddress(secret, { subscriberId: 1, editionId, linkKey: 'x'.repeat(22) }, domain);
+  return (delivery) => ({
+    envelopeFrom: bounceAddress(secret, { subscriberId: delivery.subscriberId, editionId, linkKey: delivery.linkKey }, domain),
+    unsubscribeMailto: unsubscribeAddress(secret, { subscriberId: delivery.subscriberId, linkKey: delivery.linkKey }, domain),
+  });
 }
 
 /** What delivering an edition needs; `send` and `run` pass the CLI's parts. */
@@ -45,6 +62,7 @@ export async function deliverEdition(dependencies: DeliverEditionDependencies, i
   const { config, store, clock } = dependencies;
   const editionId = input.briefing.editionId;
   const template = prepareMessage(input.briefing, messageOptions(config, dependencies.dkim));
+  const returnAddresses = returnAddressesOf(config, editionId);
   const transport = await dependencies.createTransport(editionId);
   const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
   try {
@@ -59,6 +77,7 @@ export async function deliverEdition(dependencies: DeliverEditionDependencies, i
         secret: config.env.secret,
         siteUrl: config.siteUrl,
         logger: dependencies.logger,
+        ...(returnAddresses === undefined ? {} : { returnAddresses }),
         ...(dependencies.stopSignal === undefined ? {} : { stopSignal: dependencies.stopSignal }),
         onProgress: (report) => progress.update(report),
       },
