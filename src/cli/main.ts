@@ -79,6 +79,7 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
     .description('add (or update) one active subscriber')
     .option('--name <name>', 'display name')
     .addOption(new Option('--status <status>', 'initial status').choices(['active', 'pending']).default('active'))
+    .option('--topics <ids>', 'only these topics, comma-separated configured ids (default: every topic)')
     .action((address: string, options, command: Command) => run('subscribers-add', options, [address, ...command.args.slice(1)]));
   withConfig(subscribers.command('remove <address>'))
     .description('delete a subscriber and their deliveries (an unsubscribed or bounced address needs --forget)')

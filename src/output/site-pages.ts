@@ -37,6 +37,7 @@ function siteView(site: PageSite, base: string): SiteView {
     url: site.siteUrl,
     feeds: feedLinks(site.title, currentFeedPath),
     editions: { href: `${base}${EDITIONS_INDEX_PATH}`, feeds: feedLinks(`${site.title}: editions`, editionsFeedPath) },
+    topics: site.topics.map((topic) => ({ id: topic.id, title: topic.title })),
   };
 }
 

@@ -17,6 +17,8 @@ export interface SiteView {
   feeds: FeedLinkView[];
   /** The editions' index and the feeds of the briefing itself. */
   editions: { href: string; feeds: FeedLinkView[] };
+  /** The configured topics, which the subscribe form offers as boxes when there are two or more. */
+  topics: Array<{ id: string; title: string }>;
 }
 
 /** One feed link of a page (autodiscovery and visible link). */

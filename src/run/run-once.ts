@@ -38,7 +38,8 @@ export async function runOnce(context: RunContext, input: { interactive: boolean
   const store = await context.openStore();
   try {
     const now = context.clock.now();
-    const seeded = (await seedSampleSubscribers(store, config.sampleSubscribers === undefined ? undefined : shown(config.sampleSubscribers), now))?.created ?? 0;
+    const sample = config.sampleSubscribers === undefined ? undefined : shown(config.sampleSubscribers);
+    const seeded = (await seedSampleSubscribers(store, sample, config.topics.map((topic) => topic.id), now))?.created ?? 0;
     if (seeded > 0) events.seeded?.(seeded, shown(config.sampleSubscribers ?? ''));
     const articles = await loadContent(config);
     const firstEdition = (await store.previousEdition(new Date(now.getTime() + 1))) === undefined;

@@ -8,12 +8,13 @@ import { createRateLimiter } from './rate-limiter.js';
 import { canonicalAddress, clientAddress } from './client-address.js';
 import { errorResponse } from './respond.js';
 import { listRoutes, type RouteLimit } from './routes.js';
+import { sameOrigin } from './same-origin.js';
 import { securityHeaders } from './security-headers.js';
 import { RETRY_AFTER_SECONDS } from './waiting-store.js';
 
 /**
  * The HTTP application: the routes of routes.ts behind access logging, security headers, rate limits
- * (per client, or per signed link) and body size limits. A store that another writer holds, or whose
+ * (per client, or per signed link), body size limits and, for the forms that ask, a same-origin check. A store that another writer holds, or whose
  * file is gone, gets 503 with Retry-After; other errors a generic 500 page (the detail goes to the
  * log only). Tests call `app.request(url)` in process; `listen` puts it on a socket.
  */
@@ -32,6 +33,7 @@ export function createApp(deps: ServerDependencies): Hono {
     if (!decision.allowed) return errorResponse(deps.pages, 429, { 'retry-after': String(decision.retryAfterSeconds) });
     await next();
   };
+  const fromThisSite = sameOrigin(deps.config.siteUrl, deps.pages);
   const limitedBody = bodyLimit({ maxSize: deps.limits.bodyBytes, onError: () => errorResponse(deps.pages, 413) });
 
   app.use(accessLog(deps.logger));
@@ -49,7 +51,12 @@ export function createApp(deps: ServerDependencies): Hono {
 
   for (const route of listRoutes(deps)) {
     for (const [method, handler] of Object.entries(route.handlers)) {
-      const guards = [...(route.limit.by === 'none' ? [] : [rateLimited(route.limit)]), ...(method === 'POST' ? [limitedBody] : [])];
+      // A POST's body is bounded before anything reads it: the rate limiter may read a link's token from the form.
+      const guards = [
+        ...(method === 'POST' && route.sameOrigin ? [fromThisSite] : []),
+        ...(method === 'POST' ? [limitedBody] : []),
+        ...(route.limit.by === 'none' ? [] : [rateLimited(route.limit)]),
+      ];
       app.on(method, [route.path], ...guards, handler);
     }
     const allow = Object.keys(route.handlers).flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]));

@@ -44,6 +44,7 @@ export function buildDependencies(parts: {
   const store = waitingStore(parts.store, limits.storeWaitMs);
   const tokens: LinkTokens = {
     confirmToken: (subscriber, now) => createToken(secret, 'confirm', subscriber, new Date(now.getTime() + confirmMs)),
+    preferencesToken: (subscriber) => createToken(secret, 'preferences', subscriber),
     async verify(token, purpose, now) {
       const id = tokenSubscriberId(token);
       const subscriber = id === undefined ? undefined : await store.getSubscriber(id);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { TokenSubject } from '../delivery/tokens.js';
+import type { TokenPurpose, TokenSubject } from '../delivery/tokens.js';
 import type { Store, Subscriber } from '../store/store.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import type { Pages } from './pages.js';
@@ -13,8 +13,10 @@ export type TokenRefusal = 'expired' | 'invalid';
 export interface LinkTokens {
   /** A token for the confirmation link of a subscriber, expiring after `confirmHours`. */
   confirmToken(subscriber: TokenSubject, now: Date): string;
+  /** A token for the preference page of a subscriber (never expires, like the unsubscribe link of a briefing). */
+  preferencesToken(subscriber: TokenSubject): string;
   /** The subscriber a token was signed for (read from the store for its link key) and when, or why it is refused. */
-  verify(token: string, purpose: 'confirm' | 'unsubscribe', now: Date): Promise<{ ok: true; subscriber: Subscriber; issuedAt: Date | null } | { ok: false; reason: TokenRefusal }>;
+  verify(token: string, purpose: TokenPurpose, now: Date): Promise<{ ok: true; subscriber: Subscriber; issuedAt: Date | null } | { ok: false; reason: TokenRefusal }>;
 }
 
 /** Sends the double opt-in message; resolves once the transport accepted it. */
@@ -24,11 +26,11 @@ export type SendConfirmation = (recipient: { subscriberId: number; address: stri
  * The store calls the routes make (the server's own view of the store): the composition root wraps
  * the real store so each call waits a bounded time for a busy store (see waiting-store.ts).
  */
-export type ServerStore = Pick<Store, 'findSubscriber' | 'addSubscribers' | 'getSubscriber' | 'setSubscriberStatus' | 'checkWritable'>;
+export type ServerStore = Pick<Store, 'findSubscriber' | 'addSubscribers' | 'getSubscriber' | 'setSubscriberStatus' | 'setSubscriberPreferences' | 'checkWritable'>;
 
 /** Limits against abuse; defaults suit one public server. */
 export interface ServerLimits {
-  /** Per client address, shared by subscribe, confirm and unsubscribe. */
+  /** Per client address (or per signed link), shared by subscribe, confirm, unsubscribe and preferences. */
   perClient: RateLimit;
   /** Confirmation emails per address, so the form cannot flood someone's mailbox. */
   perAddress: RateLimit;

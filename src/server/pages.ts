@@ -12,6 +12,8 @@ export type PageName =
   | 'confirmed'
   | 'unsubscribe'
   | 'unsubscribed'
+  | 'preferences'
+  | 'preferences-closed'
   | 'link-invalid'
   | 'error'
   | 'confirmation-email.txt';
@@ -23,6 +25,8 @@ const PAGE_NAMES: readonly PageName[] = [
   'confirmed',
   'unsubscribe',
   'unsubscribed',
+  'preferences',
+  'preferences-closed',
   'link-invalid',
   'error',
   'confirmation-email.txt',

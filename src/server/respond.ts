@@ -19,11 +19,12 @@ export function pageResponse(pages: Pages, status: number, name: PageName, data:
 }
 
 /** Statuses the server answers with an error page. */
-export type ErrorStatus = 400 | 404 | 405 | 413 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
 
 /** Headings and messages of the error pages, by status. */
 const ERRORS: Readonly<Record<ErrorStatus, { heading: string; message: string }>> = {
   400: { heading: 'Bad request', message: 'The address of this page is not valid.' },
+  403: { heading: 'Not from this site', message: 'This form can only be sent from a page of this site.' },
   404: { heading: 'Page not found', message: 'There is no page at this address.' },
   405: { heading: 'Method not allowed', message: 'This page cannot be used that way.' },
   413: { heading: 'Request too large', message: 'The form sent more data than this site accepts.' },

@@ -37,6 +37,7 @@ export function waitingStore(store: ServerStore, waitMs: number): ServerStore {
     addSubscribers: (subscribers, now) => patiently(() => store.addSubscribers(subscribers, now)),
     getSubscriber: (id) => patiently(() => store.getSubscriber(id)),
     setSubscriberStatus: (id, status, now, reason) => patiently(() => store.setSubscriberStatus(id, status, now, reason)),
+    setSubscriberPreferences: (id, preferences, now) => patiently(() => store.setSubscriberPreferences(id, preferences, now)),
     checkWritable: () => patiently(() => store.checkWritable()),
   };
 }

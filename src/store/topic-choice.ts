@@ -27,3 +27,12 @@ export function encodeTopicChoice(topics: readonly string[] | null): string | nu
 export function decodeTopicChoice(value: unknown): TopicChoice {
   return value === null || value === undefined ? null : String(value).split(',');
 }
+
+/**
+ * The ids of `given` that are not among `known` (the configured topics), in the order given, each
+ * once: what a form, `--topics` or a CSV cell named that the publication does not have.
+ */
+export function unknownTopicIds(given: readonly string[], known: readonly string[]): string[] {
+  const configured = new Set(known);
+  return [...new Set(given)].filter((id) => !configured.has(id));
+}

@@ -3,7 +3,7 @@ import { formatCsvRow } from './csv-cell.js';
 import { pageSubscribers } from './page-subscribers.js';
 
 /** The columns `briefing subscribers import` reads back, so export + import moves a list between stores. */
-export const EXPORT_COLUMNS = ['address', 'name', 'status', 'source', 'created', 'confirmed', 'unsubscribed'] as const;
+export const EXPORT_COLUMNS = ['address', 'name', 'status', 'source', 'created', 'confirmed', 'unsubscribed', 'topics'] as const;
 
 function subscriberRow(subscriber: Subscriber): string {
   return formatCsvRow([
@@ -14,6 +14,8 @@ function subscriberRow(subscriber: Subscriber): string {
     subscriber.createdAt.toISOString(),
     subscriber.confirmedAt?.toISOString() ?? null,
     subscriber.unsubscribedAt?.toISOString() ?? null,
+    // Ids separated by spaces; empty: every topic.
+    subscriber.topics === null ? null : subscriber.topics.join(' '),
   ]);
 }
 

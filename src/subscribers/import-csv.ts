@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { BriefingError, type Problem } from '../errors.js';
-import { SUBSCRIBER_STATUSES, type AddCounts, type NewSubscriber, type SubscriberStatus, type SubscriberStore } from '../store/store.js';
+import { SUBSCRIBER_STATUSES, type AddCounts, type NewSubscriber, type SubscriberStatus, type SubscriberStore, type TopicChoice } from '../store/store.js';
+import { normaliseTopicChoice, unknownTopicIds } from '../store/topic-choice.js';
 import { normaliseName, parseAddress } from '../address.js';
 import { readCsvCell } from './csv-cell.js';
 
@@ -18,8 +19,9 @@ const COLUMNS: Readonly<Record<string, CsvField>> = {
   created: 'created',
   confirmed: 'confirmed',
   unsubscribed: 'unsubscribed',
+  topics: 'topics',
 };
-type CsvField = 'address' | 'name' | 'status' | 'source' | 'created' | 'confirmed' | 'unsubscribed';
+type CsvField = 'address' | 'name' | 'status' | 'source' | 'created' | 'confirmed' | 'unsubscribed' | 'topics';
 
 /** Problems kept for the report; beyond this only the count grows, so memory stays flat. */
 const MAX_REPORTED_PROBLEMS = 1000;
@@ -32,6 +34,8 @@ export interface CsvReadOptions {
   status: SubscriberStatus;
   /** Source of rows without a source column, e.g. `import:list.csv`. */
   source: string;
+  /** The configured topic ids: a `topics` cell may name only these. */
+  topicIds: readonly string[];
   /** Rows per store batch (one multi-row INSERT each). */
   batchSize: number;
   /** Called after each batch, for progress lines. */
@@ -72,6 +76,22 @@ function headerMap(header: readonly string[], file: string): Map<CsvField, numbe
   return fields;
 }
 
+/** A `topics` cell: ids separated by spaces (or commas), empty for every topic; a string says what is wrong. */
+function parseTopics(text: string, known: readonly string[]): TopicChoice | string {
+  const ids = text.split(/[\s,]+/).filter((id) => id !== '');
+  if (ids.length === 0) return null;
+  const unknown = unknownTopicIds(ids, known);
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 3).map((id) => JSON.stringify(id.slice(0, 64))).join(', ');
+    return `unknown topic${unknown.length === 1 ? '' : 's'} ${named}${unknown.length > 3 ? ', …' : ''} (known: ${known.join(', ')})`;
+  }
+  try {
+    return normaliseTopicChoice(ids);
+  } catch (error) {
+    return (error as Error).message.replace(/^store: /, '');
+  }
+}
+
 function parseTime(text: string): Date | null | string {
   if (text === '') return null;
   const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? new Date(text) : undefined;
@@ -106,7 +126,10 @@ function toSubscriber(cells: readonly string[], fields: Map<CsvField, number>, o
     if (typeof time === 'string') problem(field, time);
     else if (time !== null || field !== 'created') times[key] = time;
   }
-  if (problems.length > 0 || !address.ok || !name.ok || !source.ok || status === undefined) return problems;
+  const topicsText = cell('topics');
+  const topics = topicsText === undefined ? undefined : parseTopics(topicsText, options.topicIds);
+  if (typeof topics === 'string') problem('topics', topics);
+  if (problems.length > 0 || !address.ok || !name.ok || !source.ok || status === undefined || typeof topics === 'string') return problems;
   return {
     address: address.address,
     name: name.name,
@@ -115,6 +138,7 @@ function toSubscriber(cells: readonly string[], fields: Map<CsvField, number>, o
     ...(times.createdAt ? { createdAt: times.createdAt } : {}),
     ...('confirmedAt' in times ? { confirmedAt: times.confirmedAt } : {}),
     ...('unsubscribedAt' in times ? { unsubscribedAt: times.unsubscribedAt } : {}),
+    ...(topics === undefined ? {} : { topics }),
   };
 }
 
@@ -162,7 +186,7 @@ function lineFeedsOnly(): Transform {
 
 /**
  * Streams a subscriber CSV (header row; `address`/`email`, optional `name`, `status`, `source`,
- * `created`, `confirmed`, `unsubscribed` columns) as batches of valid rows. Bad lines are skipped and
+ * `created`, `confirmed`, `unsubscribed`, `topics` columns) as batches of valid rows. Bad lines are skipped and
  * recorded in `report`, each with its line number; a missing address column is fatal.
  */
 export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { batches: AsyncIterable<NewSubscriber[]>; report: CsvReadReport } {
@@ -261,13 +285,14 @@ async function openCsv(file: string): Promise<Readable> {
 export async function importSubscriberCsv(
   store: Pick<SubscriberStore, 'importSubscribers'>,
   file: string,
-  options: Pick<CsvReadOptions, 'status' | 'onProgress'> & { now: Date; batchSize?: number; elapsedSeconds: () => number },
+  options: Pick<CsvReadOptions, 'status' | 'topicIds' | 'onProgress'> & { now: Date; batchSize?: number; elapsedSeconds: () => number },
 ): Promise<CsvImportResult> {
   const started = options.elapsedSeconds();
   const read = async (): Promise<{ batches: AsyncIterable<NewSubscriber[]>; report: CsvReadReport }> =>
     readSubscriberCsv(await openCsv(file), {
       file,
       status: options.status,
+      topicIds: options.topicIds,
       source: `import:${path.basename(file)}`,
       batchSize: options.batchSize ?? IMPORT_CHUNK_ROWS,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -11,13 +11,14 @@ import { importSubscriberCsv, type CsvImportResult } from './import-csv.js';
 export async function seedSampleSubscribers(
   store: Pick<SubscriberStore, 'countSubscribers' | 'importSubscribers'>,
   file: string | undefined,
+  topicIds: readonly string[],
   now: Date,
 ): Promise<CsvImportResult | undefined> {
   if (file === undefined || (await store.countSubscribers()) > 0) return undefined;
   if (!existsSync(file)) {
     throw new BriefingError('config', 'missing-sample', `sampleSubscribers: ${file} does not exist: correct the path in the config, or remove the field to start with no subscribers`);
   }
-  const result = await importSubscriberCsv(store, file, { status: 'active', now, elapsedSeconds: () => performance.now() / 1000 });
+  const result = await importSubscriberCsv(store, file, { status: 'active', topicIds, now, elapsedSeconds: () => performance.now() / 1000 });
   if (result.errors > 0) {
     throw BriefingError.fromProblems('subscribers', 'invalid-sample', result.problems, `the sample subscribers ${file} have errors`);
   }

@@ -132,7 +132,7 @@ describe('properties of the CSV importer', () => {
             starts.push(line);
             line += lineBreaks(formatCsvRow([address, name])) + 1;
           }
-          const { batches, report } = readSubscriberCsv(Readable.from([Buffer.from(text)]), { file: 'lists/p.csv', status: 'active', source: 'p', batchSize: 7 });
+          const { batches, report } = readSubscriberCsv(Readable.from([Buffer.from(text)]), { file: 'lists/p.csv', status: 'active', source: 'p', topicIds: ['talks', 'war'], batchSize: 7 });
           const imported: string[] = [];
           for await (const batch of batches) imported.push(...batch.map((subscriber) => subscriber.address));
           const expected: string[] = [];

@@ -10,6 +10,7 @@ import { importSubscriberCsv, readSubscriberCsv } from '../../src/subscribers/im
 import { postgresAvailable, postgresFixture, sqliteFixture, type StoreFixture } from '../store/store-fixtures.js';
 
 const NOW = new Date('2025-07-23T04:00:00Z');
+const TOPIC_IDS = ['talks', 'protests', 'war'];
 let clock = 0;
 const elapsedSeconds = (): number => (clock += 0.5);
 
@@ -18,6 +19,7 @@ async function readAll(text: string, options: { status?: NewSubscriber['status']
     file: 'list.csv',
     status: options.status ?? 'active',
     source: 'import:list.csv',
+    topicIds: TOPIC_IDS,
     batchSize: options.batchSize ?? 1000,
   });
   const collected: NewSubscriber[][] = [];
@@ -136,13 +138,13 @@ describe('importSubscriberCsv', () => {
     const good = 'address,name\nnew@example.org,New\nnew@Example.ORG\nnew@EXAMPLE.org,Newer\nleft@example.org,Back\nbounced@Example.org\nknown@example.org,Known\n';
     // One bad line: every line is checked first, the bad one reported, and nothing is written.
     const file = write('list.csv', `${good}broken,\n`);
-    const refused = await importSubscriberCsv(store, file, { status: 'active', now: NOW, batchSize: 2, elapsedSeconds });
+    const refused = await importSubscriberCsv(store, file, { status: 'active', topicIds: TOPIC_IDS, now: NOW, batchSize: 2, elapsedSeconds });
     expect(refused).toMatchObject({ lines: 7, errors: 1, written: false, created: 0, updated: 0, unchanged: 0, 'kept-unsubscribed': 0 });
     expect(refused.problems.map(formatProblem)).toEqual([expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8: address:`))]);
     expect(await store.findSubscriber('new@example.org')).toBeUndefined();
     expect(await store.countSubscribers()).toBe(3);
 
-    const result = await importSubscriberCsv(store, write('list.csv', good), { status: 'active', now: NOW, batchSize: 2, elapsedSeconds });
+    const result = await importSubscriberCsv(store, write('list.csv', good), { status: 'active', topicIds: TOPIC_IDS, now: NOW, batchSize: 2, elapsedSeconds });
     expect(result).toMatchObject({ lines: 6, errors: 0, written: true, created: 1, updated: 1, unchanged: 2, 'kept-unsubscribed': 2 });
     expect(result.rowsPerSecond).toBe(12);
     expect(await store.findSubscriber('new@example.org')).toMatchObject({ name: 'Newer', status: 'active', source: 'import:list.csv' });
@@ -150,8 +152,35 @@ describe('importSubscriberCsv', () => {
     expect((await store.findSubscriber('bounced@example.org'))?.status).toBe('bounced');
   });
 
+  it('reads a topics column: ids separated by spaces (or commas), empty for every topic; a file without the column keeps stored choices', async () => {
+    const { store } = fixture;
+    await store.addSubscribers([{ address: 'kept@example.org', status: 'active', source: 'cli', topics: ['war'] }], NOW);
+    const withTopics = write('topics.csv', 'address,topics\none@example.org,talks war\ntwo@example.org,"protests, talks"\nthree@example.org,\n');
+    expect(await importSubscriberCsv(store, withTopics, { status: 'active', topicIds: TOPIC_IDS, now: NOW, elapsedSeconds })).toMatchObject({ created: 3, errors: 0 });
+    expect((await store.findSubscriber('one@example.org'))?.topics).toEqual(['talks', 'war']);
+    expect((await store.findSubscriber('two@example.org'))?.topics).toEqual(['protests', 'talks']);
+    expect((await store.findSubscriber('three@example.org'))?.topics).toBeNull();
+
+    const without = write('plain.csv', 'address,name\nkept@example.org,Kept\nfour@example.org,Four\n');
+    expect(await importSubscriberCsv(store, without, { status: 'active', topicIds: TOPIC_IDS, now: NOW, elapsedSeconds })).toMatchObject({ created: 1, updated: 1, errors: 0 });
+    expect(await store.findSubscriber('kept@example.org')).toMatchObject({ name: 'Kept', topics: ['war'] });
+    expect((await store.findSubscriber('four@example.org'))?.topics).toBeNull();
+  });
+
+  it('refuses a whole file naming file, line and field when a topics cell names an unknown or hostile topic', async () => {
+    const { store } = fixture;
+    const file = write('bad-topics.csv', 'address,topics\nok@example.org,talks\nbad@example.org,talks sport\nworse@example.org,<script>alert(1)</script>\n');
+    const result = await importSubscriberCsv(store, file, { status: 'active', topicIds: TOPIC_IDS, now: NOW, elapsedSeconds });
+    expect(result).toMatchObject({ errors: 2, written: false, created: 0 });
+    expect(result.problems.map(formatProblem)).toEqual([
+      `${file}:3: topics: unknown topic "sport" (known: talks, protests, war)`,
+      `${file}:4: topics: unknown topic "<script>alert(1)</script>" (known: talks, protests, war)`,
+    ]);
+    expect(await store.countSubscribers()).toBe(0);
+  });
+
   it('reports an unreadable file as a subscribers error', async () => {
-    await expect(importSubscriberCsv(fixture.store, path.join(dir, 'missing.csv'), { status: 'active', now: NOW, elapsedSeconds })).rejects.toThrow(
+    await expect(importSubscriberCsv(fixture.store, path.join(dir, 'missing.csv'), { status: 'active', topicIds: TOPIC_IDS, now: NOW, elapsedSeconds })).rejects.toThrow(
       /subscribers: cannot read .*missing\.csv: ENOENT/,
     );
   });
@@ -160,8 +189,8 @@ describe('importSubscriberCsv', () => {
     const { store } = fixture;
     await store.addSubscribers(
       [
-        { address: 'a@example.org', name: '=HYPERLINK("http://evil.example")', status: 'active', source: 'cli' },
-        { address: '"odd, quoted"@example.org', name: 'Comma, "Quotes"', status: 'pending', source: 'web' },
+        { address: 'a@example.org', name: '=HYPERLINK("http://evil.example")', status: 'active', source: 'cli', topics: ['war', 'talks'] },
+        { address: '"odd, quoted"@example.org', name: 'Comma, "Quotes"', status: 'pending', source: 'web', topics: ['protests'] },
         { address: 'пошта@приклад.укр', name: '-minus', status: 'active', source: 'import:x.csv' },
       ],
       NOW,
@@ -169,14 +198,20 @@ describe('importSubscriberCsv', () => {
     await store.addSubscribers([{ address: 'gone@example.org', status: 'unsubscribed', source: 'web' }], new Date(NOW.getTime() + 5000));
     const lines: string[] = [];
     for await (const line of exportSubscriberCsv(store)) lines.push(line);
-    expect(lines[0]).toBe('address,name,status,source,created,confirmed,unsubscribed');
+    expect(lines[0]).toBe('address,name,status,source,created,confirmed,unsubscribed,topics');
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+    // Topics as ids separated by spaces; every topic as an empty cell.
+    expect(lines[1]).toMatch(/,talks war$/);
+    expect(lines[2]).toMatch(/,protests$/);
+    expect(lines[3]).toMatch(/,$/);
     const file = write('export.csv', `${lines.join('\n')}\n`);
 
     const target = await sqliteFixture();
     try {
-      const result = await importSubscriberCsv(target.store, file, { status: 'active', now: new Date(NOW.getTime() + 60_000), elapsedSeconds });
+      const result = await importSubscriberCsv(target.store, file, { status: 'active', topicIds: TOPIC_IDS, now: new Date(NOW.getTime() + 60_000), elapsedSeconds });
       expect(result).toMatchObject({ created: 4, errors: 0 });
+      expect((await target.store.findSubscriber('a@example.org'))?.topics).toEqual(['talks', 'war']);
+      expect((await target.store.findSubscriber('пошта@приклад.укр'))?.topics).toBeNull();
       // Ids and link keys are the new store's own (links mailed before the move stop working there).
       const strip = (s: { id: number }) => ({ ...s, id: 0, linkKey: '' });
       expect((await target.store.listSubscribers({ limit: 10 })).map(strip)).toEqual((await store.listSubscribers({ limit: 10 })).map(strip));
@@ -204,7 +239,7 @@ if (await postgresAvailable()) {
         for await (const line of exportSubscriberCsv(from.store)) lines.push(line);
         const file = path.join(dir, 'list.csv');
         writeFileSync(file, `${lines.join('\r\n')}\r\n`);
-        const result = await importSubscriberCsv(to.store, file, { status: 'active', now: NOW, batchSize: 1000, elapsedSeconds });
+        const result = await importSubscriberCsv(to.store, file, { status: 'active', topicIds: TOPIC_IDS, now: NOW, batchSize: 1000, elapsedSeconds });
         expect(result).toMatchObject({ lines: 2500, created: 2500, errors: 0 });
         const strip = (s: { id: number }) => ({ ...s, id: 0, linkKey: '' });
         expect((await to.store.listSubscribers({ limit: 3000 })).map(strip)).toEqual((await from.store.listSubscribers({ limit: 3000 })).map(strip));

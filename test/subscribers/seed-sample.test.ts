@@ -8,6 +8,7 @@ import { sqliteFixture, type StoreFixture } from '../store/store-fixtures.js';
 
 const sample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../subscribers.sample.csv');
 const NOW = new Date('2025-07-23T04:00:00Z');
+const TOPIC_IDS = ['talks', 'protests', 'war'];
 
 describe('seedSampleSubscribers', () => {
   let fixture: StoreFixture;
@@ -17,18 +18,18 @@ describe('seedSampleSubscribers', () => {
   afterEach(() => fixture.cleanup());
 
   it('imports the sample list of the repository into an empty store, once', async () => {
-    const result = await seedSampleSubscribers(fixture.store, sample, NOW);
+    const result = await seedSampleSubscribers(fixture.store, sample, TOPIC_IDS, NOW);
     expect(result).toMatchObject({ created: 3, errors: 0 });
     expect(await fixture.store.countSubscribers('active')).toBe(3);
     expect((await fixture.store.findSubscriber('reader.one@example.org'))?.source).toBe('import:subscribers.sample.csv');
-    expect(await seedSampleSubscribers(fixture.store, sample, NOW)).toBeUndefined();
+    expect(await seedSampleSubscribers(fixture.store, sample, TOPIC_IDS, NOW)).toBeUndefined();
   });
 
   it('leaves a store that has subscribers alone, and does nothing without a sample', async () => {
     await fixture.store.addSubscribers([{ address: 'own@example.org', status: 'unsubscribed', source: 'web' }], NOW);
-    expect(await seedSampleSubscribers(fixture.store, sample, NOW)).toBeUndefined();
+    expect(await seedSampleSubscribers(fixture.store, sample, TOPIC_IDS, NOW)).toBeUndefined();
     expect(await fixture.store.countSubscribers()).toBe(1);
-    expect(await seedSampleSubscribers(fixture.store, undefined, NOW)).toBeUndefined();
+    expect(await seedSampleSubscribers(fixture.store, undefined, TOPIC_IDS, NOW)).toBeUndefined();
   });
 
   it('refuses a sample with bad lines, naming them', async () => {
@@ -36,7 +37,7 @@ describe('seedSampleSubscribers', () => {
     try {
       const file = path.join(dir, 'sample.csv');
       writeFileSync(file, 'address\nok@example.org\nbroken\n');
-      await expect(seedSampleSubscribers(fixture.store, file, NOW)).rejects.toThrow(/sample\.csv:3: address: "broken" is not an address/);
+      await expect(seedSampleSubscribers(fixture.store, file, TOPIC_IDS, NOW)).rejects.toThrow(/sample\.csv:3: address: "broken" is not an address/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,6 +25,7 @@ export default async function subscribersImport(context: CliContext, options: Im
     let nextProgress = PROGRESS_EVERY;
     result = await importSubscriberCsv(store, file, {
       status: options.status ?? 'active',
+      topicIds: context.config().topics.map((topic) => topic.id),
       now: context.clock.now(),
       elapsedSeconds: () => performance.now() / 1000,
       onProgress: (report) => {

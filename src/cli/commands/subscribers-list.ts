@@ -1,4 +1,5 @@
 import type { Subscriber, SubscriberStatus } from '../../store/store.js';
+import { formatZoneTime } from '../../schedule/zone-time.js';
 import { pageSubscribers } from '../../subscribers/page-subscribers.js';
 import type { CliContext } from '../context.js';
 
@@ -17,15 +18,34 @@ function asJson(subscriber: Subscriber): string {
     createdAt: subscriber.createdAt.toISOString(),
     confirmedAt: subscriber.confirmedAt?.toISOString() ?? null,
     unsubscribedAt: subscriber.unsubscribedAt?.toISOString() ?? null,
+    topics: subscriber.topics,
+    pausedAt: subscriber.pausedAt?.toISOString() ?? null,
+    statusReason: subscriber.statusReason,
+    statusChangedAt: subscriber.statusChangedAt?.toISOString() ?? null,
   });
+}
+
+/** Tab-separated: address, status, name, topics (`all` for every topic), `paused since TIME` or empty, why and when the status last changed. */
+function asText(subscriber: Subscriber, zone: string): string {
+  const time = (date: Date | null): string => (date === null ? '' : formatZoneTime(date, zone));
+  return [
+    subscriber.address,
+    subscriber.status,
+    subscriber.name ?? '',
+    subscriber.topics === null ? 'all' : subscriber.topics.join(','),
+    subscriber.pausedAt === null ? '' : `paused since ${time(subscriber.pausedAt)}`,
+    subscriber.statusReason ?? '',
+    time(subscriber.statusChangedAt),
+  ].join('\t');
 }
 
 /** `briefing subscribers list [--status S] [--json]`: one line per subscriber, streamed in keyset pages. */
 export default async function subscribersList(context: CliContext, options: ListOptions): Promise<number> {
   const store = await context.openStore();
   try {
+    const zone = options.json ? '' : context.config().timeZone;
     for await (const subscriber of pageSubscribers(store, options.status)) {
-      context.print(options.json ? asJson(subscriber) : [subscriber.address, subscriber.status, subscriber.name ?? ''].join('\t'));
+      context.print(options.json ? asJson(subscriber) : asText(subscriber, zone));
     }
     return 0;
   } finally {

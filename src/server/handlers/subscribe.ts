@@ -1,8 +1,11 @@
 import type { Context } from 'hono';
 import { normaliseName, parseAddress } from '../../address.js';
+import type { TopicChoice } from '../../store/store.js';
 import type { ServerDependencies } from '../dependencies.js';
+import { readForm } from '../form-fields.js';
 import { createRateLimiter } from '../rate-limiter.js';
 import { errorResponse, pageResponse } from '../respond.js';
+import { formTopics, topicBoxes } from '../topic-boxes.js';
 
 /** What a valid subscribe form asks for. */
 interface SubscribeRequest {
@@ -10,12 +13,14 @@ interface SubscribeRequest {
   /** The address's key for the per-address limit (case-insensitive). */
   key: string;
   name: string | null;
+  topics: TopicChoice;
 }
 
 /**
- * POST /subscribe (form: `address`, optional `name`) and the page it leads to. A new address is
- * stored `pending`; a pending, unsubscribed or bounced one stays as it is until confirmed; an active
- * one is left alone. The answer is the same redirect for every valid address, given once the store
+ * POST /subscribe (form: `address`, optional `name`, the ticked `topics` boxes) and the page it leads
+ * to. A new address is stored `pending` with its topics (every topic when every box or none is
+ * ticked; a box naming no configured topic is refused); a pending, unsubscribed or bounced one stays
+ * as it is until confirmed; an active one is left alone. The answer is the same redirect for every valid address, given once the store
  * could take a write and before any work that depends on the address: looking it up, storing it
  * and mailing the confirmation run afterwards, so neither the answer nor its timing tells whether
  * the address was on the list. The redirect (303) lands on GET /subscribe/sent, which a reload
@@ -28,7 +33,7 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
   const register = async (request: SubscribeRequest, now: Date): Promise<void> => {
     let subscriber = await deps.store.findSubscriber(request.address);
     if (subscriber === undefined) {
-      await deps.store.addSubscribers([{ address: request.address, name: request.name, status: 'pending', source: 'web' }], now);
+      await deps.store.addSubscribers([{ address: request.address, name: request.name, status: 'pending', source: 'web', topics: request.topics }], now);
       subscriber = await deps.store.findSubscriber(request.address);
     }
     if (subscriber !== undefined && subscriber.status !== 'active' && perAddress.take(request.key, now).allowed) {
@@ -40,16 +45,16 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
 
   return {
     async subscribe(c) {
-      let form: Record<string, unknown>;
-      try {
-        form = await c.req.parseBody();
-      } catch {
-        return errorResponse(deps.pages, 400);
-      }
-      const rawAddress = typeof form.address === 'string' ? form.address : '';
-      const rawName = typeof form.name === 'string' ? form.name : undefined;
-      const refuse = (problem: string): Response =>
-        pageResponse(deps.pages, 400, 'subscribe-invalid', { problem, address: rawAddress, name: rawName ?? '' });
+      const form = await readForm(c);
+      if (form === undefined) return errorResponse(deps.pages, 400);
+      const rawAddress = form.text('address') ?? '';
+      const rawName = form.text('name');
+      const ticked = form.all('topics');
+      // The form again, ticked as sent (none ticked is every topic, as a form without boxes is).
+      const refuse = (problem: string, boxes: readonly string[] | null = ticked.length === 0 ? null : ticked): Response =>
+        pageResponse(deps.pages, 400, 'subscribe-invalid', { problem, address: rawAddress, name: rawName ?? '', topics: topicBoxes(deps.config.topics, boxes) });
+      const topics = formTopics(ticked, deps.config.topics);
+      if (topics.kind === 'unknown') return refuse('The form named a topic this briefing does not have: choose from the topics below.', null);
       const parsed = parseAddress(rawAddress);
       if (!parsed.ok) return refuse(`The email address ${parsed.problem}.`);
       const name = normaliseName(rawName);
@@ -57,7 +62,8 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
       // The same for every address: a busy or missing store is answered 503 now, not lost later.
       await deps.store.checkWritable();
       const now = deps.clock.now();
-      deps.tasks.run('subscription', () => register({ address: parsed.address, key: parsed.key, name: name.name }, now));
+      const request = { address: parsed.address, key: parsed.key, name: name.name, topics: topics.kind === 'chosen' ? topics.topics : null };
+      deps.tasks.run('subscription', () => register(request, now));
       return new Response(null, { status: 303, headers: { location: sentLocation, 'content-length': '0', 'cache-control': 'no-store' } });
     },
     async sent() {

@@ -96,7 +96,7 @@ const targets = {
       const bytes = mutateBytes(corpus, seed, index);
       const label = `input ${index}`;
       const lines = lineCount(bytes.toString('utf8'));
-      const { batches, report } = readSubscriberCsv(Readable.from([bytes]), { file: 'lists/fuzz.csv', status: 'active', source: 'fuzz', batchSize: 50 });
+      const { batches, report } = readSubscriberCsv(Readable.from([bytes]), { file: 'lists/fuzz.csv', status: 'active', source: 'fuzz', topicIds: ['talks', 'war'], batchSize: 50 });
       try {
         for await (const batch of batches) {
           for (const subscriber of batch) {
