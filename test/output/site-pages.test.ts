@@ -178,7 +178,24 @@ describe('home page', () => {
     expect(select(elements, 'h1')[0]?.text).not.toBe(testSite.title);
     const hrefs = select(elements, 'a').map((link) => link.attributes.href);
     expect(hrefs).toEqual(expect.arrayContaining(['./editions/index.html', './editions/feed.xml', './editions/atom.xml', './editions/feed.json']));
-    expect(select(elements, 'input').map((input) => input.attributes.name)).toEqual(['address', 'name']);
+    expect(select(elements, 'input').map((input) => input.attributes.name)).toEqual(['address', 'name', 'topics', 'topics']);
+  });
+
+  it('offers the configured topics as ticked boxes on the subscribe form, escaped, and none for a publication of one topic', () => {
+    const hostile = { ...testSite, topics: [...testSite.topics, { id: 'war', title: `War ${HOSTILE}`, match: [], minMatches: 1 }] };
+    const elements = elementsOf(renderListPage([article], hostile));
+    const boxes = select(elements, 'input', { name: 'topics' });
+    expect(boxes.map((box) => [box.attributes.type, box.attributes.value, box.attributes.checked])).toEqual([
+      ['checkbox', 'talks', ''],
+      ['checkbox', 'protests', ''],
+      ['checkbox', 'war', ''],
+    ]);
+    expect(boxes.every((box) => box.ancestors.includes('fieldset') && box.ancestors.includes('label'))).toBe(true);
+    expect(select(elements, 'label').map((label) => label.text.trim())).toEqual(expect.arrayContaining([`War ${HOSTILE}`]));
+    expectNoActiveContent(elements);
+    const single = elementsOf(renderListPage([article], { ...testSite, topics: testSite.topics.slice(0, 1) }));
+    expect(select(single, 'input', { name: 'topics' })).toEqual([]);
+    expect(select(single, 'fieldset')).toEqual([]);
   });
 
   it('links to the newest archive page when older articles are archived, and has no navigation otherwise', () => {

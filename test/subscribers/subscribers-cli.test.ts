@@ -65,18 +65,18 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
       { address: 'Olena@example.org', name: 'Olena', status: 'active', source: 'cli' },
       { address: 'sam@example.net', name: null, status: 'pending', confirmedAt: null },
     ]);
-    expect(lines((await briefing(['subscribers', 'list', '--status', 'pending'])).stdout)).toEqual(['sam@example.net\tpending\t']);
+    expect(lines((await briefing(['subscribers', 'list', '--status', 'pending'])).stdout)).toEqual(['sam@example.net\tpending\t\tall\t\t\t']);
 
     expect(await briefing(['subscribers', 'remove', 'nobody@example.org'])).toMatchObject({ code: 1, stderr: expect.stringContaining('nobody@example.org is not on the list') });
     // The local part's case does not make another person either.
     expect(await briefing(['subscribers', 'remove', 'olena@EXAMPLE.org'])).toMatchObject({ code: 0, stdout: 'removed Olena@example.org\n' });
-    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['sam@example.net\tpending\t']);
+    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['sam@example.net\tpending\t\tall\t\t\t']);
   });
 
   it('subscribers add Reader.One@Example.org updates the existing reader.one@example.org instead of adding a second', async () => {
     expect(await briefing(['subscribers', 'add', 'reader.one@example.org'])).toMatchObject({ code: 0, stdout: 'created reader.one@example.org (active)\n' });
     expect(await briefing(['subscribers', 'add', 'Reader.One@Example.org', '--name', 'Reader One'])).toMatchObject({ code: 0, stdout: 'updated reader.one@example.org (active)\n' });
-    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['reader.one@example.org\tactive\tReader One']);
+    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['reader.one@example.org\tactive\tReader One\tall\t\t\t']);
   });
 
   it.each([
@@ -122,7 +122,8 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
       expect.stringMatching(/^subscribers: list\.csv:4: name: contains a control character/),
       expect.stringMatching(/^subscribers: list\.csv:7: address: the domain "exa_mple\.org"/),
     ]);
-    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual(['left@example.org\tunsubscribed\t']);
+    const leftLine = expect.stringMatching(/^left@example\.org\tunsubscribed\t\tall\t\ttest\t\d{4}-\d\d-\d\d \d\d:\d\d EES?T$/);
+    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual([leftLine]);
 
     // With the bad lines removed, the file imports.
     write('list.csv', ['Email,Name', 'one@example.org,One', 'one@EXAMPLE.org,One again', 'left@example.org,Back again', 'five@пример.рф,Five', ''].join('\n'));
@@ -130,9 +131,9 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toMatch(/^list\.csv: 4 lines in [\d.]+ s \(\d+ rows\/s\): imported 2, updated 1, unchanged 0, kept-unsubscribed 1, errors 0\n$/);
     expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual([
-      'left@example.org\tunsubscribed\t',
-      'one@example.org\tpending\tOne again',
-      'five@xn--e1afmkfd.xn--p1ai\tpending\tFive',
+      leftLine,
+      'one@example.org\tpending\tOne again\tall\t\t\t',
+      'five@xn--e1afmkfd.xn--p1ai\tpending\tFive\tall\t\t\t',
     ]);
     expect(await briefing(['subscribers', 'add', 'left@example.org'])).toMatchObject({ code: 1, stderr: expect.stringContaining('left@example.org is unsubscribed: not re-activated') });
   });
@@ -159,7 +160,7 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
     expect((await briefing(['subscribers', 'import', 'list.csv'])).code).toBe(0);
     const exported = await briefing(['subscribers', 'export']);
     expect(exported.code).toBe(0);
-    expect(lines(exported.stdout)[0]).toBe('address,name,status,source,created,confirmed,unsubscribed');
+    expect(lines(exported.stdout)[0]).toBe('address,name,status,source,created,confirmed,unsubscribed,topics');
     expect(lines(exported.stdout)[2]).toMatch(/^b@example\.org,'=1\+1,pending,/);
     const records = parse(exported.stdout, { columns: true }) as Record<string, string>[];
     expect(records.map((r) => [r.address, r.name, r.status, r.source, r.unsubscribed === ''])).toEqual([
@@ -176,6 +177,69 @@ describe('briefing subscribers (SQLite at data/briefing.db)', () => {
     expect((await briefing(['subscribers', 'list', '--json'], other)).stdout.replace(/"id":\d+,/g, '')).toBe(
       (await briefing(['subscribers', 'list', '--json'])).stdout.replace(/"id":\d+,/g, ''),
     );
+  });
+
+  it('adds with --topics, lists topics, pause and the last status change (text and JSON), and carries topics through export and import', async () => {
+    expect(await briefing(['subscribers', 'add', 'some@example.org', '--topics', 'war, talks'])).toMatchObject({ code: 0, stdout: 'created some@example.org (active)\n' });
+    expect(await briefing(['subscribers', 'add', 'every@example.org'])).toMatchObject({ code: 0 });
+    // --topics on a known address replaces its choice; without it the choice stays.
+    expect(await briefing(['subscribers', 'add', 'every@example.org', '--topics', 'protests'])).toMatchObject({ code: 0, stdout: 'updated every@example.org (active)\n' });
+    expect(await briefing(['subscribers', 'add', 'every@example.org', '--name', 'Every'])).toMatchObject({ code: 0, stdout: 'updated every@example.org (active)\n' });
+    expect(await briefing(['subscribers', 'add', 'all@example.org'])).toMatchObject({ code: 0 });
+    const store = await openStoreAt({ kind: 'sqlite', file: path.join(dir, 'data/briefing.db') });
+    const paused = await store.findSubscriber('all@example.org');
+    await store.setSubscriberPreferences(paused!.id, { topics: null, paused: true }, new Date('2025-07-24T09:00:00Z'));
+    const gone = await store.findSubscriber('every@example.org');
+    await store.setSubscriberStatus(gone!.id, 'unsubscribed', new Date('2025-07-25T10:30:00Z'), 'preference page');
+    await store.close();
+
+    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual([
+      'some@example.org\tactive\t\ttalks,war\t\t\t',
+      'every@example.org\tunsubscribed\tEvery\tprotests\t\tpreference page\t2025-07-25 13:30 EEST',
+      'all@example.org\tactive\t\tall\tpaused since 2025-07-24 12:00 EEST\t\t',
+    ]);
+    const json = lines((await briefing(['subscribers', 'list', '--json'])).stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(json).toMatchObject([
+      { address: 'some@example.org', topics: ['talks', 'war'], pausedAt: null, statusReason: null, statusChangedAt: null },
+      { address: 'every@example.org', topics: ['protests'], statusReason: 'preference page', statusChangedAt: '2025-07-25T10:30:00.000Z' },
+      { address: 'all@example.org', topics: null, pausedAt: '2025-07-24T09:00:00.000Z' },
+    ]);
+
+    const exported = await briefing(['subscribers', 'export']);
+    const records = parse(exported.stdout, { columns: true }) as Record<string, string>[];
+    expect(records.map((r) => [r.address, r.topics])).toEqual([
+      ['some@example.org', 'talks war'],
+      ['every@example.org', 'protests'],
+      ['all@example.org', ''],
+    ]);
+    write('export.csv', exported.stdout);
+    const other = { BRIEFING_DATABASE_URL: `sqlite:${path.join(dir, 'other/copy.db')}` };
+    expect((await briefing(['subscribers', 'import', 'export.csv'], other)).code).toBe(0);
+    const copied = lines((await briefing(['subscribers', 'list', '--json'], other)).stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(copied.map((row) => [row.address, row.topics])).toEqual([
+      ['some@example.org', ['talks', 'war']],
+      ['every@example.org', ['protests']],
+      ['all@example.org', null],
+    ]);
+  });
+
+  it.each([
+    [['--topics', 'talks,sport'], /^subscribers: --topics: unknown topic "sport" \(known: talks, protests, war\)$/m],
+    [['--topics', '<script>,war'], /^subscribers: --topics: unknown topic "<script>" \(known: talks, protests, war\)$/m],
+    [['--topics', ' , '], /^subscribers: --topics: name at least one topic \(known: talks, protests, war\)$/m],
+  ])('refuses subscribers add %j as a usage error (exit 2) naming the topic and the known ones, writing nothing', async (topics, message) => {
+    const result = await briefing(['subscribers', 'add', 'x@example.org', ...topics]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toMatch(message);
+    expect(existsSync(path.join(dir, 'data/briefing.db'))).toBe(false);
+  });
+
+  it('refuses a CSV whose topics cell names an unknown topic: FILE:LINE: topics, nothing imported', async () => {
+    write('list.csv', 'address,topics\na@example.org,talks\nb@example.org,war sport\n');
+    const result = await briefing(['subscribers', 'import', 'list.csv']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('subscribers: list.csv:3: topics: unknown topic "sport" (known: talks, protests, war)');
+    expect(lines((await briefing(['subscribers', 'list'])).stdout)).toEqual([]);
   });
 
   it('refuses an unknown BRIEFING_DATABASE_URL scheme', async () => {
