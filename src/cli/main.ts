@@ -69,7 +69,7 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
     .action((options, command: Command) => run('schedule', options, command.args));
 
   withConfig(program.command('serve'))
-    .description('HTTP: feeds, archive, web versions, subscribe, confirm, one-click unsubscribe')
+    .description('HTTP: feeds, archive, web versions, subscribe, confirm, one-click unsubscribe, preferences')
     .option('--port <port>', 'port to listen on', '8080')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .action((options, command: Command) => run('serve', options, command.args));

@@ -18,6 +18,11 @@ export function pageResponse(pages: Pages, status: number, name: PageName, data:
   });
 }
 
+/** 303 See Other after a form was taken: the browser GETs `location`, so a reload shows it again instead of posting twice. */
+export function redirectResponse(location: string): Response {
+  return new Response(null, { status: 303, headers: { location, 'content-length': '0', 'cache-control': 'no-store' } });
+}
+
 /** Statuses the server answers with an error page. */
 export type ErrorStatus = 400 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
 

@@ -6,13 +6,12 @@
  * and gets nothing after that while another subscriber still does.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { confirmationLink, createPublication, readMail, REPOSITORY, TEST_SECRET, type ReceivedMail, type TestPublication } from './support.js';
+import { confirmationLink, createPublication, freePort, readMail, REPOSITORY, TEST_SECRET, type ReceivedMail, type TestPublication } from './support.js';
 
 const CLI = path.join(REPOSITORY, 'dist/cli/main.js');
 const READER = 'reader@example.org';
@@ -24,18 +23,6 @@ let serve: ChildProcess | undefined;
 let browser: Browser | undefined;
 let siteUrl: string;
 let env: NodeJS.ProcessEnv;
-
-/** A port free right now on 127.0.0.1: the site URL must be in the config before the server starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a CLI command to its end; asynchronously, for the SMTP server lives in this process. */
 function cli(...args: string[]): Promise<void> {

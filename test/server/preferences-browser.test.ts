@@ -6,13 +6,12 @@
  */
 import { copyFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createToken } from '../../src/delivery/tokens.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
-import { createPublication, openTestServer, REPOSITORY, TEST_SECRET, type TestPublication, type TestServer } from './support.js';
+import { createPublication, freePort, openTestServer, REPOSITORY, TEST_SECRET, type TestPublication, type TestServer } from './support.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const READER = 'reader@example.org';
@@ -22,18 +21,6 @@ let server: TestServer;
 let running: RunningServer;
 let browser: Browser;
 let siteUrl: string;
-
-/** A port free right now on 127.0.0.1: the site URL must be in the config before the server starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
@@ -159,4 +160,16 @@ export function confirmationLink(mail: { text: string }): string {
 /** The DKIM signer the composition root builds from the configuration (none when DKIM is not configured). */
 export function dkimOf(config: Config): ReturnType<typeof createDkimSigner> | undefined {
   return config.env.dkim === undefined ? undefined : createDkimSigner(config.env.dkim);
+}
+
+/** A port free right now on 127.0.0.1: for tests whose site URL must be in the config before the server starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }

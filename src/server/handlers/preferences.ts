@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Subscriber } from '../../store/store.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { readForm } from '../form-fields.js';
-import { errorResponse, pageResponse } from '../respond.js';
+import { errorResponse, pageResponse, redirectResponse } from '../respond.js';
 import { formTopics, topicBoxes } from '../topic-boxes.js';
 import { linkRefused, readToken } from './link-token.js';
 
@@ -62,8 +62,7 @@ export function preferencesHandlers(deps: ServerDependencies): { show(c: Context
       // False when the address left between reading the token and now.
       if (!(await deps.store.setSubscriberPreferences(subscriber.id, { topics: chosen.topics, paused }, now))) return closed(subscriber);
       deps.logger.info({ subscriber: subscriber.id }, 'server: preferences saved');
-      const location = `${base}preferences?token=${encodeURIComponent(token.value)}&saved=1`;
-      return new Response(null, { status: 303, headers: { location, 'content-length': '0', 'cache-control': 'no-store' } });
+      return redirectResponse(`${base}preferences?token=${encodeURIComponent(token.value)}&saved=1`);
     },
   };
 }

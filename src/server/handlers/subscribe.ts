@@ -4,7 +4,7 @@ import type { TopicChoice } from '../../store/store.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { readForm } from '../form-fields.js';
 import { createRateLimiter } from '../rate-limiter.js';
-import { errorResponse, pageResponse } from '../respond.js';
+import { errorResponse, pageResponse, redirectResponse } from '../respond.js';
 import { formTopics, topicBoxes } from '../topic-boxes.js';
 
 /** What a valid subscribe form asks for. */
@@ -64,7 +64,7 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
       const now = deps.clock.now();
       const request = { address: parsed.address, key: parsed.key, name: name.name, topics: topics.kind === 'chosen' ? topics.topics : null };
       deps.tasks.run('subscription', () => register(request, now));
-      return new Response(null, { status: 303, headers: { location: sentLocation, 'content-length': '0', 'cache-control': 'no-store' } });
+      return redirectResponse(sentLocation);
     },
     async sent() {
       return pageResponse(deps.pages, 200, 'subscribe-received', { confirmHours: deps.limits.confirmHours });
