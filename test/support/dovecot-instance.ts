@@ -1,0 +1,173 @@
+/**
+ * A private Dovecot (Debian's `dovecot-imapd`) for tests: its own configuration, sockets, state,
+ * log and mail under a temporary folder, one IMAP listener on 127.0.0.1 and a free port, no TLS
+ * (loopback only), one test user in a passwd file, mail in Maildir. `stop()` always ends it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/bench/postfix-tools.js';
+
+const DOVECOT = '/usr/sbin/dovecot';
+
+/**
+ * Whether Dovecot is installed. Under CI=true a missing Dovecot is an error (CI must run the IMAP
+ * tests); elsewhere the caller skips and says why.
+ */
+export function dovecotInstalled(): boolean {
+  if (existsSync(DOVECOT)) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${DOVECOT} is missing (apt-get install dovecot-imapd)`);
+  return false;
+}
+
+/** The reason shown when the IMAP tests are skipped. */
+export const DOVECOT_MISSING = `${DOVECOT} is not installed (apt-get install dovecot-imapd)`;
+
+/** A running Dovecot and how to reach its test user. */
+export interface DovecotInstance {
+  port: number;
+  user: string;
+  /** Holds the characters a URL must percent-encode, so the tests prove the decoding. */
+  password: string;
+  /** `imap://user:password@127.0.0.1:port/` with user and password percent-encoded; append a mailbox. */
+  url: string;
+  /** The test user's Maildir on disk (the INBOX), for tests that look under Dovecot. */
+  maildir: string;
+  /** Milliseconds from spawn to the first IMAP greeting. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+export interface DovecotOptions {
+  /** Leave IDLE out of the advertised capabilities, as some servers do, to exercise polling. */
+  withoutIdle?: boolean;
+}
+
+/** Capabilities Dovecot 2.3 offers after login, minus IDLE (imap_capability replaces the list). */
+const CAPABILITIES_WITHOUT_IDLE =
+  'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE';
+
+function configuration(dir: string, port: number, owner: { uid: number; gid: number; name: string }, options: DovecotOptions): string {
+  // As root, Dovecot's own users run the login and internal processes and mail belongs to nobody
+  // (Dovecot refuses root as a mail user); as anyone else, everything runs as that user.
+  const root = process.getuid?.() === 0;
+  return [
+    'protocols = imap',
+    'listen = 127.0.0.1',
+    `base_dir = ${dir}/run`,
+    `state_dir = ${dir}/state`,
+    `log_path = ${dir}/dovecot.log`,
+    'ssl = no',
+    // Plain-text LOGIN is fine here: the listener is on loopback only.
+    'disable_plaintext_auth = no',
+    'auth_mechanisms = plain login',
+    `default_login_user = ${root ? 'dovenull' : owner.name}`,
+    `default_internal_user = ${root ? 'dovecot' : owner.name}`,
+    `default_internal_group = ${root ? 'dovecot' : owner.name}`,
+    `mail_location = maildir:${dir}/mail/%u/Maildir`,
+    ...(options.withoutIdle === true ? [`imap_capability = ${CAPABILITIES_WITHOUT_IDLE}`] : []),
+    'passdb {',
+    '  driver = passwd-file',
+    `  args = scheme=PLAIN ${dir}/passwd`,
+    '}',
+    'userdb {',
+    '  driver = static',
+    `  args = uid=${owner.uid} gid=${owner.gid} home=${dir}/mail/%u`,
+    '}',
+    'service imap-login {',
+    '  chroot =',
+    '  inet_listener imap {',
+    '    address = 127.0.0.1',
+    `    port = ${port}`,
+    '  }',
+    '  inet_listener imaps {',
+    '    port = 0',
+    '  }',
+    '}',
+    'service anvil {',
+    '  chroot =',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Resolves once 127.0.0.1:port answers with an IMAP greeting (`* OK`). */
+async function waitForGreeting(port: number, child: ChildProcess, log: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`dovecot exited with ${child.exitCode} before listening:\n${tail(log)}`);
+    const greeted = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.setTimeout(1000);
+      socket.once('data', (chunk: Buffer) => {
+        socket.end('z LOGOUT\r\n');
+        resolve(chunk.toString('latin1').startsWith('* OK'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (greeted) return;
+    if (Date.now() > deadline) throw new Error(`dovecot did not greet on 127.0.0.1:${port} within ${timeoutMs} ms:\n${tail(log)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function tail(log: string): string {
+  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '(no log)';
+}
+
+/** Starts a private Dovecot in the foreground (`-F`), as a child of this process. */
+export async function startDovecot(options: DovecotOptions = {}): Promise<DovecotInstance> {
+  // Short path: Dovecot's unix sockets live under base_dir, and socket paths are limited to 108 bytes.
+  const dir = mkdtempSync(path.join(tmpdir(), 'dovecot-'));
+  // Dovecot's auth process runs as its own user and must reach the passwd file.
+  chmodSync(dir, 0o711);
+  const root = process.getuid?.() === 0;
+  const me = userInfo();
+  const owner = root ? { uid: 65534, gid: 65534, name: 'nobody' } : { uid: me.uid, gid: me.gid, name: me.username };
+  const user = 'reader';
+  const password = 'p?ss#w@rd/%x';
+  for (const sub of ['run', 'state', 'mail']) mkdirSync(path.join(dir, sub));
+  if (root) chownSync(path.join(dir, 'mail'), owner.uid, owner.gid);
+  writeFileSync(path.join(dir, 'passwd'), `${user}:{PLAIN}${password}\n`);
+  const port = await freePort();
+  const config = path.join(dir, 'dovecot.conf');
+  writeFileSync(config, configuration(dir, port, owner, options));
+  const log = path.join(dir, 'dovecot.log');
+  const started = performance.now();
+  const child = spawn(DOVECOT, ['-F', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForGreeting(port, child, log, 15_000);
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n${stderr}`, { cause: error });
+  }
+  return {
+    port,
+    user,
+    password,
+    url: `imap://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/`,
+    maildir: path.join(dir, 'mail', user, 'Maildir'),
+    startMs: Math.round(performance.now() - started),
+    stop,
+  };
+}
