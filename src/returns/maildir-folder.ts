@@ -27,13 +27,11 @@ export function notADirectory(path: Buffer): BriefingError {
 
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
-/** Creates `dir` as a directory unless it is one; a symlink or a file there is refused, never followed. */
+/** Creates `dir` (and missing parents) unless it is a directory; a symlink or a file there is refused, never followed. */
 async function ensureDirectory(dir: Buffer): Promise<void> {
-  try {
-    await mkdir(dir, { mode: 0o700 });
-  } catch (error) {
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  });
   if (!(await lstat(dir)).isDirectory()) throw notADirectory(dir);
 }
 
