@@ -225,7 +225,10 @@ export async function connectImapMailbox(url: string, options: ImapMailboxOption
         }
         if (options.watch !== true) return;
         await waitForChange(since, signal);
-        if (!client.usable && !closing && !aborted()) throw lost();
+        if (aborted()) return;
+        if (!client.usable) throw lost();
+        // Without IDLE nothing reports new mail until a command is sent: NOOP asks for the news (RFC 3501 6.1.2).
+        await attempt('imap-poll-failed', 'cannot poll the mailbox', () => client.noop());
       }
     },
     async close() {
