@@ -3,12 +3,11 @@
  * log and mail under a temporary folder, one IMAP listener on 127.0.0.1 and a free port, no TLS
  * (loopback only), one test user in a passwd file, mail in Maildir. `stop()` always ends it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/bench/postfix-tools.js';
+import { freePort, waitForGreeting } from '../../src/bench/postfix-tools.js';
 
 const DOVECOT = '/usr/sbin/dovecot';
 
@@ -93,30 +92,6 @@ function configuration(dir: string, port: number, owner: { uid: number; gid: num
   ].join('\n');
 }
 
-/** Resolves once 127.0.0.1:port answers with an IMAP greeting (`* OK`). */
-async function waitForGreeting(port: number, child: ChildProcess, log: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`dovecot exited with ${child.exitCode} before listening:\n${tail(log)}`);
-    const greeted = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.setTimeout(1000);
-      socket.once('data', (chunk: Buffer) => {
-        socket.end('z LOGOUT\r\n');
-        resolve(chunk.toString('latin1').startsWith('* OK'));
-      });
-      socket.once('error', () => resolve(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (greeted) return;
-    if (Date.now() > deadline) throw new Error(`dovecot did not greet on 127.0.0.1:${port} within ${timeoutMs} ms:\n${tail(log)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 function tail(log: string): string {
   return existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '(no log)';
 }
@@ -138,7 +113,6 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const port = await freePort();
   const config = path.join(dir, 'dovecot.conf');
   writeFileSync(config, configuration(dir, port, owner, options));
-  const log = path.join(dir, 'dovecot.log');
   const started = performance.now();
   const child = spawn(DOVECOT, ['-F', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -156,10 +130,12 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForGreeting(port, child, log, 15_000);
+    const gone = (): string | undefined => (child.exitCode === null ? undefined : `dovecot exited with ${child.exitCode} before listening`);
+    await waitForGreeting(port, 15_000, gone, { starts: '* OK', goodbye: 'z LOGOUT' });
   } catch (error) {
+    const log = tail(path.join(dir, 'dovecot.log'));
     await stop();
-    throw new Error(`${(error as Error).message}\n${stderr}`, { cause: error });
+    throw new Error(`${(error as Error).message}\n${log}\n${stderr}`, { cause: error });
   }
   return {
     port,
