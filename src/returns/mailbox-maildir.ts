@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { BriefingError } from '../errors.js';
-import { directoryEntries, ensureMaildirFolder, maildirPath, moveIntoFolder, notADirectory, printablePath } from './maildir-folder.js';
+import { directoryEntries, ensureMaildirFolder, maildirPath, moveIntoFolder, notADirectory, onDisk, printablePath } from './maildir-folder.js';
 import { mailboxLimits, type Mailbox, type MailboxLimits, type MailboxOptions, type ReturnedMessage, type Settlement } from './mailbox.js';
 
 /** Maildir's info separator: `unique:2,FLAGS`. */
@@ -83,9 +83,12 @@ function maildirMailbox(root: Buffer, limits: MailboxLimits): Mailbox {
       async settle(outcome) {
         if (settled) return;
         // Handled mail is marked seen in cur/; unknown mail keeps its place and flags for a person.
-        const target = maildirPath(await folder(outcome), outcome === 'handled' ? 'cur' : sub);
-        const info = outcome === 'handled' ? `:2,${withSeen(flags)}` : sub === 'cur' && name.includes(INFO) ? `:2,${flags}` : '';
-        await moveIntoFolder(file, target, base, info);
+        const folderName = outcome === 'handled' ? limits.handledFolder : limits.unknownFolder;
+        await onDisk('maildir-move-failed', `${describe}: cannot move ${sub}/${printablePath(name)} to .${folderName.join('.')}`, async () => {
+          const target = maildirPath(await folder(outcome), outcome === 'handled' ? 'cur' : sub);
+          const info = outcome === 'handled' ? `:2,${withSeen(flags)}` : sub === 'cur' && name.includes(INFO) ? `:2,${flags}` : '';
+          await moveIntoFolder(file, target, base, info);
+        });
         settled = true;
       },
     };
@@ -104,7 +107,9 @@ function maildirMailbox(root: Buffer, limits: MailboxLimits): Mailbox {
           const key = splitName(entry.name).base.toString('latin1');
           if (seen.has(key)) continue;
           seen.add(key);
-          const read = await readBounded(maildirPath(root, sub, entry.name), limits.maxBytes);
+          const read = await onDisk('maildir-read-failed', `${describe}: cannot read ${sub}/${printablePath(entry.name)}`, () =>
+            readBounded(maildirPath(root, sub, entry.name), limits.maxBytes),
+          );
           if (read !== undefined) yield message(sub, entry.name, read);
         }
       }

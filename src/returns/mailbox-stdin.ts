@@ -10,9 +10,10 @@
  *       to its sender, which for a bounce (null sender) means to the postmaster.
  * Only what arrives here is lost if nothing keeps it, so `unknown` writes it into a Maildir first.
  */
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BriefingError } from '../errors.js';
-import { deliverToMaildir } from './maildir-folder.js';
+import { deliverToMaildir, onDisk, printablePath } from './maildir-folder.js';
 import { mailboxLimits, type Mailbox } from './mailbox.js';
 
 export interface StdinMailboxOptions {
@@ -69,20 +70,21 @@ export function stdinMailbox(input: Readable, options: StdinMailboxOptions): Mai
         oversized: !ended,
         async settle(outcome) {
           if (settled || outcome === 'handled') return;
-          await deliverToMaildir(unknownMaildir, async (file) => {
-            let spooled = 0;
-            const write = async (chunk: Buffer): Promise<void> => {
-              spooled += chunk.length;
-              if (spooled > maxSpoolBytes) {
-                throw new BriefingError('returns', 'stdin-too-large', `standard input: the message is larger than ${maxSpoolBytes} bytes and was not kept`);
-              }
-              await file.writeFile(chunk);
-            };
-            for (const chunk of head) await write(chunk);
-            for (let next = ended ? undefined : await reader.next(); next !== undefined && next.done !== true; next = await reader.next()) {
-              await write(asBuffer(next.value));
+          let spooled = 0;
+          const write = async (file: FileHandle, chunk: Buffer): Promise<void> => {
+            spooled += chunk.length;
+            if (spooled > maxSpoolBytes) {
+              throw new BriefingError('returns', 'stdin-too-large', `standard input: the message is larger than ${maxSpoolBytes} bytes and was not kept`);
             }
-          });
+            await file.writeFile(chunk);
+          };
+          const spool = async (file: FileHandle): Promise<void> => {
+            for (const chunk of head) await write(file, chunk);
+            for (let next = ended ? undefined : await reader.next(); next !== undefined && next.done !== true; next = await reader.next()) {
+              await write(file, asBuffer(next.value));
+            }
+          };
+          await onDisk('unknown-mail-not-kept', `standard input: cannot keep the message in ${printablePath(unknownMaildir)}`, () => deliverToMaildir(unknownMaildir, spool));
           settled = true;
         },
       };

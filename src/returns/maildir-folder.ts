@@ -25,6 +25,19 @@ export function notADirectory(path: Buffer): BriefingError {
   return new BriefingError('returns', 'maildir-not-a-directory', `${printablePath(path)} is not a directory (a symlink is not followed)`);
 }
 
+/**
+ * Runs file work and turns a system error (EACCES, ENOSPC, EIO…) into one line naming `what`;
+ * a BriefingError passes through as it is.
+ */
+export async function onDisk<T>(code: string, what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof BriefingError) throw error;
+    throw new BriefingError('returns', code, `${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+}
+
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 /** Creates `dir` (and missing parents) unless it is a directory; a symlink or a file there is refused, never followed. */

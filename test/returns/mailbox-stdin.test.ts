@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -101,5 +101,13 @@ describe('standard input mailbox', () => {
     expect((error as BriefingError).code).toBe('stdin-too-large');
     expect((error as Error).message).toBe('returns: standard input: the message is larger than 50000 bytes and was not kept');
     expect(delivered()).toEqual({ fresh: [], tmp: [] });
+  });
+
+  it('an unknown-mail folder that cannot be made is one line naming it, not a stack', async () => {
+    writeFileSync(path.join(base, 'data'), 'a file where a folder should be');
+    const [returned] = await only(Readable.from([MESSAGE]));
+    const error = await returned?.settle('unknown').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect((error as Error).message).toBe(`returns: standard input: cannot keep the message in ${unknownMaildir}: ENOTDIR`);
   });
 });
