@@ -10,7 +10,7 @@
 import { ImapFlow, type FetchMessageObject, type ImapFlowError } from 'imapflow';
 import { BriefingError } from '../errors.js';
 import { parseImapUrl, type ImapSettings } from './imap-url.js';
-import { mailboxLimits, type Mailbox, type MailboxLimits, type MailboxOptions, type ReturnedMessage, type Settlement } from './mailbox.js';
+import { mailboxLimits, settlementFolders, type Mailbox, type MailboxLimits, type MailboxOptions, type ReturnedMessage } from './mailbox.js';
 
 export interface ImapMailboxOptions extends MailboxOptions {
   /** Keep yielding new mail until the signal aborts: IDLE where the server offers it, else polling. */
@@ -115,23 +115,15 @@ export async function connectImapMailbox(url: string, options: ImapMailboxOption
     throw error;
   }
 
-  const folders = new Map<Settlement, Promise<string>>();
-  const folder = (outcome: Settlement): Promise<string> => {
-    let made = folders.get(outcome);
-    if (made === undefined) {
-      const segments = [...(outcome === 'handled' ? limits.handledFolder : limits.unknownFolder)];
-      made = attempt('imap-folder-failed', `cannot create the folder ${segments.join('/')}`, async () => {
-        // imapflow joins the segments with the server's delimiter; an existing folder is no error.
-        const created = await client.mailboxCreate(segments);
-        // Subscribed, so a mail client shows the folder to the person who looks at unknown mail.
-        if (created.created === true) await client.mailboxSubscribe(created.path);
-        return created.path;
-      });
-      made.catch(() => folders.delete(outcome));
-      folders.set(outcome, made);
-    }
-    return made;
-  };
+  const folder = settlementFolders(limits, (segments) =>
+    attempt('imap-folder-failed', `cannot create the folder ${segments.join('/')}`, async () => {
+      // imapflow joins the segments with the server's delimiter; an existing folder is no error.
+      const created = await client.mailboxCreate([...segments]);
+      // Subscribed, so a mail client shows the folder to the person who looks at unknown mail.
+      if (created.created) await client.mailboxSubscribe(created.path);
+      return created.path;
+    }),
+  );
 
   const message = async (uid: number, size: number | undefined, validity: bigint): Promise<ReturnedMessage | undefined> => {
     const range = String(uid);

@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { BriefingError } from '../errors.js';
 import { directoryEntries, ensureMaildirFolder, maildirPath, moveIntoFolder, notADirectory, onDisk, printablePath } from './maildir-folder.js';
-import { mailboxLimits, type Mailbox, type MailboxLimits, type MailboxOptions, type ReturnedMessage, type Settlement } from './mailbox.js';
+import { mailboxLimits, settlementFolders, type Mailbox, type MailboxLimits, type MailboxOptions, type ReturnedMessage } from './mailbox.js';
 
 /** Maildir's info separator: `unique:2,FLAGS`. */
 const INFO = Buffer.from(':2,');
@@ -61,17 +61,7 @@ async function readBounded(file: Buffer, maxBytes: number): Promise<{ raw: Buffe
 
 function maildirMailbox(root: Buffer, limits: MailboxLimits): Mailbox {
   const describe = `maildir:${printablePath(root)}`;
-  const folders = new Map<Settlement, Promise<Buffer>>();
-  const folder = (outcome: Settlement): Promise<Buffer> => {
-    let made = folders.get(outcome);
-    if (made === undefined) {
-      made = ensureMaildirFolder(root, outcome === 'handled' ? limits.handledFolder : limits.unknownFolder);
-      // A failed attempt is not remembered: the next settle tries again.
-      made.catch(() => folders.delete(outcome));
-      folders.set(outcome, made);
-    }
-    return made;
-  };
+  const folder = settlementFolders(limits, (segments) => ensureMaildirFolder(root, segments));
 
   const message = (sub: 'new' | 'cur', name: Buffer, read: { raw: Buffer; oversized: boolean }): ReturnedMessage => {
     const file = maildirPath(root, sub, name);

@@ -79,3 +79,20 @@ export function mailboxLimits(options: MailboxOptions = {}): MailboxLimits {
   if (handledFolder.join('/') === unknownFolder.join('/')) throw new BriefingError('returns', 'invalid-folder', 'handledFolder and unknownFolder must differ');
   return { maxBytes, handledFolder, unknownFolder };
 }
+
+/**
+ * The folder each settlement moves to, made by `make` (given the folder's segments) on first use
+ * and remembered; a failed attempt is forgotten, so the next settle tries again.
+ */
+export function settlementFolders<T>(limits: MailboxLimits, make: (segments: readonly string[]) => Promise<T>): (outcome: Settlement) => Promise<T> {
+  const made = new Map<Settlement, Promise<T>>();
+  return (outcome) => {
+    let folder = made.get(outcome);
+    if (folder === undefined) {
+      folder = make(outcome === 'handled' ? limits.handledFolder : limits.unknownFolder);
+      folder.catch(() => made.delete(outcome));
+      made.set(outcome, folder);
+    }
+    return folder;
+  };
+}
