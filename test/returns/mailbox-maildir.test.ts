@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BriefingError } from '../../src/errors.js';
-import type { Mailbox, ReturnedMessage } from '../../src/returns/mailbox.js';
 import { openMaildirMailbox } from '../../src/returns/mailbox-maildir.js';
+import { collect, mailboxContract, returnedMessage, subjectOf, type HeldMessage } from './mailbox-contract.js';
 
 let root: string;
 let outside: string;
@@ -21,8 +21,6 @@ afterEach(() => {
   rmSync(path.dirname(root), { recursive: true, force: true });
 });
 
-const message = (subject: string): string => `From: mailer-daemon@example.org\r\nSubject: ${subject}\r\n\r\nbody of ${subject}\r\n`;
-
 /** Names as bytes: several tests use names that are not UTF-8. */
 const put = (sub: string, name: string | Buffer, text: string): void => {
   writeFileSync(Buffer.concat([Buffer.from(`${root}/${sub}/`), Buffer.from(name)]), text);
@@ -36,60 +34,35 @@ function filesIn(folder: string): string[] {
     .sort();
 }
 
-async function collect(mailbox: Mailbox): Promise<ReturnedMessage[]> {
-  const found: ReturnedMessage[] = [];
-  for await (const returned of mailbox.messages()) found.push(returned);
-  return found;
+/** A Maildir's messages as the contract sees them: seen is the `S` flag of a file in cur/. */
+function heldIn(folder: string): HeldMessage[] {
+  return filesIn(folder)
+    .filter((file) => !file.startsWith('tmp/'))
+    .map((file) => ({
+      subject: /^Subject: (.*)\r$/m.exec(readFileSync(path.join(root, folder, file), 'utf8'))?.[1] ?? '',
+      seen: file.startsWith('cur/') && /:2,[A-Z]*S/.test(file),
+    }));
 }
 
+let delivered = 0;
+
+mailboxContract('Maildir', async () => ({
+  put: async (subject, body) => {
+    delivered += 1;
+    put('new', `1700000000.M${delivered}P${process.pid}.host`, returnedMessage(subject, body));
+  },
+  open: (options) => openMaildirMailbox(root, options),
+  held: async (folder) => heldIn(folder === 'unsettled' ? '' : `.${folder.join('.')}`),
+  total: async () => ['', ...readdirSync(root).filter((name) => name.startsWith('.'))].reduce((sum, folder) => sum + heldIn(folder).length, 0),
+  // The Maildir is this file's, removed after each test.
+  cleanup: async () => undefined,
+}));
+
 describe('Maildir mailbox', () => {
-  it('reads new/ and cur/, moves handled mail to .Briefing.Handled (seen) and unknown to .Briefing.Unknown; a second run sees nothing', async () => {
-    put('new', '1700000000.M1P1.host', message('dsn'));
-    put('cur', '1700000001.M2P2.host:2,R', message('complaint'));
-    put('cur', '1700000002.M3P3.host:2,F', message('stranger'));
-    const mailbox = await openMaildirMailbox(root);
-    const seen = await collect(mailbox);
-    expect(seen.map((returned) => returned.id).sort()).toEqual(['cur/1700000001.M2P2.host:2,R', 'cur/1700000002.M3P3.host:2,F', 'new/1700000000.M1P1.host']);
-    for (const returned of seen) {
-      expect(returned.oversized).toBe(false);
-      const subject = /Subject: (\w+)/.exec(returned.raw.toString())?.[1];
-      await returned.settle(subject === 'stranger' ? 'unknown' : 'handled');
-    }
-    expect(filesIn('.Briefing.Handled')).toEqual(['cur/1700000000.M1P1.host:2,S', 'cur/1700000001.M2P2.host:2,RS']);
-    expect(filesIn('.Briefing.Unknown')).toEqual(['cur/1700000002.M3P3.host:2,F']);
-    // Maildir++ folders as Dovecot makes them: tmp/, new/, cur/ and the maildirfolder marker.
-    for (const folder of ['.Briefing.Handled', '.Briefing.Unknown']) {
-      expect(readdirSync(path.join(root, folder)).sort()).toEqual(['cur', 'maildirfolder', 'new', 'tmp']);
-    }
-    expect(filesIn('')).toEqual([]);
-    expect(await collect(await openMaildirMailbox(root))).toEqual([]);
-  });
-
-  it('sees again, next run, a message read but never settled (a crash before settle)', async () => {
-    put('new', '1700000000.M1P1.host', message('dsn'));
-    for await (const returned of (await openMaildirMailbox(root)).messages()) {
-      expect(returned.raw.toString()).toContain('body of dsn');
-      break;
-    }
-    const again = await collect(await openMaildirMailbox(root));
-    expect(again.map((returned) => returned.id)).toEqual(['new/1700000000.M1P1.host']);
-  });
-
-  it('stops when the signal aborts', async () => {
-    for (const n of [1, 2, 3]) put('new', `170000000${n}.M1P1.host`, message(`m${n}`));
-    const controller = new AbortController();
-    const read: string[] = [];
-    for await (const returned of (await openMaildirMailbox(root)).messages(controller.signal)) {
-      read.push(returned.id);
-      controller.abort();
-    }
-    expect(read).toHaveLength(1);
-  });
-
   it('attack: a symlink in new/ to a file outside the Maildir is not followed, not read, not moved', async () => {
     writeFileSync(path.join(outside, 'secret'), 'root:x:0:0 secret');
     symlinkSync(path.join(outside, 'secret'), path.join(root, 'new', '1700000000.M1P1.host'));
-    put('new', '1700000001.M2P2.host', message('dsn'));
+    put('new', '1700000001.M2P2.host', returnedMessage('dsn'));
     const seen = await collect(await openMaildirMailbox(root));
     expect(seen.map((returned) => returned.id)).toEqual(['new/1700000001.M2P2.host']);
     expect(seen.some((returned) => returned.raw.toString().includes('secret'))).toBe(false);
@@ -98,7 +71,7 @@ describe('Maildir mailbox', () => {
   it('attack: a FIFO in new/ is skipped without being opened (a read would block)', async () => {
     const made = spawnSync('mkfifo', [path.join(root, 'new', '1700000000.M1P1.host')]);
     expect(made.status).toBe(0);
-    put('new', '1700000001.M2P2.host', message('dsn'));
+    put('new', '1700000001.M2P2.host', returnedMessage('dsn'));
     expect((await collect(await openMaildirMailbox(root))).map((returned) => returned.id)).toEqual(['new/1700000001.M2P2.host']);
   });
 
@@ -109,7 +82,7 @@ describe('Maildir mailbox', () => {
   });
 
   it('attack: a Handled folder planted as a symlink to elsewhere is refused; the message stays where it was', async () => {
-    put('new', '1700000000.M1P1.host', message('dsn'));
+    put('new', '1700000000.M1P1.host', returnedMessage('dsn'));
     symlinkSync(outside, path.join(root, '.Briefing.Handled'));
     const [returned] = await collect(await openMaildirMailbox(root));
     const settling = returned?.settle('handled');
@@ -141,7 +114,7 @@ describe('Maildir mailbox', () => {
 
   it('attack: file names with a newline, spaces, a non-UTF-8 byte and escapes are read and moved as they are, with printable ids', async () => {
     const odd = Buffer.concat([Buffer.from('1700000000.M1P1.h o\nst'), Buffer.from([0xff, 0x1b]), Buffer.from('[31m\\é')]);
-    put('new', odd, message('dsn'));
+    put('new', odd, returnedMessage('dsn'));
     const [returned] = await collect(await openMaildirMailbox(root));
     expect(returned?.id).toBe('new/1700000000.M1P1.h o\\x0ast\\xff\\x1b[31m\\x5c\\xc3\\xa9');
     expect(returned?.id).not.toMatch(/\p{Cc}/u);
@@ -153,22 +126,32 @@ describe('Maildir mailbox', () => {
   it('attack: a message whose name is taken in the Handled folder gets a fresh name instead of replacing the one there', async () => {
     mkdirSync(path.join(root, '.Briefing.Handled', 'cur'), { recursive: true });
     writeFileSync(path.join(root, '.Briefing.Handled', 'cur', '1700000000.M1P1.host:2,S'), 'the earlier message');
-    put('new', '1700000000.M1P1.host', message('dsn'));
+    put('new', '1700000000.M1P1.host', returnedMessage('dsn'));
     const [returned] = await collect(await openMaildirMailbox(root));
     await returned?.settle('handled');
     const kept = filesIn('.Briefing.Handled').filter((file) => file.startsWith('cur/'));
     expect(kept).toHaveLength(2);
     const contents = kept.map((file) => readFileSync(path.join(root, '.Briefing.Handled', file), 'utf8')).sort();
-    expect(contents).toEqual([message('dsn'), 'the earlier message'].sort());
+    expect(contents).toEqual([returnedMessage('dsn'), 'the earlier message'].sort());
   });
 
-  it('uses the folders the options name, and refuses a folder name with a delimiter', async () => {
-    put('new', '1700000000.M1P1.host', message('dsn'));
-    const [returned] = await collect(await openMaildirMailbox(root, { unknownFolder: ['Returns', 'Unread'] }));
-    await returned?.settle('unknown');
-    expect(filesIn('.Returns.Unread')).toEqual(['new/1700000000.M1P1.host']);
+  it('reads new/ and cur/, names Handled files seen in cur/ and keeps Unknown ones where and as they were, in Maildir++ folders', async () => {
+    put('new', '1700000000.M1P1.host', returnedMessage('dsn'));
+    put('cur', '1700000001.M2P2.host:2,R', returnedMessage('complaint'));
+    put('cur', '1700000002.M3P3.host:2,F', returnedMessage('stranger'));
+    const read = await collect(await openMaildirMailbox(root), (returned) => returned.settle(subjectOf(returned) === 'stranger' ? 'unknown' : 'handled'));
+    expect(read.map((returned) => returned.id).sort()).toEqual(['cur/1700000001.M2P2.host:2,R', 'cur/1700000002.M3P3.host:2,F', 'new/1700000000.M1P1.host']);
+    expect(filesIn('.Briefing.Handled')).toEqual(['cur/1700000000.M1P1.host:2,S', 'cur/1700000001.M2P2.host:2,RS']);
+    expect(filesIn('.Briefing.Unknown')).toEqual(['cur/1700000002.M3P3.host:2,F']);
+    // As Dovecot makes them: tmp/, new/, cur/ and the maildirfolder marker.
+    for (const folder of ['.Briefing.Handled', '.Briefing.Unknown']) {
+      expect(readdirSync(path.join(root, folder)).sort()).toEqual(['cur', 'maildirfolder', 'new', 'tmp']);
+    }
+  });
+
+  it('refuses a folder name with a delimiter or a parent step', async () => {
     await expect(openMaildirMailbox(root, { handledFolder: ['a.b'] })).rejects.toThrow(/handledFolder must be/);
-    await expect(openMaildirMailbox(root, { handledFolder: ['..', 'x'] })).rejects.toThrow(/handledFolder must be/);
+    await expect(openMaildirMailbox(root, { unknownFolder: ['..', 'x'] })).rejects.toThrow(/unknownFolder must be/);
   });
 
   it('refuses a folder that is not a Maildir, in one line naming it', async () => {
