@@ -1,7 +1,7 @@
 /**
  * A private Dovecot (Debian's `dovecot-imapd`) for tests: its own configuration, sockets, state,
  * log and mail under a temporary folder, one IMAP listener on 127.0.0.1 and a free port, no TLS
- * (loopback only), one test user in a passwd file, mail in Maildir. `stop()` always ends it.
+ * (loopback only), test users in a passwd file, each with its own Maildir. `stop()` always ends it.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,8 @@ import path from 'node:path';
 import { freePort, waitForGreeting } from '../../src/bench/postfix-tools.js';
 
 const DOVECOT = '/usr/sbin/dovecot';
+/** Users in the passwd file; a test file takes one per test. */
+const USERS = 100;
 
 /**
  * Whether Dovecot is installed. Under CI=true a missing Dovecot is an error (CI must run the IMAP
@@ -24,18 +26,22 @@ export function dovecotInstalled(): boolean {
 /** The reason shown when the IMAP tests are skipped. */
 export const DOVECOT_MISSING = `${DOVECOT} is not installed (apt-get install dovecot-imapd)`;
 
-/** A running Dovecot and how to reach its test user. */
-export interface DovecotInstance {
-  port: number;
+/** A user of the test Dovecot, with a mailbox of its own: tests that share a server do not share mail. */
+export interface DovecotUser {
   user: string;
   /** Holds the characters a URL must percent-encode, so the tests prove the decoding. */
   password: string;
   /** `imap://user:password@127.0.0.1:port/` with user and password percent-encoded; append a mailbox. */
   url: string;
-  /** The test user's Maildir on disk (the INBOX), for tests that look under Dovecot. */
-  maildir: string;
+}
+
+/** A running Dovecot. */
+export interface DovecotInstance {
+  port: number;
   /** Milliseconds from spawn to the first IMAP greeting. */
   startMs: number;
+  /** The next unused user (made at start: Dovecot's passwd-file reload sees whole-second changes only). */
+  newUser(): DovecotUser;
   stop(): Promise<void>;
 }
 
@@ -62,6 +68,8 @@ function configuration(dir: string, port: number, owner: { uid: number; gid: num
     // Plain-text LOGIN is fine here: the listener is on loopback only.
     'disable_plaintext_auth = no',
     'auth_mechanisms = plain login',
+    // A refused login is answered at once, not after the default two seconds.
+    'auth_failure_delay = 0',
     `default_login_user = ${root ? 'dovenull' : owner.name}`,
     `default_internal_user = ${root ? 'dovecot' : owner.name}`,
     `default_internal_group = ${root ? 'dovecot' : owner.name}`,
@@ -105,11 +113,11 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const root = process.getuid?.() === 0;
   const me = userInfo();
   const owner = root ? { uid: 65534, gid: 65534, name: 'nobody' } : { uid: me.uid, gid: me.gid, name: me.username };
-  const user = 'reader';
-  const password = 'p?ss#w@rd/%x';
   for (const sub of ['run', 'state', 'mail']) mkdirSync(path.join(dir, sub));
   if (root) chownSync(path.join(dir, 'mail'), owner.uid, owner.gid);
-  writeFileSync(path.join(dir, 'passwd'), `${user}:{PLAIN}${password}\n`);
+  const password = 'p?ss#w@rd/%x';
+  const users = Array.from({ length: USERS }, (_, index) => `reader${index + 1}`);
+  writeFileSync(path.join(dir, 'passwd'), users.map((user) => `${user}:{PLAIN}${password}\n`).join(''), { mode: 0o644 });
   const port = await freePort();
   const config = path.join(dir, 'dovecot.conf');
   writeFileSync(config, configuration(dir, port, owner, options));
@@ -137,13 +145,16 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     await stop();
     throw new Error(`${(error as Error).message}\n${log}\n${stderr}`, { cause: error });
   }
+  let given = 0;
   return {
     port,
-    user,
-    password,
-    url: `imap://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/`,
-    maildir: path.join(dir, 'mail', user, 'Maildir'),
     startMs: Math.round(performance.now() - started),
+    newUser() {
+      const user = users[given];
+      if (user === undefined) throw new Error(`the test Dovecot has ${USERS} users, all given out`);
+      given += 1;
+      return { user, password, url: `imap://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/` };
+    },
     stop,
   };
 }
