@@ -35,47 +35,49 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
-/** What every mailbox takes; each field has a default. */
+/** What every mailbox takes; each field has a default (the same as the config's `returns`). */
 export interface MailboxOptions {
   /** Messages larger than this many bytes are yielded `oversized`, unread (default 5 MB). */
   maxBytes?: number;
   /**
-   * Folder of handled messages, as path segments: Maildir++ `.Briefing.Handled`, IMAP
-   * `Briefing/Handled` with the server's delimiter (default `['Briefing', 'Handled']`).
+   * Folder of handled messages, as names joined by `/` like the config's `returns.handledFolder`:
+   * Maildir++ `.Briefing.Handled`, IMAP `Briefing/Handled` with the server's delimiter
+   * (default `Briefing/Handled`).
    */
-  handledFolder?: readonly string[];
-  /** Folder of unknown messages, kept for a person (default `['Briefing', 'Unknown']`). */
-  unknownFolder?: readonly string[];
+  handledFolder?: string;
+  /** Folder of unknown messages, kept for a person (default `Briefing/Unknown`). */
+  unknownFolder?: string;
 }
 
-/** MailboxOptions checked, defaults filled in. */
+/** MailboxOptions checked, defaults filled in; folders as their names, outermost first. */
 export interface MailboxLimits {
   maxBytes: number;
   handledFolder: readonly string[];
   unknownFolder: readonly string[];
 }
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 5 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 5_000_000;
 
 /**
- * A segment may hold neither a hierarchy delimiter (`.` in Maildir++, `.` or `/` on IMAP servers)
+ * A name may hold neither a hierarchy delimiter (`.` in Maildir++, `.` or `/` on IMAP servers)
  * nor controls, and must not start with `~` or `&` (home and IMAP's modified UTF-7 escapes).
  */
-const FOLDER_SEGMENT = /^[^./\\~&\p{Cc}][^./\\\p{Cc}]{0,99}$/u;
+const FOLDER_NAME = /^[^./\\~&\p{Cc}][^./\\\p{Cc}]{0,99}$/u;
 
-function checkFolder(field: string, segments: readonly string[]): readonly string[] {
-  if (segments.length === 0 || segments.length > 8 || !segments.every((segment) => FOLDER_SEGMENT.test(segment))) {
-    throw new BriefingError('returns', 'invalid-folder', `${field} must be 1 to 8 names of up to 100 characters, without . / \\ or control characters`);
+function checkFolder(field: string, folder: string): readonly string[] {
+  const names = folder.split('/');
+  if (names.length > 8 || !names.every((name) => FOLDER_NAME.test(name))) {
+    throw new BriefingError('returns', 'invalid-folder', `${field} must be 1 to 8 names of up to 100 characters joined by /, without . \\ or control characters`);
   }
-  return segments;
+  return names;
 }
 
 /** Checks mailbox options and fills in the defaults; the two folders must differ. */
 export function mailboxLimits(options: MailboxOptions = {}): MailboxLimits {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new BriefingError('returns', 'invalid-max-bytes', 'maxBytes must be a positive whole number of bytes');
-  const handledFolder = checkFolder('handledFolder', options.handledFolder ?? ['Briefing', 'Handled']);
-  const unknownFolder = checkFolder('unknownFolder', options.unknownFolder ?? ['Briefing', 'Unknown']);
+  const handledFolder = checkFolder('handledFolder', options.handledFolder ?? 'Briefing/Handled');
+  const unknownFolder = checkFolder('unknownFolder', options.unknownFolder ?? 'Briefing/Unknown');
   if (handledFolder.join('/') === unknownFolder.join('/')) throw new BriefingError('returns', 'invalid-folder', 'handledFolder and unknownFolder must differ');
   return { maxBytes, handledFolder, unknownFolder };
 }

@@ -150,8 +150,8 @@ describe('Maildir mailbox', () => {
   });
 
   it('refuses a folder name with a delimiter or a parent step', async () => {
-    await expect(openMaildirMailbox(root, { handledFolder: ['a.b'] })).rejects.toThrow(/handledFolder must be/);
-    await expect(openMaildirMailbox(root, { unknownFolder: ['..', 'x'] })).rejects.toThrow(/unknownFolder must be/);
+    await expect(openMaildirMailbox(root, { handledFolder: 'a.b' })).rejects.toThrow(/handledFolder must be/);
+    await expect(openMaildirMailbox(root, { unknownFolder: '../x' })).rejects.toThrow(/unknownFolder must be/);
   });
 
   it('refuses a folder that is not a Maildir, in one line naming it', async () => {

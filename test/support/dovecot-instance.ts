@@ -13,18 +13,12 @@ const DOVECOT = '/usr/sbin/dovecot';
 /** Users in the passwd file; a test file takes one per test. */
 const USERS = 100;
 
-/**
- * Whether Dovecot is installed. Under CI=true a missing Dovecot is an error (CI must run the IMAP
- * tests); elsewhere the caller skips and says why.
- */
-export function dovecotInstalled(): boolean {
-  if (existsSync(DOVECOT)) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${DOVECOT} is missing (apt-get install dovecot-imapd)`);
-  return false;
+/** Why a private Dovecot cannot run here, or undefined when it can; under CI=true a reason is an error. */
+export function dovecotMissing(): string | undefined {
+  const reason = existsSync(DOVECOT) ? undefined : `Dovecot is not installed (${DOVECOT}; apt-get install dovecot-imapd)`;
+  if (reason !== undefined && process.env.CI === 'true') throw new Error(`CI=true but ${reason}`);
+  return reason;
 }
-
-/** The reason shown when the IMAP tests are skipped. */
-export const DOVECOT_MISSING = `${DOVECOT} is not installed (apt-get install dovecot-imapd)`;
 
 /** A user of the test Dovecot, with a mailbox of its own: tests that share a server do not share mail. */
 export interface DovecotUser {
