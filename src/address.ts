@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 
 /** A valid address, and the key that makes duplicates (case-insensitive domain, local part equal but for ASCII case) equal. */
@@ -118,4 +118,10 @@ export function normaliseName(input: string | null | undefined): NormalisedName 
   const name = input.normalize('NFC').replace(/\s+/gu, ' ').trim();
   if ([...name].length > NAME_MAX_LENGTH) return refuse(`is longer than ${NAME_MAX_LENGTH} characters`);
   return { ok: true, name: name === '' ? null : name };
+}
+
+/** True for hosts whose traffic never leaves the machine (where a password may travel unencrypted). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || (isIP(bare) === 4 && bare.startsWith('127.'));
 }

@@ -24,11 +24,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** How a server's greeting starts and the line that leaves it politely. */
+export interface Greeting {
+  starts: string;
+  goodbye: string;
+}
+
+/** An SMTP server greets with 220 and is left with QUIT. */
+const SMTP_GREETING: Greeting = { starts: '220', goodbye: 'QUIT' };
+
 /**
- * Resolves once something on 127.0.0.1:port answers with an SMTP greeting; `gone` says why waiting
- * is pointless (the server process exited), else undefined.
+ * Resolves once something on 127.0.0.1:port answers with a greeting (SMTP's unless told another,
+ * such as IMAP's `* OK`); `gone` says why waiting is pointless (the server process exited), else undefined.
  */
-export async function waitForGreeting(port: number, timeoutMs: number, gone: () => string | undefined = () => undefined): Promise<void> {
+export async function waitForGreeting(
+  port: number,
+  timeoutMs: number,
+  gone: () => string | undefined = () => undefined,
+  greeting: Greeting = SMTP_GREETING,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = gone();
@@ -37,8 +51,8 @@ export async function waitForGreeting(port: number, timeoutMs: number, gone: () 
       const socket = net.connect({ host: '127.0.0.1', port });
       socket.setTimeout(500);
       socket.once('data', (chunk: Buffer) => {
-        socket.end('QUIT\r\n');
-        resolve(chunk.toString('latin1').startsWith('220'));
+        socket.end(`${greeting.goodbye}\r\n`);
+        resolve(chunk.toString('latin1').startsWith(greeting.starts));
       });
       socket.once('error', () => resolve(false));
       socket.once('timeout', () => {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
+import { isLoopbackHost } from '../address.js';
 import { BriefingError } from '../errors.js';
 
 /** How a connection is encrypted: from the first byte (smtps), STARTTLS or fail, STARTTLS when offered, never. */
@@ -43,12 +44,6 @@ function invalid(message: string): BriefingError {
 
 /** How to write a user or password that holds a delimiter; said wherever one may have split the URL. */
 const ENCODE_HINT = 'percent-encode a user or password that holds @ : / ? # or % (encodeURIComponent)';
-
-/** True for hosts whose traffic never leaves the machine. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  return bare === 'localhost' || bare === '::1' || (isIP(bare) === 4 && bare.startsWith('127.'));
-}
 
 function defaultClientName(): string {
   const name = hostname();
