@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { RunContext } from '../run/run-context.js';
 
 export type { Clock } from '../run/run-context.js';
@@ -9,6 +10,8 @@ export type { Clock } from '../run/run-context.js';
 export interface CliContext extends RunContext {
   /** Writes one line of command output to stdout. */
   print(line: string): void;
+  /** The process's standard input (what an MTA pipes to `briefing inbox --stdin`). */
+  stdin(): Readable;
 }
 
 /** A command module in src/cli/commands/: its default export runs the command. */

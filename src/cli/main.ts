@@ -11,9 +11,9 @@ import { BriefingError, isBriefingError } from '../errors.js';
 
 const DEFAULT_CONFIG = 'briefing.config.json';
 /** Commands that stop taking new work on SIGTERM/SIGINT and finish what is in flight; others just die. */
-const GRACEFUL_COMMANDS = new Set(['send', 'run', 'schedule', 'serve']);
+const GRACEFUL_COMMANDS = new Set(['send', 'run', 'schedule', 'serve', 'inbox']);
 /** Commands whose links leave the machine (serve always, the others over SMTP): they need BRIEFING_SECRET. */
-const SIGNING_COMMANDS = new Set(['send', 'run', 'schedule', 'serve']);
+const SIGNING_COMMANDS = new Set(['send', 'run', 'schedule', 'serve', 'inbox']);
 
 interface GlobalOptions {
   config: string;
@@ -111,6 +111,14 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
     .option('--json', 'print the result as JSON')
     .action((files: string[], options) => run('import', options, files));
 
+  withConfig(program.command('inbox'))
+    .description('read returned mail (bounce reports, complaints, mailto unsubscribes) and apply it to the list')
+    .option('--maildir <dir>', 'read a Maildir (what the mail server delivers the return domain to)')
+    .option('--stdin', 'read one message from standard input (a Postfix pipe transport or .forward); exits 75 when the store is busy')
+    .option('--watch', 'with BRIEFING_IMAP_URL: keep reading as mail arrives (IMAP IDLE) until stopped')
+    .option('--json', 'print the summary as JSON')
+    .action((options) => run('inbox', options, []));
+
   withConfig(program.command('status'))
     .description("an edition's delivery counts and failures, the next slots and the last editions")
     .addOption(date)
@@ -154,6 +162,7 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
     },
     interactive,
     print: (line) => process.stdout.write(`${line}\n`),
+    stdin: () => process.stdin,
     openStore: async (options) => {
       const { openStore } = await import('../store/open-store.js');
       return openStore(config(), options);
@@ -198,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
     if (SIGNING_COMMANDS.has(name) && options.dryRun !== true) {
       const { requireSecret } = await import('../config.js');
       const { env } = context.config();
-      requireSecret(env, name, name === 'serve' || env.smtpUrl !== undefined);
+      requireSecret(env, name, name === 'serve' || name === 'inbox' || env.smtpUrl !== undefined);
     }
     exitCode = (await runner(context, options, args)) ?? 0;
   });

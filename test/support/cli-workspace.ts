@@ -17,10 +17,10 @@ export interface Workspace {
   root: string;
   configFile: string;
   databaseFile: string;
-  /** Runs `briefing <args> --config <configFile>` with only the BRIEFING_* variables given. */
-  run(args: readonly string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Runs `briefing <args> --config <configFile>` with only the BRIEFING_* variables given, and `input` on its standard input. */
+  run(args: readonly string[], env?: Record<string, string>, input?: Buffer): Promise<CliResult>;
   /** Starts the same without waiting, for tests that kill it. */
-  start(args: readonly string[], env?: Record<string, string>): ChildProcess;
+  start(args: readonly string[], env?: Record<string, string>, input?: 'pipe'): ChildProcess;
   remove(): void;
 }
 
@@ -60,15 +60,16 @@ export async function createWorkspace(options: { subscribers?: number; names?: (
       await store.close();
     }
   }
-  const start = (args: readonly string[], env: Record<string, string> = {}): ChildProcess =>
-    spawn(process.execPath, [MAIN, ...args, '--config', configFile], { cwd: root, env: childEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const start = (args: readonly string[], env: Record<string, string> = {}, input?: 'pipe'): ChildProcess =>
+    spawn(process.execPath, [MAIN, ...args, '--config', configFile], { cwd: root, env: childEnvironment(env), stdio: [input ?? 'ignore', 'pipe', 'pipe'] });
   return {
     root,
     configFile,
     databaseFile,
     start,
-    run(args, env) {
-      const child = start(args, env);
+    run(args, env, input) {
+      const child = start(args, env, input === undefined ? undefined : 'pipe');
+      child.stdin?.end(input);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
