@@ -7,11 +7,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bounceAddress, unsubscribeAddress } from '../../src/returns/return-address.js';
 import { openStoreAt } from '../../src/store/open-store.js';
 import type { Subscriber } from '../../src/store/store.js';
 import { createWorkspace, type Workspace } from '../support/cli-workspace.js';
+import { dovecotMissing, startDovecot, type DovecotInstance } from '../support/dovecot-instance.js';
 import { postfixMissing, startPostfix, type PostfixInstance } from '../support/postfix-instance.js';
 
 const SECRET = 'inbox-command-test-secret-0123456789';
@@ -206,4 +208,49 @@ withPostfix(`briefing send through a real Postfix, then briefing inbox --maildir
     const again = await workspace.run(['inbox', '--maildir', postfix.maildir, '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({ read: 0 });
   }, 90_000);
+});
+
+// Under CI=true dovecotMissing throws when Dovecot cannot run, so this part fails instead of skipping.
+const noDovecot = dovecotMissing();
+const withDovecot = noDovecot === undefined ? describe : describe.skip;
+
+withDovecot(`briefing inbox on the IMAP mailbox of BRIEFING_IMAP_URL${noDovecot === undefined ? '' : ` (${noDovecot})`}`, () => {
+  let dovecot: DovecotInstance;
+  let workspace: Workspace;
+
+  beforeAll(async () => {
+    dovecot = await startDovecot();
+  });
+
+  afterAll(async () => {
+    await dovecot?.stop();
+    workspace?.remove();
+  });
+
+  it('records a complaint from INBOX, moves it to Briefing/Handled and an autoreply to Briefing/Unknown, deleting nothing', async () => {
+    workspace = await createWorkspace({ subscribers: 2, configure: (config) => (config.returns = { domain: DOMAIN }) });
+    const reader = await subscriber(workspace, 'reader1@example.com');
+    const account = dovecot.newUser();
+    const admin = new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user: account.user, pass: account.password }, logger: false });
+    await admin.connect();
+    try {
+      const returnPath = bounceAddress(SECRET, { subscriberId: reader.id, editionId: EDITION, linkKey: reader.linkKey }, DOMAIN);
+      await admin.append('INBOX', complaint(returnPath, `unsubscribe@${DOMAIN}`));
+      await admin.append('INBOX', plainMail({ From: 'reader2@example.com', To: returnPath, Subject: 'Out of office', 'Auto-Submitted': 'auto-replied', 'Message-ID': '<ooo@example.com>' }, 'I am away.\r\n'));
+
+      const result = await workspace.run(['inbox', '--json'], { ...ENV, BRIEFING_IMAP_URL: `${account.url}INBOX` });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ read: 2, recorded: { complaint: 1 }, changed: 1, unknown: 1 });
+      expect(result.stdout + result.stderr).not.toContain(account.password);
+      expect((await subscriber(workspace, 'reader1@example.com')).status).toBe('unsubscribed');
+
+      const status = async (path: string): Promise<number> => (await admin.status(path, { messages: true })).messages ?? 0;
+      const folders = (await admin.list()).map((folder) => folder.path);
+      const handled = folders.find((folder) => /Briefing.Handled$/.test(folder));
+      const unknown = folders.find((folder) => /Briefing.Unknown$/.test(folder));
+      expect([await status('INBOX'), handled && (await status(handled)), unknown && (await status(unknown))]).toEqual([0, 1, 1]);
+    } finally {
+      await admin.logout();
+    }
+  }, 60_000);
 });
