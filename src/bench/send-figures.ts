@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { messageOptions } from '../delivery/deliver-edition.js';
 import { personaliseMessage, prepareMessage } from '../delivery/message.js';
-import { createToken, unsubscribeUrl } from '../delivery/tokens.js';
+import { subscriberLinks } from '../delivery/tokens.js';
 import type { Briefing } from '../email/briefing.js';
 import { readStoredEdition } from '../run/stored-edition.js';
 import { openStoreAt } from '../store/open-store.js';
@@ -112,8 +112,8 @@ async function storedBriefing(publication: BenchPublication): Promise<{ briefing
 /** Bytes of one reader's complete message, as the sender puts it on the wire. */
 function messageSize(briefing: Briefing, config: Config): number {
   const template = prepareMessage(briefing, messageOptions(config, undefined));
-  const link = unsubscribeUrl(config.siteUrl, createToken(BENCH_SECRET, 'unsubscribe', { id: 1, linkKey: BENCH_LINK_KEY }));
-  return personaliseMessage(template, { subscriberId: 1, address: 'reader1@example.com', name: null, unsubscribeUrl: link }, new Date()).raw.length;
+  const links = subscriberLinks(config.siteUrl, BENCH_SECRET, { id: 1, linkKey: BENCH_LINK_KEY });
+  return personaliseMessage(template, { subscriberId: 1, address: 'reader1@example.com', name: null, ...links }, new Date()).raw.length;
 }
 
 async function throughputFigures(bench: SendBench, sizes: SendSizes): Promise<Figure[]> {

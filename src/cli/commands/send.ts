@@ -84,8 +84,8 @@ function skipNotice(opened: OpenedEdition & { kind: 'skipped' }, zone: string): 
 /** `--to`: prints what the test copy did; no test copy is a failure of what was asked (exit 1). */
 async function testCopy(context: CliContext, options: SendOptions, request: { date?: string; to: string }): Promise<number> {
   const report = await sendTestCopy(context, request);
-  if (report.kind === 'skipped') {
-    const message = `no test copy sent: ${report.opened.message}`;
+  if (report.kind === 'skipped' || report.kind === 'nothing-for-topics') {
+    const message = `no test copy sent: ${report.kind === 'skipped' ? report.opened.message : report.message}`;
     context.print(options.json ? JSON.stringify({ edition: report.opened.id, skipped: true, message }) : message);
     return 1;
   }
