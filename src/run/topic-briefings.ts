@@ -5,7 +5,7 @@ import type { Briefing } from '../email/briefing.js';
 import { loadBriefingTemplates, type BriefingTemplates } from '../email/briefing-templates.js';
 import { renderBriefingEmails } from '../email/render-briefing.js';
 import type { Edition } from '../edition/edition.js';
-import { narrowEdition } from '../edition/narrow-edition.js';
+import { narrowEdition, type NarrowSettings } from '../edition/narrow-edition.js';
 import type { TopicChoice } from '../store/store.js';
 import type { OpenedEdition } from './open-edition.js';
 
@@ -15,6 +15,11 @@ export interface TopicBriefingParts {
   logger: Pick<Logger, 'info'>;
   /** Loaded from `config.paths.templates` when a choice needs a render and none is given. */
   templates?: BriefingTemplates;
+}
+
+/** How the publication narrows an edition to a topic choice: its topics now, and who reads the general section. */
+export function narrowSettings(config: Pick<Config, 'topics' | 'edition'>): NarrowSettings {
+  return { topicIds: config.topics.map((topic) => topic.id), generalSectionReaders: config.edition.generalSectionReaders };
 }
 
 /** Why a choice's deliveries are skipped: "nothing for topics protests, war". */
@@ -37,11 +42,14 @@ export async function topicBriefings(parts: TopicBriefingParts, opened: OpenedEd
     }
     return choices.map((topics) => ({ topics, briefing: opened.briefing }));
   }
-  const settings = { topicIds: config.topics.map((topic) => topic.id), generalSectionReaders: config.edition.generalSectionReaders };
+  const settings = narrowSettings(config);
   const narrowed = choices.map((topics) => ({ topics, edition: narrowEdition(edition, topics, settings) }));
   const toRender = narrowed.filter((entry): entry is { topics: TopicChoice; edition: Edition } => entry.edition !== null && entry.edition !== edition);
   const templates = toRender.length === 0 ? undefined : (parts.templates ?? (await loadBriefingTemplates(config.paths.templates)));
   const rendered = templates === undefined ? [] : await renderBriefingEmails(toRender.map((entry) => entry.edition), { config, templates });
+  if (rendered.length > 0) {
+    parts.logger.info({ edition: opened.id, choices: choices.length, rendered: rendered.length }, `edition ${opened.id}: ${rendered.length} topic briefings rendered in one MJML compile for ${choices.length} topic choices`);
+  }
   const briefingOf = new Map<Edition, Briefing>(toRender.map((entry, index) => [entry.edition, rendered[index] as Briefing]));
   return narrowed.map(({ topics, edition: variant }) => {
     if (variant === null) return { topics, skip: nothingFor(topics ?? []) };
