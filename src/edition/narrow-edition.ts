@@ -18,7 +18,8 @@ export interface NarrowSettings {
  */
 export function narrowEdition(edition: Edition, topics: readonly string[] | null, settings: NarrowSettings): Edition | null {
   if (topics === null || settings.topicIds.every((id) => topics.includes(id))) return edition;
-  const chosen = new Set(topics);
+  // Only configured topics count: a retired id, or the general section's own id, chooses nothing.
+  const chosen = new Set(topics.filter((id) => settings.topicIds.includes(id)));
   const sections = edition.sections.filter((section) => chosen.has(section.id));
   if (sections.length === 0) return null;
   const general = settings.generalSectionReaders === 'everyone' ? edition.sections.filter((section) => section.id === GENERAL_SECTION_ID) : [];

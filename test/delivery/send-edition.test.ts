@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { prepareMessage } from '../../src/delivery/message.js';
-import { oneTemplate, sendEdition, type SendProgress, type SenderDependencies } from '../../src/delivery/send-edition.js';
+import { oneTemplate, sendEdition, templatesByChoice, type SendProgress, type SenderDependencies } from '../../src/delivery/send-edition.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import { verifyToken } from '../../src/delivery/tokens.js';
@@ -212,6 +212,37 @@ describe('sendEdition', () => {
     const summary = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
     expect(summary).toMatchObject({ sent: 60, complete: true });
     expect(server?.counts.size).toBe(60);
+  });
+
+  it("sends each delivery its topic choice's template, and stops, leaving it queued, at a choice it has no template for", async () => {
+    const now = new Date();
+    const readers = [
+      { address: 'talks1@example.com', topics: ['talks'] },
+      { address: 'all@example.com', topics: null },
+      { address: 'talks2@example.com', topics: ['talks'] },
+      // Enqueued by another sender after this one prepared its templates.
+      { address: 'late@example.com', topics: ['war'] },
+    ];
+    await store.addSubscribers(readers.map((reader) => ({ ...reader, status: 'active' as const, source: 'test' })), now);
+    await store.createEdition({ id: EDITION, slot: now, status: 'planned', cutoff: now, subject: 'Briefing', note: null, memory: {} }, now);
+    await connect({ keepRaw: true });
+    const talks = prepareMessage({ ...sampleBriefing(EDITION), subject: 'Briefing, 23 July 2025: Peace talks', text: `${sampleBriefing(EDITION).text}${'x'.repeat(40_000)}` }, MESSAGE_OPTIONS);
+    const templates = templatesByChoice([
+      [null, template],
+      [['talks'], talks],
+    ]);
+    expect(templates.largest).toBe(talks.size);
+    const error = await sendEdition(dependencies({ settings: { ...SETTINGS, concurrency: 1 } }), { editionId: EDITION, templates, enqueue: true }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect((error as BriefingError).code).toBe('unprepared-topics');
+    expect((error as Error).message).toContain(`a delivery for topics war was enqueued after this send prepared its briefings; run \`briefing send --resume --date ${EDITION}\``);
+    const subjects = new Map(parseMail(server?.messages.map((received) => received.raw) ?? []).map((mail) => [mail.addresses.to?.[0]?.address, header(mail, 'subject')]));
+    expect(subjects.get('talks1@example.com')).toBe('Briefing, 23 July 2025: Peace talks');
+    expect(subjects.get('talks2@example.com')).toBe('Briefing, 23 July 2025: Peace talks');
+    expect(subjects.get('all@example.com')).toBe('Briefing, 23 July 2025: Peace talks – Protests');
+    expect(subjects.has('late@example.com')).toBe(false);
+    const [late] = await store.listDeliveries({ editionId: EDITION, status: 'queued', limit: 10 });
+    expect(late).toMatchObject({ address: 'late@example.com', lastReply: 'not sent: no briefing prepared for topics war' });
   });
 
   it('stops with a clear error and leaves every delivery queued when the server cannot be reached', async () => {
