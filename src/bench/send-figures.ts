@@ -5,6 +5,7 @@ import { messageOptions } from '../delivery/deliver-edition.js';
 import { personaliseMessage, prepareMessage } from '../delivery/message.js';
 import { subscriberLinks } from '../delivery/tokens.js';
 import type { Briefing } from '../email/briefing.js';
+import type { TopicChoice } from '../store/store.js';
 import { readStoredEdition } from '../run/stored-edition.js';
 import { openStoreAt } from '../store/open-store.js';
 import {
@@ -48,34 +49,42 @@ interface SendOutput {
   complete: boolean;
 }
 
-/** The figures' shared parts: the generated content and the seeded stores by list size. */
+/** The figures' shared parts: the generated content and the seeded stores by list size (and topic spread). */
 interface SendContent {
   root: string;
   contentDir: string;
-  seeds: Map<number, string>;
+  seeds: Map<string, string>;
   log: (line: string) => void;
 }
+
+/**
+ * The topic choices of the topic send, one subscriber in five each: every topic, each topic alone,
+ * and two of them. Every one has news in the topic content (one record per topic).
+ */
+const TOPIC_CHOICES: readonly TopicChoice[] = [null, ['talks'], ['protests'], ['war'], ['protests', 'talks']];
+const TOPIC_IDS = ['talks', 'protests', 'war'];
 
 /** The same with Postfix's sink running. */
 interface SendBench extends SendContent {
   sink: SmtpSink;
 }
 
-async function seed(bench: SendContent, count: number): Promise<string> {
-  let file = bench.seeds.get(count);
+async function seed(bench: SendContent, count: number, choices: readonly TopicChoice[] = [null]): Promise<string> {
+  const key = `${count}-${choices.length}`;
+  let file = bench.seeds.get(key);
   if (file === undefined) {
-    file = path.join(bench.root, 'seeds', `${count}.db`);
-    bench.log(`  seeding a store with ${count} subscribers`);
-    await seedSubscribers(file, count);
-    bench.seeds.set(count, file);
+    file = path.join(bench.root, 'seeds', `${key}.db`);
+    bench.log(`  seeding a store with ${count} subscribers${choices.length > 1 ? ` over ${choices.length} topic choices` : ''}`);
+    await seedSubscribers(file, count, choices);
+    bench.seeds.set(key, file);
   }
   return file;
 }
 
-/** A publication of its own (fresh store copy, no edition yet) that sends the shared content. */
-async function publicationFor(bench: SendContent, name: string, subscribers: number): Promise<BenchPublication> {
-  const publication = createPublication(path.join(bench.root, name), bench.contentDir);
-  installStore(await seed(bench, subscribers), publication);
+/** A publication of its own (fresh store copy, no edition yet) that sends the shared content (or `contentDir`). */
+async function publicationFor(bench: SendContent, name: string, subscribers: number, choices?: readonly TopicChoice[], contentDir = bench.contentDir): Promise<BenchPublication> {
+  const publication = createPublication(path.join(bench.root, name), contentDir);
+  installStore(await seed(bench, subscribers, choices), publication);
   return publication;
 }
 
@@ -174,6 +183,30 @@ async function throughputFigures(bench: SendBench, sizes: SendSizes): Promise<Fi
   ];
 }
 
+/**
+ * Topic choices cost a render per choice and a template per choice in the sender: the same list and
+ * content sent once with every subscriber on every topic and once spread over five topic choices.
+ */
+async function topicChoiceFigures(bench: SendBench, sizes: SendSizes): Promise<Figure[]> {
+  const count = sizes.throughput;
+  const contentDir = path.join(bench.root, 'topic-content');
+  writeRecords(contentDir, TOPIC_IDS.length, { newest: BENCH_EDITION_NEWEST, spacingMinutes: 60, paragraphs: ARTICLE_PARAGRAPHS, topics: TOPIC_IDS });
+  bench.log(`  briefing send to smtp-sink, ${count} subscribers, one topic choice`);
+  const one = await sendAll(await publicationFor(bench, 'send-topics-1', count, [null], contentDir), bench.sink.url, count);
+  bench.log(`  briefing send to smtp-sink, ${count} subscribers, ${TOPIC_CHOICES.length} topic choices`);
+  const five = await sendAll(await publicationFor(bench, 'send-topics-5', count, TOPIC_CHOICES, contentDir), bench.sink.url, count);
+  return [
+    figure({
+      id: 'send.topicChoices',
+      name: `send rate, ${TOPIC_CHOICES.length} topic choices ÷ one (${count} msgs: ${Math.round(five.rate)}/s ÷ ${Math.round(one.rate)}/s)`,
+      value: five.rate / one.rate,
+      unit: '×',
+      goal: { atLeast: 0.9 },
+      detail: { oneChoicePerSecond: one.rate, fiveChoicesPerSecond: five.rate, oneChoiceWallMs: one.wallMs, fiveChoicesWallMs: five.wallMs },
+    }),
+  ];
+}
+
 /** The README's memory tuning for large lists: a smaller V8 young generation and fewer malloc arenas. */
 const TUNED_MEMORY_ENV = { NODE_OPTIONS: '--max-semi-space-size=4', MALLOC_ARENA_MAX: '2' };
 
@@ -242,7 +275,7 @@ async function firstMessageFigures(bench: SendContent, sizes: SendSizes): Promis
 
 /**
  * The send figures: throughput against Postfix's smtp-source and a nodemailer baseline, the
- * outbox's headroom, peak memory at two list sizes, and time to the first message. Every send is a
+ * outbox's headroom, the rate with five topic choices beside one, peak memory at two list sizes, and time to the first message. Every send is a
  * real `briefing send` child process with its own SQLite store. A part that fails is reported.
  */
 export async function sendFigures(root: string, sizes: SendSizes, log: (line: string) => void): Promise<Figure[]> {
@@ -258,7 +291,12 @@ export async function sendFigures(root: string, sizes: SendSizes, log: (line: st
   }
   if (!postfixToolsInstalled()) {
     const missing = new Error('Postfix smtp-sink/smtp-source not found (apt-get install postfix)');
-    return [...figures, failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', missing), failedFigure('send.peakRss', 'peak RSS of briefing send', missing)];
+    return [
+      ...figures,
+      failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', missing),
+      failedFigure('send.topicChoices', 'send rate, 5 topic choices ÷ one', missing),
+      failedFigure('send.peakRss', 'peak RSS of briefing send', missing),
+    ];
   }
   const sink = await startSmtpSink();
   const bench: SendBench = { ...content, sink };
@@ -267,6 +305,11 @@ export async function sendFigures(root: string, sizes: SendSizes, log: (line: st
       figures.push(...(await throughputFigures(bench, sizes)));
     } catch (error) {
       figures.push(failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', error));
+    }
+    try {
+      figures.push(...(await topicChoiceFigures(bench, sizes)));
+    } catch (error) {
+      figures.push(failedFigure('send.topicChoices', 'send rate, 5 topic choices ÷ one', error));
     }
     try {
       figures.push(...(await memoryFigures(bench, sizes)));
