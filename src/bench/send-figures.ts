@@ -275,8 +275,9 @@ async function firstMessageFigures(bench: SendContent, sizes: SendSizes): Promis
 
 /**
  * The send figures: throughput against Postfix's smtp-source and a nodemailer baseline, the
- * outbox's headroom, the rate with five topic choices beside one, peak memory at two list sizes, and time to the first message. Every send is a
- * real `briefing send` child process with its own SQLite store. A part that fails is reported.
+ * outbox's headroom, the rate with five topic choices beside one, peak memory at two list sizes,
+ * and time to the first message. Every send is a real `briefing send` child process with its own
+ * SQLite store. A part that fails is reported.
  */
 export async function sendFigures(root: string, sizes: SendSizes, log: (line: string) => void): Promise<Figure[]> {
   const contentDir = path.join(root, 'send-content');

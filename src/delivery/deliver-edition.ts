@@ -60,10 +60,11 @@ export type ChoiceBriefing = { topics: TopicChoice; briefing: Briefing } | { top
 export type BriefingsForChoices = (choices: readonly TopicChoice[]) => Promise<ChoiceBriefing[]>;
 
 /**
- * Sends an edition to its subscribers: marks it `sending`, enqueues (unless resuming), asks for the
- * briefing of each topic choice still to serve, skips the deliveries of choices with nothing for
- * them, builds each briefing's message once, delivers with progress, and marks the edition `sent`
- * once no delivery is left queued or sending. The transport is always closed.
+ * Sends an edition to its subscribers: opens the transport, marks the edition `sending`, enqueues
+ * (unless resuming), asks for the briefing of each topic choice still to serve, skips the
+ * deliveries of choices with nothing for them, builds each briefing's message once, delivers with
+ * progress, and marks the edition `sent` once no delivery is left queued or sending. The transport
+ * is always closed.
  */
 export async function deliverEdition(
   dependencies: DeliverEditionDependencies,
@@ -72,18 +73,19 @@ export async function deliverEdition(
   const { config, store, clock } = dependencies;
   const { editionId } = input;
   const returnAddresses = returnAddressesOf(config, editionId);
-  await store.setEditionStatus(editionId, 'sending', clock.now());
-  const enqueued = input.resume ? 0 : await store.enqueueDeliveries(editionId, clock.now());
-  const briefings = await input.briefingsFor(await store.deliveryTopicChoices(editionId));
-  const options = messageOptions(config, dependencies.dkim);
-  const templates: Array<readonly [TopicChoice, MessageTemplate]> = [];
-  for (const choice of briefings) {
-    if ('skip' in choice) await store.skipDeliveries(editionId, choice.topics, choice.skip, clock.now());
-    else templates.push([choice.topics, prepareMessage(choice.briefing, options)]);
-  }
   const transport = await dependencies.createTransport(editionId);
   const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
   try {
+    await store.setEditionStatus(editionId, 'sending', clock.now());
+    const enqueued = input.resume ? 0 : await store.enqueueDeliveries(editionId, clock.now());
+    // The choices of what is enqueued now: a subscriber who changes topics later keeps this edition's.
+    const briefings = await input.briefingsFor(await store.deliveryTopicChoices(editionId));
+    const options = messageOptions(config, dependencies.dkim);
+    const templates: Array<readonly [TopicChoice, MessageTemplate]> = [];
+    for (const choice of briefings) {
+      if ('skip' in choice) await store.skipDeliveries(editionId, choice.topics, choice.skip, clock.now());
+      else templates.push([choice.topics, prepareMessage(choice.briefing, options)]);
+    }
     dependencies.onStart?.(transport);
     const summary = await sendEdition(
       {
