@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -200,6 +200,10 @@ describe('sending by topic choice', () => {
           expect(verifyToken([config.env.secret], 'unsubscribe', token, subscriber?.linkKey ?? '', NOW)).toMatchObject({ ok: false });
         }
         expect(part(mail, 'text/plain')).toMatch(/Choose your topics or pause: https:\/\/briefing\.example\.org\/preferences\?token=/);
+      }
+      // The public web version carries no one's link.
+      for (const file of ['index.html', 'briefing.txt']) {
+        expect(readFileSync(path.join(root, 'output', 'editions', SEED_EDITION, file), 'utf8')).not.toMatch(/token=/);
       }
     } finally {
       await store.close();
