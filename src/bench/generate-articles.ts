@@ -35,7 +35,7 @@ export interface GeneratedRecord {
  * One article record in the content format (YAML front matter and a Markdown body with `##`
  * sections), its words drawn from a generator seeded with `index` (plus `revision`, for an edit).
  */
-export function generateRecord(index: number, published: Date, options: { paragraphs: number; revision?: number; topics?: readonly string[] }): GeneratedRecord {
+export function generateRecord(index: number, published: Date, options: { paragraphs: number; revision?: number }): GeneratedRecord {
   const random = seededRandom(index * 7919 + (options.revision ?? 0) * 104_729 + 1);
   const id = `bench-${String(index).padStart(6, '0')}`;
   const title = sentence(random).slice(0, -1).split(' ').slice(0, 10).join(' ');
@@ -46,7 +46,6 @@ export function generateRecord(index: number, published: Date, options: { paragr
     'source: Bench Wire',
     `url: https://news.example.org/story/${index}`,
     `summary: ${JSON.stringify(paragraph(random, 1))}`,
-    ...(options.topics === undefined ? [] : [`topics: ${JSON.stringify(options.topics)}`]),
     '---',
   ];
   const body: string[] = [];
@@ -59,16 +58,14 @@ export function generateRecord(index: number, published: Date, options: { paragr
 
 /**
  * Writes `count` records into `dir`, the newest published at `newest` and each older one
- * `spacingMinutes` before it; with `topics`, record n is in topic n of the list (front matter), in turn.
- * Returns the records' names, newest first.
+ * `spacingMinutes` before it. Returns the records' names, newest first.
  */
-export function writeRecords(dir: string, count: number, options: { newest: Date; spacingMinutes: number; paragraphs: number; topics?: readonly string[] }): string[] {
+export function writeRecords(dir: string, count: number, options: { newest: Date; spacingMinutes: number; paragraphs: number }): string[] {
   mkdirSync(dir, { recursive: true });
   const names: string[] = [];
   for (let index = 1; index <= count; index += 1) {
     const published = new Date(options.newest.getTime() - (index - 1) * options.spacingMinutes * 60_000);
-    const topic = options.topics?.[(index - 1) % options.topics.length];
-    const record = generateRecord(index, published, { paragraphs: options.paragraphs, ...(topic === undefined ? {} : { topics: [topic] }) });
+    const record = generateRecord(index, published, { paragraphs: options.paragraphs });
     writeFileSync(path.join(dir, record.name), record.text);
     names.push(record.name);
   }
