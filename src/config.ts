@@ -58,6 +58,11 @@ const fileConfigSchema = z.strictObject({
       firstLookBackHours: z.number().int().positive().default(48),
       /** Sections with no topic go to a general section (true) or are left out (false). */
       generalSection: z.boolean().default(true),
+      /**
+       * Who of the readers of chosen topics gets the general section: `everyone` (as long as one of
+       * their topics has news), or only readers of `every-topic`.
+       */
+      generalSectionReaders: z.enum(['everyone', 'every-topic']).default('everyone'),
       generalTitle: z.string().min(1).default('Also in the news'),
       /** Send an edition even when nothing is new. */
       sendWhenEmpty: z.boolean().default(false),
@@ -70,6 +75,7 @@ const fileConfigSchema = z.strictObject({
     .default({
       firstLookBackHours: 48,
       generalSection: true,
+      generalSectionReaders: 'everyone',
       generalTitle: 'Also in the news',
       sendWhenEmpty: false,
       subject: '{{title}}, {{date}}: {{topics}}',

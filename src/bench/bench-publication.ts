@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStoreAt } from '../store/open-store.js';
-import type { NewSubscriber } from '../store/store.js';
+import type { NewSubscriber, TopicChoice } from '../store/store.js';
 import { runChild, type ChildResult } from './measure.js';
 
 /** The repository (dist/bench/ is two folders down): its config, templates and CLI are used as shipped. */
@@ -65,9 +65,10 @@ export function cliPath(): string {
 
 /**
  * Writes a SQLite store with `count` active subscribers (`reader<n>@example.com`, every third one
- * named) through the real store's bulk import, so its schema is the one `briefing` migrates to.
+ * named) through the real store's bulk import, so its schema is the one `briefing` migrates to;
+ * with `choices`, subscriber n reads choice n of the list, in turn (default: every topic).
  */
-export async function seedSubscribers(file: string, count: number): Promise<void> {
+export async function seedSubscribers(file: string, count: number, choices: readonly TopicChoice[] = [null]): Promise<void> {
   const store = await openStoreAt({ kind: 'sqlite', file });
   try {
     async function* batches(): AsyncGenerator<NewSubscriber[]> {
@@ -75,7 +76,7 @@ export async function seedSubscribers(file: string, count: number): Promise<void
         const end = Math.min(count, start + 4999);
         yield Array.from({ length: end - start + 1 }, (_, offset): NewSubscriber => {
           const n = start + offset;
-          return { address: `reader${n}@example.com`, name: n % 3 === 0 ? `Reader ${n}` : null, status: 'active', source: 'bench' };
+          return { address: `reader${n}@example.com`, name: n % 3 === 0 ? `Reader ${n}` : null, status: 'active', source: 'bench', topics: choices[n % choices.length] ?? null };
         });
       }
     }

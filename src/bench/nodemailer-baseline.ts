@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { Briefing } from '../email/briefing.js';
 import { preparePersonalisation } from '../email/personalise.js';
-import { createToken, unsubscribeUrl } from '../delivery/tokens.js';
+import { subscriberLinks } from '../delivery/tokens.js';
 import { BENCH_LINK_KEY } from './bench-publication.js';
 
 /** The publication facts the baseline's messages carry, as Briefing's own do. */
@@ -37,8 +37,8 @@ export async function sendWithNodemailer(
       next += 1;
       const address = `reader${id}@example.com`;
       const name = id % 3 === 0 ? `Reader ${id}` : null;
-      const link = unsubscribeUrl(publication.siteUrl, createToken(publication.secret, 'unsubscribe', { id, linkKey: BENCH_LINK_KEY }));
-      const bodies = personalise({ address, name, unsubscribeUrl: link });
+      const links = subscriberLinks(publication.siteUrl, publication.secret, { id, linkKey: BENCH_LINK_KEY });
+      const bodies = personalise({ address, name, ...links });
       await transport.sendMail({
         from: { name: publication.sender.name, address: publication.sender.address },
         to: name === null ? address : { name, address },
@@ -48,7 +48,7 @@ export async function sendWithNodemailer(
         messageId: `<${briefing.editionId}.${id}@${publication.listId}>`,
         headers: {
           'List-Id': `${publication.title} <${publication.listId}>`,
-          'List-Unsubscribe': `<${link}>${mailto}`,
+          'List-Unsubscribe': `<${links.unsubscribeUrl}>${mailto}`,
           'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
         },
       });

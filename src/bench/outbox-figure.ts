@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { createTransport } from '../delivery/create-transport.js';
 import type { MessageTemplate } from '../delivery/message.js';
-import { sendEdition, type SenderStore } from '../delivery/send-edition.js';
+import { oneTemplate, sendEdition, type SenderStore } from '../delivery/send-edition.js';
 import { openStoreAt } from '../store/open-store.js';
 
 /** What the outbox cost within a real send. */
@@ -65,7 +65,7 @@ export async function measureOutboxShare(
     await store.createEdition({ id: edition, slot: now, status: 'sending', cutoff: now, subject: options.template.subject, note: null, memory: null }, now);
     const summary = await sendEdition(
       { store: metered(store, tally), transport, clock: { now: () => new Date() }, settings: config.delivery, secret: options.secret, siteUrl: config.siteUrl, logger },
-      { editionId: edition, template: options.template, enqueue: true },
+      { editionId: edition, templates: oneTemplate(options.template), enqueue: true },
     );
     if (summary.sent !== summary.total) throw new Error(`the in-process send sent ${summary.sent} of ${summary.total} messages`);
     return {

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { messageOptions } from '../delivery/deliver-edition.js';
 import { personaliseMessage, prepareMessage } from '../delivery/message.js';
-import { createToken, unsubscribeUrl } from '../delivery/tokens.js';
+import { subscriberLinks } from '../delivery/tokens.js';
 import type { Briefing } from '../email/briefing.js';
+import type { TopicChoice } from '../store/store.js';
 import { readStoredEdition } from '../run/stored-edition.js';
 import { openStoreAt } from '../store/open-store.js';
 import {
@@ -13,6 +14,7 @@ import {
   BENCH_LINK_KEY,
   BENCH_SECRET,
   createPublication,
+  REPOSITORY,
   installStore,
   seedSubscribers,
   type BenchPublication,
@@ -48,34 +50,41 @@ interface SendOutput {
   complete: boolean;
 }
 
-/** The figures' shared parts: the generated content and the seeded stores by list size. */
+/** The figures' shared parts: the generated content and the seeded stores by list size (and topic spread). */
 interface SendContent {
   root: string;
   contentDir: string;
-  seeds: Map<number, string>;
+  seeds: Map<string, string>;
   log: (line: string) => void;
 }
+
+/**
+ * The topic choices of the topic send, one subscriber in five each: every topic, each topic alone,
+ * and two of them. The repository's own records have news in every topic, so no choice is skipped.
+ */
+const TOPIC_CHOICES: readonly TopicChoice[] = [null, ['talks'], ['protests'], ['war'], ['protests', 'talks']];
 
 /** The same with Postfix's sink running. */
 interface SendBench extends SendContent {
   sink: SmtpSink;
 }
 
-async function seed(bench: SendContent, count: number): Promise<string> {
-  let file = bench.seeds.get(count);
+async function seed(bench: SendContent, count: number, choices: readonly TopicChoice[] = [null]): Promise<string> {
+  const key = `${count}-${choices.length}`;
+  let file = bench.seeds.get(key);
   if (file === undefined) {
-    file = path.join(bench.root, 'seeds', `${count}.db`);
-    bench.log(`  seeding a store with ${count} subscribers`);
-    await seedSubscribers(file, count);
-    bench.seeds.set(count, file);
+    file = path.join(bench.root, 'seeds', `${key}.db`);
+    bench.log(`  seeding a store with ${count} subscribers${choices.length > 1 ? ` over ${choices.length} topic choices` : ''}`);
+    await seedSubscribers(file, count, choices);
+    bench.seeds.set(key, file);
   }
   return file;
 }
 
-/** A publication of its own (fresh store copy, no edition yet) that sends the shared content. */
-async function publicationFor(bench: SendContent, name: string, subscribers: number): Promise<BenchPublication> {
-  const publication = createPublication(path.join(bench.root, name), bench.contentDir);
-  installStore(await seed(bench, subscribers), publication);
+/** A publication of its own (fresh store copy, no edition yet) that sends the shared content (or `contentDir`). */
+async function publicationFor(bench: SendContent, name: string, subscribers: number, choices?: readonly TopicChoice[], contentDir = bench.contentDir): Promise<BenchPublication> {
+  const publication = createPublication(path.join(bench.root, name), contentDir);
+  installStore(await seed(bench, subscribers, choices), publication);
   return publication;
 }
 
@@ -112,8 +121,8 @@ async function storedBriefing(publication: BenchPublication): Promise<{ briefing
 /** Bytes of one reader's complete message, as the sender puts it on the wire. */
 function messageSize(briefing: Briefing, config: Config): number {
   const template = prepareMessage(briefing, messageOptions(config, undefined));
-  const link = unsubscribeUrl(config.siteUrl, createToken(BENCH_SECRET, 'unsubscribe', { id: 1, linkKey: BENCH_LINK_KEY }));
-  return personaliseMessage(template, { subscriberId: 1, address: 'reader1@example.com', name: null, unsubscribeUrl: link }, new Date()).raw.length;
+  const links = subscriberLinks(config.siteUrl, BENCH_SECRET, { id: 1, linkKey: BENCH_LINK_KEY });
+  return personaliseMessage(template, { subscriberId: 1, address: 'reader1@example.com', name: null, ...links }, new Date()).raw.length;
 }
 
 async function throughputFigures(bench: SendBench, sizes: SendSizes): Promise<Figure[]> {
@@ -170,6 +179,30 @@ async function throughputFigures(bench: SendBench, sizes: SendSizes): Promise<Fi
         transactions: outbox.transactions,
         outcomesPerTransaction: outbox.outcomesPerRecord,
       },
+    }),
+  ];
+}
+
+/**
+ * Topic choices cost a render per choice and a template per choice in the sender: the same list and
+ * content sent once with every subscriber on every topic and once spread over five topic choices.
+ */
+async function topicChoiceFigures(bench: SendBench, sizes: SendSizes): Promise<Figure[]> {
+  const count = sizes.throughput;
+  const contentDir = path.join(bench.root, 'topic-content');
+  cpSync(path.join(REPOSITORY, 'content'), contentDir, { recursive: true });
+  bench.log(`  briefing send to smtp-sink, ${count} subscribers, one topic choice`);
+  const one = await sendAll(await publicationFor(bench, 'send-topics-1', count, [null], contentDir), bench.sink.url, count);
+  bench.log(`  briefing send to smtp-sink, ${count} subscribers, ${TOPIC_CHOICES.length} topic choices`);
+  const five = await sendAll(await publicationFor(bench, 'send-topics-5', count, TOPIC_CHOICES, contentDir), bench.sink.url, count);
+  return [
+    figure({
+      id: 'send.topicChoices',
+      name: `send rate, ${TOPIC_CHOICES.length} topic choices ÷ one (${count} msgs: ${Math.round(five.rate)}/s ÷ ${Math.round(one.rate)}/s)`,
+      value: five.rate / one.rate,
+      unit: '×',
+      goal: { atLeast: 0.9 },
+      detail: { oneChoicePerSecond: one.rate, fiveChoicesPerSecond: five.rate, oneChoiceWallMs: one.wallMs, fiveChoicesWallMs: five.wallMs },
     }),
   ];
 }
@@ -242,8 +275,9 @@ async function firstMessageFigures(bench: SendContent, sizes: SendSizes): Promis
 
 /**
  * The send figures: throughput against Postfix's smtp-source and a nodemailer baseline, the
- * outbox's headroom, peak memory at two list sizes, and time to the first message. Every send is a
- * real `briefing send` child process with its own SQLite store. A part that fails is reported.
+ * outbox's headroom, the rate with five topic choices beside one, peak memory at two list sizes,
+ * and time to the first message. Every send is a real `briefing send` child process with its own
+ * SQLite store. A part that fails is reported.
  */
 export async function sendFigures(root: string, sizes: SendSizes, log: (line: string) => void): Promise<Figure[]> {
   const contentDir = path.join(root, 'send-content');
@@ -258,7 +292,12 @@ export async function sendFigures(root: string, sizes: SendSizes, log: (line: st
   }
   if (!postfixToolsInstalled()) {
     const missing = new Error('Postfix smtp-sink/smtp-source not found (apt-get install postfix)');
-    return [...figures, failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', missing), failedFigure('send.peakRss', 'peak RSS of briefing send', missing)];
+    return [
+      ...figures,
+      failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', missing),
+      failedFigure('send.topicChoices', 'send rate, 5 topic choices ÷ one', missing),
+      failedFigure('send.peakRss', 'peak RSS of briefing send', missing),
+    ];
   }
   const sink = await startSmtpSink();
   const bench: SendBench = { ...content, sink };
@@ -267,6 +306,11 @@ export async function sendFigures(root: string, sizes: SendSizes, log: (line: st
       figures.push(...(await throughputFigures(bench, sizes)));
     } catch (error) {
       figures.push(failedFigure('send.vsSmtpSource', 'send rate ÷ smtp-source', error));
+    }
+    try {
+      figures.push(...(await topicChoiceFigures(bench, sizes)));
+    } catch (error) {
+      figures.push(failedFigure('send.topicChoices', 'send rate, 5 topic choices ÷ one', error));
     }
     try {
       figures.push(...(await memoryFigures(bench, sizes)));

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Briefing } from '../email/briefing.js';
-import type { EditionStore } from '../store/store.js';
+import type { EditionStore, OutboxStore, TopicChoice } from '../store/store.js';
 import type { DkimSigner } from './dkim.js';
 import { prepareMessage, type MessageOptions, type MessageTemplate } from './message.js';
-import { sendEdition, type SenderDependencies, type SenderStore, type SendSummary } from './send-edition.js';
+import { sendEdition, templatesByChoice, type SenderDependencies, type SenderStore, type SendSummary } from './send-edition.js';
 import { createProgressReporter } from './send-progress.js';
 import type { Transport } from './transport.js';
 import { bounceAddress, unsubscribeAddress } from '../returns/return-address.js';
@@ -40,7 +40,7 @@ export function returnAddressesOf(config: Pick<Config, 'returns' | 'env'>, editi
 /** What delivering an edition needs; `send` and `run` pass the CLI's parts. */
 export interface DeliverEditionDependencies {
   config: Config;
-  store: SenderStore & Pick<EditionStore, 'setEditionStatus'>;
+  store: SenderStore & Pick<OutboxStore, 'deliveryTopicChoices' | 'skipDeliveries'> & Pick<EditionStore, 'setEditionStatus'>;
   createTransport(editionId: string): Promise<Transport>;
   /** Signs each message when DKIM is configured. */
   dkim: DkimSigner | undefined;
@@ -50,24 +50,43 @@ export interface DeliverEditionDependencies {
   interactive: boolean;
   stopSignal?: AbortSignal;
   /** Told which transport is used before the first message goes. */
-  onStart?: (transport: Transport, template: MessageTemplate) => void;
+  onStart?: (transport: Transport) => void;
 }
 
+/** What one topic choice of a send gets: its briefing, or nothing, with why (its deliveries are skipped). */
+export type ChoiceBriefing = { topics: TopicChoice; briefing: Briefing } | { topics: TopicChoice; skip: string };
+
+/** The briefings of the topic choices a send has to serve, made by the use case (which knows the edition). */
+export type BriefingsForChoices = (choices: readonly TopicChoice[]) => Promise<ChoiceBriefing[]>;
+
 /**
- * Sends a rendered edition to its subscribers: builds the message once, marks the edition
- * `sending`, enqueues (unless resuming) and delivers with progress, and marks it `sent` once no
- * delivery is left queued or sending. The transport is always closed.
+ * Sends an edition to its subscribers: opens the transport, marks the edition `sending`, enqueues
+ * (unless resuming), asks for the briefing of each topic choice still to serve, skips the
+ * deliveries of choices with nothing for them, builds each briefing's message once, delivers with
+ * progress, and marks the edition `sent` once no delivery is left queued or sending. The transport
+ * is always closed.
  */
-export async function deliverEdition(dependencies: DeliverEditionDependencies, input: { briefing: Briefing; resume: boolean }): Promise<SendSummary> {
+export async function deliverEdition(
+  dependencies: DeliverEditionDependencies,
+  input: { editionId: string; briefingsFor: BriefingsForChoices; resume: boolean },
+): Promise<SendSummary> {
   const { config, store, clock } = dependencies;
-  const editionId = input.briefing.editionId;
-  const template = prepareMessage(input.briefing, messageOptions(config, dependencies.dkim));
+  const { editionId } = input;
   const returnAddresses = returnAddressesOf(config, editionId);
   const transport = await dependencies.createTransport(editionId);
   const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
   try {
-    dependencies.onStart?.(transport, template);
     await store.setEditionStatus(editionId, 'sending', clock.now());
+    const enqueued = input.resume ? 0 : await store.enqueueDeliveries(editionId, clock.now());
+    // The choices of what is enqueued now: a subscriber who changes topics later keeps this edition's.
+    const briefings = await input.briefingsFor(await store.deliveryTopicChoices(editionId));
+    const options = messageOptions(config, dependencies.dkim);
+    const templates: Array<readonly [TopicChoice, MessageTemplate]> = [];
+    for (const choice of briefings) {
+      if ('skip' in choice) await store.skipDeliveries(editionId, choice.topics, choice.skip, clock.now());
+      else templates.push([choice.topics, prepareMessage(choice.briefing, options)]);
+    }
+    dependencies.onStart?.(transport);
     const summary = await sendEdition(
       {
         store,
@@ -81,10 +100,10 @@ export async function deliverEdition(dependencies: DeliverEditionDependencies, i
         ...(dependencies.stopSignal === undefined ? {} : { stopSignal: dependencies.stopSignal }),
         onProgress: (report) => progress.update(report),
       },
-      { editionId, template, enqueue: !input.resume },
+      { editionId, templates: templatesByChoice(templates), enqueue: false },
     );
     if (summary.complete) await store.setEditionStatus(editionId, 'sent', clock.now());
-    return summary;
+    return { ...summary, enqueued };
   } finally {
     progress.finish();
     await transport.close();

@@ -28,6 +28,8 @@ export interface MessageRecipient {
   address: string;
   name: string | null;
   unsubscribeUrl: string;
+  /** The signed link to the subscriber's preference page, in the body's footer. */
+  preferencesUrl: string;
   /**
    * This message's own return addresses when returned mail is read (VERP): the envelope sender that
    * bounces come back to, and the mailto: of List-Unsubscribe. Absent: the publication's fixed ones.

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { BriefingError, isBriefingError } from '../errors.js';
-import type { Delivery, DeliveryCounts, DeliveryOutcome, OutboxStore } from '../store/store.js';
+import type { Delivery, DeliveryCounts, DeliveryOutcome, OutboxStore, TopicChoice } from '../store/store.js';
 import { personaliseMessage, type MessageRecipient, type MessageTemplate } from './message.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
-import { createToken, unsubscribeUrl } from './tokens.js';
+import { subscriberLinks } from './tokens.js';
 import { TransportError, type OutgoingMessage, type Transport } from './transport.js';
 
 /** Room in a message buffer for the recipient's own bytes (headers, links, name) beyond the template's. */
@@ -17,6 +17,30 @@ export type SenderStore = Pick<
   OutboxStore,
   'enqueueDeliveries' | 'claimDeliveries' | 'renewLease' | 'recordOutcomes' | 'sendingWorkers' | 'deliveryCounts'
 >;
+
+/** The messages of one send: the template of each topic choice's briefing. */
+export interface EditionTemplates {
+  /** Undefined for a choice none was prepared for (a delivery enqueued by another sender since). */
+  templateFor(topics: TopicChoice): MessageTemplate | undefined;
+  /** Bytes of the largest template: sizes the reusable message buffers. */
+  readonly largest: number;
+}
+
+/** Map key of a topic choice: stored choices are canonical (sorted, unique), so equal choices join to equal text. */
+function choiceKey(topics: TopicChoice): string | null {
+  return topics === null ? null : topics.join(',');
+}
+
+/** The templates of the choices given; a choice not listed has none. */
+export function templatesByChoice(entries: ReadonlyArray<readonly [TopicChoice, MessageTemplate]>): EditionTemplates {
+  const byKey = new Map(entries.map(([topics, template]) => [choiceKey(topics), template]));
+  return { templateFor: (topics) => byKey.get(choiceKey(topics)), largest: Math.max(0, ...entries.map(([, template]) => template.size)) };
+}
+
+/** One template for every choice: an edition whose record predates topic choices, a test's send. */
+export function oneTemplate(template: MessageTemplate): EditionTemplates {
+  return { templateFor: () => template, largest: template.size };
+}
 
 /** Where a send stands, reported after each recorded batch. */
 export interface SendProgress {
@@ -117,7 +141,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  */
 export async function sendEdition(
   dependencies: SenderDependencies,
-  input: { editionId: string; template: MessageTemplate; enqueue: boolean },
+  input: { editionId: string; templates: EditionTemplates; enqueue: boolean },
 ): Promise<SendSummary> {
   const { store, clock, logger } = dependencies;
   const { editionId } = input;
@@ -126,7 +150,7 @@ export async function sendEdition(
   const deadWorkers = deadWorkersOnThisHost(await store.sendingWorkers(editionId));
   if (deadWorkers.length > 0) logger.info({ editionId, deadWorkers }, 'taking over the deliveries of stopped senders');
   const initial = await store.deliveryCounts(editionId);
-  const run = new EditionSend(dependencies, input.template, { editionId, deadWorkers, initial, started });
+  const run = new EditionSend(dependencies, input.templates, { editionId, deadWorkers, initial, started });
   await run.deliverAll();
   await run.releaseUntried();
   run.throwIfStopped();
@@ -170,7 +194,7 @@ class EditionSend {
 
   constructor(
     private readonly dependencies: SenderDependencies,
-    private readonly template: MessageTemplate,
+    private readonly templates: EditionTemplates,
     private readonly run: { editionId: string; deadWorkers: string[]; initial: DeliveryCounts; started: number },
   ) {
     this.store = dependencies.store;
@@ -295,11 +319,18 @@ class EditionSend {
    */
   private personalise(delivery: Delivery, scratch: Buffer): OutgoingMessage | DeliveryOutcome {
     const { siteUrl, secret, clock } = this.dependencies;
+    const template = this.templates.templateFor(delivery.topics);
+    if (template === undefined) {
+      // Enqueued by another sender after this one prepared its briefings: this run cannot send it; a resumed run will.
+      const topics = delivery.topics?.join(', ') ?? 'every topic';
+      this.stopError ??= new BriefingError('delivery', 'unprepared-topics', `a delivery for topics ${topics} was enqueued after this send prepared its briefings; run \`briefing send --resume --date ${this.run.editionId}\` to send it`);
+      return { subscriberId: delivery.subscriberId, status: 'retry', reply: `not sent: no briefing prepared for topics ${topics}`, notBefore: clock.now() };
+    }
     try {
-      const url = unsubscribeUrl(siteUrl, createToken(secret, 'unsubscribe', { id: delivery.subscriberId, linkKey: delivery.linkKey }));
+      const links = subscriberLinks(siteUrl, secret, { id: delivery.subscriberId, linkKey: delivery.linkKey });
       const returns = this.dependencies.returnAddresses?.(delivery);
-      const recipient: MessageRecipient = { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, unsubscribeUrl: url, ...(returns === undefined ? {} : { returns }) };
-      return personaliseMessage(this.template, recipient, clock.now(), scratch);
+      const recipient: MessageRecipient = { subscriberId: delivery.subscriberId, address: delivery.address, name: delivery.name, ...links, ...(returns === undefined ? {} : { returns }) };
+      return personaliseMessage(template, recipient, clock.now(), scratch);
     } catch (error) {
       if (!isBriefingError(error)) throw error;
       return { subscriberId: delivery.subscriberId, status: 'failed', reply: `not sent: ${error.message}`, bounce: false };
@@ -308,7 +339,7 @@ class EditionSend {
 
   /** Sends one delivery's message; its outcome is recorded when the transport answers. */
   private handToTransport(delivery: Delivery): void {
-    const scratch = this.buffers.pop() ?? Buffer.allocUnsafe(this.template.size + SCRATCH_SLACK);
+    const scratch = this.buffers.pop() ?? Buffer.allocUnsafe(this.templates.largest + SCRATCH_SLACK);
     const message = this.personalise(delivery, scratch);
     if (!('raw' in message)) {
       this.buffers.push(scratch);

@@ -77,7 +77,7 @@ export function formatSendSummary(summary: SendSummary): string[] {
   const { counts } = summary;
   return [
     `Sent ${summary.sent}, failed ${summary.failed}${summary.bounced > 0 ? ` (${summary.bounced} bounced)` : ''}, retried ${summary.retried} in ${seconds.toFixed(1)} s (${Math.round(summary.rate)}/s)`,
-    `Edition ${summary.editionId}: ${counts.sent} sent, ${counts.failed} failed, ${counts.queued + counts.sending} not yet sent`,
+    `Edition ${summary.editionId}: ${counts.sent} sent, ${counts.failed} failed, ${counts.skipped} skipped (nothing for their topics), ${counts.queued + counts.sending} not yet sent`,
     ...(summary.stopped ? [`Stopped before the end: run \`briefing send --resume --date ${summary.editionId}\` to continue`] : []),
     ...(counts.failed > 0 ? [`Failed deliveries are listed by \`briefing status --date ${summary.editionId}\``] : []),
   ];

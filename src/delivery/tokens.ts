@@ -84,3 +84,11 @@ export function unsubscribeUrl(siteUrl: string, token: string): string {
 export function preferencesUrl(siteUrl: string, token: string): string {
   return `${siteUrl}preferences?token=${token}`;
 }
+
+/** A subscriber's two signed links every briefing carries: one-click unsubscribe and the preference page. */
+export function subscriberLinks(siteUrl: string, secret: string, subject: TokenSubject): { unsubscribeUrl: string; preferencesUrl: string } {
+  return {
+    unsubscribeUrl: unsubscribeUrl(siteUrl, createToken(secret, 'unsubscribe', subject)),
+    preferencesUrl: preferencesUrl(siteUrl, createToken(secret, 'preferences', subject)),
+  };
+}

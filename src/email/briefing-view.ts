@@ -93,6 +93,8 @@ export interface BriefingView {
   /** Tokens substituted per recipient after the render. */
   recipient: { name: string; address: string };
   unsubscribeUrl: string;
+  /** The subscriber's preference page: topics, pause, unsubscribe. */
+  preferencesUrl: string;
   sections: SectionView[];
   empty: boolean;
 }
@@ -183,6 +185,7 @@ export function buildBriefingView(edition: Edition, context: BriefingViewContext
     publication: { title: publication.title, siteUrl: publication.siteUrl, postalAddress: publication.postalAddress },
     recipient: { name: context.tokens.name, address: context.tokens.address },
     unsubscribeUrl: context.tokens.unsubscribeUrl,
+    preferencesUrl: context.tokens.preferencesUrl,
     sections,
     empty: edition.empty,
   };

@@ -3,10 +3,12 @@ export interface Recipient {
   address: string;
   name: string | null;
   unsubscribeUrl: string;
+  /** The signed link to the subscriber's preference page (topics, pause, leave). */
+  preferencesUrl: string;
 }
 
 /** Which recipient field a token stands for. */
-export type TokenField = 'name' | 'address' | 'unsubscribeUrl';
+export type TokenField = 'name' | 'address' | 'unsubscribeUrl' | 'preferencesUrl';
 
 /**
  * The rendered email of an edition, made once per edition. `html` and `text` contain the tokens of

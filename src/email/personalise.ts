@@ -29,7 +29,7 @@ function escapeHtml(value: string): string {
  * the preview and every delivered message fill their tokens with it.
  */
 export function tokenValue(recipient: Recipient, field: TokenField, html: boolean): string {
-  const raw = field === 'name' ? (recipient.name ?? '') : field === 'address' ? recipient.address : recipient.unsubscribeUrl;
+  const raw = field === 'name' ? (recipient.name ?? '') : recipient[field];
   const value = raw.replace(CONTROL, ' ');
   return html ? escapeHtml(value) : value;
 }
@@ -76,6 +76,7 @@ export function preparePersonalisation(briefing: Pick<Briefing, 'html' | 'text' 
       name: tokenValue(recipient, 'name', escaped),
       address: tokenValue(recipient, 'address', escaped),
       unsubscribeUrl: tokenValue(recipient, 'unsubscribeUrl', escaped),
+      preferencesUrl: tokenValue(recipient, 'preferencesUrl', escaped),
     });
     const plain = values(false);
     const escaped = values(true);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenField } from './briefing.js';
 
-/** Every per-recipient field a template may use, as `{{recipient.name}}`, `{{recipient.address}}`, `{{unsubscribeUrl}}`. */
-export const TOKEN_FIELDS: readonly TokenField[] = ['name', 'address', 'unsubscribeUrl'];
+/** Every per-recipient field a template may use, as `{{recipient.name}}`, `{{recipient.address}}`, `{{unsubscribeUrl}}`, `{{preferencesUrl}}`. */
+export const TOKEN_FIELDS = ['name', 'address', 'unsubscribeUrl', 'preferencesUrl'] as const satisfies readonly TokenField[];
 
 /** A fresh per-render nonce: 96 random bits, so no article text can guess a briefing's tokens. */
 export function randomNonce(): string {
@@ -21,5 +21,6 @@ export function recipientTokens(nonce: string): Record<TokenField, string> {
     name: `briefing-${nonce}-name`,
     address: `briefing-${nonce}-address`,
     unsubscribeUrl: `briefing-${nonce}-unsubscribe-url`,
+    preferencesUrl: `briefing-${nonce}-preferences-url`,
   };
 }

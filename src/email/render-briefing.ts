@@ -3,11 +3,11 @@ import { shortenOnWord } from '../content/plain-text.js';
 import type { Edition } from '../edition/edition.js';
 import { GENERAL_SECTION_ID } from '../edition/plan-edition.js';
 import { BriefingError } from '../errors.js';
-import type { Briefing } from './briefing.js';
-import { buildBriefingView } from './briefing-view.js';
+import type { Briefing, TokenField } from './briefing.js';
+import { buildBriefingView, type BriefingView } from './briefing-view.js';
 import type { BriefingTemplates } from './briefing-templates.js';
 import { compileMjml } from './compile-mjml.js';
-import { createEmailBlockRenderer } from './email-blocks.js';
+import { createEmailBlockRenderer, type EmailBlockRenderer } from './email-blocks.js';
 import { TOKEN_FIELDS, randomNonce, recipientTokens } from './recipient-tokens.js';
 import { fillLine, listTopics, writtenDate } from './subject-line.js';
 
@@ -45,7 +45,39 @@ export function editionWebUrl(siteUrl: string, editionId: string): string {
  * HTML, with room for the personal values, is over `edition.maxHtmlBytes` (Gmail clips the rest).
  */
 export async function renderBriefing(edition: Edition, options: RenderBriefingOptions): Promise<Briefing> {
-  const { config, templates } = options;
+  const plan = planRender(edition, options, createEmailBlockRenderer());
+  const [emailView, webView] = [plan.view(false), plan.view(true)];
+  const [html = '', webHtml = ''] = await compileMjml([options.templates.mjml(emailView), options.templates.mjml(webView)], options.templates.sources);
+  const web = { html: webHtml, text: tidyText(options.templates.text(webView)) };
+  return { ...finishBriefing(plan, html, tidyText(options.templates.text(emailView)), options.config), web };
+}
+
+/**
+ * The emails of several editions (an edition narrowed to each topic choice a send needs), rendered as
+ * renderBriefing renders one, with one MJML compile for all of them. Each subject names its own
+ * topics; none has a web version (the full edition's is the public one).
+ */
+export async function renderBriefingEmails(editions: readonly Edition[], options: RenderBriefingOptions): Promise<Briefing[]> {
+  if (editions.length === 0) return [];
+  const blocks = createEmailBlockRenderer();
+  const plans = editions.map((edition) => planRender(edition, options, blocks));
+  const views = plans.map((plan) => plan.view(false));
+  const html = await compileMjml(views.map((view) => options.templates.mjml(view)), options.templates.sources);
+  return plans.map((plan, index) => finishBriefing(plan, html[index] ?? '', tidyText(options.templates.text(views[index] as BriefingView)), options.config));
+}
+
+/** An edition's render up to its MJML: its lines, its tokens and its views. */
+interface RenderPlan {
+  editionId: string;
+  subject: string;
+  preheader: string;
+  webUrl: string;
+  tokens: Record<TokenField, string>;
+  view(web: boolean): BriefingView;
+}
+
+function planRender(edition: Edition, options: RenderBriefingOptions, blocks: EmailBlockRenderer): RenderPlan {
+  const { config } = options;
   const shortTitles = new Map(config.topics.map((topic) => [topic.id, topic.short ?? topic.title]));
   const topicNames = edition.sections.filter((section) => section.id !== GENERAL_SECTION_ID).map((section) => shortTitles.get(section.id) ?? section.title);
   const lead = edition.sections[0]?.items[0]?.blocks[0]?.text ?? '';
@@ -72,14 +104,14 @@ export async function renderBriefing(edition: Edition, options: RenderBriefingOp
     throw new BriefingError('email', 'token-collision', `edition ${edition.id}: no token nonce absent from the content after ${NONCE_ATTEMPTS} tries`);
   }
   const tokens = recipientTokens(nonce);
+  const view = (web: boolean): BriefingView =>
+    buildBriefingView(edition, { publication: config, subject, preheader, dateText: values.date, webUrl, web, body: config.edition.body, tokens, blocks });
+  return { editionId: edition.id, subject, preheader, webUrl, tokens, view };
+}
 
-  const blocks = createEmailBlockRenderer();
-  const view = (web: boolean) => buildBriefingView(edition, { publication: config, subject, preheader, dateText: values.date, webUrl, web, body: config.edition.body, tokens, blocks });
-  const [emailView, webView] = [view(false), view(true)];
-  const [html = '', webHtml = ''] = await compileMjml([templates.mjml(emailView), templates.mjml(webView)], templates.sources);
-  const text = tidyText(templates.text(emailView));
-  const web = { html: webHtml, text: tidyText(templates.text(webView)) };
-
+/** The briefing of a compiled email: which tokens it uses, checked against the HTML budget. */
+function finishBriefing(plan: RenderPlan, html: string, text: string, config: BriefingConfig): Briefing {
+  const { tokens } = plan;
   const replacements = TOKEN_FIELDS.filter((field) => html.includes(tokens[field]) || text.includes(tokens[field])).map((field) => ({
     token: tokens[field],
     field,
@@ -90,10 +122,10 @@ export async function renderBriefing(edition: Edition, options: RenderBriefingOp
     throw new BriefingError(
       'email',
       'too-large',
-      `edition ${edition.id}: the briefing's HTML is ${kilobytes(bytes)} (${bytes} bytes with personal values), over the budget of ${kilobytes(config.edition.maxHtmlBytes)} (edition.maxHtmlBytes = ${config.edition.maxHtmlBytes}); Gmail clips longer messages and hides the unsubscribe link. Shorten the edition or the templates.`,
+      `edition ${plan.editionId}: the briefing's HTML is ${kilobytes(bytes)} (${bytes} bytes with personal values), over the budget of ${kilobytes(config.edition.maxHtmlBytes)} (edition.maxHtmlBytes = ${config.edition.maxHtmlBytes}); Gmail clips longer messages and hides the unsubscribe link. Shorten the edition or the templates.`,
     );
   }
-  return { editionId: edition.id, subject, preheader, html, text, webUrl, replacements, web };
+  return { editionId: plan.editionId, subject: plan.subject, preheader: plan.preheader, html, text, webUrl: plan.webUrl, replacements };
 }
 
 /** Plain text without trailing spaces or runs of blank lines that templates leave behind. */

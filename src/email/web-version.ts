@@ -7,6 +7,11 @@ export function editionFolder(editionId: string): string {
   return `editions/${editionId}`;
 }
 
+/** The links of a copy that is no subscriber's (the web version, a preview, a test copy to an outsider): the pages themselves, no token. */
+export function neutralLinks(siteUrl: string): Pick<Recipient, 'unsubscribeUrl' | 'preferencesUrl'> {
+  return { unsubscribeUrl: `${siteUrl}unsubscribe`, preferencesUrl: `${siteUrl}preferences` };
+}
+
 /**
  * The public web version of a briefing ("view in browser"): `index.html` and `briefing.txt` under
  * output/editions/ID/, as paths relative to output/. No one's name or address: the briefing's own
@@ -14,7 +19,7 @@ export function editionFolder(editionId: string): string {
  * Written before any message links to it.
  */
 export function webVersionFiles(config: Pick<Config, 'siteUrl'>, briefing: Briefing): Map<string, string> {
-  const neutral: Recipient = { name: null, address: '', unsubscribeUrl: `${config.siteUrl}unsubscribe` };
+  const neutral: Recipient = { name: null, address: '', ...neutralLinks(config.siteUrl) };
   const web = briefing.web ?? personaliseBriefing(briefing, neutral);
   const folder = editionFolder(briefing.editionId);
   return new Map([

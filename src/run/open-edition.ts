@@ -39,7 +39,10 @@ interface OpenedFields {
   outline: EditionOutline;
   /** `planned`: planned by this call (and stored if it persisted); `stored`: an existing record, reused as is. */
   origin: 'planned' | 'stored';
-  /** The plan, when this call made it. */
+  /**
+   * The edition's content: the plan this call made, or the one a record kept (its sections), from
+   * which each topic choice's briefing is rendered; undefined for a record stored before it kept them.
+   */
   edition: Edition | undefined;
   /** The stored record, when persisting or reusing one. */
   record: EditionRecord | undefined;
@@ -78,7 +81,14 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
   });
   const outline = outlineEdition(edition);
   const fields = { id, date: edition.date, slot, window: edition.window, outline, origin: 'planned' as const, edition };
-  const stored = (briefing: Briefing | null): StoredEdition => ({ version: 1, since: edition.window.since.toISOString(), memory: edition.memory, outline, briefing });
+  const stored = (briefing: Briefing | null): StoredEdition => ({
+    version: 1,
+    since: edition.window.since.toISOString(),
+    memory: edition.memory,
+    outline,
+    briefing,
+    ...(briefing === null ? {} : { sections: edition.sections }),
+  });
 
   if (edition.empty && !config.edition.sendWhenEmpty) {
     const message = skipMessage(id, edition.window, zone, request.persist);
@@ -109,16 +119,12 @@ async function reread(store: OpenEditionDeps['store'], id: string, zone: string)
 /** An edition as its record stored it. */
 function fromRecord(record: EditionRecord, zone: string): OpenedEdition {
   const stored = readStoredEdition(record.id, record.memory);
-  const fields = {
-    id: record.id,
-    date: DateTime.fromJSDate(record.slot, { zone }).toISODate() ?? record.id,
-    slot: record.slot,
-    window: { since: new Date(stored.since), until: record.cutoff },
-    outline: stored.outline,
-    origin: 'stored' as const,
-    edition: undefined,
-    record,
-  };
+  const date = DateTime.fromJSDate(record.slot, { zone }).toISODate() ?? record.id;
+  const window = { since: new Date(stored.since), until: record.cutoff };
+  const { sections } = stored;
+  const edition =
+    sections === undefined ? undefined : { id: record.id, date, slot: record.slot, window, sections, memory: stored.memory, empty: sections.length === 0 };
+  const fields = { id: record.id, date, slot: record.slot, window, outline: stored.outline, origin: 'stored' as const, edition, record };
   if (record.status === 'skipped' || stored.briefing === null) {
     return { ...fields, kind: 'skipped', message: record.note ?? `edition ${record.id} was skipped` };
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { messageOptions } from '../delivery/deliver-edition.js';
 import { personaliseMessage, prepareMessage } from '../delivery/message.js';
-import { editionFolder, webVersionFiles } from '../email/web-version.js';
+import { editionFolder, neutralLinks, webVersionFiles } from '../email/web-version.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
 import { loadContent } from './load-content.js';
 import { openEdition, type OpenedEdition } from './open-edition.js';
@@ -44,7 +44,7 @@ export async function previewEdition(context: RunContext, input: { date?: string
   const files = webVersionFiles(config, briefing);
   const message = personaliseMessage(
     prepareMessage(briefing, messageOptions(config, undefined)),
-    { subscriberId: null, address: SAMPLE_ADDRESS, name: SAMPLE_NAME, unsubscribeUrl: `${config.siteUrl}unsubscribe` },
+    { subscriberId: null, address: SAMPLE_ADDRESS, name: SAMPLE_NAME, ...neutralLinks(config.siteUrl) },
     context.clock.now(),
   );
   const folder = editionFolder(briefing.editionId);

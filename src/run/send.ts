@@ -8,6 +8,7 @@ import type { OpenedEdition } from './open-edition.js';
 import { openSlotEdition, resolveTarget } from './open-slot-edition.js';
 import { publishEdition } from './publish-edition.js';
 import type { RunContext } from './run-context.js';
+import { briefingsForOpened } from './topic-briefings.js';
 
 /** What `briefing send` (without `--to` or `--dry-run`) is asked to do. */
 export interface SendRequest {
@@ -88,7 +89,7 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
           events.started?.(opened, transport);
         },
       },
-      { briefing: opened.briefing, resume: request.resume },
+      { editionId: opened.id, briefingsFor: briefingsForOpened({ config, logger: context.logger }, opened), resume: request.resume },
     );
     return { kind: 'delivered', opened, summary, transport: transportDescription };
   } finally {

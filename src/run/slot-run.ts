@@ -11,6 +11,7 @@ import { loadContent } from './load-content.js';
 import { openEdition, type OpenEditionDeps } from './open-edition.js';
 import { publishEdition } from './publish-edition.js';
 import { skippedSlotRecord } from './stored-edition.js';
+import { briefingsForOpened } from './topic-briefings.js';
 
 /** What one pass needs: the CLI's parts, plus the site build. */
 export interface SlotRunDependencies<SiteReport> {
@@ -80,7 +81,7 @@ export async function runEditionSlot<SiteReport>(
       stopSignal: signal,
       ...(dependencies.onSendStart === undefined ? {} : { onStart: dependencies.onSendStart }),
     },
-    { briefing: opened.briefing, resume: false },
+    { editionId: opened.id, briefingsFor: briefingsForOpened({ config, logger }, opened), resume: false },
   );
   const outcome = send.complete ? 'sent' : send.stopped ? 'interrupted' : 'incomplete';
   return { ...base, outcome, subject, send };

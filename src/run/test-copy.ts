@@ -1,7 +1,8 @@
 import { messageOptions } from '../delivery/deliver-edition.js';
 import { checkAddress } from '../delivery/mime-header.js';
 import { personaliseMessage, prepareMessage } from '../delivery/message.js';
-import { createToken, unsubscribeUrl } from '../delivery/tokens.js';
+import { subscriberLinks } from '../delivery/tokens.js';
+import { neutralLinks } from '../email/web-version.js';
 import { TransportError, type SendReceipt } from '../delivery/transport.js';
 import { parseAddress } from '../address.js';
 import { BriefingError } from '../errors.js';
@@ -12,10 +13,13 @@ import { contentChanges, loadContent } from './load-content.js';
 import type { OpenedEdition } from './open-edition.js';
 import { openSlotEdition, resolveTarget } from './open-slot-edition.js';
 import type { RunContext } from './run-context.js';
+import { topicBriefings } from './topic-briefings.js';
 
 /** What a test copy did: nothing (the edition had nothing to show), or one message through a transport. */
 export type TestCopyReport =
   | { kind: 'skipped'; opened: OpenedEdition & { kind: 'skipped' } }
+  /** The address is a subscriber whose topics have nothing in this edition: they would get no message. */
+  | { kind: 'nothing-for-topics'; opened: OpenedEdition & { kind: 'ready' }; to: string; message: string }
   | {
       kind: 'sent';
       opened: OpenedEdition & { kind: 'ready' };
@@ -42,11 +46,15 @@ export async function sendTestCopy(context: RunContext, request: { date?: string
     const { opened, why } = await testEdition(context, store, due, request.date !== undefined);
     if (opened.kind === 'skipped') return { kind: 'skipped', opened };
     const subscriber = await store.findSubscriber(parsed.address);
-    // A subscriber's test copy carries their real link; anyone else gets the site's unsubscribe page.
-    const link = subscriber === undefined ? `${config.siteUrl}unsubscribe` : unsubscribeUrl(config.siteUrl, createToken(config.env.secret, 'unsubscribe', subscriber));
+    // A subscriber's test copy is the briefing of their topics, with their real links; anyone else gets the whole briefing and the site's pages.
+    const [own] = await topicBriefings({ config, logger: context.logger }, opened, [subscriber?.topics ?? null]);
+    if (own === undefined || 'skip' in own) {
+      return { kind: 'nothing-for-topics', opened, to: parsed.address, message: `edition ${opened.id} has ${own?.skip ?? 'nothing'}, the topics ${parsed.address} reads` };
+    }
+    const links = subscriber === undefined ? neutralLinks(config.siteUrl) : subscriberLinks(config.siteUrl, config.env.secret, subscriber);
     const message = personaliseMessage(
-      prepareMessage(opened.briefing, messageOptions(config, context.dkim(), '[TEST] ')),
-      { subscriberId: null, address: parsed.address, name: subscriber?.name ?? null, unsubscribeUrl: link },
+      prepareMessage(own.briefing, messageOptions(config, context.dkim(), '[TEST] ')),
+      { subscriberId: null, address: parsed.address, name: subscriber?.name ?? null, ...links },
       context.clock.now(),
     );
     const transport = await context.createTransport(opened.id);

@@ -57,7 +57,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const edition = planEdition({ id, slot, timeZone: config.timeZone, siteUrl: config.siteUrl, articles, topics: config.topics, settings: config.edition, previous: undefined });
     const briefing = await renderBriefing(edition, { config, templates: await loadBriefingTemplates(config.paths.templates) });
     await publishEdition(config, { id, date: edition.date, slot, briefing });
-    const email = personaliseBriefing(briefing, { name: 'Sample Reader', address: 'reader@example.com', unsubscribeUrl: `${config.siteUrl}unsubscribe?token=sample` });
+    const email = personaliseBriefing(briefing, { name: 'Sample Reader', address: 'reader@example.com', unsubscribeUrl: `${config.siteUrl}unsubscribe?token=sample`, preferencesUrl: `${config.siteUrl}preferences?token=sample` });
     const emailFile = path.join(root, 'email.html');
     writeFileSync(emailFile, email.html);
 

@@ -38,6 +38,7 @@ const FIGURES = [
   'send.vsSmtpSource',
   'send.vsNodemailer',
   'send.outboxHeadroom',
+  'send.topicChoices',
   'send.peakRss',
   'send.peakRssGrowth',
   'send.peakRssTuned',

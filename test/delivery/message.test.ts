@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDkimSigner } from '../../src/delivery/dkim.js';
 import { personaliseMessage, prepareMessage, type MessageRecipient } from '../../src/delivery/message.js';
-import { createToken, unsubscribeUrl, verifyToken } from '../../src/delivery/tokens.js';
+import { subscriberLinks, verifyToken } from '../../src/delivery/tokens.js';
 import { personaliseBriefing, tokenValue } from '../../src/email/personalise.js';
 import { BriefingError } from '../../src/errors.js';
 import { header, parseMail } from '../support/parse-mail.js';
@@ -13,7 +13,7 @@ const DATE = new Date('2025-07-23T18:00:00Z');
 const LINK_KEY = 'message-test-link-key-01';
 
 function recipient(subscriberId: number, name: string | null, address = `reader${subscriberId}@example.com`): MessageRecipient {
-  return { subscriberId, address, name, unsubscribeUrl: unsubscribeUrl(SITE_URL, createToken(SECRET, 'unsubscribe', { id: subscriberId, linkKey: LINK_KEY })) };
+  return { subscriberId, address, name, ...subscriberLinks(SITE_URL, SECRET, { id: subscriberId, linkKey: LINK_KEY }) };
 }
 
 describe('personaliseMessage', () => {

@@ -91,6 +91,25 @@ describe('briefing send', () => {
     ]);
   });
 
+  it('counts a reader whose topics have no news as skipped: in --dry-run, the send summary and status; and sends them no test copy', async () => {
+    workspace = await createWorkspace({
+      subscribers: 2,
+      configure: (config) => (config.topics as unknown[]).push({ id: 'economy', title: 'The economy', match: ['bond yields'] }),
+    });
+    expect((await workspace.run(['subscribers', 'add', 'economist@example.com', '--topics', 'economy'])).code).toBe(0);
+    const dry = await workspace.run(['send', '--date', DATE, '--dry-run'], { BRIEFING_SECRET: SECRET });
+    expect(dry.stdout).toContain('Would send to 2 recipients (1 skipped: nothing for their topics) via .eml files');
+    const copy = await workspace.run(['send', '--date', DATE, '--to', 'economist@example.com'], { BRIEFING_SECRET: SECRET });
+    expect(copy.code).toBe(1);
+    expect(copy.stdout).toContain(`no test copy sent: edition ${DATE} has nothing for topics economy, the topics economist@example.com reads`);
+    const sent = await workspace.run(['send', '--date', DATE], { BRIEFING_SECRET: SECRET });
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/^Edition 2025-07-23: 2 sent, 0 failed, 1 skipped \(nothing for their topics\), 0 not yet sent$/m);
+    expect(readdirSync(path.join(workspace.root, 'output', 'outbox', DATE)).sort()).toEqual(['1.eml', '2.eml']);
+    const status = await workspace.run(['status', '--date', DATE]);
+    expect(status.stdout).toContain('queued 0, sending 0, sent 2, failed 0, skipped 1 (nothing for their topics)');
+  });
+
   it('--dry-run on a fresh clone does not create the store', async () => {
     workspace = await createWorkspace();
     const result = await workspace.run(['send', '--date', DATE, '--dry-run']);
@@ -159,7 +178,7 @@ describe('briefing send against a misbehaving SMTP server', () => {
     const result = await workspace.run(['send', '--date', DATE], { BRIEFING_SMTP_URL: server.url, BRIEFING_SECRET: SECRET });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^Sent 117, failed 3 \(3 bounced\), retried [1-9]\d* in /m);
-    expect(result.stdout).toMatch(/^Edition 2025-07-23: 117 sent, 3 failed, 0 not yet sent$/m);
+    expect(result.stdout).toMatch(/^Edition 2025-07-23: 117 sent, 3 failed, 0 skipped \(nothing for their topics\), 0 not yet sent$/m);
     expect(server.counts.size).toBe(117);
     expect([...server.counts.values()].every((count) => count === 1)).toBe(true);
 

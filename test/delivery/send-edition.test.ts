@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { prepareMessage } from '../../src/delivery/message.js';
-import { sendEdition, type SendProgress, type SenderDependencies } from '../../src/delivery/send-edition.js';
+import { oneTemplate, sendEdition, templatesByChoice, type SendProgress, type SenderDependencies } from '../../src/delivery/send-edition.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import { verifyToken } from '../../src/delivery/tokens.js';
@@ -94,7 +94,7 @@ describe('sendEdition', () => {
     const batches: number[] = [];
     const counting = { ...store, recordOutcomes: (...args: Parameters<Store['recordOutcomes']>) => (batches.push(args[2].length), store.recordOutcomes(...args)) };
     const reports: SendProgress[] = [];
-    const summary = await sendEdition(dependencies({ store: counting, onProgress: (report) => reports.push(report) }), { editionId: EDITION, template, enqueue: true });
+    const summary = await sendEdition(dependencies({ store: counting, onProgress: (report) => reports.push(report) }), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
 
     expect(summary).toMatchObject({ enqueued: 500, sent: 500, failed: 0, retried: 0, complete: true, stopped: false, counts: { queued: 0, sending: 0, sent: 500, failed: 0, skipped: 0 } });
     expect(server?.counts.size).toBe(500);
@@ -123,7 +123,7 @@ describe('sendEdition', () => {
     expect(new Set(mails.map((mail) => header(mail, 'to'))).size).toBe(500);
 
     // Running again sends nothing: every delivery is sent.
-    const again = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    const again = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
     expect(again).toMatchObject({ enqueued: 0, sent: 0, complete: true });
     expect(server?.messages.length).toBe(500);
   });
@@ -132,7 +132,7 @@ describe('sendEdition', () => {
     await seed(300);
     const gone = new Set(Array.from({ length: 12 }, (_, index) => `reader${index * 25 + 3}@example.com`));
     await connect({ seed: 11, temporaryRate: 0.08, dropRate: 0.03, dropStages: ['connect', 'mail', 'rcpt', 'data'], rejectRecipients: gone });
-    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
 
     expect(summary).toMatchObject({ sent: 288, failed: 12, bounced: 12, complete: true, counts: { sent: 288, failed: 12, queued: 0, sending: 0 } });
     expect(summary.retried).toBeGreaterThan(10);
@@ -150,7 +150,7 @@ describe('sendEdition', () => {
   it('allows a duplicate only for a message whose acceptance raced a reset', async () => {
     await seed(200);
     await connect({ seed: 5, dropRate: 0.05, dropStages: ['accepted'] });
-    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
     expect(summary).toMatchObject({ sent: 200, failed: 0 });
     expect(server?.raced.size).toBeGreaterThan(0);
     // Each race costs one extra copy of that message, and nothing else is doubled.
@@ -161,7 +161,7 @@ describe('sendEdition', () => {
   it('gives up after maxAttempts temporary failures, without bouncing the subscriber', async () => {
     await seed(5);
     await connect({ temporaryRate: 1 });
-    const summary = await sendEdition(dependencies({ settings: { ...SETTINGS, maxAttempts: 3 } }), { editionId: EDITION, template, enqueue: true });
+    const summary = await sendEdition(dependencies({ settings: { ...SETTINGS, maxAttempts: 3 } }), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
     expect(summary).toMatchObject({ sent: 0, failed: 5, bounced: 0, retried: 10, complete: true });
     const failed = await store.listDeliveries({ editionId: EDITION, status: 'failed', limit: 10 });
     expect(failed.every((delivery) => delivery.attempts === 3 && /gave up after 3 attempts/.test(delivery.lastReply ?? ''))).toBe(true);
@@ -175,7 +175,7 @@ describe('sendEdition', () => {
     database.prepare('UPDATE subscribers SET name = ? WHERE id = 7').run('Eve\r\nBcc: victim@example.com');
     database.close();
     await connect();
-    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
     expect(summary).toMatchObject({ sent: 19, failed: 1, bounced: 0 });
     const [failed] = await store.listDeliveries({ editionId: EDITION, status: 'failed', limit: 10 });
     expect(failed?.subscriberId).toBe(7);
@@ -187,12 +187,12 @@ describe('sendEdition', () => {
     await seed(400);
     await connect();
     const stop = new AbortController();
-    const first = await sendEdition(dependencies({ stopSignal: stop.signal, onProgress: (report) => report.sent >= 100 && stop.abort() }), { editionId: EDITION, template, enqueue: true });
+    const first = await sendEdition(dependencies({ stopSignal: stop.signal, onProgress: (report) => report.sent >= 100 && stop.abort() }), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
     expect(first.stopped).toBe(true);
     expect(first.counts.sending).toBe(0);
     expect(first.counts.sent).toBe(server?.counts.size);
     expect(first.counts.sent + first.counts.queued).toBe(400);
-    const second = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: false });
+    const second = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: false });
     expect(second).toMatchObject({ complete: true, counts: { sent: 400, queued: 0 } });
     expect(server?.counts.size).toBe(400);
     expect([...(server?.counts.values() ?? [])].every((count) => count === 1)).toBe(true);
@@ -209,16 +209,47 @@ describe('sendEdition', () => {
     const held = await store.claimDeliveries({ editionId: EDITION, worker: deadWorker, limit: 20, now, leaseUntil: new Date(now.getTime() + 3600_000) });
     const leased = await store.claimDeliveries({ editionId: EDITION, worker: liveWorker, limit: 20, now, leaseUntil: new Date(now.getTime() + 300) });
     expect(held.length + leased.length).toBe(40);
-    const summary = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true });
+    const summary = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: true });
     expect(summary).toMatchObject({ sent: 60, complete: true });
     expect(server?.counts.size).toBe(60);
+  });
+
+  it("sends each delivery its topic choice's template, and stops, leaving it queued, at a choice it has no template for", async () => {
+    const now = new Date();
+    const readers = [
+      { address: 'talks1@example.com', topics: ['talks'] },
+      { address: 'all@example.com', topics: null },
+      { address: 'talks2@example.com', topics: ['talks'] },
+      // Enqueued by another sender after this one prepared its templates.
+      { address: 'late@example.com', topics: ['war'] },
+    ];
+    await store.addSubscribers(readers.map((reader) => ({ ...reader, status: 'active' as const, source: 'test' })), now);
+    await store.createEdition({ id: EDITION, slot: now, status: 'planned', cutoff: now, subject: 'Briefing', note: null, memory: {} }, now);
+    await connect({ keepRaw: true });
+    const talks = prepareMessage({ ...sampleBriefing(EDITION), subject: 'Briefing, 23 July 2025: Peace talks', text: `${sampleBriefing(EDITION).text}${'x'.repeat(40_000)}` }, MESSAGE_OPTIONS);
+    const templates = templatesByChoice([
+      [null, template],
+      [['talks'], talks],
+    ]);
+    expect(templates.largest).toBe(talks.size);
+    const error = await sendEdition(dependencies({ settings: { ...SETTINGS, concurrency: 1 } }), { editionId: EDITION, templates, enqueue: true }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect((error as BriefingError).code).toBe('unprepared-topics');
+    expect((error as Error).message).toContain(`a delivery for topics war was enqueued after this send prepared its briefings; run \`briefing send --resume --date ${EDITION}\``);
+    const subjects = new Map(parseMail(server?.messages.map((received) => received.raw) ?? []).map((mail) => [mail.addresses.to?.[0]?.address, header(mail, 'subject')]));
+    expect(subjects.get('talks1@example.com')).toBe('Briefing, 23 July 2025: Peace talks');
+    expect(subjects.get('talks2@example.com')).toBe('Briefing, 23 July 2025: Peace talks');
+    expect(subjects.get('all@example.com')).toBe('Briefing, 23 July 2025: Peace talks – Protests');
+    expect(subjects.has('late@example.com')).toBe(false);
+    const [late] = await store.listDeliveries({ editionId: EDITION, status: 'queued', limit: 10 });
+    expect(late).toMatchObject({ address: 'late@example.com', lastReply: 'not sent: no briefing prepared for topics war' });
   });
 
   it('stops with a clear error and leaves every delivery queued when the server cannot be reached', async () => {
     await seed(30);
     await connect();
     await server?.close();
-    const error = await sendEdition(dependencies(), { editionId: EDITION, template, enqueue: true }).catch((caught: unknown) => caught);
+    const error = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: true }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BriefingError);
     expect(String(error)).toMatch(/^BriefingError: delivery: cannot connect to 127\.0\.0\.1:\d+: ECONNREFUSED .*send --resume/);
     expect(await store.deliveryCounts(EDITION)).toEqual({ queued: 30, sending: 0, sent: 0, failed: 0, skipped: 0 });

@@ -61,6 +61,7 @@ describe('personal values', () => {
       { token: `briefing-${SECOND_NONCE}-name`, field: 'name' },
       { token: `briefing-${SECOND_NONCE}-address`, field: 'address' },
       { token: `briefing-${SECOND_NONCE}-unsubscribe-url`, field: 'unsubscribeUrl' },
+      { token: `briefing-${SECOND_NONCE}-preferences-url`, field: 'preferencesUrl' },
     ]);
   });
 
@@ -70,6 +71,7 @@ describe('personal values', () => {
       name: 'Anna <b>"O\'Neil"</b> & co\r\nBcc: x@example.org',
       address: 'anna@example.org',
       unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=7.abc&x=1',
+      preferencesUrl: 'https://briefing.example.org/preferences?token=7.def&x=1',
     });
     expect(personal.html).toContain('Hello Anna &lt;b&gt;&quot;O&#39;Neil&quot;&lt;/b&gt; &amp; co Bcc: x@example.org, sent to anna@example.org.');
     expect(personal.html).toContain('<a href="https://briefing.example.org/unsubscribe?token=7.abc&amp;x=1"');
@@ -84,8 +86,8 @@ describe('personal values', () => {
 
   it('fills an empty name with nothing and gives each recipient their own values from one split', async () => {
     const personalise = preparePersonalisation(await render([SECOND_NONCE]));
-    const first = personalise({ name: null, address: 'one@example.org', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=1.a' });
-    const second = personalise({ name: 'Two', address: 'two@example.org', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=2.b' });
+    const first = personalise({ name: null, address: 'one@example.org', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=1.a', preferencesUrl: 'https://briefing.example.org/preferences?token=1.a' });
+    const second = personalise({ name: 'Two', address: 'two@example.org', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=2.b', preferencesUrl: 'https://briefing.example.org/preferences?token=2.b' });
     expect(first.text).toContain('Hello , sent to one@example.org.');
     expect(first.text).toContain('token=1.a');
     expect(second.text).toContain('Hello Two, sent to two@example.org.');

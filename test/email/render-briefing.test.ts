@@ -196,7 +196,7 @@ describe('renderBriefing: hostile article text', () => {
   });
 
   it('leaves token-like article text alone when personalising', () => {
-    const personal = personaliseBriefing(rendered, { name: 'N', address: 'a@example.org', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=1.x' });
+    const personal = personaliseBriefing(rendered, { name: 'N', address: 'a@example.org', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=1.x', preferencesUrl: 'https://briefing.example.org/preferences?token=1.x' });
     expect(personal.text).toContain('and {{unsubscribeUrl}} and');
     expect(personal.html).toContain('and {{unsubscribeUrl}} and');
   });

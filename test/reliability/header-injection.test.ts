@@ -49,7 +49,7 @@ const OPTIONS: MessageOptions = {
   listName: 'Briefing',
   timeZone: 'Europe/Kyiv',
 };
-const RECIPIENT: MessageRecipient = { subscriberId: 7, address: 'reader7@example.com', name: 'Reader Seven', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=7.abc' };
+const RECIPIENT: MessageRecipient = { subscriberId: 7, address: 'reader7@example.com', name: 'Reader Seven', unsubscribeUrl: 'https://briefing.example.org/unsubscribe?token=7.abc', preferencesUrl: 'https://briefing.example.org/preferences?token=7.def' };
 const DATE = new Date('2025-07-24T07:00:00Z');
 
 /** Each place a value enters a message, and how a hostile value is put there. */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { messageOptions } from '../../src/delivery/deliver-edition.js';
 import { prepareMessage } from '../../src/delivery/message.js';
-import { sendEdition } from '../../src/delivery/send-edition.js';
+import { oneTemplate, sendEdition } from '../../src/delivery/send-edition.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import type { Transport } from '../../src/delivery/transport.js';
@@ -69,7 +69,7 @@ describe('sendEdition through an SMTP server that resets, stalls and refuses', (
           logger,
           random: seededRandom(seed),
         },
-        { editionId: EDITION, template, enqueue: true },
+        { editionId: EDITION, templates: oneTemplate(template), enqueue: true },
       );
 
       const refused = unknownUsers.size + oversized.size;

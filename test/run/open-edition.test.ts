@@ -79,6 +79,39 @@ describe('openEdition', () => {
     expect(again.window).toEqual(first.window);
   });
 
+  it("keeps the edition's sections in its record and gives them back, dates revived, for rendering any topic choice later", async () => {
+    const first = ready(await open({ date: SEED_EDITION, persist: true }));
+    const again = ready(await open({ date: SEED_EDITION, persist: true }, []));
+    expect(again.origin).toBe('stored');
+    expect(again.edition?.sections).toEqual(first.edition?.sections);
+    expect(again.edition?.sections[0]?.items[0]?.published).toBeInstanceOf(Date);
+    expect(again.edition).toMatchObject({ id: SEED_EDITION, slot: first.slot, window: first.window, empty: false });
+  });
+
+  it('reads a record stored before editions kept their sections: ready, without content to narrow', async () => {
+    const planned = ready(await open({ date: SEED_EDITION, persist: false }));
+    const memory = { version: 1, since: planned.window.since.toISOString(), memory: { told: {}, sent: {} }, outline: planned.outline, briefing: planned.briefing };
+    await store.createEdition({ id: SEED_EDITION, slot: planned.slot, status: 'planned', cutoff: planned.window.until, subject: planned.briefing.subject, note: null, memory }, clock.now());
+    const opened = ready(await open({ date: SEED_EDITION, persist: true }, []));
+    expect(opened.edition).toBeUndefined();
+    expect(opened.briefing).toEqual(planned.briefing);
+  });
+
+  it.each([
+    ['a published time that is no date', (item: Record<string, unknown>) => (item.published = 'yesterday'), 'sections.0.items.0.published'],
+    ['markup where a paragraph list belongs', (item: Record<string, unknown>) => (item.blocks = '<script>alert(1)</script>'), 'sections.0.items.0.blocks'],
+    ['an unknown story status', (item: Record<string, unknown>) => (item.status = 'forged'), 'sections.0.items.0.status'],
+  ])('refuses a stored record whose sections were tampered with: %s', async (_name, tamper, field) => {
+    const planned = ready(await open({ date: SEED_EDITION, persist: false }));
+    const sections = JSON.parse(JSON.stringify(planned.edition?.sections)) as Array<{ items: Array<Record<string, unknown>> }>;
+    tamper(sections[0]?.items[0] ?? {});
+    const memory = { version: 1, since: planned.window.since.toISOString(), memory: { told: {}, sent: {} }, outline: planned.outline, briefing: planned.briefing, sections };
+    await store.createEdition({ id: SEED_EDITION, slot: planned.slot, status: 'planned', cutoff: planned.window.until, subject: planned.briefing.subject, note: null, memory }, clock.now());
+    const error = await open({ date: SEED_EDITION, persist: true }, []).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect((error as Error).message).toContain(`edition ${SEED_EDITION}: the stored record cannot be read (${field}:`);
+  });
+
   it('creates the record once when two callers open the same edition at the same time', async () => {
     const both = (await Promise.all([open({ date: SEED_EDITION, persist: true }), open({ date: SEED_EDITION, persist: true })])).map(ready);
     expect(both.map((opened) => opened.origin).sort()).toEqual(['planned', 'stored']);

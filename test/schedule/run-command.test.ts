@@ -28,7 +28,7 @@ describe('briefing run (npm start)', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('Seeded 3 sample subscribers');
     expect(first.stdout).toMatch(/First edition: the due edition \d{4}-\d{2}-\d{2} would have nothing from the last 48 hours, so it is edition 2025-07-23/);
-    expect(first.stdout).toContain('Edition 2025-07-23: 3 sent, 0 failed, 0 not yet sent');
+    expect(first.stdout).toContain('Edition 2025-07-23: 3 sent, 0 failed, 0 skipped (nothing for their topics), 0 not yet sent');
 
     const output = path.join(workspace.root, 'output');
     for (const feed of ['feed.xml', 'atom.xml', 'feed.json', 'index.html']) expect(existsSync(path.join(output, feed)), feed).toBe(true);

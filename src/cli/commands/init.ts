@@ -33,8 +33,10 @@ const STARTING_CONFIG = {
     catchUpMinutes: 360,
   },
   edition: {
-    $comment: 'An edition with nothing new is recorded as skipped unless sendWhenEmpty.',
+    $comment:
+      'An edition with nothing new is recorded as skipped unless sendWhenEmpty. Subscribers may pick topics: each gets the sections of theirs; news matching no topic goes to everyone, or only to readers of every topic with generalSectionReaders "every-topic".',
     sendWhenEmpty: false,
+    generalSectionReaders: 'everyone',
     subject: '{{title}}, {{date}}: {{topics}}',
   },
   topics: [

@@ -84,8 +84,8 @@ function skipNotice(opened: OpenedEdition & { kind: 'skipped' }, zone: string): 
 /** `--to`: prints what the test copy did; no test copy is a failure of what was asked (exit 1). */
 async function testCopy(context: CliContext, options: SendOptions, request: { date?: string; to: string }): Promise<number> {
   const report = await sendTestCopy(context, request);
-  if (report.kind === 'skipped') {
-    const message = `no test copy sent: ${report.opened.message}`;
+  if (report.kind === 'skipped' || report.kind === 'nothing-for-topics') {
+    const message = `no test copy sent: ${report.kind === 'skipped' ? report.opened.message : report.message}`;
     context.print(options.json ? JSON.stringify({ edition: report.opened.id, skipped: true, message }) : message);
     return 1;
   }
@@ -106,16 +106,17 @@ async function testCopy(context: CliContext, options: SendOptions, request: { da
 /** `--dry-run`: prints the edition, its subject and how many would get it. */
 async function dryRun(context: CliContext, options: SendOptions, date: { date?: string }): Promise<number> {
   const config = context.config();
-  const { id, opened, recipients, alreadySent } = await dryRunSend(context, { ...date, testCopy: options.to !== undefined });
+  const { id, opened, recipients, nothingForTopics, alreadySent } = await dryRunSend(context, { ...date, testCopy: options.to !== undefined });
   const transport = config.env.smtpUrl === undefined ? `.eml files in ${path.relative(process.cwd(), path.join(config.paths.output, 'outbox', id))}/` : 'BRIEFING_SMTP_URL';
   const subject = opened.kind === 'ready' ? `${options.to === undefined ? '' : '[TEST] '}${opened.briefing.subject}` : undefined;
   if (options.json) {
-    context.print(JSON.stringify({ edition: id, dryRun: true, skipped: opened.kind === 'skipped', subject, recipients, alreadySent, transport }));
+    context.print(JSON.stringify({ edition: id, dryRun: true, skipped: opened.kind === 'skipped', subject, recipients, nothingForTopics, alreadySent, transport }));
   } else if (opened.kind === 'skipped') {
     context.print(`Dry run: ${opened.message}`);
   } else {
     context.print(`Dry run: edition ${id}, subject "${subject}"`);
-    context.print(`Would send to ${recipients} ${recipients === 1 ? 'recipient' : 'recipients'}${alreadySent > 0 ? ` (${alreadySent} already sent)` : ''} via ${transport}; nothing was written`);
+    const notes = [...(nothingForTopics > 0 ? [`${nothingForTopics} skipped: nothing for their topics`] : []), ...(alreadySent > 0 ? [`${alreadySent} already sent`] : [])];
+    context.print(`Would send to ${recipients} ${recipients === 1 ? 'recipient' : 'recipients'}${notes.length > 0 ? ` (${notes.join('; ')})` : ''} via ${transport}; nothing was written`);
   }
   return 0;
 }

@@ -63,7 +63,7 @@ export default async function status(context: CliContext, options: StatusOptions
     }
     context.print(`Edition ${record.id} (${record.status})${record.subject === '' ? '' : `: ${record.subject}`}`);
     if (record.note !== null) context.print(`  ${record.note}`);
-    context.print(`  queued ${counts.queued}, sending ${counts.sending}, sent ${counts.sent}, failed ${counts.failed}`);
+    context.print(`  queued ${counts.queued}, sending ${counts.sending}, sent ${counts.sent}, failed ${counts.failed}, skipped ${counts.skipped} (nothing for their topics)`);
     if (counts.failed > 0) context.print('Failed deliveries:');
     for await (const delivery of failedDeliveries(store, record.id)) {
       context.print(`  ${delivery.address}  ${delivery.lastReply ?? '(no reply)'}  [${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}]`);
