@@ -109,6 +109,9 @@ describe('briefing inbox --stdin', () => {
     const listed = await workspace.run(['subscribers', 'list', '--json'], ENV);
     const row = listed.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.address === 'reader1@example.com');
     expect(JSON.stringify(row)).toContain('complaint');
+    const status = await workspace.run(['status'], ENV);
+    expect(status.stdout).toMatch(/Latest status changes:\n.*reader1@example\.com {2}unsubscribed: complaint: Feedback-Type: abuse/);
+    expect(JSON.parse((await workspace.run(['status', '--json'], ENV)).stdout).changes).toMatchObject([{ address: 'reader1@example.com', status: 'unsubscribed', reason: 'complaint: Feedback-Type: abuse' }]);
   });
 
   it('a mail to the subscriber\'s own unsubscribe+ address unsubscribes them, whatever its From says', async () => {

@@ -2,6 +2,7 @@ import { resolveEditionSlot } from '../../edition/edition-slot.js';
 import { BriefingError } from '../../errors.js';
 import type { Delivery, EditionRecord, Store } from '../../store/store.js';
 import { formatScheduleStatus, readScheduleStatus } from '../../schedule/schedule-status.js';
+import { formatZoneTime } from '../../schedule/zone-time.js';
 import type { CliContext } from '../context.js';
 
 interface StatusOptions {
@@ -23,6 +24,9 @@ async function* failedDeliveries(store: Pick<Store, 'listDeliveries'>, editionId
   }
 }
 
+/** Subscribers whose status changed last, with why (bounces, complaints, unsubscribes). */
+const RECENT_CHANGES = 10;
+
 /** Editions read to find the latest one whose slot has come. */
 const RECENT = 50;
 
@@ -42,14 +46,21 @@ export default async function status(context: CliContext, options: StatusOptions
   const store = await context.openStore();
   try {
     const schedule = await readScheduleStatus({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), editions: store });
+    const changes = (await store.recentStatusChanges(RECENT_CHANGES)).map((subscriber) => ({
+      address: subscriber.address,
+      status: subscriber.status,
+      reason: subscriber.statusReason,
+      at: subscriber.statusChangedAt,
+    }));
+    const changeLines = changes.length === 0 ? [] : ['Latest status changes:', ...changes.map((change) => `  ${change.at === null ? '' : formatZoneTime(change.at, config.timeZone)}  ${change.address}  ${change.status}: ${change.reason ?? ''}`)];
     const record =
       options.date === undefined
         ? await latestEdition(store, context.clock.now())
         : await store.getEdition(resolveEditionSlot({ cron: config.schedule.cron, zone: config.timeZone, now: context.clock.now(), date: options.date }).id);
     if (record === undefined) {
       if (options.date !== undefined) throw new BriefingError('delivery', 'unknown-edition', `no edition ${options.date} in the store yet`);
-      if (options.json) context.print(JSON.stringify({ edition: null, schedule }));
-      else for (const line of ['No edition yet.', ...formatScheduleStatus(schedule)]) context.print(line);
+      if (options.json) context.print(JSON.stringify({ edition: null, schedule, changes }));
+      else for (const line of ['No edition yet.', ...formatScheduleStatus(schedule), ...changeLines]) context.print(line);
       return 0;
     }
     const counts = await store.deliveryCounts(record.id);
@@ -58,7 +69,7 @@ export default async function status(context: CliContext, options: StatusOptions
       for await (const delivery of failedDeliveries(store, record.id)) {
         failures.push({ subscriberId: delivery.subscriberId, address: delivery.address, attempts: delivery.attempts, lastReply: delivery.lastReply, updatedAt: delivery.updatedAt });
       }
-      context.print(JSON.stringify({ edition: record.id, status: record.status, subject: record.subject, note: record.note, counts, failures, schedule }));
+      context.print(JSON.stringify({ edition: record.id, status: record.status, subject: record.subject, note: record.note, counts, failures, schedule, changes }));
       return 0;
     }
     context.print(`Edition ${record.id} (${record.status})${record.subject === '' ? '' : `: ${record.subject}`}`);
@@ -68,7 +79,7 @@ export default async function status(context: CliContext, options: StatusOptions
     for await (const delivery of failedDeliveries(store, record.id)) {
       context.print(`  ${delivery.address}  ${delivery.lastReply ?? '(no reply)'}  [${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}]`);
     }
-    for (const line of formatScheduleStatus(schedule)) context.print(line);
+    for (const line of [...formatScheduleStatus(schedule), ...changeLines]) context.print(line);
     return 0;
   } finally {
     await store.close();
