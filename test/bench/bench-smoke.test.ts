@@ -34,6 +34,7 @@ function runBench(args: readonly string[]): Promise<Run> {
 const FIGURES = [
   'cli.helpStart',
   'send.firstMessage',
+  'send.firstMessageStored',
   'send.personalised',
   'send.vsSmtpSource',
   'send.vsNodemailer',
@@ -41,6 +42,8 @@ const FIGURES = [
   'send.peakRss',
   'send.peakRssGrowth',
   'send.peakRssTuned',
+  'send.peakRssHuge',
+  'send.peakRssPostgres',
   'build.full',
   'build.incremental',
   'build.unchangedIdentical',
