@@ -12,14 +12,6 @@ import { TransportError, type OutgoingMessage, type Transport } from './transpor
 /** Room in a message buffer for the recipient's own bytes (headers, links, name) beyond the template's. */
 const SCRATCH_SLACK = 16 * 1024;
 
-/**
- * Messages handed to the transport per connection (`concurrency`): one awaiting its final reply and
- * one whose commands are pipelined right behind it (RFC 2920), so no connection waits a round trip
- * for the sender. The duplicate bound still holds: on the wire plus unrecorded stays within
- * concurrency + recordBatch.
- */
-const IN_FLIGHT_PER_CONNECTION = 2;
-
 /** The outbox operations the sender uses, and nothing else. */
 export type SenderStore = Pick<
   OutboxStore,
@@ -165,7 +157,7 @@ class EditionSend {
   private readonly recorder: OutcomeRecorder;
   /** Claimed deliveries not handed to the transport yet. */
   private readonly ready: Delivery[] = [];
-  /** Message buffers the transport is done with, reused: at most `concurrency × IN_FLIGHT_PER_CONNECTION` of them, however long the list. */
+  /** Message buffers the transport is done with, reused: at most `concurrency` of them, however long the list. */
   private readonly buffers: Buffer[] = [];
   /** Messages on the wire (handed to the transport, no outcome yet). */
   private active = 0;
@@ -240,7 +232,7 @@ class EditionSend {
         }
         // A kill loses the outcomes of what is on the wire or not yet recorded: together they stay
         // within concurrency + recordBatch, the most messages a resumed send can deliver twice.
-        if (this.active >= settings.concurrency * IN_FLIGHT_PER_CONNECTION || this.active + this.recorder.unrecorded >= settings.concurrency + settings.recordBatch) {
+        if (this.active >= settings.concurrency || this.active + this.recorder.unrecorded >= settings.concurrency + settings.recordBatch) {
           await this.changed();
           continue;
         }
