@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStoreAt } from '../store/open-store.js';
+import { openStoreAt, type StoreLocation } from '../store/open-store.js';
 import type { NewSubscriber, TopicChoice } from '../store/store.js';
 import { runChild, type ChildResult } from './measure.js';
 
@@ -64,12 +64,13 @@ export function cliPath(): string {
 }
 
 /**
- * Writes a SQLite store with `count` active subscribers (`reader<n>@example.com`, every third one
- * named) through the real store's bulk import, so its schema is the one `briefing` migrates to;
- * with `choices`, subscriber n reads choice n of the list, in turn (default: every topic).
+ * Fills a store (a SQLite file, or a PostgreSQL schema) with `count` active subscribers
+ * (`reader<n>@example.com`, every third one named) through the real store's bulk import, so its
+ * schema is the one `briefing` migrates to; with `choices`, subscriber n reads choice n of the list,
+ * in turn (default: every topic).
  */
-export async function seedSubscribers(file: string, count: number, choices: readonly TopicChoice[] = [null]): Promise<void> {
-  const store = await openStoreAt({ kind: 'sqlite', file });
+export async function seedSubscribers(location: StoreLocation, count: number, choices: readonly TopicChoice[] = [null]): Promise<void> {
+  const store = await openStoreAt(location);
   try {
     async function* batches(): AsyncGenerator<NewSubscriber[]> {
       for (let start = 1; start <= count; start += 5000) {

@@ -24,14 +24,15 @@ interface BenchSizes {
 }
 
 const FULL: BenchSizes = {
-  send: { throughput: 20_000, baseline: 2_000, memorySmall: 10_000, memoryLarge: 100_000 },
+  // memoryHuge: two sends of a million (SQLite, PostgreSQL), some 10 to 15 minutes each with their seeding.
+  send: { throughput: 20_000, baseline: 2_000, memorySmall: 10_000, memoryLarge: 100_000, memoryHuge: 1_000_000 },
   articles: 10_000,
   feedRuns: 5,
   helpRuns: 11,
 };
 
 const QUICK: BenchSizes = {
-  send: { throughput: 600, baseline: 100, memorySmall: 300, memoryLarge: 1_500 },
+  send: { throughput: 600, baseline: 100, memorySmall: 300, memoryLarge: 1_500, memoryHuge: 3_000 },
   articles: 200,
   feedRuns: 3,
   helpRuns: 3,

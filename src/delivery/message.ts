@@ -6,6 +6,7 @@ import { BriefingError } from '../errors.js';
 import type { DkimSigner } from './dkim.js';
 import { checkAddress, encodePhrase, encodeUnstructured, formatMailbox, headerLine, refuseControlCharacters } from './mime-header.js';
 import { quotedPrintable } from './quoted-printable.js';
+import { dotSafe, pieceShape, type PieceShape } from './smtp-transparency.js';
 import type { OutgoingMessage } from './transport.js';
 
 /** Publication facts every message of an edition carries. */
@@ -57,6 +58,8 @@ export interface MessageTemplate {
   readonly staticHeaders: readonly string[];
   /** The body: encoded bytes and personal slots, in order. */
   readonly body: ReadonlyArray<Buffer | Slot>;
+  /** Each encoded piece's shape for SMTP's dot-stuffing (undefined at a slot), found once. */
+  readonly bodyShapes: ReadonlyArray<PieceShape | undefined>;
   readonly mailto: string | undefined;
   /** Message-ID parts: the edition id as a dot-atom part, and the list id as the domain. */
   readonly messageIdEdition: string;
@@ -134,6 +137,7 @@ export function prepareMessage(briefing: Briefing, options: MessageOptions): Mes
     fromAddress: options.sender.address,
     staticHeaders,
     body,
+    bodyShapes: body.map((piece) => (Buffer.isBuffer(piece) ? pieceShape(piece) : undefined)),
     mailto,
     messageIdEdition: briefing.editionId.replace(/[^A-Za-z0-9-]/g, '-'),
     // A dot-atom by the check above.
@@ -197,29 +201,35 @@ export function personaliseMessage(template: MessageTemplate, recipient: Message
     headerLine('List-Unsubscribe', unsubscribe),
   ];
   const headers = [...personalHeaders, ...template.staticHeaders];
-  // The same slot kind often recurs (the unsubscribe link in both parts): its value is made and encoded once.
-  const encoded = new Map<string, Buffer>();
-  let body = template.body.map((piece) => {
-    if (Buffer.isBuffer(piece)) return piece;
+  // The same slot kind often recurs (the unsubscribe link in both parts): its value is made, encoded and shaped once.
+  const encoded = new Map<string, { bytes: Buffer; shape: PieceShape }>();
+  const pieces = template.body.map((piece, index) => {
+    if (Buffer.isBuffer(piece)) return { bytes: piece, shape: template.bodyShapes[index] as PieceShape };
     const key = `${piece.field}${piece.html ? '<' : '.'}${piece.more ? '+' : '.'}`;
-    let bytes = encoded.get(key);
-    if (bytes === undefined) {
-      bytes = Buffer.from(quotedPrintable(tokenValue(recipient, piece.field, piece.html), piece.more), 'ascii');
-      encoded.set(key, bytes);
+    let value = encoded.get(key);
+    if (value === undefined) {
+      const bytes = Buffer.from(quotedPrintable(tokenValue(recipient, piece.field, piece.html), piece.more), 'ascii');
+      value = { bytes, shape: pieceShape(bytes) };
+      encoded.set(key, value);
     }
-    return bytes;
+    return value;
   });
+  let body = pieces.map((piece) => piece.bytes);
   let signature = '';
   if (template.dkim !== undefined) {
     const whole = Buffer.concat(body);
     signature = template.dkim.sign(headers, whole, date);
     body = [whole];
   }
+  // UTF-8 only where an RFC 6531 address stands; everything else in the head is ASCII.
+  const head = Buffer.from(`${signature}${headers.join('')}${CRLF}`, 'utf8');
+  // Only the head is scanned per message: the body's shapes are the template's and the slots'.
+  const safe = dotSafe([pieceShape(head), ...pieces.map((piece) => piece.shape)]);
   return {
     messageId: id,
     envelope: { from: returns?.envelopeFrom ?? template.fromAddress, to: recipient.address },
-    // UTF-8 only where an RFC 6531 address stands; everything else in the head is ASCII.
-    raw: join([Buffer.from(`${signature}${headers.join('')}${CRLF}`, 'utf8'), ...body], scratch),
+    raw: join([head, ...body], scratch),
+    ...(safe ? { dotSafe: true } : {}),
     ...(recipient.subscriberId === null ? {} : { subscriberId: recipient.subscriberId }),
   };
 }

@@ -427,7 +427,7 @@ export class SmtpConnection {
     }
     const done = this.nextReply();
     this.socket.cork();
-    this.write(dotStuff(message.raw));
+    this.write(message.dotSafe === true ? message.raw : dotStuff(message.raw));
     this.write(CRLF_DOT_CRLF);
     this.socket.uncork();
     written();

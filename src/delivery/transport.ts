@@ -3,6 +3,11 @@ export interface OutgoingMessage {
   messageId: string;
   envelope: { from: string; to: string };
   raw: Buffer;
+  /**
+   * `raw` is known to need no SMTP dot-stuffing (CRLF line ends only, no line starting with a dot,
+   * ending in CRLF: see dotSafe), so the client sends it without scanning it again.
+   */
+  dotSafe?: boolean;
   /** The subscriber it goes to (absent for a test copy); names the file of the .eml transport. */
   subscriberId?: number;
 }

@@ -34,6 +34,7 @@ function runBench(args: readonly string[]): Promise<Run> {
 const FIGURES = [
   'cli.helpStart',
   'send.firstMessage',
+  'send.firstMessageStored',
   'send.personalised',
   'send.vsSmtpSource',
   'send.vsNodemailer',
@@ -42,6 +43,8 @@ const FIGURES = [
   'send.peakRss',
   'send.peakRssGrowth',
   'send.peakRssTuned',
+  'send.peakRssHuge',
+  'send.peakRssPostgres',
   'build.full',
   'build.incremental',
   'build.unchangedIdentical',
