@@ -42,9 +42,14 @@ const FIGURES = [
   'send.peakRssGrowth',
   'send.peakRssTuned',
   'build.full',
+  'build.vsEleventyWall',
+  'build.vsEleventyRss',
+  'build.vsEleventyUser',
+  'build.vsEleventySystem',
   'build.incremental',
   'build.unchangedIdentical',
   'build.matchesFullBuild',
+  'build.memoryFlat',
   'build.feedsVsFeedPackage',
 ];
 
