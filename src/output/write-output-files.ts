@@ -117,7 +117,11 @@ export async function writeOutputFiles(outputDir: string, files: OutputFiles, op
       renameSync(temporary, job.target);
       result.written.push(job.relative);
     } catch (error) {
-      rmSync(temporary, { force: true });
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // Never made (its folder could not be): nothing to remove.
+      }
       throw error instanceof BriefingError ? error : writeFailure(job.target, error);
     }
   }
