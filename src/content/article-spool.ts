@@ -10,7 +10,7 @@ import type { Article } from './article.js';
  * never seen by anyone else and goes away with the process, however that ends.
  */
 export interface ArticleSpool {
-  /** Keeps an article; the function gives it back, read from the spool each time it is called. */
+  /** Keeps an article; the function gives it back, read from the spool each time it is called (held in memory should the spool fail). */
   keep(article: Article): () => Article;
   close(): void;
 }
@@ -75,7 +75,13 @@ export function openArticleSpool(folder: string): ArticleSpool {
       const head = Buffer.from(headText(article), 'utf8');
       const body = Buffer.from(JSON.stringify({ body: article.body, sections: article.sections }), 'utf8');
       const placement: Placement = { at: end, headLength: head.length, bodyLength: body.length };
-      write(Buffer.concat([head, body]));
+      try {
+        write(Buffer.concat([head, body]));
+      } catch {
+        // A spool that cannot grow (a full disk, a file-size limit) only costs memory: this one stays in it.
+        end = placement.at;
+        return () => article;
+      }
       return () => restore(placement);
     },
     close() {
