@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Feed } from 'feed';
 import { loadConfig } from '../config.js';
@@ -10,10 +10,11 @@ import { planFeedPages } from '../feed/feed-pages.js';
 import type { FeedSite } from '../feed/feed-site.js';
 import { MANIFEST_PATH } from '../output/build-manifest.js';
 import { FEED_FORMATS, absoluteUrl, archiveFeedPath, articlePageHref, articlePagePath, currentFeedPath, INDEX_PATH } from '../output/site-paths.js';
-import { createPublication, type BenchPublication } from './bench-publication.js';
-import { failedFigure, figure, type Figure } from './bench-report.js';
+import { cliPath, createPublication, type BenchPublication } from './bench-publication.js';
+import { failedFigure, figure, type Figure, type Goal } from './bench-report.js';
+import { buildWithEleventy, runWithCosts, type RunCost } from './eleventy-peer.js';
 import { generateRecord, writeRecords } from './generate-articles.js';
-import { expectSuccess, median, timed } from './measure.js';
+import { median, timed } from './measure.js';
 
 /** Paragraphs of each generated record: about 2.5 KB of Markdown, in three sections. */
 const PARAGRAPHS = 7;
@@ -32,20 +33,84 @@ function hashTree(root: string): Map<string, string> {
   return hashes;
 }
 
-async function build(publication: BenchPublication): Promise<number> {
-  return expectSuccess('briefing build', await publication.run(['build', '--json'])).ms;
+/** A full build's costs: the publication's output and parse cache emptied first, so nothing is reused. */
+async function fullBuild(publication: BenchPublication): Promise<RunCost> {
+  rmSync(publication.outputDir, { recursive: true, force: true });
+  rmSync(path.join(publication.root, 'data'), { recursive: true, force: true });
+  return build(publication);
+}
+
+async function build(publication: BenchPublication): Promise<RunCost> {
+  return runWithCosts('briefing build', process.execPath, [cliPath(), 'build', '--json', '--config', publication.configFile], publication.root);
+}
+
+/** The median of each cost over some runs. */
+function medianCost(runs: readonly RunCost[]): RunCost {
+  return {
+    ms: median(runs.map((run) => run.ms)),
+    userSeconds: median(runs.map((run) => run.userSeconds)),
+    systemSeconds: median(runs.map((run) => run.systemSeconds)),
+    peakRssKb: median(runs.map((run) => run.peakRssKb)),
+  };
+}
+
+function costDetail(prefix: string, cost: RunCost): Figure['detail'] {
+  return {
+    [`${prefix}WallS`]: Math.round(cost.ms) / 1000,
+    [`${prefix}UserS`]: cost.userSeconds,
+    [`${prefix}SystemS`]: cost.systemSeconds,
+    [`${prefix}PeakRssMb`]: Math.round(cost.peakRssKb / 102.4) / 10,
+  };
 }
 
 /**
- * Full build, then an edit of one article in the middle of the archive and an incremental rebuild:
- * its time against the full build's, which files changed (only the article's page, the feeds, the
- * home page and the archive pages that hold the article may), and whether the result is byte for
- * byte what a fresh full build of the edited content writes.
+ * Full `briefing build` against Eleventy (bench/eleventy/) on the same records: one run of each to
+ * warm the page cache and the compile caches, then `runs` of each alternating, medians. Leaves the
+ * publication with a full build of the records, for the incremental figures.
  */
-async function incrementalFigures(root: string, contentDir: string, count: number, log: (line: string) => void): Promise<Figure[]> {
-  const publication = createPublication(path.join(root, 'build'), contentDir);
-  log(`  briefing build, ${count} articles, full`);
-  const fullMs = await build(publication);
+async function eleventyFigures(
+  root: string,
+  publication: BenchPublication,
+  runs: number,
+  log: (line: string) => void,
+): Promise<{ figures: Figure[]; full: RunCost }> {
+  const count = readdirSync(publication.contentDir).length;
+  const eleventyOutput = path.join(root, 'eleventy-output');
+  log(`  briefing build and eleventy, ${count} articles, full: a warm-up and ${runs} alternating runs each`);
+  await fullBuild(publication);
+  await buildWithEleventy(publication.contentDir, eleventyOutput);
+  const ours: RunCost[] = [];
+  const theirs: RunCost[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    theirs.push(await buildWithEleventy(publication.contentDir, eleventyOutput));
+    ours.push(await fullBuild(publication));
+  }
+  const eleventyFiles = readdirSync(eleventyOutput, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).length;
+  rmSync(eleventyOutput, { recursive: true, force: true });
+  const [full, peer] = [medianCost(ours), medianCost(theirs)];
+  const detail = { ...costDetail('briefing', full), ...costDetail('eleventy', peer), eleventyFiles, runs };
+  const ratio = (id: string, name: string, value: number, goal: Goal): Figure => figure({ id, name, value, unit: '×', goal, detail: id === 'build.vsEleventyWall' ? detail : {} });
+  return {
+    full,
+    figures: [
+      figure({ id: 'build.full', name: `briefing build, ${count} articles, full`, value: full.ms / 1000, unit: 's', goal: { info: true }, detail: costDetail('', full) }),
+      ratio('build.vsEleventyWall', 'full build wall time ÷ Eleventy', full.ms / peer.ms, { atMost: 0.5 }),
+      ratio('build.vsEleventyRss', 'full build peak RSS ÷ Eleventy', full.peakRssKb / peer.peakRssKb, { atMost: 0.5 }),
+      ratio('build.vsEleventyUser', 'full build user CPU ÷ Eleventy', full.userSeconds / peer.userSeconds, { info: true }),
+      ratio('build.vsEleventySystem', 'full build system CPU ÷ Eleventy', full.systemSeconds / peer.systemSeconds, { info: true }),
+    ],
+  };
+}
+
+/**
+ * An edit of one article in the middle of the archive and an incremental rebuild of the publication
+ * (fully built): its time against the full build's median, which files changed (only the article's
+ * page, the feeds, the home page and the archive pages that hold the article may), and whether the
+ * result is byte for byte what a fresh full build of the edited content writes.
+ */
+async function incrementalFigures(root: string, publication: BenchPublication, full: RunCost, log: (line: string) => void): Promise<Figure[]> {
+  const contentDir = publication.contentDir;
+  const count = readdirSync(contentDir).length;
   const before = hashTree(publication.outputDir);
 
   const index = Math.ceil(count / 2);
@@ -53,7 +118,7 @@ async function incrementalFigures(root: string, contentDir: string, count: numbe
   const edited = generateRecord(index, published, { paragraphs: PARAGRAPHS, revision: 1 });
   writeFileSync(path.join(contentDir, edited.name), edited.text);
   log('  briefing build after one article changed');
-  const incrementalMs = await build(publication);
+  const incrementalMs = (await build(publication)).ms;
   const after = hashTree(publication.outputDir);
 
   const id = edited.name.slice(0, -'.md'.length);
@@ -69,17 +134,17 @@ async function incrementalFigures(root: string, contentDir: string, count: numbe
   const fresh = createPublication(path.join(root, 'build-fresh'), contentDir);
   await build(fresh);
   const reference = hashTree(fresh.outputDir);
+  rmSync(fresh.root, { recursive: true, force: true });
   const differing = [...new Set([...reference.keys(), ...after.keys()])].filter((relative) => reference.get(relative) !== after.get(relative));
 
   return [
-    figure({ id: 'build.full', name: `briefing build, ${count} articles, full`, value: fullMs / 1000, unit: 's', goal: { info: true }, detail: { files: after.size } }),
     figure({
       id: 'build.incremental',
       name: 'incremental rebuild after one edit ÷ full build',
-      value: incrementalMs / fullMs,
+      value: incrementalMs / full.ms,
       unit: '×',
-      goal: { atMost: 0.1 },
-      detail: { incrementalMs, fullMs },
+      goal: { atMost: 0.02 },
+      detail: { incrementalMs: Math.round(incrementalMs), fullMs: Math.round(full.ms) },
     }),
     figure({
       id: 'build.unchangedIdentical',
@@ -98,6 +163,32 @@ async function incrementalFigures(root: string, contentDir: string, count: numbe
       detail: { files: reference.size, differing: differing.length, ...(differing[0] === undefined ? {} : { first: differing[0] }) },
     }),
   ];
+}
+
+/**
+ * Peak RSS of a full build of ten times the articles against the median of the smaller full builds:
+ * memory flat in the number of articles. The records and output (about 1 GB at 100,000 articles)
+ * are removed right after.
+ */
+async function memoryFigure(root: string, count: number, small: RunCost, log: (line: string) => void): Promise<Figure> {
+  const contentDir = path.join(root, 'build-content-large');
+  log(`  briefing build, ${count} articles, full (the memory figure; minutes at 100,000)`);
+  writeRecords(contentDir, count, { newest: NEWEST, spacingMinutes: 60, paragraphs: PARAGRAPHS });
+  const publication = createPublication(path.join(root, 'build-large'), contentDir);
+  try {
+    const large = await fullBuild(publication);
+    return figure({
+      id: 'build.memoryFlat',
+      name: `full build peak RSS, ${count} ÷ ${count / 10} articles`,
+      value: large.peakRssKb / small.peakRssKb,
+      unit: '×',
+      goal: { atMost: 1.3 },
+      detail: { ...costDetail('large', large), smallPeakRssMb: Math.round(small.peakRssKb / 102.4) / 10 },
+    });
+  } finally {
+    rmSync(contentDir, { recursive: true, force: true });
+    rmSync(publication.root, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -166,15 +257,36 @@ async function feedFigure(root: string, contentDir: string, runs: number, log: (
   });
 }
 
-/** The build figures: full and incremental `briefing build` of `count` generated articles, and the feeds' cost. */
+/**
+ * The build figures: `briefing build` of `articles` generated records against Eleventy (full build,
+ * alternating runs: 3 at 10,000 articles, 1 for a quick run), the incremental rebuild, the memory of
+ * a build of ten times as many, and the feeds' cost.
+ */
 export async function buildFigures(root: string, options: { articles: number; feedRuns: number }, log: (line: string) => void): Promise<Figure[]> {
   const contentDir = path.join(root, 'build-content');
   writeRecords(contentDir, options.articles, { newest: NEWEST, spacingMinutes: 60, paragraphs: PARAGRAPHS });
+  const publication = createPublication(path.join(root, 'build'), contentDir);
   const figures: Figure[] = [];
+  let full: RunCost | undefined;
   try {
-    figures.push(...(await incrementalFigures(root, contentDir, options.articles, log)));
+    const compared = await eleventyFigures(root, publication, options.articles >= 10_000 ? 3 : 1, log);
+    full = compared.full;
+    figures.push(...compared.figures);
   } catch (error) {
-    figures.push(failedFigure('build.incremental', 'incremental rebuild after one edit ÷ full build', error));
+    figures.push(failedFigure('build.vsEleventyWall', 'full build ÷ Eleventy', error));
+  }
+  if (full !== undefined) {
+    const small = full;
+    try {
+      figures.push(...(await incrementalFigures(root, publication, small, log)));
+    } catch (error) {
+      figures.push(failedFigure('build.incremental', 'incremental rebuild after one edit ÷ full build', error));
+    }
+    try {
+      figures.push(await memoryFigure(root, options.articles * 10, small, log));
+    } catch (error) {
+      figures.push(failedFigure('build.memoryFlat', 'full build peak RSS, ten times the articles', error));
+    }
   }
   try {
     figures.push(await feedFigure(root, contentDir, options.feedRuns, log));

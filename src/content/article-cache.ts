@@ -58,13 +58,18 @@ export interface ArticleCache {
   get(name: string, contentHash: string, stamp: RecordStamp): CachedRecord | undefined;
   /** Caches a freshly parsed article with the stamp its record had just before it was read. */
   set(name: string, article: Article, stamp: RecordStamp): void;
-  /** Writes the cache (atomically) when it changed, keeping only the records this load asked about; a failure leaves the old file. */
+  /**
+   * Puts the cache in place (atomically) when it changed, keeping only the records this load asked
+   * about; a failure leaves the old file. The file is written as the load goes, so what it holds of
+   * ten thousand articles is never all in memory at once.
+   */
   save(): void;
 }
 
 /**
- * The cache file's header; the file is its length (4 bytes), the header V8-serialised, then the
- * articles' texts one after another. Exported, with decodeCacheFile and encodeCacheFile, for the
+ * The cache file's header; the file is the articles' texts one after another, then the header
+ * V8-serialised, its length (4 bytes) and a mark (4 bytes): texts first, so they can be written as
+ * the records are read, and the header last, once every record is known. Exported, with decodeCacheFile and encodeCacheFile, for the
  * tests that read and change it.
  */
 export interface CacheFile {
@@ -80,8 +85,7 @@ export interface CacheFile {
   published: Float64Array;
   hashes: string[];
   /**
-   * Per name, where its article's text ends in the bytes after the header (it starts where the one
-   * before ends). The text is the article as JSON (times as epoch milliseconds), kept as bytes: most
+   * Per name, where its article's text ends in the file (it starts where the one before ends). The text is the article as JSON (times as epoch milliseconds), kept as bytes: most
    * are never parsed, and one that did not change is written back as the bytes it was read as, so
    * ten thousand of them cost a read and a write, not ten thousand strings each way.
    */
@@ -97,22 +101,36 @@ interface CacheEntry {
   article?: CachedArticle;
 }
 
-const HEADER_LENGTH_BYTES = 4;
+/** The end of a cache file: its header's length and this mark, which a file cut short lacks. */
+const TRAILER_MARK = 'BAC2';
+const TRAILER_BYTES = 8;
 
 /** A cache file's header and the bytes of each article's text (views into `bytes`); throws on a damaged file. */
 export function decodeCacheFile(bytes: Buffer): { header: Partial<CacheFile>; texts: Buffer[] } {
-  const headerEnd = HEADER_LENGTH_BYTES + bytes.readUInt32LE(0);
-  const header = deserialize(bytes.subarray(HEADER_LENGTH_BYTES, headerEnd)) as Partial<CacheFile>;
+  if (bytes.length < TRAILER_BYTES || bytes.toString('latin1', bytes.length - 4) !== TRAILER_MARK) throw new Error('not a whole cache file');
+  const headerEnd = bytes.length - TRAILER_BYTES;
+  const headerStart = headerEnd - bytes.readUInt32LE(headerEnd);
+  if (headerStart < 0) throw new Error('header bounds out of the file');
+  const header = deserialize(bytes.subarray(headerStart, headerEnd)) as Partial<CacheFile>;
   const texts: Buffer[] = [];
   if (header.articleEnds instanceof Float64Array) {
-    let start = headerEnd;
+    let start = 0;
     for (const end of header.articleEnds) {
-      if (!(end >= start - headerEnd && headerEnd + end <= bytes.length)) throw new Error('article bounds out of the file');
-      texts.push(bytes.subarray(start, headerEnd + end));
-      start = headerEnd + end;
+      if (!(end >= start && end <= headerStart)) throw new Error('article bounds out of the file');
+      texts.push(bytes.subarray(start, end));
+      start = end;
     }
   }
   return { header, texts };
+}
+
+/** The header's pieces, to be written after texts ending at `articleEnds`. */
+function encodeHeader(header: CacheFile): Buffer[] {
+  const serialised = serialize(header);
+  const trailer = Buffer.alloc(TRAILER_BYTES);
+  trailer.writeUInt32LE(serialised.length, 0);
+  trailer.write(TRAILER_MARK, 4, 'latin1');
+  return [serialised, trailer];
 }
 
 /** The pieces of a cache file with this header (its `articleEnds` computed) and these texts, to be written in order. */
@@ -123,10 +141,91 @@ export function encodeCacheFile(header: Omit<CacheFile, 'articleEnds'>, texts: r
     end += text.length;
     articleEnds[index] = end;
   });
-  const serialised = serialize({ ...header, articleEnds });
-  const length = Buffer.alloc(HEADER_LENGTH_BYTES);
-  length.writeUInt32LE(serialised.length, 0);
-  return [length, serialised, ...texts];
+  return [...texts, ...encodeHeader({ ...header, articleEnds })];
+}
+
+/** Pieces gathered before a write: a few large writes rather than one per article. */
+const WRITE_CHUNK_BYTES = 1 << 20;
+
+/**
+ * A cache file being written under a temporary name, texts first; `finish` adds the header and puts
+ * it in place, `abandon` removes it. A failure to write makes both remove it: a cache that cannot be
+ * written only makes the next load slower.
+ */
+interface CacheWriter {
+  /**
+   * Appends an article's text; returns where it ends in the file. Nothing is written until a text
+   * is appended with `fresh` (until then the cache is as it was, and the texts are views into it).
+   */
+  append(text: Buffer, fresh: boolean): number;
+  finish(header: Omit<CacheFile, 'articleEnds'>, articleEnds: Float64Array): void;
+  abandon(): void;
+}
+
+function openCacheWriter(file: string): CacheWriter {
+  const temporary = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  let fd: number | undefined;
+  let failed = false;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let end = 0;
+  let needed = false;
+  const attempt = (work: (fd: number) => void): void => {
+    if (failed) return;
+    try {
+      if (fd === undefined) {
+        mkdirSync(path.dirname(file), { recursive: true });
+        // `wx`: never write through a file (or link) that happens to have the temporary name.
+        fd = openSync(temporary, 'wx');
+      }
+      work(fd);
+    } catch {
+      failed = true;
+    }
+  };
+  const flush = (): void => {
+    const pieces = pending;
+    const length = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    attempt((handle) => {
+      // The pieces as they are (most are views into the file read at open): no copy into one buffer.
+      if (pieces.length > 0 && writevSync(handle, pieces) !== length) throw new Error('the cache file was written short');
+    });
+  };
+  const close = (): void => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  const abandon = (): void => {
+    pending = [];
+    try {
+      close();
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+  };
+  return {
+    append(text, fresh) {
+      pending.push(text);
+      pendingBytes += text.length;
+      end += text.length;
+      needed ||= fresh;
+      if (needed && pendingBytes >= WRITE_CHUNK_BYTES) flush();
+      return end;
+    },
+    finish(header, articleEnds) {
+      pending.push(...encodeHeader({ ...header, articleEnds }));
+      pendingBytes = pending.reduce((sum, piece) => sum + piece.length, 0);
+      flush();
+      attempt(() => {
+        close();
+        renameSync(temporary, file);
+      });
+      if (failed) abandon();
+    },
+    abandon,
+  };
 }
 
 /**
@@ -208,9 +307,22 @@ function parseArticle(text: Buffer): CachedArticle {
 export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
   const statedAt = Date.now();
   const stored = readCache(options.file, options.key);
-  // Entries move from `stored` to `entries` as the load asks for them; what is never asked for is dropped.
-  const entries = new Map<string, CacheEntry>();
+  // What this load keeps, in the order it asks: what is never asked for is dropped. The texts go
+  // straight to the new file; only these few fields per record stay in memory.
+  const writer = openCacheWriter(options.file);
+  const names: string[] = [];
+  const stamps: number[] = [];
+  const published: number[] = [];
+  const hashes: string[] = [];
+  const articleEnds: number[] = [];
   let changed = false;
+  const keep = (name: string, entry: CacheEntry, fresh: boolean): void => {
+    names.push(name);
+    stamps.push(entry.stamp.size, entry.stamp.mtimeMs, entry.stamp.ctimeMs, entry.stamp.ino);
+    published.push(entry.published);
+    hashes.push(entry.contentHash);
+    articleEnds.push(writer.append(entry.text, fresh));
+  };
   const recordOf = (entry: CacheEntry): CachedRecord => ({
     published: new Date(entry.published),
     contentHash: entry.contentHash,
@@ -220,7 +332,7 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
     unchanged(name, stamp) {
       const entry = stored.entries.get(name);
       if (entry === undefined || !sameStamp(entry.stamp, stamp) || !vouches(entry.stamp, stored.statedAt)) return undefined;
-      entries.set(name, entry);
+      keep(name, entry, false);
       return recordOf(entry);
     },
     get(name, contentHash, stamp) {
@@ -228,46 +340,23 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
       if (entry?.contentHash !== contentHash) return undefined;
       // Saved with the new stamp, so that once it is old enough it vouches without a read.
       const restamped = { ...entry, stamp };
-      entries.set(name, restamped);
+      keep(name, restamped, true);
       changed = true;
       return recordOf(restamped);
     },
     set(name, article, stamp) {
-      const cached = withoutBody(article);
-      entries.set(name, { stamp, published: article.published.getTime(), contentHash: article.contentHash, text: articleText(cached), article: cached });
+      keep(name, { stamp, published: article.published.getTime(), contentHash: article.contentHash, text: articleText(withoutBody(article)) }, true);
       changed = true;
     },
     save() {
-      if (!changed && entries.size === stored.entries.size) return;
-      const names = [...entries.keys()];
-      const stamps = new Float64Array(4 * names.length);
-      const published = new Float64Array(names.length);
-      const hashes: string[] = [];
-      const texts: Buffer[] = [];
-      names.forEach((name, index) => {
-        const entry = entries.get(name) as CacheEntry;
-        stamps.set([entry.stamp.size, entry.stamp.mtimeMs, entry.stamp.ctimeMs, entry.stamp.ino], 4 * index);
-        published[index] = entry.published;
-        hashes.push(entry.contentHash);
-        texts.push(entry.text);
-      });
-      const temporary = `${options.file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        mkdirSync(path.dirname(options.file), { recursive: true });
-        const pieces = encodeCacheFile({ key: options.key, node: process.version, statedAt, names, stamps, published, hashes }, texts);
-        // The pieces as they are (most are views into the file read at open): no copy into one buffer.
-        const fd = openSync(temporary, 'wx');
-        try {
-          const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-          if (writevSync(fd, pieces) !== length) throw new Error('the cache file was written short');
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(temporary, options.file);
-      } catch {
-        // A cache that cannot be written only makes the next load slower.
-        rmSync(temporary, { force: true });
+      if (!changed && names.length === stored.entries.size) {
+        writer.abandon();
+        return;
       }
+      writer.finish(
+        { key: options.key, node: process.version, statedAt, names, stamps: Float64Array.from(stamps), published: Float64Array.from(published), hashes },
+        Float64Array.from(articleEnds),
+      );
     },
   };
 }

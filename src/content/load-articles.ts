@@ -6,6 +6,7 @@ import type { Topic } from '../config.js';
 import { BriefingError, type Problem } from '../errors.js';
 import type { Article } from './article.js';
 import { articleFromCache, openArticleCache, recordStamp, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
+import type { ArticleSpool } from './article-spool.js';
 import { createArticleParser, type ArticleParser, type ParseResult } from './parse-article.js';
 
 /** Where the records are and what they are checked against. */
@@ -18,11 +19,13 @@ export interface LoadArticlesOptions {
   maxRecordBytes: number;
   /** Keep parsed articles in this file, so the next load parses only the records that changed. */
   cache?: ArticleCacheOptions;
+  /** Keep freshly parsed articles here rather than in memory (a build that renders few at a time). */
+  spool?: ArticleSpool;
 }
 
 /**
  * An article known at first by what places it among the others and keys its pages; the whole of it is
- * read (from the parse cache, or the record) only when asked for, and then kept.
+ * read (from the parse cache, the spool or the record) each time it is asked for, and not kept.
  */
 export interface IndexedArticle {
   id: string;
@@ -81,7 +84,8 @@ export async function loadArticleIndex(options: LoadArticlesOptions): Promise<In
     const { article, problems } = records.parse(name, text);
     if (article === undefined) return { problems };
     if (stamp !== undefined) cache?.set(name, article, stamp);
-    return { entry: indexArticle(article) };
+    const spool = options.spool;
+    return { entry: spool === undefined ? indexArticle(article) : { id: article.id, published: article.published, contentHash: article.contentHash, article: spool.keep(article) } };
   });
   cache?.save();
 
@@ -202,8 +206,8 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
       };
     },
     fromCache(name, record, text) {
-      let article: Article | undefined;
-      return { id: idOf(name), published: record.published, contentHash: record.contentHash, article: () => (article ??= whole(name, record, text)) };
+      // Made afresh when asked for, not kept: a build that renders every page must not hold every body.
+      return { id: idOf(name), published: record.published, contentHash: record.contentHash, article: () => whole(name, record, text) };
     },
   };
 }

@@ -18,7 +18,7 @@ import {
 import { createIsoFormatter } from './iso-time.js';
 import type { PublishedEdition } from './published-edition.js';
 import type { SiteTemplates } from './site-templates.js';
-import type { ArticlePageView, FeedLinkView, FigureView, SiteView, TimeView, VideoView } from './site-views.js';
+import type { ArchivePageLink, ArticlePageView, FeedLinkView, FigureView, SiteView, TimeView, VideoView } from './site-views.js';
 
 /** What the site pages need to know about the publication. */
 export type PageSite = Pick<Config, 'title' | 'description' | 'siteUrl' | 'language' | 'direction' | 'timeZone' | 'topics'>;
@@ -76,6 +76,29 @@ function sectionViews(article: Article): ArticlePageView['article']['sections'] 
   // A video that cannot be opened is a box to nowhere: only linked ones are shown.
   for (const video of article.videos) if (webUrl(video.url) !== undefined) sectionOf(video.section).videos.push(videoView(video));
   return sections;
+}
+
+/** Archive pages listed on each side of the current one; the first and the last are always listed. */
+const LISTED_NEIGHBOURS = 5;
+
+/**
+ * The list of archive pages an archive page shows: the first, the last, and those around it, with a
+ * gap for each run left out. Listing every page would make each page grow with the archive, and the
+ * archive pages together with its square.
+ */
+function archivePageLinks(current: number, pageCount: number): ArchivePageLink[] {
+  const links: ArchivePageLink[] = [];
+  for (let number = 1; number <= pageCount; number += 1) {
+    const listed = number === 1 || number === pageCount || Math.abs(number - current) <= LISTED_NEIGHBOURS;
+    if (listed) {
+      links.push({ number, href: `../${archivePagePath(number)}`, current: number === current, gap: false });
+    } else {
+      links.push({ number, href: '', current: false, gap: true });
+      // Straight to the next listed page.
+      number = number < current ? current - LISTED_NEIGHBOURS - 1 : pageCount - 1;
+    }
+  }
+  return links;
 }
 
 /** Renders the site's pages for one publication and set of templates. */
@@ -142,7 +165,7 @@ export function createSitePages(site: PageSite, templates: SiteTemplates): SiteP
           ? {
               number: page.number,
               ...dateRange(page.articles),
-              pages: Array.from({ length: pageCount }, (_, index) => index + 1).map((number) => ({ number, href: `../${archivePagePath(number)}`, current: number === page.number })),
+              pages: archivePageLinks(page.number, pageCount),
             }
           : undefined,
         pages: newer === undefined && older === undefined ? undefined : { newer, older },

@@ -29,6 +29,17 @@ export interface FeedLinkView {
   href: string;
 }
 
+/**
+ * One entry of an archive page's list of archive pages: a link, the page itself (`current`), or a
+ * gap (`gap`) where a run of pages is left out.
+ */
+export interface ArchivePageLink {
+  number: number;
+  href: string;
+  current: boolean;
+  gap: boolean;
+}
+
 /** A time as the pages show it. */
 export interface TimeView {
   /** ISO 8601 with the publication zone's offset, for `<time datetime>`. */
@@ -62,7 +73,7 @@ export interface IndexPageView {
   /** Absolute URL of this page. */
   canonical: string;
   /** Set on an archive page (`archive/page-N.html`), absent on the home page: its number, the dates it spans and every page. */
-  archive: { number: number; from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean; pages: Array<{ number: number; href: string; current: boolean }> } | undefined;
+  archive: { number: number; from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean; pages: ArchivePageLink[] } | undefined;
   /** Links (relative to this page) to the pages with the next newer and the next older articles, if any. */
   pages: { newer: string | undefined; older: string | undefined } | undefined;
   articles: Array<{ title: string; href: string; published: TimeView; source: string; summary: string; topics: string[] }>;

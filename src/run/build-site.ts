@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
-import { indexArticle, loadArticleIndex } from '../content/load-articles.js';
+import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
+import { indexArticle, loadArticleIndex, type IndexedArticle } from '../content/load-articles.js';
 import { BriefingError } from '../errors.js';
 import { MANIFEST_PATH, parseManifest, serializeManifest, type BuildManifest } from '../output/build-manifest.js';
 import { planSiteBuild } from '../output/plan-site-build.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
 import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
-import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources } from '../output/site-templates.js';
+import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources, type SiteTemplates } from '../output/site-templates.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
 
 /** What `briefing build` did. */
@@ -28,8 +30,15 @@ export interface BuildSummary {
   removed: number;
 }
 
-/** Rendered outputs held in memory at once before they are written. */
-const JOBS_PER_WRITE = 200;
+/**
+ * Rendered outputs are written once they add up to this many characters (or this many files): a
+ * few hundred article pages, a few dozen feed pages, so memory stays flat and the disk stays busy.
+ */
+const CHARACTERS_PER_WRITE = 2_000_000;
+const FILES_PER_WRITE = 200;
+
+/** How far V8's old generation may grow past what was live at its last collection, in percent (see buildSite). */
+const HEAP_GROWING_PERCENT = 20;
 
 /** The folders the build writes into, listed once: what exists is what need not be re-rendered. */
 async function listOutputs(outputDir: string): Promise<Set<string>> {
@@ -97,6 +106,11 @@ async function buildKeyOf(config: Config, templates: SiteTemplateSources): Promi
  * it. Used by `briefing build` and by `briefing run`.
  */
 export async function buildSite(config: Config, options: { until?: Date; articles?: readonly Article[] } = {}): Promise<BuildSummary> {
+  // A build makes much short-lived garbage (pages, feeds) over a small live heap; by default V8 lets
+  // the old generation grow to several times what is live before collecting it, which made a build's
+  // peak memory half garbage and grow with the number of articles. Collecting at 1.2 times keeps the
+  // peak near what is live (a third less at 10,000 articles, for the same CPU time).
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const outputDir = config.paths.output;
   const sources = await readSiteTemplates(config.paths.templates);
   const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
@@ -106,18 +120,44 @@ export async function buildSite(config: Config, options: { until?: Date; article
     listOutputs(outputDir),
   ]);
   // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
-  // records come from the parse cache in data/ (never published), keyed like the build itself.
-  const loaded =
-    options.articles?.map(indexArticle) ??
-    (await loadArticleIndex({
-      dir: config.paths.content,
-      topics: config.topics,
-      timeZone: config.timeZone,
-      maxRecordBytes: config.content.maxRecordBytes,
-      cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey },
-    }));
-  const until = options.until;
-  const articles = until === undefined ? loaded : loaded.filter((article) => article.published <= until);
+  // records come from the parse cache in data/ (never published), keyed like the build itself, and
+  // the others, once parsed, wait in a spool there until their pages are rendered.
+  const spool = options.articles === undefined ? await openSpool(config.paths.data) : undefined;
+  try {
+    const loaded =
+      options.articles?.map(indexArticle) ??
+      (await loadArticleIndex({
+        dir: config.paths.content,
+        topics: config.topics,
+        timeZone: config.timeZone,
+        maxRecordBytes: config.content.maxRecordBytes,
+        cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey },
+        ...(spool === undefined ? {} : { spool }),
+      }));
+    return await writeSite(config, { articles: loaded, until: options.until, templates, buildKey, manifestText, existing });
+  } finally {
+    spool?.close();
+  }
+}
+
+/** A spool in the data folder; none (the articles stay in memory) where that folder cannot be written. */
+async function openSpool(folder: string): Promise<ArticleSpool | undefined> {
+  try {
+    await mkdir(folder, { recursive: true });
+    return openArticleSpool(folder);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Renders and writes what the plan says is out of date, the manifest around it, and the editions' index. */
+async function writeSite(
+  config: Config,
+  input: { articles: readonly IndexedArticle[]; until: Date | undefined; templates: SiteTemplates; buildKey: string; manifestText: string | undefined; existing: ReadonlySet<string> },
+): Promise<BuildSummary> {
+  const outputDir = config.paths.output;
+  const { until, templates, buildKey, manifestText, existing } = input;
+  const articles = until === undefined ? input.articles : input.articles.filter((article) => article.published <= until);
   const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: parseManifest(manifestText), existing });
 
   const summary: BuildSummary = {
@@ -133,12 +173,24 @@ export async function buildSite(config: Config, options: { until?: Date; article
   if (plan.rendered > 0 || plan.stale.length > 0) await writeOutputFiles(outputDir, manifestFile(plan.interim));
   for (const batch of plan.batches) {
     // Render a slice, write it, let it go: memory stays flat however many pages there are.
-    for (let start = 0; start < batch.length; start += JOBS_PER_WRITE) {
-      const files = new Map(batch.slice(start, start + JOBS_PER_WRITE).flatMap((job) => [...job.render()]));
-      const result = await writeOutputFiles(outputDir, files);
+    let files = new Map<string, string>();
+    let characters = 0;
+    const write = async (): Promise<void> => {
+      // A file not there when the build began need not be read to see whether it changed.
+      const result = await writeOutputFiles(outputDir, files, { absent: (relative) => !existing.has(relative) });
       summary.written += result.written.length;
       summary.unchanged += result.unchanged.length;
+      files = new Map();
+      characters = 0;
+    };
+    for (const job of batch) {
+      for (const [relative, text] of job.render()) {
+        files.set(relative, text);
+        characters += text.length;
+      }
+      if (characters >= CHARACTERS_PER_WRITE || files.size >= FILES_PER_WRITE) await write();
     }
+    if (files.size > 0) await write();
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
   await writeOutputFiles(outputDir, manifestFile(plan.manifest));

@@ -46,9 +46,14 @@ const FIGURES = [
   'send.peakRssHuge',
   'send.peakRssPostgres',
   'build.full',
+  'build.vsEleventyWall',
+  'build.vsEleventyRss',
+  'build.vsEleventyUser',
+  'build.vsEleventySystem',
   'build.incremental',
   'build.unchangedIdentical',
   'build.matchesFullBuild',
+  'build.memoryFlat',
   'build.feedsVsFeedPackage',
 ];
 

@@ -224,6 +224,18 @@ describe('archive page', () => {
     expect(select(elements, 'title')[0]?.text).toBe('Briefing: archive, page 3');
   });
 
+  it.each([
+    [1, 4, 'Archive pages: 1 2 3 4'],
+    [3, 20, 'Archive pages: 1 2 3 4 5 6 7 8 … 20'],
+    [250, 500, 'Archive pages: 1 … 245 246 247 248 249 250 251 252 253 254 255 … 500'],
+    [499, 500, 'Archive pages: 1 … 494 495 496 497 498 499 500'],
+  ])('lists archive page %i of %i with its neighbours, the first and the last, not every page', (number, pageCount, text) => {
+    const elements = elementsOf(renderListPage([article, older], testSite, { kind: 'archive', number }, pageCount));
+    expect(select(elements, 'nav', { class: 'page-list' })[0]?.text.trim()).toBe(text);
+    const hrefs = select(elements, 'a').filter((link) => link.ancestors.includes('nav') && /^\d+$/.test(link.text));
+    expect(hrefs.map((link) => link.attributes.href)).toEqual(hrefs.map((link) => `../archive/page-${link.text}.html`));
+  });
+
   it('names itself and its date range in its heading, and lists every archive page', () => {
     const elements = page({ prevArchive: 2, nextArchive: 4 });
     expect(select(elements, 'h1')[0]?.text).toBe('Archive, page 3: Jul 22, 2025 to Jul 23, 2025');
