@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench` (`node dist/bench/main.js [--json] [--quick]`): measures the performance goals of
+ * `npm run bench` (`node dist/bench/main.js [--json] [--quick] [--only start|send|build]`): measures the performance goals of
  * issue 8 on this machine and prints each figure, its goal and whether it was met, as a table (and
  * as JSON with --json). Each goal is a ratio taken in one run, so the machine's speed cancels out.
  * It generates its own subscribers and articles in a temporary folder, starts every server on
@@ -38,10 +38,22 @@ const QUICK: BenchSizes = {
   helpRuns: 3,
 };
 
+/** The parts of a run, in order; `--only PART` runs one (the full run takes half an hour). */
+const PARTS = ['start', 'send', 'build'] as const;
+type Part = (typeof PARTS)[number];
+
+function partsOf(argv: readonly string[]): readonly Part[] | undefined {
+  const at = argv.indexOf('--only');
+  if (at === -1) return PARTS;
+  const part = PARTS.find((name) => name === argv[at + 1]);
+  return part === undefined ? undefined : [part];
+}
+
 async function main(argv: readonly string[]): Promise<void> {
-  const unknown = argv.filter((argument) => argument !== '--json' && argument !== '--quick');
-  if (unknown.length > 0 || argv.includes('--help')) {
-    process.stderr.write('usage: node dist/bench/main.js [--json] [--quick]\n');
+  const parts = partsOf(argv);
+  const unknown = argv.filter((argument, index) => argument !== '--json' && argument !== '--quick' && !(argument === '--only' || argv[index - 1] === '--only'));
+  if (parts === undefined || unknown.length > 0 || argv.includes('--help')) {
+    process.stderr.write(`usage: node dist/bench/main.js [--json] [--quick] [--only ${PARTS.join('|')}]\n`);
     return;
   }
   const json = argv.includes('--json');
@@ -62,12 +74,18 @@ async function main(argv: readonly string[]): Promise<void> {
   const figures: Figure[] = [];
   try {
     log(`bench: ${quick ? 'quick' : 'full'} run in ${root}`);
-    log('start-up');
-    figures.push(await cliStartFigure(sizes.helpRuns, log));
-    log('send');
-    figures.push(...(await sendFigures(root, sizes.send, log)));
-    log('build');
-    figures.push(...(await buildFigures(path.join(root, 'site'), { articles: sizes.articles, feedRuns: sizes.feedRuns }, log)));
+    if (parts.includes('start')) {
+      log('start-up');
+      figures.push(await cliStartFigure(sizes.helpRuns, log));
+    }
+    if (parts.includes('send')) {
+      log('send');
+      figures.push(...(await sendFigures(root, sizes.send, log)));
+    }
+    if (parts.includes('build')) {
+      log('build');
+      figures.push(...(await buildFigures(path.join(root, 'site'), { articles: sizes.articles, feedRuns: sizes.feedRuns }, log)));
+    }
   } finally {
     removeRoot();
     process.off('SIGINT', onSignal);
