@@ -25,6 +25,15 @@ const durationMinutes = z.number().int().nonnegative();
 /** A mail folder as names joined by `/`: no delimiter (`.`), escape (`~`, `&`) or control character in a name. */
 const folderPath = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _-]{0,99}(?:\/[A-Za-z0-9][A-Za-z0-9 _-]{0,99}){0,7}$/, 'must be folder names of letters, digits, spaces, _ and -, joined by /');
 
+/** Returned-mail settings when the configuration leaves them out (or has no `returns` at all). */
+export const RETURNS_DEFAULTS = {
+  softBounces: 3,
+  softBounceWindowDays: 30,
+  maxMessageBytes: 5_000_000,
+  handledFolder: 'Briefing/Handled',
+  unknownFolder: 'Briefing/Unknown',
+} as const;
+
 const fileConfigSchema = z.strictObject({
   title: z.string().min(1),
   description: z.string().min(1),
@@ -124,16 +133,16 @@ const fileConfigSchema = z.strictObject({
     .strictObject({
       domain: z.string().regex(/^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/, 'must be a lower-case domain name'),
       /** Soft bounces (of distinct editions) within the window that make an address bounced. */
-      softBounces: z.number().int().positive().max(100).default(3),
-      softBounceWindowDays: z.number().int().positive().max(365).default(30),
+      softBounces: z.number().int().positive().max(100).default(RETURNS_DEFAULTS.softBounces),
+      softBounceWindowDays: z.number().int().positive().max(365).default(RETURNS_DEFAULTS.softBounceWindowDays),
       /** Returned messages larger than this are left unread in the mailbox, as unknown. */
-      maxMessageBytes: z.number().int().positive().max(50_000_000).default(5_000_000),
+      maxMessageBytes: z.number().int().positive().max(50_000_000).default(RETURNS_DEFAULTS.maxMessageBytes),
       /**
        * Where handled and unknown mail is moved, as names joined by `/` (IMAP folders with the server's
        * delimiter; Maildir++ `.Briefing.Handled`). Nothing is deleted.
        */
-      handledFolder: folderPath.default('Briefing/Handled'),
-      unknownFolder: folderPath.default('Briefing/Unknown'),
+      handledFolder: folderPath.default(RETURNS_DEFAULTS.handledFolder),
+      unknownFolder: folderPath.default(RETURNS_DEFAULTS.unknownFolder),
     })
     .optional(),
   content: z

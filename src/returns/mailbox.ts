@@ -1,3 +1,4 @@
+import { RETURNS_DEFAULTS } from '../config.js';
 import { BriefingError } from '../errors.js';
 
 /**
@@ -56,8 +57,6 @@ export interface MailboxLimits {
   unknownFolder: readonly string[];
 }
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 5_000_000;
-
 /**
  * A name may hold neither a hierarchy delimiter (`.` in Maildir++, `.` or `/` on IMAP servers)
  * nor controls, and must not start with `~` or `&` (home and IMAP's modified UTF-7 escapes).
@@ -74,10 +73,10 @@ function checkFolder(field: string, folder: string): readonly string[] {
 
 /** Checks mailbox options and fills in the defaults; the two folders must differ. */
 export function mailboxLimits(options: MailboxOptions = {}): MailboxLimits {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const maxBytes = options.maxBytes ?? RETURNS_DEFAULTS.maxMessageBytes;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new BriefingError('returns', 'invalid-max-bytes', 'maxBytes must be a positive whole number of bytes');
-  const handledFolder = checkFolder('handledFolder', options.handledFolder ?? 'Briefing/Handled');
-  const unknownFolder = checkFolder('unknownFolder', options.unknownFolder ?? 'Briefing/Unknown');
+  const handledFolder = checkFolder('handledFolder', options.handledFolder ?? RETURNS_DEFAULTS.handledFolder);
+  const unknownFolder = checkFolder('unknownFolder', options.unknownFolder ?? RETURNS_DEFAULTS.unknownFolder);
   if (handledFolder.join('/') === unknownFolder.join('/')) throw new BriefingError('returns', 'invalid-folder', 'handledFolder and unknownFolder must differ');
   return { maxBytes, handledFolder, unknownFolder };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Attachment, Headers, ParsedMail } from 'mailparser';
+import { RETURNS_DEFAULTS } from '../config.js';
 import { headerAddresses, headerText, listUnsubscribeMailbox, oneLine, parseMail, readFieldGroups } from './parse-mail.js';
 import { readReturnAddress, type ReturnKind } from './return-address.js';
 
@@ -31,7 +32,7 @@ export interface ReturnedMailLimits {
   maxBytes: number;
 }
 
-export const DEFAULT_RETURNED_MAIL_LIMITS: ReturnedMailLimits = { maxBytes: 5_000_000 };
+export const DEFAULT_RETURNED_MAIL_LIMITS: ReturnedMailLimits = { maxBytes: RETURNS_DEFAULTS.maxMessageBytes };
 
 const MAX_DETAIL = 200;
 const MAX_KEY = 250;

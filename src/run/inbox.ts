@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { RETURNS_DEFAULTS, type Config } from '../config.js';
 import type { Mailbox, ReturnedMessage } from '../returns/mailbox.js';
 import { readReturnedMail, type ReturnedMail } from '../returns/read-returned-mail.js';
 import { readReturnAddress, verifyReturnAddress } from '../returns/return-address.js';
@@ -30,11 +30,11 @@ export interface InboxEvents {
 
 /** The returned-mail settings, defaults filled in when the configuration has no `returns`. */
 export function returnSettings(config: Pick<Config, 'returns'>): { softBounces: number; windowMs: number; maxMessageBytes: number } {
-  const returns = config.returns;
+  const returns = config.returns ?? RETURNS_DEFAULTS;
   return {
-    softBounces: returns?.softBounces ?? 3,
-    windowMs: (returns?.softBounceWindowDays ?? 30) * 86_400_000,
-    maxMessageBytes: returns?.maxMessageBytes ?? 5_000_000,
+    softBounces: returns.softBounces,
+    windowMs: returns.softBounceWindowDays * 86_400_000,
+    maxMessageBytes: returns.maxMessageBytes,
   };
 }
 
