@@ -48,8 +48,10 @@ export interface StoryView {
   title: string;
   /** The headline's link: the canonical URL, else the article's page. */
   url: string;
-  /** The article's page on the site, with every paragraph: "Read the full story". */
+  /** The article's page on the site, with every paragraph: "Read the full story" (text). */
   pageUrl: string;
+  /** The same page as the HTML links it: relative in the web version, so a local `serve` keeps the reader. */
+  pageHref: string;
   source: string;
   /** True only when an earlier version went out in an earlier edition. */
   updated: boolean;
@@ -89,6 +91,9 @@ export interface BriefingView {
   /** True when stories are shortened to their first paragraphs (`edition.body: digest`). */
   digest: boolean;
   subscribeUrl: string;
+  /** The subscribe form and the home page as the HTML links them (relative in the web version). */
+  subscribeHref: string;
+  homeHref: string;
   publication: { title: string; siteUrl: string; postalAddress: string };
   /** Tokens substituted per recipient after the render. */
   recipient: { name: string; address: string };
@@ -141,6 +146,9 @@ export function buildBriefingView(edition: Edition, context: BriefingViewContext
   const anchors = new Map([...home.keys()].map((articleId, index) => [articleId, `story-${index + 1}`]));
   const sectionAnchor = (id: string): string => `section-${id}`;
   const sectionTitles = new Map(edition.sections.map((section) => [section.id, section.title]));
+  // The web version is a page of the site (editions/ID/index.html): its links into the site are
+  // relative, so they stay on the server it came from; the email's stay absolute.
+  const siteHref = (url: string): string => (context.web && url.startsWith(publication.siteUrl) ? `../../${url.slice(publication.siteUrl.length)}` : url);
 
   const sections = edition.sections.map((section): SectionView => {
     const stories: StoryView[] = [];
@@ -161,8 +169,9 @@ export function buildBriefingView(edition: Edition, context: BriefingViewContext
         articleId,
         anchor,
         title: oneLine(first.title),
-        url: first.url,
+        url: siteHref(first.url),
         pageUrl: absoluteUrl(publication.siteUrl, articlePageHref(articleId)),
+        pageHref: siteHref(absoluteUrl(publication.siteUrl, articlePageHref(articleId))),
         source: oneLine(first.source),
         updated: first.toldBefore,
         time: time(first),
@@ -182,6 +191,8 @@ export function buildBriefingView(edition: Edition, context: BriefingViewContext
     web: context.web,
     digest,
     subscribeUrl: `${publication.siteUrl}#subscribe`,
+    subscribeHref: siteHref(`${publication.siteUrl}#subscribe`),
+    homeHref: siteHref(publication.siteUrl),
     publication: { title: publication.title, siteUrl: publication.siteUrl, postalAddress: publication.postalAddress },
     recipient: { name: context.tokens.name, address: context.tokens.address },
     unsubscribeUrl: context.tokens.unsubscribeUrl,

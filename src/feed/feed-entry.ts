@@ -48,7 +48,8 @@ const renderContent = handlebars.compile<{
   videos: Array<{ title: string; url: string }>;
 }>(
   [
-    '{{#if image}}<figure><img src="{{image.url}}" alt="{{image.alt}}">',
+    // The alt text again as title: newsboat (2.21) labels a picture "[image 1: …]" from its title only, "[image 1]" otherwise.
+    '{{#if image}}<figure><img src="{{image.url}}" alt="{{image.alt}}" title="{{image.alt}}">',
     '{{#if image.caption}}<figcaption>{{image.caption}}{{#if image.credit}} ({{image.credit}}){{/if}}</figcaption>{{/if}}</figure>\n{{/if}}',
     '{{{html}}}\n',
     '{{#each videos}}<p>Video: <a href="{{url}}">{{title}}</a></p>\n{{/each}}',

@@ -84,9 +84,20 @@ describe('the digest briefing of the seed edition', () => {
       expect(body).not.toMatch(/unsubscribe|view in browser|in your browser/i);
       expect(body).not.toContain(briefing.webUrl);
       for (const { token } of briefing.replacements) expect(body).not.toContain(token);
-      expect(body).toContain('https://briefing.example.org/#subscribe');
     }
+    expect(web?.text).toContain('Subscribe: https://briefing.example.org/#subscribe');
     expect(briefing.html).toMatch(new RegExp(`href="${briefing.webUrl}"[^>]*>View in browser</a>`));
+  });
+
+  it('links the web version, a page of the site, into the site relatively, so a local serve keeps the reader', () => {
+    const html = briefing.web?.html ?? '';
+    const links = [...html.matchAll(/href="([^"]*)"/g)].map((match) => match[1] ?? '');
+    expect(links).toContain('../../#subscribe');
+    expect(links).toContain('../../');
+    for (const section of seed.sections) for (const item of section.items) expect(links).toContain(`../../articles/${item.articleId}.html`);
+    expect(links.filter((link) => link.startsWith('https://briefing.example.org'))).toEqual([]);
+    // The email, read anywhere, keeps absolute links.
+    expect(briefing.html).toContain(`href="https://briefing.example.org/articles/${seed.sections[0]?.items[0]?.articleId}.html"`);
   });
 });
 

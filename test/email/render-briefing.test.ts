@@ -65,6 +65,13 @@ describe('renderBriefing: the seed edition', () => {
     expect(briefing.webUrl).toBe('https://briefing.example.org/editions/2025-07-23/');
   });
 
+  it('names a topic without a short form by its title, never by its id', async () => {
+    const titled = testConfig((raw) => {
+      for (const topic of raw.topics as Array<Record<string, unknown>>) delete topic.short;
+    });
+    expect((await renderBriefing(seed, { config: titled, templates })).subject).toBe('Briefing, Wednesday 23 July 2025: Peace talks, Protests in Ukraine and On the front line');
+  });
+
   it.each([
     // US English keeps the comma after the weekday before a month name; other languages keep their own.
     ['en', 'Briefing, Wednesday, July 23, 2025: peace talks, protests, and the front line'],

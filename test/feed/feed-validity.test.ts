@@ -140,6 +140,12 @@ describe('buildFeeds', () => {
     expect(newest?.contentHtml.text).toContain('Source: CBC News. With files from Reuters');
   });
 
+  it.each(['feed.xml', 'atom.xml', 'feed.json'])('%s shows the picture in its HTML with the alt text as alt and as title (newsboat labels a picture by its title)', (file) => {
+    const text = readFileSync(path.join(folder, file), 'utf8');
+    const html = file.endsWith('.json') ? ((JSON.parse(text) as { items: Array<{ content_html: string }> }).items[0]?.content_html ?? '') : text;
+    expect(html).toMatch(/<img src="https:\/\/images\.example\.org\/odesa\.jpg" alt="A damaged car" title="A damaged car">/);
+  });
+
   it.each(['feed.xml', 'atom.xml'])('%s links itself (rel=self) and its newest archive page (prev-archive)', (file) => {
     const links = view(file).reader.feed.links;
     const stem = file === 'atom.xml' ? 'atom' : 'feed';

@@ -114,6 +114,7 @@ describe('hostile article text', () => {
     expect(image && 'attribs' in image ? image.attribs : undefined).toEqual({
       src: 'https://images.example.org/a.jpg?x=1&y=%222%22',
       alt: '"><script>alert(3)</script>',
+      title: '"><script>alert(3)</script>',
     });
   });
 });

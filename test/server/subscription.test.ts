@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { readEnvironment } from '../../src/config.js';
+import { buildSite } from '../../src/run/build-site.js';
 import { createTransport } from '../../src/delivery/create-transport.js';
 import { createToken } from '../../src/delivery/tokens.js';
 import { createApp } from '../../src/server/app.js';
@@ -22,6 +25,7 @@ import {
   type TestServer,
 } from './support.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
+import { elementsOf, type ElementView } from '../output/html-view.js';
 
 const HOUR = 3_600_000;
 let publication: TestPublication;
@@ -291,6 +295,31 @@ describe('subscribe and confirm (double opt-in)', () => {
     expect(html).toContain('<form class="subscribe" method="post" action="/subscribe">');
     expect(html).not.toContain('<script>');
     expect(await newMail()).toHaveLength(0);
+  });
+
+  it('gives the refused form back with the home page form\'s fields in the same order, and says what an address looks like in plain words', async () => {
+    await buildSite(publication.config);
+    /** The form's fields and their labels as a reader meets them, top to bottom. */
+    const fields = (html: string): string[] => {
+      const elements = elementsOf(html);
+      const form = elements.findIndex((element) => element.name === 'form' && element.attributes.class === 'subscribe');
+      const inside = (element: ElementView): boolean => element.ancestors.includes('form');
+      return elements
+        .slice(form + 1)
+        .filter(inside)
+        .filter((element) => ['label', 'input', 'legend', 'button'].includes(element.name))
+        .map((element) => (element.name === 'input' ? `input ${element.attributes.name}=${element.attributes.value ?? ''}` : `${element.name} ${element.text.trim()}`));
+    };
+    const home = fields(readFileSync(path.join(publication.output, 'index.html'), 'utf8'));
+    expect(home.slice(0, 4)).toEqual(['label Email address', 'input address=', 'label Name (optional)', 'input name=']);
+    expect(home.at(-1)).toBe('button Subscribe');
+    const response = await post('/subscribe', { address: 'plainaddress', name: 'Ada' });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    // The same fields in the same order, filled with what was sent.
+    expect(fields(html)).toEqual(home.map((field) => field.replace('input address=', 'input address=plainaddress').replace('input name=', 'input name=Ada')));
+    expect(html).toContain('is not an address: it needs a name, an @ and a domain, like you@example.org');
+    expect(html).not.toMatch(/local-part|local part|octets/);
   });
 
   it('answers 400 to a body that is not a form', async () => {
