@@ -35,6 +35,10 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
   allowedSchemesAppliedToAttributes: ['href', 'src', 'cite'],
   allowProtocolRelative: false,
   disallowedTagsMode: 'discard',
+  // Feed readers such as newsboat label a picture by its title only; the alt text serves as both.
+  transformTags: {
+    img: (tagName, attribs) => ({ tagName, attribs: attribs.title === undefined && attribs.alt ? { ...attribs, title: attribs.alt } : attribs }),
+  },
 };
 
 /**
