@@ -88,7 +88,7 @@ describe('loadArticles: bad records', () => {
 
   it('reports a folder that cannot be read', async () => {
     const error = await loadError('test/fixtures/content/no-such-folder');
-    expect(error.message).toMatch(/^content: cannot read the content folder .*no-such-folder: ENOENT$/);
+    expect(error.message).toMatch(/^content: cannot read the content folder .*no-such-folder: ENOENT: create the folder, or point paths\.content in the config at the records$/);
   });
 });
 
