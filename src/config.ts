@@ -270,7 +270,7 @@ export function requireSecret(env: EnvironmentConfig, command: string, linksLeav
 /** Validates a config object; problems name the file, line and field. */
 export function parseConfig(text: string, configFile: string, env: EnvironmentConfig): Config {
   const displayName = path.relative(process.cwd(), configFile) || configFile;
-  const source = parseYamlSource(text, displayName);
+  const source = parseYamlSource(text, displayName, 1, 'JSON');
   if (source.syntaxProblems.length > 0) {
     throw BriefingError.fromProblems('config', 'invalid-config', source.syntaxProblems, `${displayName} is not valid JSON`);
   }

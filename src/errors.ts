@@ -67,3 +67,14 @@ export class BriefingError extends Error {
 export function isBriefingError(error: unknown): error is BriefingError {
   return error instanceof BriefingError;
 }
+
+/**
+ * The next step when a folder the config names is missing (ENOENT), appended to a read error: a new
+ * operator's content or templates folder is usually just not there yet. Other codes get nothing.
+ */
+export function missingFolderHint(error: unknown, field: 'paths.content' | 'paths.templates'): string {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return '';
+  return field === 'paths.content'
+    ? ': create the folder, or point paths.content in the config at the records'
+    : ': point paths.templates in the config at a folder of Briefing templates (`npx briefing init DIR` writes a set)';
+}

@@ -12,9 +12,10 @@ export interface YamlSource {
 
 /**
  * Parses YAML (JSON is YAML) keeping positions, so validation errors can name the line.
- * `firstLine` is the file line of the text's first line (front matter starts after `---`).
+ * `firstLine` is the file line of the text's first line (front matter starts after `---`);
+ * `language` names what the writer wrote in syntax errors (a JSON config is not "invalid YAML" to them).
  */
-export function parseYamlSource(text: string, file: string, firstLine = 1): YamlSource {
+export function parseYamlSource(text: string, file: string, firstLine = 1, language: 'YAML' | 'JSON' = 'YAML'): YamlSource {
   const lineCounter = new LineCounter();
   const document: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntaxProblems: Problem[] = document.errors.map((error) => {
@@ -23,7 +24,7 @@ export function parseYamlSource(text: string, file: string, firstLine = 1): Yaml
     return {
       file,
       line: lineCounter.linePos(opened ?? error.pos[0]).line + firstLine - 1,
-      message: `invalid YAML: ${error.message.split('\n')[0]}${opened === undefined ? '' : ' (the quote opens on this line)'}`,
+      message: `invalid ${language}: ${error.message.split('\n')[0]}${opened === undefined ? '' : ' (the quote opens on this line)'}`,
     };
   });
   const lineOf = (path: readonly PropertyKey[]): number => {
@@ -41,7 +42,7 @@ export function parseYamlSource(text: string, file: string, firstLine = 1): Yaml
       value = document.toJS({ maxAliasCount: 100 });
     } catch (error) {
       // An alias to no anchor, or so many aliases that expanding them would exhaust memory.
-      syntaxProblems.push({ file, line: aliasLine(document, lineCounter) + firstLine - 1, message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` });
+      syntaxProblems.push({ file, line: aliasLine(document, lineCounter) + firstLine - 1, message: `invalid ${language}: ${(error as Error).message.split('\n')[0]}` });
     }
   }
   return { value, syntaxProblems, lineOf };
@@ -80,13 +81,34 @@ function aliasLine(document: Document, lineCounter: LineCounter): number {
   return unresolved ?? first ?? 1;
 }
 
+/** What a value of each zod type is called in a problem ("must be text"), for people who do not read zod. */
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object of fields',
+};
+
 /** Turns zod issues into problems naming file, line and field (a dotted path). */
 export function zodProblems(error: z.ZodError, file: string, source: YamlSource): Problem[] {
   return error.issues.map((issue) => ({
     file,
     line: source.lineOf(issue.path),
     field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)',
-    // zod says "Invalid input: expected string, received undefined" for a field that is not there.
-    message: issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : issue.message,
+    message: typeProblem(issue) ?? issue.message,
   }));
+}
+
+/**
+ * zod says "Invalid input: expected string, received undefined" for a field that is not there and
+ * "… received number" for one of the wrong type: "is required" and "must be text" say what to do.
+ */
+function typeProblem(issue: z.core.$ZodIssue): string | undefined {
+  // A schema's own message (the content records have theirs) is kept.
+  if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input: expected')) return undefined;
+  if (/received undefined$/.test(issue.message)) return 'is required';
+  const words = TYPE_WORDS[issue.expected];
+  return words === undefined ? undefined : `must be ${words}`;
 }

@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Topic } from '../config.js';
-import { BriefingError, type Problem } from '../errors.js';
+import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
 import type { Article } from './article.js';
 import { articleFromCache, openArticleCache, recordStamp, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
 import type { ArticleSpool } from './article-spool.js';
@@ -218,7 +218,7 @@ async function listRecords(dir: string): Promise<string[]> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    throw new BriefingError('content', 'content-unreadable', `cannot read the content folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+    throw new BriefingError('content', 'content-unreadable', `cannot read the content folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}${missingFolderHint(error, 'paths.content')}`, {
       cause: error,
     });
   }

@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { BriefingError } from '../errors.js';
+import { BriefingError, missingFolderHint } from '../errors.js';
 
 /** One template file as read, for naming it (and its lines) in errors. */
 export interface TemplateSource {
@@ -36,7 +36,7 @@ export async function loadBriefingTemplates(dir: string): Promise<BriefingTempla
     try {
       return { file, text: await readFile(absolute, 'utf8') };
     } catch (error) {
-      throw new BriefingError('email', 'template-unreadable', `cannot read the template ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      throw new BriefingError('email', 'template-unreadable', `cannot read the template ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}${missingFolderHint(error, 'paths.templates')}`, {
         cause: error,
       });
     }

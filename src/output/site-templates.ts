@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { BriefingError, type Problem } from '../errors.js';
+import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
 import type { ArticlePageView, EditionsPageView, IndexPageView } from './site-views.js';
 
 /** The files in templates/ that make the site pages; users restyle the site by editing them. */
@@ -37,7 +37,7 @@ export async function readSiteTemplates(folder: string): Promise<SiteTemplateSou
     if (result.status === 'fulfilled') return [key, result.value] as const;
     const full = path.join(folder, file);
     const code = (result.reason as NodeJS.ErrnoException).code ?? String(result.reason);
-    throw new BriefingError('output', 'template-unreadable', `cannot read the template ${path.relative(process.cwd(), full) || full}: ${code}`, {
+    throw new BriefingError('output', 'template-unreadable', `cannot read the template ${path.relative(process.cwd(), full) || full}: ${code}${missingFolderHint(result.reason, 'paths.templates')}`, {
       cause: result.reason,
     });
   });

@@ -84,6 +84,39 @@ describe('config errors name the next step', () => {
     expect(result.stderr).not.toMatch(/received undefined/);
   });
 
+  it.each([
+    ['a field of the wrong type', (config: Record<string, unknown>) => Object.assign(config, { title: 5 }), /^config: briefing\.config\.json:\d+: title: must be text$/m],
+    ['a flag that is not true or false', (config: Record<string, unknown>) => Object.assign(config.edition as object, { sendWhenEmpty: 'no' }), /^config: briefing\.config\.json:\d+: edition\.sendWhenEmpty: must be true or false$/m],
+  ])('%s says what the field must be, not zod\'s "expected …, received …"', async (_name, change, expected) => {
+    await briefing('init');
+    const config = JSON.parse(readFileSync(path.join(dir, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
+    change(config);
+    writeFileSync(path.join(dir, 'briefing.config.json'), JSON.stringify(config, null, 2));
+    const result = await briefing('status');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(expected);
+    expect(result.stderr).not.toMatch(/Invalid input|received/);
+  });
+
+  it('a JSON syntax error is called invalid JSON, with its line', async () => {
+    writeFileSync(path.join(dir, 'briefing.config.json'), '{\n  "title": "Paper",\n  "language": "en"\n  "timeZone": "UTC"\n}\n');
+    const result = await briefing('status');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^config: briefing\.config\.json:\d: invalid JSON: /m);
+    expect(result.stderr).not.toMatch(/YAML/);
+  });
+
+  it.each([
+    ['content', /^content: cannot read the content folder \S+content: ENOENT: create the folder, or point paths\.content in the config at the records$/m],
+    ['templates', /^output: cannot read the template templates\/\S+: ENOENT: point paths\.templates in the config at a folder of Briefing templates \(`npx briefing init DIR` writes a set\)$/m],
+  ])('a %s folder that is not there names the config field to correct', async (folder, expected) => {
+    await briefing('init');
+    rmSync(path.join(dir, folder), { recursive: true });
+    const result = await briefing('build');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(expected);
+  });
+
   it('a sampleSubscribers file that does not exist is named', async () => {
     await briefing('init');
     const config = JSON.parse(readFileSync(path.join(dir, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;

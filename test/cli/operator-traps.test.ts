@@ -140,6 +140,24 @@ describe('subscribers unsubscribe and remove', () => {
     expect(active.stdout).toBe('removed reader2@example.com\n');
     expect(await withStore(workspace.databaseFile, (store) => store.countSubscribers())).toBe(0);
   });
+
+  it('remove of a bounced address is refused too, and an import cannot re-add it; --forget erases it', async () => {
+    workspace = await createWorkspace({ subscribers: 1 });
+    await withStore(workspace.databaseFile, async (store) => {
+      const subscriber = await store.findSubscriber('reader1@example.com');
+      await store.setSubscriberStatus(subscriber!.id, 'bounced', new Date(), 'hard bounce');
+    });
+    const refused = await workspace.run(['subscribers', 'remove', 'reader1@example.com']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^subscribers: reader1@example\.com is bounced: its row keeps it from being added again by an import, so it stays .*add --forget to erase it anyway$/m);
+    const csv = path.join(workspace.root, 'list.csv');
+    writeFileSync(csv, 'address\nreader1@example.com\n');
+    expect((await workspace.run(['subscribers', 'import', csv])).code).toBe(0);
+    expect((await withStore(workspace.databaseFile, (store) => store.findSubscriber('reader1@example.com')))?.status).toBe('bounced');
+    const forgotten = await workspace.run(['subscribers', 'remove', 'reader1@example.com', '--forget']);
+    expect(forgotten.stdout).toBe('erased reader1@example.com (it was bounced; an import may add it again)\n');
+    expect(await withStore(workspace.databaseFile, (store) => store.countSubscribers())).toBe(0);
+  });
 });
 
 describe('version and wording', () => {
@@ -160,6 +178,41 @@ describe('version and wording', () => {
     const status = await workspace.run(['status']);
     expect(status.stdout).toMatch(/^next: \d{4}-\d\d-\d\d 21:00 (EET|EEST)  edition /m);
     expect(status.stdout).toMatch(/^ {2}2025-07-23 {2}sent {5}2025-07-23 21:00 EEST$/m);
+  });
+
+  it('schedule lists its next slots in the zone with its abbreviation, and its stop summary counts runs skipped for nothing new', async () => {
+    workspace = await createWorkspace({ configure: (config) => Object.assign(config, { schedule: { cron: '* * * * * *', catchUpMinutes: 0 } }) });
+    // The repository's content goes out first, so every slot the scheduler then runs has nothing new.
+    expect((await workspace.run(['send', '--date', '2025-07-23T21:00:00', '--force'])).code).toBe(0);
+    const child = workspace.start(['schedule']);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Skipped editions: slots run and found with nothing new, and the one missed before start (catch-up 0).
+    const skipped = () => withStore(workspace!.databaseFile, async (store) => (await store.listEditions(50)).filter((edition) => edition.status === 'skipped'));
+    const ranEmpty = async () => (await skipped()).filter((edition) => !edition.note?.startsWith('missed')).length;
+    for (let waited = 0; (await ranEmpty()) < 2; waited += 50) {
+      if (waited > 60_000) throw new Error(`no two skipped runs: ${Buffer.concat(stderr).toString().slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const printed = Buffer.concat(stdout).toString();
+    const next = [...printed.matchAll(/^ {2}(\d{4}-\d\d-\d\dT(\d\d:\d\d):\d\d) {2}(\d{4}-\d\d-\d\d) (\d\d:\d\d) (\S+)$/gm)];
+    expect(next, printed).toHaveLength(3);
+    for (const [, id, idTime, date, time, zone] of next) {
+      // The slot id is the zone's wall time; the listed time must be the same wall time, not UTC.
+      expect(`${date} ${time}`).toBe(`${id?.slice(0, 10)} ${idTime}`);
+      expect(zone).toMatch(/^EES?T$/);
+    }
+    const counts = /^Stopped: (\d+) runs?, (\d+) skipped, 0 failed$/m.exec(printed);
+    expect(counts, printed).not.toBeNull();
+    const [runs, skippedCount] = [Number(counts?.[1]), Number(counts?.[2])];
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(skippedCount).toBe((await skipped()).length);
+    expect(skippedCount).toBeGreaterThanOrEqual(runs);
   });
 
   it('a one-line CSV import says "1 line"', async () => {

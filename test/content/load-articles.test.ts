@@ -81,6 +81,13 @@ describe('loadArticles: bad records', () => {
     expect((error as BriefingError).message).toContain(expected);
   });
 
+  it('requires source, as the README says: a record without it is refused, not attributed to nobody', async () => {
+    const error = await load({ 'x.md': record('Text.', 'title: A record\npublished: 2025-07-23T10:00:00+03:00') }).catch((thrown: unknown) => thrown as BriefingError);
+    expect((error as BriefingError).message).toMatch(/x\.md:\d+: source: is required$/m);
+    const readme = readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain('required: `title`, `published` and `source`');
+  });
+
   it('reports an empty front matter', async () => {
     const error = await load({ 'x.md': '---\n---\nText.\n' }).catch((thrown: unknown) => thrown as BriefingError);
     expect((error as BriefingError).message).toMatch(/x\.md:2: \(top level\): the front matter is empty$/m);
@@ -88,7 +95,7 @@ describe('loadArticles: bad records', () => {
 
   it('reports a folder that cannot be read', async () => {
     const error = await loadError('test/fixtures/content/no-such-folder');
-    expect(error.message).toMatch(/^content: cannot read the content folder .*no-such-folder: ENOENT$/);
+    expect(error.message).toMatch(/^content: cannot read the content folder .*no-such-folder: ENOENT: create the folder, or point paths\.content in the config at the records$/);
   });
 });
 
