@@ -87,7 +87,7 @@ export function importRawArticle(text: string, options: ImportOptions): Imported
     }
     published = formatPublicationTime(time.time);
   } else {
-    throw importError(options.file, headlineBlock.line, 'Published', 'the text has no "Published:" line: a date is needed (use --published ISO)');
+    throw importError(options.file, headlineBlock.line, 'Published', 'the text has no "Published:" line: a date is needed (give --published, e.g. 2025-07-31T18:02-04:00 or "July 31, 2025 6:02 PM EDT")');
   }
 
   const items: BodyItem[] = [];

@@ -46,7 +46,7 @@ describe('briefing import', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`written ${PREVIEW_RECORD}\n`);
     expect(result.stderr).toContain('import: 1 of 2 files not imported');
-    expect(result.stderr).toContain(`import: ${WRAP}:3: Published: the text has no "Published:" line: a date is needed (use --published ISO)`);
+    expect(result.stderr).toContain(`import: ${WRAP}:3: Published: the text has no "Published:" line: a date is needed (give --published, e.g. 2025-07-31T18:02-04:00 or "July 31, 2025 6:02 PM EDT")`);
     expect(result.stderr).toContain('add `sourceUrl:` by hand');
     expect(await readdir(path.join(work, 'records'))).toEqual([path.basename(PREVIEW_RECORD)]);
   });

@@ -96,7 +96,7 @@ describe('importRawArticle on a text without a date (the vote result)', () => {
   it('needs a date: without --published it is an error naming the file', () => {
     const error = importError(readFileSync(RAW_TEXTS.result, 'utf8'), { file: RAW_TEXTS.result });
     expect(error.message).toBe(
-      `import: ${RAW_TEXTS.result} cannot be imported\nimport: ${RAW_TEXTS.result}:3: Published: the text has no "Published:" line: a date is needed (use --published ISO)`,
+      `import: ${RAW_TEXTS.result} cannot be imported\nimport: ${RAW_TEXTS.result}:3: Published: the text has no "Published:" line: a date is needed (give --published, e.g. 2025-07-31T18:02-04:00 or "July 31, 2025 6:02 PM EDT")`,
     );
   });
 
