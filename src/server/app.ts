@@ -15,7 +15,7 @@ import { RETRY_AFTER_SECONDS } from './waiting-store.js';
 /**
  * The HTTP application: the routes of routes.ts behind access logging, security headers, rate limits
  * (per client, or per signed link), body size limits and, for the forms that ask, a same-origin check. A store that another writer holds, or whose
- * file is gone, gets 503 with Retry-After; other errors a generic 500 page (the detail goes to the
+ * file is gone or damaged, gets 503 with Retry-After; other errors a generic 500 page (the detail goes to the
  * log only). Tests call `app.request(url)` in process; `listen` puts it on a socket.
  */
 export function createApp(deps: ServerDependencies): Hono {
@@ -42,7 +42,9 @@ export function createApp(deps: ServerDependencies): Hono {
     const where = { err: error, method: c.req.method, path: new URL(c.req.url).pathname };
     const unavailable = storeUnavailability(error);
     if (unavailable !== undefined) {
-      deps.logger.warn(where, unavailable === 'busy' ? 'server: the store stayed busy' : 'server: the store file was deleted or replaced');
+      if (unavailable === 'busy') deps.logger.warn(where, 'server: the store stayed busy');
+      // Not a passing condition: the operator must restore the file (or restart) before writes work again.
+      else deps.logger.error(where, unavailable === 'replaced' ? 'server: the store file was deleted or replaced' : 'server: the store file is damaged');
       return errorResponse(deps.pages, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
     deps.logger.error(where, 'server: request failed');

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -39,11 +39,22 @@ function bind(params: readonly SqlValue[]): Record<string, string | number | nul
   return named;
 }
 
+/** The 16 bytes every SQLite database file begins with. */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Checks, before each write, that the store file is still the one opened and still a database; and lets its descriptor go. */
+interface StoreFileGuard {
+  check(): void;
+  close(): void;
+}
+
 /**
- * A check that the file is still the one opened: SQLite keeps writing into a deleted or replaced file
- * (through its open descriptors) without error, and those writes would be lost.
+ * A check that the file is still the one opened, and still an SQLite file: SQLite keeps writing into a
+ * deleted or replaced file (through its open descriptors), or into the WAL beside a file truncated or
+ * overwritten in place, without error, and those writes would be lost at the next open. A descriptor
+ * kept open reads the file's first bytes in one call; the path's identity says whether it was replaced.
  */
-function sameFileCheck(file: string): () => void {
+function storeFileGuard(file: string): StoreFileGuard {
   const identity = (): string | undefined => {
     try {
       const stats = statSync(file);
@@ -53,14 +64,29 @@ function sameFileCheck(file: string): () => void {
     }
   };
   const opened = identity();
-  return () => {
-    if (identity() !== opened) {
-      throw new BriefingError('store', 'store-replaced', `the SQLite store ${file} was deleted or replaced while in use; restart to use the file there now`);
-    }
+  const fd = openSync(file, 'r');
+  const head = Buffer.alloc(SQLITE_MAGIC.length);
+  return {
+    check() {
+      if (identity() !== opened) {
+        throw new BriefingError('store', 'store-replaced', `the SQLite store ${file} was deleted or replaced while in use; restart to use the file there now`);
+      }
+      const read = readSync(fd, head, 0, head.length, 0);
+      if (read !== head.length || !head.equals(SQLITE_MAGIC)) {
+        throw new BriefingError(
+          'store',
+          'store-corrupt',
+          `${file} was truncated or overwritten while in use (it no longer starts as an SQLite store): stop, restore it from a backup, then start again`,
+        );
+      }
+    },
+    close() {
+      closeSync(fd);
+    },
   };
 }
 
-function createSqliteDriver(db: Database.Database, file: string, checkSameFile: () => void): SqlDriver {
+function createSqliteDriver(db: Database.Database, file: string, guard: StoreFileGuard): SqlDriver {
   const statements = new Map<string, Database.Statement>();
   const statement = (query: Query): Database.Statement => {
     let prepared = statements.get(query.name);
@@ -115,7 +141,7 @@ function createSqliteDriver(db: Database.Database, file: string, checkSameFile: 
     execute<T>(task: () => Task<T>, mode: 'read' | 'write'): Promise<T> {
       const result = tail.then(() => {
         if (mode === 'read') return runTask(task());
-        checkSameFile();
+        guard.check();
         return inTransaction(task());
       });
       tail = result.catch(() => undefined);
@@ -132,6 +158,8 @@ function createSqliteDriver(db: Database.Database, file: string, checkSameFile: 
         db.close();
       } catch (error) {
         throw sqliteFault(error, file);
+      } finally {
+        guard.close();
       }
     },
   };
@@ -140,7 +168,7 @@ function createSqliteDriver(db: Database.Database, file: string, checkSameFile: 
 /**
  * Opens (creating if needed) the embedded store at `file`: WAL so readers never wait for the writer,
  * a busy timeout for writers of other processes, foreign keys on, a bounded page cache, and the
- * schema migrated. Writes refuse to go on once the file was deleted or replaced.
+ * schema migrated. Writes refuse to go on once the file was deleted, replaced, truncated or overwritten.
  */
 export async function openSqliteStore(file: string, now: Date = new Date(), options: SqliteOptions = {}): Promise<Store> {
   await refuseEmptyFile(file);
@@ -151,19 +179,22 @@ export async function openSqliteStore(file: string, now: Date = new Date(), opti
   } catch (error) {
     throw unavailable(error, file);
   }
+  let guard: StoreFileGuard | undefined;
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`cache_size = ${CACHE_SIZE}`);
-    const driver = createSqliteDriver(db, file, sameFileCheck(file));
+    guard = storeFileGuard(file);
+    const driver = createSqliteDriver(db, file, guard);
     await migrate(driver, sqliteDialect, now);
     const queries = buildQueries(sqliteDialect);
     await driver.prepare(Object.values(queries));
     return createSqlStore(sqliteDialect, driver, queries);
   } catch (error) {
     db.close();
+    guard?.close();
     throw unavailable(error, file);
   }
 }

@@ -88,6 +88,22 @@ describe('briefing import', () => {
     expect(result.stderr).toContain('import: missing.txt: cannot read: ENOENT');
   });
 
+  it('refuses a text whose record the build would refuse (over content.maxRecordBytes, 2,000,000 here) naming the file, and writes nothing', async () => {
+    const raw = await readFile(PREVIEW, 'utf8');
+    const paragraph = 'The council heard seventy more speakers on the tram line today and tomorrow.\n\n';
+    const padded = (bytes: number): string => raw + paragraph.repeat(Math.ceil((bytes - raw.length) / paragraph.length)).slice(0, bytes - Buffer.byteLength(raw));
+    await writeFile(path.join(work, 'huge.txt'), padded(50_000_000));
+    // Under the limit as text, over it once front matter is added.
+    await writeFile(path.join(work, 'nearly.txt'), padded(1_999_900));
+    const result = await briefing('import', 'huge.txt', 'nearly.txt', '--out', 'big-records', '--source', SOURCE);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('import: huge.txt: the text is more than 2000000 bytes, over the limit of 2000000 (content.maxRecordBytes); split the text or raise the limit');
+    expect(result.stderr).toMatch(/import: nearly\.txt: the record would be 2000\d{3} bytes, over the limit of 2000000 \(content\.maxRecordBytes\)/);
+    expect(result.stderr).not.toContain('    at ');
+    expect(await readdir(path.join(work, 'big-records'))).toEqual([]);
+  });
+
   it('refuses a --published that is not a date, with exit 1 and no stack', async () => {
     const result = await briefing('import', WRAP, '--out', 'records', '--source', 'Test Desk', '--published', 'tomorrow');
     expect(result.code).toBe(1);

@@ -155,6 +155,59 @@ describe('SMTP client against a hostile server', () => {
     expect(received.some((line) => /SIZE=/i.test(line))).toBe(false);
     expect(received.some((line) => /^(plain|tls): MAIL FROM/i.test(line))).toBe(false);
   });
+  it('takes the capabilities only from the EHLO sent over TLS: what the plain-text EHLO offered (SIZE, AUTH LOGIN) is forgotten after STARTTLS', async () => {
+    const received: string[] = [];
+    const port = await listen((socket) => {
+      socket.write('220 hostile.example ESMTP\r\n');
+      let secure = false;
+      let inData = false;
+      const answer = (line: string, reply: (text: string) => void): void => {
+        received.push(`${secure ? 'tls' : 'plain'}: ${line}`);
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            reply('250 2.0.0 queued\r\n');
+          }
+          return;
+        }
+        const verb = line.split(' ')[0]?.toUpperCase();
+        // Before TLS (where a man in the middle may write) it offers what it does not offer over TLS.
+        if (verb === 'EHLO') reply(secure ? '250-hostile.example\r\n250 AUTH PLAIN\r\n' : '250-hostile.example\r\n250-SIZE 10\r\n250-AUTH LOGIN\r\n250 STARTTLS\r\n');
+        else if (verb === 'AUTH') reply('235 2.7.0 accepted\r\n');
+        else if (verb === 'DATA') {
+          inData = true;
+          reply('354 go on\r\n');
+        } else if (verb === 'QUIT') reply('221 bye\r\n');
+        else reply('250 ok\r\n');
+      };
+      readLines(socket, (line) => {
+        if (secure) return;
+        if (line.toUpperCase() !== 'STARTTLS') {
+          answer(line, (text) => socket.write(text));
+          return;
+        }
+        received.push(`plain: ${line}`);
+        socket.write('220 ready\r\n');
+        socket.removeAllListeners('data');
+        const upgraded = new tls.TLSSocket(socket, { isServer: true, ...certificate });
+        upgraded.on('error', () => undefined);
+        secure = true;
+        readLines(upgraded, (tlsLine) => answer(tlsLine, (text) => upgraded.write(text)));
+      });
+    });
+    transport = createSmtpTransport(parseSmtpUrl(`smtp://briefing:s3cret@127.0.0.1:${port}?requireTLS=true&tls.rejectUnauthorized=false`), {
+      maxConnections: 1,
+      timeoutMs: 5000,
+      logger,
+    });
+    await transport.send(message());
+    // A SIZE= of the plain-text offer would be refused by a server that never offered it; AUTH LOGIN was offered in plain text only.
+    expect(received.filter((line) => /^(plain|tls): (AUTH|MAIL FROM)/i.test(line)).map((line) => line.replace(/^(tls: AUTH PLAIN) \S+$/, '$1 …'))).toEqual([
+      'tls: AUTH PLAIN …',
+      'tls: MAIL FROM:<briefing@example.org>',
+    ]);
+  });
+
   it.each([
     ['AUTH PLAIN', ''],
     ['AUTH LOGIN', '?authMethod=login'],

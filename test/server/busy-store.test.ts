@@ -1,4 +1,4 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,16 +83,19 @@ describe('a store locked by another writer', () => {
   });
 });
 
-describe('a store file deleted or replaced while serving', () => {
+describe('a store file deleted, replaced or damaged while serving', () => {
   it.each([
-    ['deleted', (file: string) => rmSync(file)],
-    ['replaced', (file: string) => {
+    ['deleted', 'the store file was deleted or replaced', (file: string) => rmSync(file)],
+    ['replaced', 'the store file was deleted or replaced', (file: string) => {
       const other = new Database(`${file}.new`);
       other.exec('CREATE TABLE unrelated (x)');
       other.close();
       renameSync(`${file}.new`, file);
     }],
-  ])('refuses writes with 503 when the file is %s, instead of writing where no one will read', async (_label, change) => {
+    // The same file (same inode) made unreadable: SQLite would go on writing into its WAL, lost at the next open.
+    ['truncated to 0 bytes in place', 'the store file is damaged', (file: string) => truncateSync(file, 0)],
+    ['overwritten in place with garbage', 'the store file is damaged', (file: string) => writeFileSync(file, Buffer.alloc(8192, 'not a database ')) ],
+  ])('refuses writes with 503 when the file is %s, instead of writing where no one will read', async (_label, logged, change) => {
     const { file } = await open();
     await server.store.addSubscribers([{ address: 'reader@example.org', status: 'active', source: 'test' }], server.clock.now());
     const reader = (await server.store.findSubscriber('reader@example.org'))!;
@@ -106,7 +109,40 @@ describe('a store file deleted or replaced while serving', () => {
     const health = await server.app.request('/healthz');
     expect(health.status).toBe(503);
     expect(await health.json()).toEqual({ status: 'unavailable' });
-    expect(server.records.some((record) => record.msg === 'server: the store file was deleted or replaced')).toBe(true);
+    expect(server.records.some((record) => record.msg === `server: ${logged}`)).toBe(true);
+    expect((await server.app.request('/feed.xml')).status).toBe(200);
+  });
+});
+
+describe('a store whose pages are damaged while serving', () => {
+  it('answers a write that meets a malformed page (SQLITE_CORRUPT) with 503, not the 500 page of a bug', async () => {
+    const { file } = await open();
+    await server.store.addSubscribers([{ address: 'reader@example.org', status: 'active', source: 'test' }], server.clock.now());
+    const reader = (await server.store.findSubscriber('reader@example.org'))!;
+    // Every page of the subscribers table and its indexes, found with SQLite's own page map, then overwritten in place.
+    const other = new Database(file);
+    other.pragma('wal_checkpoint(TRUNCATE)');
+    const pages = other
+      .prepare("SELECT pageno FROM dbstat WHERE name = 'subscribers' OR name IN (SELECT name FROM sqlite_master WHERE tbl_name = 'subscribers' AND type = 'index')")
+      .pluck()
+      .all() as number[];
+    const pageSize = other.pragma('page_size', { simple: true }) as number;
+    expect(pages.length).toBeGreaterThan(0);
+    const fd = openSync(file, 'r+');
+    try {
+      for (const page of pages) writeSync(fd, Buffer.alloc(pageSize, 0x5a), 0, pageSize, (page - 1) * pageSize);
+    } finally {
+      closeSync(fd);
+    }
+    // A commit of another connection makes the server's connection drop its page cache and read the file again.
+    other.pragma('application_id = 7');
+    other.close();
+
+    const unsubscribe = await server.app.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', reader)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient('192.0.2.9'));
+    expect(unsubscribe.status).toBe(503);
+    expect(unsubscribe.headers.get('retry-after')).not.toBeNull();
+    expect(server.records.some((record) => record.msg === 'server: the store file is damaged')).toBe(true);
+    expect(server.records.some((record) => record.msg === 'server: request failed')).toBe(false);
     expect((await server.app.request('/feed.xml')).status).toBe(200);
   });
 });

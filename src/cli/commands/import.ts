@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createArticleParser } from '../../content/parse-article.js';
 import { formatRecord } from '../../content/format-record.js';
@@ -35,12 +35,16 @@ export default async function importCommand(context: CliContext, options: Import
     );
   }
   const problems: Problem[] = [];
+  const limit = config.content.maxRecordBytes;
 
   for (const input of files) {
     try {
-      const text = await readInput(input);
+      const text = await readInput(input, limit);
       const record = importRawArticle(text, { file: input, published: options.published, timeZone: config.timeZone, source: options.source });
       const output = formatRecord(record);
+      const size = Buffer.byteLength(output, 'utf8');
+      // A record the build would refuse is not written: the limit is the build's own.
+      if (size > limit) throw BriefingError.fromProblems('import', 'record-too-large', [{ file: input, message: tooLarge(`the record would be ${size} bytes`, limit) }]);
       const target = path.join(outDir, `${record.id}.md`);
       const shown = path.relative(process.cwd(), target) || target;
       const check = parser.parse(output, shown, record.id);
@@ -71,13 +75,32 @@ export default async function importCommand(context: CliContext, options: Import
   return 0;
 }
 
-async function readInput(file: string): Promise<string> {
+const tooLarge = (what: string, limit: number): string => `${what}, over the limit of ${limit} (content.maxRecordBytes); split the text or raise the limit`;
+
+/**
+ * The raw text of `file`, read no further than `limit` bytes (a record is never smaller than its
+ * text), so a huge file or an endless pipe is refused instead of filling memory.
+ */
+async function readInput(file: string, limit: number): Promise<string> {
+  const unreadable = (error: unknown): BriefingError =>
+    BriefingError.fromProblems('import', 'input-unreadable', [{ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }]);
+  const handle = await open(file, 'r').catch((error: unknown) => {
+    throw unreadable(error);
+  });
   try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw BriefingError.fromProblems('import', 'input-unreadable', [
-      { file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` },
-    ]);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.allocUnsafe(64 * 1024) }).catch((error: unknown) => {
+        throw unreadable(error);
+      });
+      if (bytesRead === 0) return Buffer.concat(chunks, total).toString('utf8');
+      total += bytesRead;
+      if (total > limit) throw BriefingError.fromProblems('import', 'input-too-large', [{ file, message: tooLarge(`the text is more than ${limit} bytes`, limit) }]);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
   }
 }
 
