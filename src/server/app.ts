@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { storeUnavailability } from '../store/store-unavailable.js';
+import { storeUnavailability, type StoreUnavailability } from '../store/store-unavailable.js';
 import { accessLog } from './access-log.js';
 import type { ServerDependencies } from './dependencies.js';
 import { readToken } from './handlers/link-token.js';
@@ -11,6 +11,13 @@ import { listRoutes, type RouteLimit } from './routes.js';
 import { sameOrigin } from './same-origin.js';
 import { securityHeaders } from './security-headers.js';
 import { RETRY_AFTER_SECONDS } from './waiting-store.js';
+
+/** What the log says of a store that cannot take writes for a reason the operator must mend. */
+const UNAVAILABLE_MESSAGES: Record<Exclude<StoreUnavailability, 'busy'>, string> = {
+  replaced: 'server: the store file was deleted or replaced',
+  damaged: 'server: the store file is damaged',
+  failing: 'server: the store cannot be written (full disk, I/O error, no write access or database server down)',
+};
 
 /**
  * The HTTP application: the routes of routes.ts behind access logging, security headers, rate limits
@@ -44,7 +51,7 @@ export function createApp(deps: ServerDependencies): Hono {
     if (unavailable !== undefined) {
       if (unavailable === 'busy') deps.logger.warn(where, 'server: the store stayed busy');
       // Not a passing condition: the operator must restore the file (or restart) before writes work again.
-      else deps.logger.error(where, unavailable === 'replaced' ? 'server: the store file was deleted or replaced' : 'server: the store file is damaged');
+      else deps.logger.error(where, UNAVAILABLE_MESSAGES[unavailable]);
       return errorResponse(deps.pages, 503, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
     deps.logger.error(where, 'server: request failed');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/delivery/tokens.js';
+import { canMount, mountTmpfs, type Tmpfs } from '../reliability/support/mounts.js';
 import { createPublication, fromClient, openTestServer, TEST_SECRET, type TestPublication, type TestServer } from './support.js';
 
 let publication: TestPublication;
@@ -142,6 +143,40 @@ describe('a store whose pages are damaged while serving', () => {
     expect(unsubscribe.status).toBe(503);
     expect(unsubscribe.headers.get('retry-after')).not.toBeNull();
     expect(server.records.some((record) => record.msg === 'server: the store file is damaged')).toBe(true);
+    expect(server.records.some((record) => record.msg === 'server: request failed')).toBe(false);
+    expect((await server.app.request('/feed.xml')).status).toBe(200);
+  });
+});
+
+describe('a store whose disk fills while serving', () => {
+  let disk: Tmpfs | undefined;
+  afterEach(() => {
+    disk?.unmount();
+    disk = undefined;
+  });
+
+  it.skipIf(!canMount)('answers a write on a full disk (SQLITE_FULL) with 503 and Retry-After, not the 500 page of a bug; feeds still served', async () => {
+    publication = createPublication();
+    writeFileSync(path.join(publication.output, 'feed.xml'), '<?xml version="1.0"?><rss version="2.0"><channel/></rss>\n');
+    disk = mountTmpfs(publication.dir, 1024 * 1024);
+    publication = { ...publication, config: { ...publication.config, paths: { ...publication.config.paths, data: disk.dir } } };
+    server = await openTestServer(publication, { limits: { storeWaitMs: 400 } });
+    await server.store.addSubscribers([{ address: 'reader@example.org', status: 'active', source: 'test' }], server.clock.now());
+    const reader = (await server.store.findSubscriber('reader@example.org'))!;
+    // Whatever room is left on the disk taken by another file.
+    const filler = openSync(path.join(disk.dir, 'filler'), 'w');
+    try {
+      for (;;) writeSync(filler, Buffer.alloc(4096));
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    } finally {
+      closeSync(filler);
+    }
+
+    const unsubscribe = await server.app.request(`/unsubscribe?token=${createToken(TEST_SECRET, 'unsubscribe', reader)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient('192.0.2.9'));
+    expect(unsubscribe.status).toBe(503);
+    expect(unsubscribe.headers.get('retry-after')).not.toBeNull();
+    expect(server.records.some((record) => String(record.msg).startsWith('server: the store cannot be written'))).toBe(true);
     expect(server.records.some((record) => record.msg === 'server: request failed')).toBe(false);
     expect((await server.app.request('/feed.xml')).status).toBe(200);
   });
