@@ -128,7 +128,8 @@ export function createSesTransport(settings: SesSettings): Transport {
     },
     async close() {
       closed = true;
-      if (transporter !== undefined) (await transporter).close();
+      // A client that never loaded has nothing to close; its error was the sends' to report.
+      (await transporter?.catch(() => undefined))?.close();
     },
   };
 }
