@@ -167,7 +167,7 @@ const fileConfigSchema = z.strictObject({
 export type Topic = z.infer<typeof topicSchema>;
 export type FileConfig = z.infer<typeof fileConfigSchema>;
 
-/** Who sends BRIEFING_SMTP_URL's mail: Briefing's own pipelined client, or nodemailer (its SMTP pool, or sendmail). */
+/** Who sends BRIEFING_SMTP_URL's mail: Briefing's own pipelined client, or nodemailer (its SMTP pool, sendmail, or Amazon SES). */
 type MailTransportKind = 'smtp' | 'nodemailer';
 
 /** Secrets and machine facts: only from the environment. */
@@ -226,11 +226,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     throw new BriefingError('config', 'invalid-transport', `BRIEFING_TRANSPORT must be smtp or nodemailer, not "${transport.slice(0, 40)}"`);
   }
   if (transport === 'nodemailer' && !env.BRIEFING_SMTP_URL) {
-    throw new BriefingError('config', 'invalid-transport', 'BRIEFING_TRANSPORT=nodemailer needs BRIEFING_SMTP_URL (smtp://…, smtps://… or sendmail:)');
+    throw new BriefingError('config', 'invalid-transport', 'BRIEFING_TRANSPORT=nodemailer needs BRIEFING_SMTP_URL (smtp://…, smtps://…, sendmail: or ses:)');
   }
   const smtpOAuth2Token = env.BRIEFING_SMTP_OAUTH2_TOKEN || undefined;
   // Only nodemailer's SMTP pool speaks XOAUTH2; a token nothing would use must not pass silently.
-  if (smtpOAuth2Token !== undefined && (transport !== 'nodemailer' || env.BRIEFING_SMTP_URL?.startsWith('sendmail:'))) {
+  if (smtpOAuth2Token !== undefined && (transport !== 'nodemailer' || env.BRIEFING_SMTP_URL?.startsWith('sendmail:') || env.BRIEFING_SMTP_URL?.startsWith('ses:'))) {
     throw new BriefingError('config', 'invalid-oauth2', 'BRIEFING_SMTP_OAUTH2_TOKEN needs BRIEFING_TRANSPORT=nodemailer and an smtp:// or smtps:// BRIEFING_SMTP_URL');
   }
   return {

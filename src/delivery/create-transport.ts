@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { BriefingError } from '../errors.js';
 import { createEmlTransport } from './eml-transport.js';
 import { createNodemailerTransport, createSendmailTransport } from './nodemailer-transport.js';
+import { createSesTransport, parseSesUrl } from './ses-transport.js';
 import { createSmtpTransport } from './smtp-transport.js';
 import { parseSmtpUrl } from './smtp-url.js';
 import type { Transport } from './transport.js';
@@ -21,7 +22,7 @@ export function outboxFolder(config: Pick<Config, 'paths'>, editionId: string): 
  * The transport of a run: one SMTP pool from BRIEFING_SMTP_URL (connections = delivery.concurrency
  * unless the URL's maxConnections says otherwise), Briefing's pipelined client or, with
  * BRIEFING_TRANSPORT=nodemailer, nodemailer's (logging in with BRIEFING_SMTP_OAUTH2_TOKEN if set; or its
- * sendmail transport for `sendmail:[/path]`);
+ * sendmail transport for `sendmail:[/path]`, or its Amazon SES transport for `ses:[REGION]`);
  * without the URL, .eml files under output/outbox/<editionId>/. The description never carries
  * the password or token.
  */
@@ -32,6 +33,7 @@ export function createTransport(config: Pick<Config, 'env' | 'paths' | 'delivery
     if (!path.isAbsolute(program)) throw new BriefingError('config', 'invalid-smtp-url', 'BRIEFING_SMTP_URL sendmail: must name an absolute path (sendmail:/usr/sbin/sendmail), or none');
     return createSendmailTransport(program);
   }
+  if (config.env.transport === 'nodemailer' && config.env.smtpUrl.startsWith('ses:')) return createSesTransport(parseSesUrl(config.env.smtpUrl));
   const settings = parseSmtpUrl(config.env.smtpUrl);
   if (config.env.transport === 'nodemailer') {
     return createNodemailerTransport(settings, {

@@ -62,7 +62,7 @@ export function parseSmtpUrl(text: string): SmtpSettings {
   } catch {
     throw invalid(`is not a URL (expected smtp://user:pass@host:port or smtps://…; ${ENCODE_HINT})`);
   }
-  if (url.protocol === 'sendmail:') throw invalid('sendmail: is sent by nodemailer: set BRIEFING_TRANSPORT=nodemailer');
+  if (url.protocol === 'sendmail:' || url.protocol === 'ses:') throw invalid(`${url.protocol} is sent by nodemailer: set BRIEFING_TRANSPORT=nodemailer`);
   // The scheme is not shown: without `//`, `user:pass@host` parses as the scheme `user:`.
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw invalid('must start with smtp:// or smtps://');
   // An @ after the host is the end of a user or password cut short by an unencoded ? # or /.

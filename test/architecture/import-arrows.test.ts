@@ -28,21 +28,37 @@ function allowedArrows(): Map<string, Set<string>> {
 /** Static `import … from`/`export … from` and dynamic `import('…')` of a relative path. */
 const IMPORT = /^\s*(?:import|export)\b[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;
 
-/** Every (from, to, file) import arrow under src/: `from` and `to` are top-level folders, or a root file's name. */
-function importArrows(): Array<{ from: string; to: string; file: string }> {
-  const arrows: Array<{ from: string; to: string; file: string }> = [];
+/** Every relative import under src/ as (file, target), both paths relative to src/ (the target by its .ts name). */
+function fileImports(): Array<{ file: string; target: string }> {
+  const imports: Array<{ file: string; target: string }> = [];
   for (const entry of readdirSync(SRC, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
     const file = path.join(entry.parentPath, entry.name);
-    const from = path.relative(SRC, file).split(path.sep)[0] as string;
     const source = readFileSync(file, 'utf8');
     for (const match of source.matchAll(IMPORT)) {
-      const target = path.relative(SRC, path.resolve(path.dirname(file), (match[1] ?? match[2]) as string));
-      const to = target.split(path.sep)[0] as string;
-      if (to !== from) arrows.push({ from, to, file: path.relative(SRC, file) });
+      const target = path.relative(SRC, path.resolve(path.dirname(file), (match[1] ?? match[2]) as string)).replace(/\.js$/, '.ts');
+      imports.push({ file: path.relative(SRC, file), target });
     }
   }
+  return imports;
+}
+
+/** Every (from, to, file) import arrow under src/: `from` and `to` are top-level folders, or a root file's name. */
+function importArrows(): Array<{ from: string; to: string; file: string }> {
+  const arrows: Array<{ from: string; to: string; file: string }> = [];
+  for (const { file, target } of fileImports()) {
+    const from = file.split(path.sep)[0] as string;
+    const to = target.split(path.sep)[0]?.replace(/\.ts$/, '.js') as string;
+    if (to !== from) arrows.push({ from, to, file });
+  }
   return arrows;
+}
+
+/** The nodes of `edges` that reach themselves again (each node of any cycle). */
+function onCycles(edges: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const reaches = (start: string, goal: string, seen = new Set<string>()): boolean =>
+    [...(edges.get(start) ?? [])].some((next) => next === goal || (!seen.has(next) && (seen.add(next), reaches(next, goal, seen))));
+  return [...edges.keys()].filter((node) => reaches(node, node)).sort();
 }
 
 /** Root files (config.ts, errors.ts, address.ts, …; imported by their .js name) are leaves every folder may import. */
@@ -79,9 +95,22 @@ describe('where things live (README table)', () => {
   it('no folder cycle', () => {
     const edges = new Map<string, Set<string>>();
     for (const { from, to } of arrows) edges.set(from, (edges.get(from) ?? new Set()).add(to));
-    const reaches = (start: string, goal: string, seen = new Set<string>()): boolean =>
-      [...(edges.get(start) ?? [])].some((next) => next === goal || (!seen.has(next) && (seen.add(next), reaches(next, goal, seen))));
-    const cycles = [...edges.keys()].filter((folder) => reaches(folder, folder));
-    expect(cycles).toEqual([]);
+    expect(onCycles(edges)).toEqual([]);
+  });
+
+  it('no file cycle either, inside a folder or across (site-pages.ts and site-templates.ts once imported each other)', () => {
+    const imports = fileImports();
+    const edges = new Map<string, Set<string>>();
+    for (const { file, target } of imports) edges.set(file, (edges.get(file) ?? new Set()).add(target));
+    // Guards the resolution: an import that names no file would hide its arrow from this check.
+    const files = new Set(readdirSync(SRC, { recursive: true }).map(String));
+    expect(imports.filter(({ target }) => !files.has(target)).map(({ file, target }) => `${file} -> ${target}`)).toEqual([]);
+    expect(imports.some(({ file, target }) => file === path.join('output', 'site-pages.ts') && target === path.join('output', 'site-views.ts'))).toBe(true);
+    expect(onCycles(edges)).toEqual([]);
+  });
+
+  it('the cycle check finds a cycle when there is one (so the two checks above can fail)', () => {
+    const edges = new Map([['output/site-pages.ts', new Set(['output/site-templates.ts'])], ['output/site-templates.ts', new Set(['output/site-pages.ts'])], ['feed/a.ts', new Set(['content/b.ts'])]]);
+    expect(onCycles(edges)).toEqual(['output/site-pages.ts', 'output/site-templates.ts']);
   });
 });

@@ -5,8 +5,10 @@ import path from 'node:path';
 import pino from 'pino';
 import { createEmlTransport } from '../../src/delivery/eml-transport.js';
 import { createNodemailerTransport, createSendmailTransport } from '../../src/delivery/nodemailer-transport.js';
+import { createSesTransport, parseSesUrl } from '../../src/delivery/ses-transport.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
+import { startSesTestEndpoint } from '../support/ses-test-endpoint.js';
 import { startSmtpTestServer } from '../support/smtp-test-server.js';
 import { describeTransportContract } from './transport-contract.js';
 
@@ -87,6 +89,31 @@ describeTransportContract('nodemailer sendmail (BRIEFING_SMTP_URL=sendmail:PATH)
   },
   async openBroken() {
     const transport = createSendmailTransport('/nonexistent/briefing-test/sendmail');
+    return { transport, close: () => transport.close() };
+  },
+});
+
+// The AWS SDK finds its credentials in the environment, as it would on an operator's machine.
+const SES_SECRET = 'aws-secret-access-key-of-the-test';
+process.env.AWS_ACCESS_KEY_ID = 'AKIDBRIEFINGTEST';
+process.env.AWS_SECRET_ACCESS_KEY = SES_SECRET;
+
+describeTransportContract('nodemailer SES (BRIEFING_SMTP_URL=ses:REGION)', {
+  async open() {
+    const endpoint = await startSesTestEndpoint();
+    const transport = createSesTransport(parseSesUrl(`ses:eu-west-1?endpoint=${encodeURIComponent(endpoint.url)}`));
+    return {
+      transport,
+      secret: SES_SECRET,
+      arrived: async () => endpoint.requests.map((request) => request.raw),
+      async close() {
+        await transport.close();
+        await endpoint.close();
+      },
+    };
+  },
+  async openBroken() {
+    const transport = createSesTransport(parseSesUrl(`ses:eu-west-1?endpoint=${encodeURIComponent(`http://127.0.0.1:${await closedPort()}`)}`));
     return { transport, close: () => transport.close() };
   },
 });
