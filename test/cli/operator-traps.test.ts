@@ -120,42 +120,35 @@ describe('send --to without --date', () => {
 });
 
 describe('subscribers unsubscribe and remove', () => {
-  it('unsubscribe keeps the address suppressed; remove of it needs --forget, and an import then cannot re-add it before that', async () => {
+  const leave: Record<'unsubscribed' | 'bounced', (workspace: Workspace) => Promise<void>> = {
+    unsubscribed: async (workspace) => {
+      const unsubscribed = await workspace.run(['subscribers', 'unsubscribe', 'reader1@example.com']);
+      expect(unsubscribed.code).toBe(0);
+      expect(unsubscribed.stdout).toBe('unsubscribed reader1@example.com\n');
+    },
+    bounced: (workspace) =>
+      withStore(workspace.databaseFile, async (store) => {
+        const subscriber = await store.findSubscriber('reader1@example.com');
+        await store.setSubscriberStatus(subscriber!.id, 'bounced', new Date(), 'hard bounce');
+      }),
+  };
+
+  it.each(['unsubscribed', 'bounced'] as const)('remove of a %s address is refused, so an import cannot re-add it; --forget erases it', async (status) => {
     workspace = await createWorkspace({ subscribers: 2 });
-    const unsubscribed = await workspace.run(['subscribers', 'unsubscribe', 'reader1@example.com']);
-    expect(unsubscribed.code).toBe(0);
-    expect(unsubscribed.stdout).toBe('unsubscribed reader1@example.com\n');
+    await leave[status](workspace);
     const refused = await workspace.run(['subscribers', 'remove', 'reader1@example.com']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^subscribers: reader1@example\.com is unsubscribed: its row keeps it from being added again by an import, so it stays .*add --forget to erase it anyway$/m);
+    expect(refused.stderr).toMatch(new RegExp(`^subscribers: reader1@example\\.com is ${status}: its row keeps it from being added again by an import, so it stays .*add --forget to erase it anyway$`, 'm'));
     const csv = path.join(workspace.root, 'list.csv');
     writeFileSync(csv, 'address,name\nreader1@example.com,Back Again\n');
     expect((await workspace.run(['subscribers', 'import', csv])).code).toBe(0);
-    expect((await withStore(workspace.databaseFile, (store) => store.findSubscriber('reader1@example.com')))?.status).toBe('unsubscribed');
+    expect((await withStore(workspace.databaseFile, (store) => store.findSubscriber('reader1@example.com')))?.status).toBe(status);
 
     const forgotten = await workspace.run(['subscribers', 'remove', 'reader1@example.com', '--forget']);
     expect(forgotten.code).toBe(0);
-    expect(forgotten.stdout).toBe('erased reader1@example.com (it was unsubscribed; an import may add it again)\n');
+    expect(forgotten.stdout).toBe(`erased reader1@example.com (it was ${status}; an import may add it again)\n`);
     const active = await workspace.run(['subscribers', 'remove', 'reader2@example.com']);
     expect(active.stdout).toBe('removed reader2@example.com\n');
-    expect(await withStore(workspace.databaseFile, (store) => store.countSubscribers())).toBe(0);
-  });
-
-  it('remove of a bounced address is refused too, and an import cannot re-add it; --forget erases it', async () => {
-    workspace = await createWorkspace({ subscribers: 1 });
-    await withStore(workspace.databaseFile, async (store) => {
-      const subscriber = await store.findSubscriber('reader1@example.com');
-      await store.setSubscriberStatus(subscriber!.id, 'bounced', new Date(), 'hard bounce');
-    });
-    const refused = await workspace.run(['subscribers', 'remove', 'reader1@example.com']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^subscribers: reader1@example\.com is bounced: its row keeps it from being added again by an import, so it stays .*add --forget to erase it anyway$/m);
-    const csv = path.join(workspace.root, 'list.csv');
-    writeFileSync(csv, 'address\nreader1@example.com\n');
-    expect((await workspace.run(['subscribers', 'import', csv])).code).toBe(0);
-    expect((await withStore(workspace.databaseFile, (store) => store.findSubscriber('reader1@example.com')))?.status).toBe('bounced');
-    const forgotten = await workspace.run(['subscribers', 'remove', 'reader1@example.com', '--forget']);
-    expect(forgotten.stdout).toBe('erased reader1@example.com (it was bounced; an import may add it again)\n');
     expect(await withStore(workspace.databaseFile, (store) => store.countSubscribers())).toBe(0);
   });
 });

@@ -78,6 +78,32 @@ function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void
   });
 }
 
+/**
+ * A server that greets, answers each command line with `answer(line, secure, reply)` and, on STARTTLS,
+ * writes `220 ready` followed by `injected` in one write (what a man in the middle would add), then
+ * goes on over TLS. Lines sent in plain text after STARTTLS are not read.
+ */
+function startTlsServer(answer: (line: string, secure: boolean, reply: (text: string) => void) => void, injected = ''): (socket: net.Socket) => void {
+  return (socket) => {
+    socket.write('220 hostile.example ESMTP\r\n');
+    let secure = false;
+    readLines(socket, (line) => {
+      if (secure) return;
+      if (line.toUpperCase() !== 'STARTTLS') {
+        answer(line, false, (text) => socket.write(text));
+        return;
+      }
+      answer(line, false, () => undefined);
+      secure = true;
+      socket.write(`220 ready\r\n${injected}`);
+      socket.removeAllListeners('data');
+      const upgraded = new tls.TLSSocket(socket, { isServer: true, ...certificate });
+      upgraded.on('error', () => undefined);
+      readLines(upgraded, (tlsLine) => answer(tlsLine, true, (text) => upgraded.write(text)));
+    });
+  };
+}
+
 /** Writes `line` again and again, as fast as the client reads, until the connection closes. */
 function stream(socket: net.Socket, first: string, line: string): void {
   socket.write(first);
@@ -114,36 +140,17 @@ describe('SMTP client against a hostile server', () => {
     ['reply lines that the post-TLS EHLO reply would complete', '250-hostile.example\r\n250-AUTH LOGIN\r\n250-SIZE 10\r\n'],
   ])('refuses plaintext injected after the 220 to STARTTLS, %s (CVE-2011-0411 command injection), sending neither AUTH nor SIZE=', async (_label, injected) => {
     const received: string[] = [];
-    const port = await listen((socket) => {
-      socket.write('220 hostile.example ESMTP\r\n');
-      let secure = false;
-      const answer = (line: string, reply: (text: string) => void): void => {
+    const port = await listen(
+      startTlsServer((line, secure, reply) => {
         received.push(`${secure ? 'tls' : 'plain'}: ${line}`);
         const verb = line.split(' ')[0]?.toUpperCase();
         if (verb === 'EHLO') reply(secure ? '250-hostile.example\r\n250 PIPELINING\r\n' : '250-hostile.example\r\n250 STARTTLS\r\n');
         else if (verb === 'AUTH') reply('235 2.7.0 accepted\r\n');
         else if (verb === 'DATA') reply('354 go on\r\n');
         else if (verb === 'QUIT') reply('221 bye\r\n');
-        else reply('250 ok\r\n');
-      };
-      let plain = true;
-      readLines(socket, (line) => {
-        if (!plain) return;
-        if (line.toUpperCase() !== 'STARTTLS') {
-          answer(line, (text) => socket.write(text));
-          return;
-        }
-        plain = false;
-        received.push(`plain: ${line}`);
-        // One write: the injected lines reach the client with the go-ahead, before the TLS handshake.
-        socket.write(`220 ready\r\n${injected}`);
-        socket.removeAllListeners('data');
-        const upgraded = new tls.TLSSocket(socket, { isServer: true, ...certificate });
-        upgraded.on('error', () => undefined);
-        secure = true;
-        readLines(upgraded, (tlsLine) => answer(tlsLine, (text) => upgraded.write(text)));
-      });
-    });
+        else if (verb !== 'STARTTLS') reply('250 ok\r\n');
+      }, injected),
+    );
     transport = createSmtpTransport(parseSmtpUrl(`smtp://briefing:s3cret@127.0.0.1:${port}?requireTLS=true&tls.rejectUnauthorized=false`), {
       maxConnections: 1,
       timeoutMs: 5000,
@@ -157,11 +164,9 @@ describe('SMTP client against a hostile server', () => {
   });
   it('takes the capabilities only from the EHLO sent over TLS: what the plain-text EHLO offered (SIZE, AUTH LOGIN) is forgotten after STARTTLS', async () => {
     const received: string[] = [];
-    const port = await listen((socket) => {
-      socket.write('220 hostile.example ESMTP\r\n');
-      let secure = false;
-      let inData = false;
-      const answer = (line: string, reply: (text: string) => void): void => {
+    let inData = false;
+    const port = await listen(
+      startTlsServer((line, secure, reply) => {
         received.push(`${secure ? 'tls' : 'plain'}: ${line}`);
         if (inData) {
           if (line === '.') {
@@ -178,23 +183,9 @@ describe('SMTP client against a hostile server', () => {
           inData = true;
           reply('354 go on\r\n');
         } else if (verb === 'QUIT') reply('221 bye\r\n');
-        else reply('250 ok\r\n');
-      };
-      readLines(socket, (line) => {
-        if (secure) return;
-        if (line.toUpperCase() !== 'STARTTLS') {
-          answer(line, (text) => socket.write(text));
-          return;
-        }
-        received.push(`plain: ${line}`);
-        socket.write('220 ready\r\n');
-        socket.removeAllListeners('data');
-        const upgraded = new tls.TLSSocket(socket, { isServer: true, ...certificate });
-        upgraded.on('error', () => undefined);
-        secure = true;
-        readLines(upgraded, (tlsLine) => answer(tlsLine, (text) => upgraded.write(text)));
-      });
-    });
+        else if (verb !== 'STARTTLS') reply('250 ok\r\n');
+      }),
+    );
     transport = createSmtpTransport(parseSmtpUrl(`smtp://briefing:s3cret@127.0.0.1:${port}?requireTLS=true&tls.rejectUnauthorized=false`), {
       maxConnections: 1,
       timeoutMs: 5000,
