@@ -80,5 +80,6 @@ describe('npm run bench', () => {
     const root = /^bench: quick run in (.+)$/m.exec(run.stderr)?.[1];
     expect(root).toBeDefined();
     expect(existsSync(root as string)).toBe(false);
-  }, 120_000);
+    // About a minute on a quiet machine; three when the machine is shared (seen: 188 s at load 10).
+  }, 300_000);
 });
