@@ -70,6 +70,11 @@ export function openArticleSpool(folder: string): ArticleSpool {
       head,
     ) as unknown as Article;
   };
+  // Each closure made by a function of its own: closures made in one scope share what any of them
+  // captures, so one that read the spool would also hold the article it stands for (every parsed
+  // article was kept alive that way, 17 KB each).
+  const spooled = (placement: Placement) => () => restore(placement);
+  const held = (article: Article) => () => article;
   return {
     keep(article) {
       const head = Buffer.from(headText(article), 'utf8');
@@ -80,9 +85,9 @@ export function openArticleSpool(folder: string): ArticleSpool {
       } catch {
         // A spool that cannot grow (a full disk, a file-size limit) only costs memory: this one stays in it.
         end = placement.at;
-        return () => article;
+        return held(article);
       }
-      return () => restore(placement);
+      return spooled(placement);
     },
     close() {
       closeSync(fd);

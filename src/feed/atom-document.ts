@@ -1,7 +1,7 @@
 import { Feed, type Author } from 'feed';
 import { FEED_MEDIA_TYPES } from './feed-links.js';
 import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
-import { asFeedCdataHtml, asFeedHtmlText, asFeedText, completeFeedDocument } from './feed-package-adapter.js';
+import { asFeedHtmlText, asFeedText, completeFeedDocument, holdContents } from './feed-package-adapter.js';
 import type { FeedSite } from './feed-site.js';
 
 function author(site: Pick<FeedSite, 'author'>): Author {
@@ -24,6 +24,7 @@ export function renderAtom(document: FeedDocument, site: FeedSite, feedId: strin
     generator: false,
     author: author(site),
   });
+  const contents = holdContents();
   for (const entry of document.entries) {
     feed.addItem({
       // feed writes titles and summaries as type="html": escaped text is exactly the plain text.
@@ -33,26 +34,29 @@ export function renderAtom(document: FeedDocument, site: FeedSite, feedId: strin
       date: entry.updated,
       published: entry.published,
       description: asFeedHtmlText(entry.summary),
-      content: asFeedCdataHtml(entry.contentHtml),
+      content: contents.hold(entry.contentHtml),
       // The record's source is who the entry is by; the publication's desk when it has none.
       author: entry.authors.length > 0 ? entry.authors.map((name) => ({ name: asFeedText(name) })) : [author(site)],
     });
   }
-  return completeFeedDocument(
-    feed.atom1(),
-    { container: 'feed', entry: 'entry' },
-    {
-      rootAttributes: { 'xml:lang': site.language, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
-      head: [
-        ...archiveLinks(document).map((link) => ({ name: 'link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.atom, href: link.href } })),
-        ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
-      ],
-      // Categories (feed would write the label with `<` unescaped) and every picture as an enclosure
-      // (feed takes one and guesses its type): Atom entries take no extensions.
-      entries: document.entries.map((entry) => [
-        ...entry.categories.map((category) => ({ name: 'category', attributes: { term: category.term, label: category.label } })),
-        ...entry.images.map((image) => ({ name: 'link', attributes: { rel: 'enclosure', type: image.type, href: image.url, title: image.alt } })),
-      ]),
-    },
+  // The contents go in last: completing the document then reads only what feed wrote around them.
+  return contents.place(
+    completeFeedDocument(
+      feed.atom1(),
+      { container: 'feed', entry: 'entry' },
+      {
+        rootAttributes: { 'xml:lang': site.language, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
+        head: [
+          ...archiveLinks(document).map((link) => ({ name: 'link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.atom, href: link.href } })),
+          ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
+        ],
+        // Categories (feed would write the label with `<` unescaped) and every picture as an enclosure
+        // (feed takes one and guesses its type): Atom entries take no extensions.
+        entries: document.entries.map((entry) => [
+          ...entry.categories.map((category) => ({ name: 'category', attributes: { term: category.term, label: category.label } })),
+          ...entry.images.map((image) => ({ name: 'link', attributes: { rel: 'enclosure', type: image.type, href: image.url, title: image.alt } })),
+        ]),
+      },
+    ),
   );
 }

@@ -1,7 +1,7 @@
 import { Feed } from 'feed';
 import { FEED_MEDIA_TYPES } from './feed-links.js';
 import { FEED_HISTORY_NAMESPACE, archiveLinks, type FeedDocument } from './feed-document.js';
-import { asFeedCdataHtml, asFeedHtmlText, asFeedText, completeFeedDocument, rssItemExtensions } from './feed-package-adapter.js';
+import { asFeedHtmlText, asFeedText, completeFeedDocument, holdContents, rssItemExtensions } from './feed-package-adapter.js';
 import type { FeedSite } from './feed-site.js';
 
 const NAMESPACES = {
@@ -28,6 +28,7 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
     updated: document.updated,
     generator: false,
   });
+  const contents = holdContents();
   for (const entry of document.entries) {
     feed.addItem({
       title: entry.title,
@@ -36,7 +37,7 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
       date: entry.updated,
       published: entry.published,
       description: asFeedHtmlText(entry.summary),
-      content: asFeedCdataHtml(entry.contentHtml),
+      content: contents.hold(entry.contentHtml),
       category: entry.categories.map((category) => ({ name: asFeedText(category.label) })),
       extensions: rssItemExtensions([
         // Replaces the CDATA title feed writes (xml-js would split only its first `]]>`) with escaped text.
@@ -52,15 +53,18 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
       ]),
     });
   }
-  return completeFeedDocument(
-    feed.rss2(),
-    { container: 'channel', entry: 'item' },
-    {
-      rootAttributes: { ...NAMESPACES, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
-      head: [
-        ...archiveLinks(document).map((link) => ({ name: 'atom:link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.rss, href: link.href } })),
-        ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
-      ],
-    },
+  // The contents go in last: completing the document then reads only what feed wrote around them.
+  return contents.place(
+    completeFeedDocument(
+      feed.rss2(),
+      { container: 'channel', entry: 'item' },
+      {
+        rootAttributes: { ...NAMESPACES, ...(document.archive ? { 'xmlns:fh': FEED_HISTORY_NAMESPACE } : {}) },
+        head: [
+          ...archiveLinks(document).map((link) => ({ name: 'atom:link', attributes: { rel: link.rel, type: FEED_MEDIA_TYPES.rss, href: link.href } })),
+          ...(document.archive ? [{ name: 'fh:archive', attributes: {} }] : []),
+        ],
+      },
+    ),
   );
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { Feed, type FeedOptions, type Item } from 'feed';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
-import { asFeedCdataHtml, asFeedHtmlText, asFeedText, completeFeedDocument, feedExtension, rssItemExtensions } from '../../src/feed/feed-package-adapter.js';
+import { asFeedCdataHtml, asFeedHtmlText, asFeedText, completeFeedDocument, feedExtension, holdContents, rssItemExtensions } from '../../src/feed/feed-package-adapter.js';
 
 /*
  * One test per quirk of the `feed` package that src/feed/feed-package-adapter.ts corrects. Each first
@@ -185,3 +185,35 @@ describe('quirks of the feed package the adapter corrects', () => {
     );
   });
 });
+
+describe('contents held back from the feed package', () => {
+  const contents = [
+    '<p>Body.</p>',
+    '<p>a ]]> b ]]> c</p>',
+    '<p>AT&amp;T &lt;b&gt; "quoted" & \'single\'</p>',
+    // Text that looks like a placeholder, a CDATA section, and the end of one.
+    '<p>briefing-content-AAAA-0 <![CDATA[briefing-content-x-1]]> ]]></p>',
+    '',
+    '<p>\u00e9\u{1F600} \t\n</p>',
+  ];
+
+  it.each([
+    ['rss', (feed: Feed) => feed.rss2(), { container: 'channel', entry: 'item' }],
+    ['atom', (feed: Feed) => feed.atom1(), { container: 'feed', entry: 'entry' }],
+  ] as const)('%s: put in afterwards, they give the bytes feed writes when given them', (_format, write, shape) => {
+    const additions = { rootAttributes: { 'xml:lang': 'uk' }, head: [{ name: 'fh:archive', attributes: {} }], entries: contents.map(() => []) };
+    const direct = completeFeedDocument(write(bareFeed(contents.map((content) => ({ content: asFeedCdataHtml(content) })))), shape, additions);
+    const held = holdContents();
+    const placed = held.place(completeFeedDocument(write(bareFeed(contents.map((content) => ({ content: held.hold(content) })))), shape, additions));
+    expect(placed).toBe(direct);
+    expect(wellFormed(placed)).toBe(true);
+  });
+
+  it('refuses a document that lacks one of its placeholders', () => {
+    const held = holdContents();
+    const rss = bareFeed([{ content: held.hold('<p>a</p>') }]).rss2();
+    held.hold('<p>b</p>');
+    expect(() => held.place(rss)).toThrow(/did not write content 2 of 2/);
+  });
+});
+

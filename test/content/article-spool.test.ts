@@ -1,0 +1,58 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Article } from '../../src/content/article.js';
+import { openArticleSpool } from '../../src/content/article-spool.js';
+import { createArticleParser } from '../../src/content/parse-article.js';
+import { record, testTopics } from './helpers.js';
+
+// A full collection on demand, to see what the spool still holds.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function spoolFolder(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'briefing-spool-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function parsed(body: string): Article {
+  const result = createArticleParser({ topics: testTopics, timeZone: 'Europe/Kyiv' }).parse(record(body), 'a.md', 'a');
+  if (result.article === undefined) throw new Error(JSON.stringify(result.problems));
+  return result.article;
+}
+
+describe('openArticleSpool', () => {
+  it('gives a kept article back whole, from an unlinked file', async () => {
+    const dir = await spoolFolder();
+    const spool = openArticleSpool(dir);
+    const article = parsed('Ceasefire talks & more.\n\n## Later\n\nA second section with <b>markup</b> and ]]> and \u00e9.');
+    const again = spool.keep(article);
+    expect(await readdir(dir)).toEqual([]);
+    expect({ ...again(), body: again().body, sections: again().sections }).toEqual({ ...article, body: article.body, sections: article.sections });
+    spool.close();
+  });
+
+  it('holds no kept article in memory: a build keeps ten thousand of them', async () => {
+    const spool = openArticleSpool(await spoolFolder());
+    const keep = (): { again: () => Article; gone: WeakRef<Article>; title: string } => {
+      const article = parsed('Ceasefire talks resume.');
+      return { again: spool.keep(article), gone: new WeakRef(article), title: article.title };
+    };
+    const { again, gone, title } = keep();
+    // A WeakRef keeps its target until the end of the job that made it.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(gone.deref()).toBeUndefined();
+    expect(again().title).toBe(title);
+    spool.close();
+  });
+});
