@@ -3,8 +3,7 @@ import { formatZoneTime } from '../schedule/zone-time.js';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
 import type { Briefing } from '../email/briefing.js';
-import { loadBriefingTemplates, type BriefingTemplates } from '../email/briefing-templates.js';
-import { renderBriefing } from '../email/render-briefing.js';
+import type { BriefingTemplates } from '../email/briefing-templates.js';
 import type { EditionRecord, EditionStore } from '../store/store.js';
 import { outlineEdition, type Edition, type EditionOutline, type EditionWindow } from '../edition/edition.js';
 import { planEdition } from '../edition/plan-edition.js';
@@ -99,6 +98,8 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
     return (await store.createEdition(record, now)) ? { ...fields, kind: 'skipped', message, record: { ...record, createdAt: now, updatedAt: now } } : reread(store, id, zone);
   }
 
+  // Loaded here, not at the top: a send of a stored edition never renders, and starts sooner without them.
+  const [{ renderBriefing }, { loadBriefingTemplates }] = await Promise.all([import('../email/render-briefing.js'), import('../email/briefing-templates.js')]);
   const briefing = await renderBriefing(edition, { config, templates: deps.templates ?? (await loadBriefingTemplates(config.paths.templates)) });
   if (!request.persist) {
     return { ...fields, kind: 'ready', briefing, record: undefined };
