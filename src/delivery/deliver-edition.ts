@@ -74,6 +74,8 @@ export async function deliverEdition(
   const { editionId } = input;
   const returnAddresses = returnAddressesOf(config, editionId);
   const transport = await dependencies.createTransport(editionId);
+  // The connections open while the outbox is filled and the messages prepared.
+  transport.connectAhead?.();
   const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
   try {
     await store.setEditionStatus(editionId, 'sending', clock.now());

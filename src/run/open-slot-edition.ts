@@ -16,11 +16,11 @@ export function resolveTarget(config: Config, now: Date, date: string | undefine
  * (`articles`, else read now) and recorded only when `persist`.
  */
 export async function openSlotEdition(
-  parts: { config: Config; clock: { now(): Date }; store: OpenEditionDeps['store'] },
+  parts: { config: Config; clock: { now(): Date }; store: OpenEditionDeps['store']; renderer?: OpenEditionDeps['renderer'] },
   input: { target: SlotTarget; stored: EditionRecord | undefined; persist: boolean; articles?: readonly Article[] },
 ): Promise<OpenedEdition> {
   const { config, clock, store } = parts;
   // A stored edition needs no articles: the content modules (Markdown, YAML, the sanitizer) are loaded only to plan one.
   const articles = input.stored !== undefined ? [] : (input.articles ?? (await (await import('./load-content.js')).loadContent(config)));
-  return openEdition({ config, store, articles, clock }, { target: input.target, stored: input.stored, persist: input.persist });
+  return openEdition({ config, store, articles, clock, ...(parts.renderer === undefined ? {} : { renderer: parts.renderer }) }, { target: input.target, stored: input.stored, persist: input.persist });
 }
