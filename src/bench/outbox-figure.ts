@@ -58,7 +58,7 @@ export async function measureOutboxShare(
   const { config, edition } = options;
   const store = await openStoreAt({ kind: 'sqlite', file });
   const logger = pino({ level: 'silent' });
-  const transport = createTransport({ env: { ...config.env, smtpUrl: options.smtpUrl }, paths: config.paths, delivery: config.delivery }, edition, logger);
+  const transport = await createTransport({ env: { ...config.env, smtpUrl: options.smtpUrl }, paths: config.paths, delivery: config.delivery }, edition, logger);
   const tally = { ms: 0, claims: 0, records: 0, outcomes: 0 };
   try {
     const now = new Date();

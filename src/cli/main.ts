@@ -193,6 +193,8 @@ async function main(argv: string[]): Promise<number> {
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const program = buildProgram(async (name, options, args) => {
+    // Set before the command's modules load: V8 grows its young generation from the first busy moments.
+    if (name === 'send') (await import('../run/send-heap.js')).keepSendHeapSmall();
     const runner = await loadCommand(name);
     if (!runner) {
       process.stderr.write(`briefing: the ${name.replace('-', ' ')} command is not built yet\n`);

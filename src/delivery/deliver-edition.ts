@@ -74,6 +74,11 @@ export async function deliverEdition(
   const { editionId } = input;
   const returnAddresses = returnAddressesOf(config, editionId);
   const transport = await dependencies.createTransport(editionId);
+  // The connections open while the outbox is filled and the messages prepared. One turn of the
+  // event loop lets their connects go out: net.connect issues them on the next tick, which the chain
+  // of store promises below would otherwise hold back until the first message.
+  transport.connectAhead?.();
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
   try {
     await store.setEditionStatus(editionId, 'sending', clock.now());

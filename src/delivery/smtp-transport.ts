@@ -86,10 +86,12 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
   /**
    * One connection's worker: takes the next job as soon as the previous message's data is written
    * (so it pipelines behind that message's final reply), replaces a broken connection, and waits
-   * with its connection open while there is nothing to send.
+   * with its connection open while there is nothing to send. With `ahead`, it opens its connection
+   * before the first job; a failure then is left for that job's own attempt to meet and report.
    */
-  async function work(): Promise<void> {
+  async function work(ahead = false): Promise<void> {
     let connection: SmtpConnection | undefined;
+    if (ahead) connection = await connect().catch(() => undefined);
     let last: Promise<unknown> = Promise.resolve();
     let started = 0;
     let refused = 0;
@@ -123,9 +125,17 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
     if (connection) retire(connection, last);
   }
 
+  function startWorker(ahead: boolean): void {
+    const worker = work(ahead).finally(() => running.delete(worker));
+    running.add(worker);
+  }
+
   return {
     description: settings.description,
     ...(settings.messagesPerSecond === undefined ? {} : { messagesPerSecond: settings.messagesPerSecond }),
+    connectAhead() {
+      while (!closed && running.size < maxConnections) startWorker(true);
+    },
     send(message) {
       if (closed) return Promise.reject(new TransportError('the SMTP transport is closed', { temporary: true }));
       return new Promise<SendReceipt>((resolve, reject) => {
@@ -134,8 +144,7 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
         if (wake) {
           wake();
         } else if (running.size < maxConnections) {
-          const worker = work().finally(() => running.delete(worker));
-          running.add(worker);
+          startWorker(false);
         }
       });
     },

@@ -54,5 +54,11 @@ export interface Transport {
    * transport is done with `message.raw` once the promise settles (the sender reuses the buffer).
    */
   send(message: OutgoingMessage): Promise<SendReceipt>;
+  /**
+   * Starts opening what the first messages will need (a pool's connections) while the caller still
+   * prepares them, so the first message does not wait for connect, greeting and EHLO. Never fails:
+   * a connection that cannot be opened now is tried again, and its error told, at the first send.
+   */
+  connectAhead?(): void;
   close(): Promise<void>;
 }

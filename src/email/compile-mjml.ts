@@ -25,28 +25,62 @@ export type MjmlReply = { html: string[] } | { error: { stage: Stage; code: stri
  */
 const RENDERER = import.meta.url.endsWith('.ts') ? undefined : fileURLToPath(new URL('./mjml-process.js', import.meta.url));
 
+/** A renderer made ready ahead of its one compile (see startMjmlRenderer). */
+export interface MjmlRenderer {
+  /** Compiles the documents, as compileMjml does; a renderer compiles once. */
+  compile(documents: readonly string[], sources: readonly TemplateSource[]): Promise<string[]>;
+  /** Stops a renderer that was not used (nothing to render after all); harmless after compile. */
+  close(): void;
+}
+
+/**
+ * Starts the renderer process now, so that it loads MJML (most of a render's time) on another core
+ * while the caller still loads and plans the content; its one compile then costs only the compile.
+ * A caller that ends up with nothing to render closes it.
+ */
+export function startMjmlRenderer(): MjmlRenderer {
+  if (RENDERER === undefined) return { compile: compileAll, close: () => undefined };
+  const child = fork(RENDERER, [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv: [], serialization: 'advanced' });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Its failure to start is told by compile; unused, it must not be an unhandled error.
+  child.on('error', () => undefined);
+  let used = false;
+  return {
+    async compile(documents, sources) {
+      if (used) throw new Error('an MJML renderer compiles once');
+      used = true;
+      const reply = await new Promise<MjmlReply>((resolve, reject) => {
+        child.once('message', (message) => resolve(message as MjmlReply));
+        child.once('error', reject);
+        child.once('exit', (code, signal) => reject(new Error(`the MJML renderer stopped (${signal ?? `exit code ${code}`}) before it replied`)));
+        child.send({ documents, sources });
+      }).finally(() => {
+        if (child.connected) child.disconnect();
+      });
+      // Reaped before the send goes on, so no renderer outlives the edition it rendered.
+      await exited;
+      return fromReply(reply);
+    },
+    close() {
+      if (!used && child.exitCode === null && child.signalCode === null) child.kill();
+    },
+  };
+}
+
 /**
  * Compiles filled MJML documents (the email and its web version) to HTML with validation level
  * strict (see compileMjmlHere). In the compiled program this runs in one child process that exits
  * afterwards: MJML's modules and what its compiler allocates (some 40 MB, partly kept by the
  * allocator after it is freed) would otherwise stay in the process that sends for its whole run, and
  * one child for all documents pays MJML's start-up once. Its output goes to stderr, never into
- * `--json` output.
+ * `--json` output. `renderer`: one started ahead (startMjmlRenderer), else one is started now.
  */
-export async function compileMjml(documents: readonly string[], sources: readonly TemplateSource[]): Promise<string[]> {
-  if (RENDERER === undefined) return compileAll(documents, sources);
-  const child = fork(RENDERER, [], { stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv: [], serialization: 'advanced' });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const reply = await new Promise<MjmlReply>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as MjmlReply));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`the MJML renderer stopped (${signal ?? `exit code ${code}`}) before it replied`)));
-    child.send({ documents, sources });
-  }).finally(() => {
-    if (child.connected) child.disconnect();
-  });
-  // Reaped before the send goes on, so no renderer outlives the edition it rendered.
-  await exited;
+export async function compileMjml(documents: readonly string[], sources: readonly TemplateSource[], renderer?: MjmlRenderer): Promise<string[]> {
+  return (renderer ?? startMjmlRenderer()).compile(documents, sources);
+}
+
+/** The HTML of a renderer's reply, or its error thrown again in this process. */
+function fromReply(reply: MjmlReply): string[] {
   if ('html' in reply) return reply.html;
   const { error } = reply;
   if ('stage' in error) {

@@ -6,7 +6,7 @@ import { BriefingError } from '../errors.js';
 import type { Briefing, TokenField } from './briefing.js';
 import { buildBriefingView, type BriefingView } from './briefing-view.js';
 import type { BriefingTemplates } from './briefing-templates.js';
-import { compileMjml } from './compile-mjml.js';
+import { compileMjml, type MjmlRenderer } from './compile-mjml.js';
 import { createEmailBlockRenderer, type EmailBlockRenderer } from './email-blocks.js';
 import { TOKEN_FIELDS, randomNonce, recipientTokens } from './recipient-tokens.js';
 import { fillLine, listTopics, writtenDate } from './subject-line.js';
@@ -23,6 +23,8 @@ export interface RenderBriefingOptions {
   templates: BriefingTemplates;
   /** Source of the per-render token nonce; tests pin it, the default is random. */
   nonce?: () => string;
+  /** An MJML renderer started ahead (see startMjmlRenderer); one is started at the compile otherwise. */
+  renderer?: MjmlRenderer;
 }
 
 /** Length of the preheader's summary: about what a mail client shows after the subject. */
@@ -47,7 +49,7 @@ export function editionWebUrl(siteUrl: string, editionId: string): string {
 export async function renderBriefing(edition: Edition, options: RenderBriefingOptions): Promise<Briefing> {
   const plan = planRender(edition, options, createEmailBlockRenderer());
   const [emailView, webView] = [plan.view(false), plan.view(true)];
-  const [html = '', webHtml = ''] = await compileMjml([options.templates.mjml(emailView), options.templates.mjml(webView)], options.templates.sources);
+  const [html = '', webHtml = ''] = await compileMjml([options.templates.mjml(emailView), options.templates.mjml(webView)], options.templates.sources, options.renderer);
   const web = { html: webHtml, text: tidyText(options.templates.text(webView)) };
   return { ...finishBriefing(plan, html, tidyText(options.templates.text(emailView)), options.config), web };
 }
@@ -62,7 +64,7 @@ export async function renderBriefingEmails(editions: readonly Edition[], options
   const blocks = createEmailBlockRenderer();
   const plans = editions.map((edition) => planRender(edition, options, blocks));
   const views = plans.map((plan) => plan.view(false));
-  const html = await compileMjml(views.map((view) => options.templates.mjml(view)), options.templates.sources);
+  const html = await compileMjml(views.map((view) => options.templates.mjml(view)), options.templates.sources, options.renderer);
   return plans.map((plan, index) => finishBriefing(plan, html[index] ?? '', tidyText(options.templates.text(views[index] as BriefingView)), options.config));
 }
 

@@ -3,8 +3,8 @@ import { formatZoneTime } from '../schedule/zone-time.js';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
 import type { Briefing } from '../email/briefing.js';
-import { loadBriefingTemplates, type BriefingTemplates } from '../email/briefing-templates.js';
-import { renderBriefing } from '../email/render-briefing.js';
+import type { BriefingTemplates } from '../email/briefing-templates.js';
+import type { MjmlRenderer } from '../email/compile-mjml.js';
 import type { EditionRecord, EditionStore } from '../store/store.js';
 import { outlineEdition, type Edition, type EditionOutline, type EditionWindow } from '../edition/edition.js';
 import { planEdition } from '../edition/plan-edition.js';
@@ -18,6 +18,8 @@ export interface OpenEditionDeps {
   clock: { now(): Date };
   /** Loaded from `config.paths.templates` when not given. */
   templates?: BriefingTemplates;
+  /** An MJML renderer the caller started ahead, for the render if there is one (the caller closes it). */
+  renderer?: MjmlRenderer;
 }
 
 /** Which edition to open, and whether to record it. */
@@ -99,7 +101,10 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
     return (await store.createEdition(record, now)) ? { ...fields, kind: 'skipped', message, record: { ...record, createdAt: now, updatedAt: now } } : reread(store, id, zone);
   }
 
-  const briefing = await renderBriefing(edition, { config, templates: deps.templates ?? (await loadBriefingTemplates(config.paths.templates)) });
+  // Loaded here, not at the top: a send of a stored edition never renders, and starts sooner without them.
+  const [{ renderBriefing }, { loadBriefingTemplates }] = await Promise.all([import('../email/render-briefing.js'), import('../email/briefing-templates.js')]);
+  const templates = deps.templates ?? (await loadBriefingTemplates(config.paths.templates));
+  const briefing = await renderBriefing(edition, { config, templates, ...(deps.renderer === undefined ? {} : { renderer: deps.renderer }) });
   if (!request.persist) {
     return { ...fields, kind: 'ready', briefing, record: undefined };
   }

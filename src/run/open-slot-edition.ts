@@ -3,7 +3,6 @@ import type { Article } from '../content/article.js';
 import { resolveEditionSlot } from '../edition/edition-slot.js';
 import type { SlotTarget } from '../schedule/scheduler.js';
 import type { EditionRecord } from '../store/store.js';
-import { loadContent } from './load-content.js';
 import { openEdition, type OpenEditionDeps, type OpenedEdition } from './open-edition.js';
 
 /** The slot a use case works on, resolved once per run: `date` (a day or slot id), else the due one at `now`. */
@@ -17,10 +16,11 @@ export function resolveTarget(config: Config, now: Date, date: string | undefine
  * (`articles`, else read now) and recorded only when `persist`.
  */
 export async function openSlotEdition(
-  parts: { config: Config; clock: { now(): Date }; store: OpenEditionDeps['store'] },
+  parts: { config: Config; clock: { now(): Date }; store: OpenEditionDeps['store']; renderer?: OpenEditionDeps['renderer'] },
   input: { target: SlotTarget; stored: EditionRecord | undefined; persist: boolean; articles?: readonly Article[] },
 ): Promise<OpenedEdition> {
   const { config, clock, store } = parts;
-  const articles = input.stored !== undefined ? [] : (input.articles ?? (await loadContent(config)));
-  return openEdition({ config, store, articles, clock }, { target: input.target, stored: input.stored, persist: input.persist });
+  // A stored edition needs no articles: the content modules (Markdown, YAML, the sanitizer) are loaded only to plan one.
+  const articles = input.stored !== undefined ? [] : (input.articles ?? (await (await import('./load-content.js')).loadContent(config)));
+  return openEdition({ config, store, articles, clock, ...(parts.renderer === undefined ? {} : { renderer: parts.renderer }) }, { target: input.target, stored: input.stored, persist: input.persist });
 }

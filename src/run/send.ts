@@ -1,6 +1,7 @@
 import { deliverEdition } from '../delivery/deliver-edition.js';
 import type { SendSummary } from '../delivery/send-edition.js';
 import type { Transport } from '../delivery/transport.js';
+import { startMjmlRenderer } from '../email/compile-mjml.js';
 import { BriefingError } from '../errors.js';
 import { formatZoneTime } from '../schedule/zone-time.js';
 import type { EditionRecord, EditionStatus, Store } from '../store/store.js';
@@ -70,7 +71,14 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
         throw new BriefingError('delivery', 'nothing-to-resume', `edition ${target.id} has not been enqueued yet: run \`briefing send --date ${target.id}\` without --resume`);
       }
     }
-    const opened = await openSlotEdition({ config, clock: context.clock, store }, { target, stored, persist: true });
+    // An edition still to plan is rendered: its renderer loads MJML on another core while the content loads and the edition is planned.
+    const renderer = stored === undefined ? startMjmlRenderer() : undefined;
+    let opened: OpenedEdition;
+    try {
+      opened = await openSlotEdition({ config, clock: context.clock, store, ...(renderer === undefined ? {} : { renderer }) }, { target, stored, persist: true });
+    } finally {
+      renderer?.close();
+    }
     if (opened.kind === 'skipped') return { kind: 'skipped', opened };
     await publishEdition(config, opened);
     let transportDescription = '';

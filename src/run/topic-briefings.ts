@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { BriefingsForChoices, ChoiceBriefing } from '../delivery/deliver-edition.js';
 import type { Briefing } from '../email/briefing.js';
-import { loadBriefingTemplates, type BriefingTemplates } from '../email/briefing-templates.js';
-import { renderBriefingEmails } from '../email/render-briefing.js';
+import type { BriefingTemplates } from '../email/briefing-templates.js';
 import type { Edition } from '../edition/edition.js';
 import { narrowEdition, type NarrowSettings } from '../edition/narrow-edition.js';
 import type { TopicChoice } from '../store/store.js';
@@ -45,8 +44,8 @@ export async function topicBriefings(parts: TopicBriefingParts, opened: OpenedEd
   const settings = narrowSettings(config);
   const narrowed = choices.map((topics) => ({ topics, edition: narrowEdition(edition, topics, settings) }));
   const toRender = narrowed.filter((entry): entry is { topics: TopicChoice; edition: Edition } => entry.edition !== null && entry.edition !== edition);
-  const templates = toRender.length === 0 ? undefined : (parts.templates ?? (await loadBriefingTemplates(config.paths.templates)));
-  const rendered = templates === undefined ? [] : await renderBriefingEmails(toRender.map((entry) => entry.edition), { config, templates });
+  // The renderer's modules are loaded only when a choice needs its own render (most sends have none).
+  const rendered = toRender.length === 0 ? [] : await renderChoices(parts, toRender.map((entry) => entry.edition));
   if (rendered.length > 0) {
     parts.logger.info({ edition: opened.id, choices: choices.length, rendered: rendered.length }, `edition ${opened.id}: ${rendered.length} topic briefings rendered in one MJML compile for ${choices.length} topic choices`);
   }
@@ -55,6 +54,12 @@ export async function topicBriefings(parts: TopicBriefingParts, opened: OpenedEd
     if (variant === null) return { topics, skip: nothingFor(topics ?? []) };
     return { topics, briefing: briefingOf.get(variant) ?? opened.briefing };
   });
+}
+
+async function renderChoices(parts: TopicBriefingParts, editions: readonly Edition[]): Promise<Briefing[]> {
+  const [{ renderBriefingEmails }, { loadBriefingTemplates }] = await Promise.all([import('../email/render-briefing.js'), import('../email/briefing-templates.js')]);
+  const templates = parts.templates ?? (await loadBriefingTemplates(parts.config.paths.templates));
+  return renderBriefingEmails(editions, { config: parts.config, templates });
 }
 
 /** topicBriefings for a send: the function deliverEdition asks once it knows the choices. */

@@ -31,9 +31,9 @@ async function start(): Promise<{ endpoint: SesTestEndpoint; transport: Transpor
 }
 
 describe('nodemailer SES transport (BRIEFING_TRANSPORT=nodemailer, BRIEFING_SMTP_URL=ses:REGION)', () => {
-  it('is what BRIEFING_TRANSPORT=nodemailer with an ses: URL gives, and an ses: URL without it names the setting', () => {
+  it('is what BRIEFING_TRANSPORT=nodemailer with an ses: URL gives, and an ses: URL without it names the setting', async () => {
     const config = (env: Record<string, string>) => ({ env: readEnvironment(env), paths: { output: '/nonexistent' }, delivery: { concurrency: 2, timeoutMs: 5000 } }) as Parameters<typeof createTransport>[0];
-    const made = createTransport(config({ BRIEFING_TRANSPORT: 'nodemailer', BRIEFING_SMTP_URL: 'ses:eu-west-1' }), '2025-07-24', pino({ level: 'silent' }));
+    const made = await createTransport(config({ BRIEFING_TRANSPORT: 'nodemailer', BRIEFING_SMTP_URL: 'ses:eu-west-1' }), '2025-07-24', pino({ level: 'silent' }));
     expect(made.description).toBe('nodemailer SES eu-west-1');
     expect(() => parseSmtpUrl('ses:eu-west-1')).toThrow(/ses: is sent by nodemailer: set BRIEFING_TRANSPORT=nodemailer/);
     expect(() => readEnvironment({ BRIEFING_TRANSPORT: 'nodemailer', BRIEFING_SMTP_URL: 'ses:', BRIEFING_SMTP_OAUTH2_TOKEN: 'ya29.token' })).toThrow(/BRIEFING_SMTP_OAUTH2_TOKEN needs/);

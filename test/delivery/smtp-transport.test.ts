@@ -153,6 +153,29 @@ describe('SMTP transport', () => {
     expect(`${error.message} ${String(error.cause)}`).not.toContain('wr0ng-p4ss');
   });
 
+  it('opens its connections ahead when asked, before any message, and sends over them', async () => {
+    const { server, transport } = await start({});
+    transport.connectAhead?.();
+    await expect.poll(() => server.connections, { timeout: 5000 }).toBe(4);
+    const receipts = await Promise.all(Array.from({ length: 8 }, (_, index) => transport.send(message(index + 1))));
+    expect(receipts.every((receipt) => /^250 /.test(receipt.reply))).toBe(true);
+    expect(server.connections).toBe(4);
+  });
+
+  it('leaves a connection it could not open ahead for the first message to try, and report', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    transport = createSmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${port}`), { maxConnections: 2, timeoutMs: 2000, logger });
+    transport.connectAhead?.();
+    const error = await failure(transport.send(message(1)));
+    expect(error).toMatchObject({ fatal: true });
+    expect(error.message).toMatch(/ECONNREFUSED.*cannot be reached/);
+  });
+
   it('stops with a fatal error when nothing listens on the port', async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, '127.0.0.1', () => {

@@ -1,10 +1,8 @@
 import path from 'node:path';
 import { formatSendSummary } from '../../delivery/send-progress.js';
 import { BriefingError } from '../../errors.js';
-import { dryRunSend } from '../../run/dry-run.js';
 import type { OpenedEdition } from '../../run/open-edition.js';
 import { sendToSubscribers } from '../../run/send.js';
-import { sendTestCopy } from '../../run/test-copy.js';
 import { formatZoneTime } from '../../schedule/zone-time.js';
 import type { CliContext } from '../context.js';
 
@@ -83,6 +81,7 @@ function skipNotice(opened: OpenedEdition & { kind: 'skipped' }, zone: string): 
 
 /** `--to`: prints what the test copy did; no test copy is a failure of what was asked (exit 1). */
 async function testCopy(context: CliContext, options: SendOptions, request: { date?: string; to: string }): Promise<number> {
+  const { sendTestCopy } = await import('../../run/test-copy.js');
   const report = await sendTestCopy(context, request);
   if (report.kind === 'skipped' || report.kind === 'nothing-for-topics') {
     const message = `no test copy sent: ${report.kind === 'skipped' ? report.opened.message : report.message}`;
@@ -106,6 +105,7 @@ async function testCopy(context: CliContext, options: SendOptions, request: { da
 /** `--dry-run`: prints the edition, its subject and how many would get it. */
 async function dryRun(context: CliContext, options: SendOptions, date: { date?: string }): Promise<number> {
   const config = context.config();
+  const { dryRunSend } = await import('../../run/dry-run.js');
   const { id, opened, recipients, nothingForTopics, alreadySent } = await dryRunSend(context, { ...date, testCopy: options.to !== undefined });
   const transport = config.env.smtpUrl === undefined ? `.eml files in ${path.relative(process.cwd(), path.join(config.paths.output, 'outbox', id))}/` : 'BRIEFING_SMTP_URL';
   const subject = opened.kind === 'ready' ? `${options.to === undefined ? '' : '[TEST] '}${opened.briefing.subject}` : undefined;
