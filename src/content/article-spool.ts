@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Article } from './article.js';
+import { indexArticle, type IndexedArticle } from './indexed-article.js';
 
 /**
  * Parsed articles kept on disk rather than in memory while a build runs: a full build parses every
@@ -10,16 +11,44 @@ import type { Article } from './article.js';
  * never seen by anyone else and goes away with the process, however that ends.
  */
 export interface ArticleSpool {
-  /** Keeps an article; the function gives it back, read from the spool each time it is called (held in memory should the spool fail). */
-  keep(article: Article): () => Article;
+  /**
+   * Keeps an article; its index entry gives it back, read from the spool each time it is asked for
+   * (held in memory should the spool fail).
+   */
+  keep(article: Article): IndexedArticle;
   close(): void;
 }
 
-/** Where each part of a kept article lies in the spool: the article but for its body and sections (with its html), then those. */
-interface Placement {
-  at: number;
-  headLength: number;
-  bodyLength: number;
+/** Reads a kept article back from where its parts lie: the article but for its body and sections (with its html), then those. */
+type Restore = (at: number, headLength: number, bodyLength: number) => Article;
+
+/**
+ * The index entry of a spooled article: its id, publication time, content hash and where it lies,
+ * as fields of one small object whose methods are shared. A build keeps one per article (a hundred
+ * thousand in a full build of as many), so no closure, context or Date is made per article.
+ */
+class SpooledArticle implements IndexedArticle {
+  readonly #publishedMs: number;
+
+  constructor(
+    readonly id: string,
+    published: Date,
+    readonly contentHash: string,
+    private readonly at: number,
+    private readonly headLength: number,
+    private readonly bodyLength: number,
+    private readonly restore: Restore,
+  ) {
+    this.#publishedMs = published.getTime();
+  }
+
+  get published(): Date {
+    return new Date(this.#publishedMs);
+  }
+
+  article(): Article {
+    return this.restore(this.at, this.headLength, this.bodyLength);
+  }
 }
 
 /** The article as spooled: times as epoch milliseconds, as JSON has no dates. */
@@ -50,13 +79,12 @@ export function openArticleSpool(folder: string): ArticleSpool {
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, end + done);
     end += bytes.length;
   };
-  const restore = (placement: Placement): Article => {
-    const head = JSON.parse(read(placement.at, placement.headLength)) as Record<string, unknown>;
+  const restore: Restore = (at, headLength, bodyLength) => {
+    const head = JSON.parse(read(at, headLength)) as Record<string, unknown>;
     head.published = new Date(head.published as number);
     if (head.updated !== undefined) head.updated = new Date(head.updated as number);
     let rest: Pick<Article, 'body' | 'sections'> | undefined;
-    const parts = (): Pick<Article, 'body' | 'sections'> =>
-      (rest ??= JSON.parse(read(placement.at + placement.headLength, placement.bodyLength)) as Pick<Article, 'body' | 'sections'>);
+    const parts = (): Pick<Article, 'body' | 'sections'> => (rest ??= JSON.parse(read(at + headLength, bodyLength)) as Pick<Article, 'body' | 'sections'>);
     // Body and sections (the bulk) are read only if asked for: a feed entry wants the html alone.
     return Object.assign(
       {
@@ -70,24 +98,19 @@ export function openArticleSpool(folder: string): ArticleSpool {
       head,
     ) as unknown as Article;
   };
-  // Each closure made by a function of its own: closures made in one scope share what any of them
-  // captures, so one that read the spool would also hold the article it stands for (every parsed
-  // article was kept alive that way, 17 KB each).
-  const spooled = (placement: Placement) => () => restore(placement);
-  const held = (article: Article) => () => article;
   return {
     keep(article) {
       const head = Buffer.from(headText(article), 'utf8');
       const body = Buffer.from(JSON.stringify({ body: article.body, sections: article.sections }), 'utf8');
-      const placement: Placement = { at: end, headLength: head.length, bodyLength: body.length };
+      const at = end;
       try {
         write(Buffer.concat([head, body]));
       } catch {
         // A spool that cannot grow (a full disk, a file-size limit) only costs memory: this one stays in it.
-        end = placement.at;
-        return held(article);
+        end = at;
+        return indexArticle(article);
       }
-      return spooled(placement);
+      return new SpooledArticle(article.id, article.published, article.contentHash, at, head.length, body.length, restore);
     },
     close() {
       closeSync(fd);

@@ -7,6 +7,7 @@ import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
 import type { Article } from './article.js';
 import { articleFromCache, openArticleCache, recordStamp, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
 import type { ArticleSpool } from './article-spool.js';
+import { indexArticle, type IndexedArticle } from './indexed-article.js';
 import { createArticleParser, type ArticleParser, type ParseResult } from './parse-article.js';
 
 /** Where the records are and what they are checked against. */
@@ -21,22 +22,6 @@ export interface LoadArticlesOptions {
   cache?: ArticleCacheOptions;
   /** Keep freshly parsed articles here rather than in memory (a build that renders few at a time). */
   spool?: ArticleSpool;
-}
-
-/**
- * An article known at first by what places it among the others and keys its pages; the whole of it is
- * read (from the parse cache, the spool or the record) each time it is asked for, and not kept.
- */
-export interface IndexedArticle {
-  id: string;
-  published: Date;
-  contentHash: string;
-  article(): Article;
-}
-
-/** The index entry of an article already loaded in full. */
-export function indexArticle(article: Article): IndexedArticle {
-  return { id: article.id, published: article.published, contentHash: article.contentHash, article: () => article };
 }
 
 /**
@@ -57,39 +42,46 @@ export async function loadArticleIndex(options: LoadArticlesOptions): Promise<In
   const names = await listRecords(options.dir);
   const records = createRecordReader(options);
   const cache = options.cache === undefined ? undefined : openArticleCache(options.cache);
-  const results = names.map((name): { entry?: IndexedArticle; problems?: Problem[] } => {
+  // An entry, or the problems of a record: no object per record besides its entry (a hundred thousand records).
+  const load = (name: string): IndexedArticle | Problem[] => {
     const absolute = records.absolute(name);
     let stamp: RecordStamp | undefined;
     let text: string;
     try {
       // The size before anything else, the cache included: a record too large is refused, not read.
       const stats = statSync(absolute);
-      if (stats.size > options.maxRecordBytes) return { problems: [records.tooLarge(name, stats.size)] };
+      if (stats.size > options.maxRecordBytes) return [records.tooLarge(name, stats.size)];
       if (cache !== undefined) {
         // The stamp before the bytes: an edit in between leaves a stamp older than the bytes read, so the
         // next load reads the record again, never the other way round.
         stamp = recordStamp(stats);
         const unchanged = cache.unchanged(name, stamp);
-        if (unchanged !== undefined) return { entry: records.fromCache(name, unchanged, undefined) };
+        if (unchanged !== undefined) return records.fromCache(name, unchanged, undefined);
       }
       const read = readRecord(absolute, options.maxRecordBytes);
-      if (typeof read === 'number') return { problems: [records.tooLarge(name, read)] };
+      if (typeof read === 'number') return [records.tooLarge(name, read)];
       text = read;
     } catch (error) {
-      return { problems: [{ file: records.shown(name), message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }] };
+      return [{ file: records.shown(name), message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }];
     }
     // The same digest the parser stores as the article's contentHash (the one-shot call costs half as much for small inputs).
     const cached = stamp === undefined ? undefined : cache?.get(name, hash('sha256', text, 'hex'), stamp);
-    if (cached !== undefined) return { entry: records.fromCache(name, cached, text) };
+    if (cached !== undefined) return records.fromCache(name, cached, text);
     const { article, problems } = records.parse(name, text);
-    if (article === undefined) return { problems };
+    if (article === undefined) return problems;
     if (stamp !== undefined) cache?.set(name, article, stamp);
     const spool = options.spool;
-    return { entry: spool === undefined ? indexArticle(article) : { id: article.id, published: article.published, contentHash: article.contentHash, article: spool.keep(article) } };
-  });
+    return spool === undefined ? indexArticle(article) : spool.keep(article);
+  };
+  const entries: IndexedArticle[] = [];
+  const problems: Problem[] = [];
+  for (const name of names) {
+    const loaded = load(name);
+    if (Array.isArray(loaded)) problems.push(...loaded);
+    else entries.push(loaded);
+  }
   cache?.save();
 
-  const problems = results.flatMap((result) => result.problems ?? []);
   if (problems.length > 0) {
     throw BriefingError.fromProblems(
       'content',
@@ -98,9 +90,23 @@ export async function loadArticleIndex(options: LoadArticlesOptions): Promise<In
       `${problems.length} problem${problems.length === 1 ? '' : 's'} in the article records`,
     );
   }
-  return results
-    .map((result) => result.entry as IndexedArticle)
-    .sort((a, b) => b.published.getTime() - a.published.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return newestFirst(entries);
+}
+
+/**
+ * The entries newest first, the id breaking ties, sorted by their times read once each (an entry may
+ * make its Date when asked for it, and a sort asks n log n times).
+ */
+function newestFirst(entries: readonly IndexedArticle[]): IndexedArticle[] {
+  const times = entries.map((entry) => entry.published.getTime());
+  const order = Array.from(entries.keys()).sort((a, b) => {
+    const byTime = (times[b] as number) - (times[a] as number);
+    if (byTime !== 0) return byTime;
+    const idA = (entries[a] as IndexedArticle).id;
+    const idB = (entries[b] as IndexedArticle).id;
+    return idA < idB ? -1 : idA > idB ? 1 : 0;
+  });
+  return order.map((index) => entries[index] as IndexedArticle);
 }
 
 /** Reads the records of one folder by name; made once per load, so little is made per record of ten thousand. */

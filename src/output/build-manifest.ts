@@ -31,9 +31,36 @@ export function parseManifest(text: string | undefined): BuildManifest | undefin
 }
 
 /**
- * Serialises a manifest on one line, its paths in the order the plan lists them: the same for the
- * same articles, so equal builds give equal bytes.
+ * A manifest as a build plans it: its entries listed when it is written, not held, since a build of a
+ * hundred thousand articles has as many (each path and key would stay in memory for the whole build).
  */
-export function serializeManifest(manifest: BuildManifest): string {
-  return `${JSON.stringify({ version: manifest.version, buildKey: manifest.buildKey, outputs: manifest.outputs })}\n`;
+export interface PlannedManifest {
+  buildKey: string;
+  /** Each file's path and key, in the order the plan lists them. */
+  outputs(): Iterable<readonly [path: string, key: string]>;
+}
+
+/** Characters of JSON encoded at a time: the manifest of a large site is made in pieces of this size, not as one string. */
+const PIECE_CHARACTERS = 1 << 16;
+
+/**
+ * Serialises a manifest on one line, its paths in the order the plan lists them: the same for the
+ * same articles, so equal builds give equal bytes. The same JSON as the object would give, as UTF-8,
+ * encoded a piece at a time (a hundred thousand entries as one string, and a list of them, would each
+ * cost as much as the bytes again).
+ */
+export function serializeManifest(manifest: PlannedManifest): Buffer {
+  const pieces: Buffer[] = [];
+  let piece = `{"version":2,"buildKey":${JSON.stringify(manifest.buildKey)},"outputs":{`;
+  let first = true;
+  for (const [path, key] of manifest.outputs()) {
+    piece += `${first ? '' : ','}${JSON.stringify(path)}:${JSON.stringify(key)}`;
+    first = false;
+    if (piece.length >= PIECE_CHARACTERS) {
+      pieces.push(Buffer.from(piece, 'utf8'));
+      piece = '';
+    }
+  }
+  pieces.push(Buffer.from(`${piece}}}\n`, 'utf8'));
+  return Buffer.concat(pieces);
 }

@@ -1,10 +1,10 @@
 import { hash } from 'node:crypto';
-import type { IndexedArticle } from '../content/load-articles.js';
+import type { IndexedArticle } from '../content/indexed-article.js';
 import { renderFeedPage } from '../feed/build-feeds.js';
 import { compareNewestFirst, feedPagePath, planFeedPages, type FeedPage } from '../feed/feed-pages.js';
 import type { FeedSite } from '../feed/feed-site.js';
-import type { BuildManifest } from './build-manifest.js';
-import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, archivePagePath, articlePagePath } from './site-paths.js';
+import type { BuildManifest, PlannedManifest } from './build-manifest.js';
+import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, archivePagePath, articleIdOfPagePath, articlePagePath } from './site-paths.js';
 import { createSitePages, type PageSite, type SitePages } from './site-pages.js';
 import type { SiteTemplates } from './site-templates.js';
 
@@ -35,15 +35,15 @@ export interface SiteBuildPlan {
    * archive feeds and pages, subscription feeds, home page. So a feed or page never links to a file
    * not yet written. Jobs render when asked, so a build can write as it goes instead of holding every page.
    */
-  batches: RenderJob[][];
+  batches: Array<Iterable<RenderJob>>;
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
   stale: string[];
-  manifest: BuildManifest;
+  manifest: PlannedManifest;
   /**
    * The manifest to keep while the build runs: the last build's entries for the files this one leaves
    * alone. Should the build stop halfway, no half-updated file is ever taken for up to date.
    */
-  interim: BuildManifest;
+  interim: PlannedManifest;
   /** Files to be rendered, and files whose inputs did not change and are neither rendered nor written. */
   rendered: number;
   reused: number;
@@ -53,8 +53,15 @@ export interface SiteBuildPlan {
 interface Output {
   paths: string[];
   key: string;
-  batch: 0 | 1 | 2 | 3;
+  batch: 1 | 2 | 3;
   job(): RenderJob;
+}
+
+/** A file of the plan other than an article page, with its key and whether it is up to date. */
+interface PlannedFile {
+  path: string;
+  key: string;
+  upToDate: boolean;
 }
 
 /**
@@ -83,8 +90,61 @@ function keyOf(parts: unknown): string {
   return hash('sha256', JSON.stringify(parts), 'base64url').slice(0, 32);
 }
 
+function singleJob(path: string, render: () => string): RenderJob {
+  return { paths: [path], render: () => new Map([[path, render()]]) };
+}
+
 function single(path: string, key: string, batch: Output['batch'], render: () => string): Output {
-  return { paths: [path], key, batch, job: () => ({ paths: [path], render: () => new Map([[path, render()]]) }) };
+  return { paths: [path], key, batch, job: () => singleJob(path, render) };
+}
+
+/** The key of an article page: its content hash is a digest of the record already (its first 128 bits are plenty to tell edits apart). */
+function articlePageKey(article: IndexedArticle): string {
+  return article.contentHash.slice(0, 32);
+}
+
+/**
+ * The article pages of a plan, newest first, with a flag for each to render: what a plan keeps per
+ * article is its index entry and one byte, never a path, a key or a job (they are made as they are
+ * needed, the jobs one at a time as the build writes them).
+ */
+class ArticlePages implements Iterable<RenderJob> {
+  constructor(
+    readonly articles: readonly IndexedArticle[],
+    readonly toRender: Uint8Array,
+    private readonly pages: SitePages,
+    private readonly before: readonly RenderJob[],
+  ) {}
+
+  *[Symbol.iterator](): Iterator<RenderJob> {
+    yield* this.before;
+    for (let index = 0; index < this.articles.length; index += 1) {
+      if (this.toRender[index] === 1) yield new ArticlePageJob(this.articles[index] as IndexedArticle, this.pages);
+    }
+  }
+
+  /** Path and key of each article page, newest first; only those left alone if `upToDateOnly`. */
+  *outputs(upToDateOnly: boolean): Iterable<readonly [string, string]> {
+    for (let index = 0; index < this.articles.length; index += 1) {
+      const article = this.articles[index] as IndexedArticle;
+      if (!upToDateOnly || this.toRender[index] === 0) yield [articlePagePath(article.id), articlePageKey(article)];
+    }
+  }
+}
+
+/** A manifest listing the files before the article pages, the article pages, then the files after them. */
+function plannedManifest(buildKey: string, before: readonly PlannedFile[], articles: ArticlePages, after: readonly PlannedFile[], upToDateOnly: boolean): PlannedManifest {
+  const files = function* (list: readonly PlannedFile[]): Iterable<readonly [string, string]> {
+    for (const file of list) if (!upToDateOnly || file.upToDate) yield [file.path, file.key];
+  };
+  return {
+    buildKey,
+    *outputs() {
+      yield* files(before);
+      yield* articles.outputs(upToDateOnly);
+      yield* files(after);
+    },
+  };
 }
 
 /**
@@ -132,28 +192,34 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const newestFirst = [...input.articles].sort(compareNewestFirst);
   const pages = createSitePages(input.site, input.templates);
   const previous = input.previous?.buildKey === input.buildKey ? input.previous.outputs : {};
+  const upToDate = (path: string, key: string): boolean => previous[path] === key && input.existing.has(path);
   const batches: RenderJob[][] = [[], [], [], []];
-  const manifest: BuildManifest = { version: 2, buildKey: input.buildKey, outputs: {} };
-  const interim: BuildManifest = { version: 2, buildKey: input.buildKey, outputs: {} };
+  const before: PlannedFile[] = [];
+  const after: PlannedFile[] = [];
   let rendered = 0;
+
+  const stylesheet: PlannedFile = { path: STYLESHEET_PATH, key: keyOf(['style', input.templates.stylesheet]), upToDate: false };
+  stylesheet.upToDate = upToDate(stylesheet.path, stylesheet.key);
+  before.push(stylesheet);
+  const stylesheetJobs = stylesheet.upToDate ? [] : [singleJob(STYLESHEET_PATH, () => input.templates.stylesheet)];
+  rendered += stylesheetJobs.length;
+
+  const toRender = new Uint8Array(newestFirst.length);
+  newestFirst.forEach((article, index) => {
+    if (upToDate(articlePagePath(article.id), articlePageKey(article))) return;
+    toRender[index] = 1;
+    rendered += 1;
+  });
+  const articlePages = new ArticlePages(newestFirst, toRender, pages, stylesheetJobs);
+
   const plan = (output: Output): void => {
-    const upToDate = output.paths.every((path) => previous[path] === output.key && input.existing.has(path));
-    for (const path of output.paths) {
-      manifest.outputs[path] = output.key;
-      if (upToDate) interim.outputs[path] = output.key;
-    }
-    if (!upToDate) {
+    const current = output.paths.every((path) => upToDate(path, output.key));
+    for (const path of output.paths) after.push({ path, key: output.key, upToDate: current });
+    if (!current) {
       batches[output.batch]?.push(output.job());
       rendered += output.paths.length;
     }
   };
-
-  plan(single(STYLESHEET_PATH, keyOf(['style', input.templates.stylesheet]), 0, () => input.templates.stylesheet));
-  for (const article of newestFirst) {
-    // The content hash is a digest of the record already (its first 128 bits are plenty to tell edits apart).
-    const path = articlePagePath(article.id);
-    plan({ paths: [path], key: article.contentHash.slice(0, 32), batch: 0, job: () => new ArticlePageJob(article, pages) });
-  }
   const feedPages = planFeedPages(newestFirst, input.site.feed);
   const archivePages = feedPages.filter((page) => page.kind === 'archive').length;
   for (const page of feedPages) {
@@ -161,7 +227,23 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
     plan(feedPageOutput(page, key, input.site));
     plan(listPageOutput(page, key, pages, archivePages));
   }
+
   // Whatever its build key, the last build's files that this one does not make are gone.
-  const stale = Object.keys(input.previous?.outputs ?? {}).filter((path) => !Object.hasOwn(manifest.outputs, path));
-  return { batches, stale, manifest, interim, rendered, reused: Object.keys(manifest.outputs).length - rendered };
+  const previousPaths = Object.keys(input.previous?.outputs ?? {});
+  const others = new Set([...before, ...after].map((file) => file.path));
+  const ids = previousPaths.length === 0 ? new Set<string>() : new Set(newestFirst.map((article) => article.id));
+  const made = (path: string): boolean => {
+    const id = articleIdOfPagePath(path);
+    return others.has(path) || (id !== undefined && ids.has(id));
+  };
+  const stale = previousPaths.filter((path) => !made(path));
+  const total = before.length + newestFirst.length + after.length;
+  return {
+    batches: [articlePages, ...batches.slice(1)],
+    stale,
+    manifest: plannedManifest(input.buildKey, before, articlePages, after, false),
+    interim: plannedManifest(input.buildKey, before, articlePages, after, true),
+    rendered,
+    reused: total - rendered,
+  };
 }

@@ -34,6 +34,12 @@ export function articlePagePath(articleId: string): string {
   return `${ARTICLES_FOLDER}/${articleId}.html`;
 }
 
+/** The article id whose page is at `path` (the inverse of articlePagePath), if it is an article page's path. */
+export function articleIdOfPagePath(path: string): string | undefined {
+  const prefix = `${ARTICLES_FOLDER}/`;
+  return path.startsWith(prefix) && path.endsWith('.html') && !path.includes('/', prefix.length) ? path.slice(prefix.length, -'.html'.length) : undefined;
+}
+
 /** The list of editions, newest first. */
 export const EDITIONS_INDEX_PATH = `${EDITIONS_FOLDER}/index.html`;
 

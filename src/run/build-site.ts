@@ -6,9 +6,10 @@ import { setFlagsFromString } from 'node:v8';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
 import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
-import { indexArticle, loadArticleIndex, type IndexedArticle } from '../content/load-articles.js';
+import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
+import { loadArticleIndex } from '../content/load-articles.js';
 import { BriefingError } from '../errors.js';
-import { MANIFEST_PATH, parseManifest, serializeManifest, type BuildManifest } from '../output/build-manifest.js';
+import { MANIFEST_PATH, parseManifest, serializeManifest, type PlannedManifest } from '../output/build-manifest.js';
 import { planSiteBuild } from '../output/plan-site-build.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
@@ -169,8 +170,11 @@ async function writeSite(
     unchanged: 0,
     removed: 0,
   };
-  const manifestFile = (manifest: BuildManifest) => new Map([[MANIFEST_PATH, serializeManifest(manifest)]]);
-  if (plan.rendered > 0 || plan.stale.length > 0) await writeOutputFiles(outputDir, manifestFile(plan.interim));
+  // After a build that changed files the manifest is written without comparing (that would read the
+  // old one whole, megabytes for a large site); one that changed nothing leaves it untouched if the same.
+  const changing = plan.rendered > 0 || plan.stale.length > 0;
+  const writeManifest = (manifest: PlannedManifest) => writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(manifest)]]), { absent: () => changing });
+  if (changing) await writeManifest(plan.interim);
   for (const batch of plan.batches) {
     // Render a slice, write it, let it go: memory stays flat however many pages there are.
     let files = new Map<string, string>();
@@ -193,7 +197,7 @@ async function writeSite(
     if (files.size > 0) await write();
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
-  await writeOutputFiles(outputDir, manifestFile(plan.manifest));
+  await writeManifest(plan.manifest);
   // The home page links the editions' index: it exists (maybe empty) from the first build.
   await publishEditions(config, { templates });
   return summary;

@@ -6,6 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/content/article.js';
 import { openArticleSpool } from '../../src/content/article-spool.js';
+import type { IndexedArticle } from '../../src/content/indexed-article.js';
 import { createArticleParser } from '../../src/content/parse-article.js';
 import { record, testTopics } from './helpers.js';
 
@@ -37,13 +38,14 @@ describe('openArticleSpool', () => {
     const article = parsed('Ceasefire talks & more.\n\n## Later\n\nA second section with <b>markup</b> and ]]> and \u00e9.');
     const again = spool.keep(article);
     expect(await readdir(dir)).toEqual([]);
-    expect({ ...again(), body: again().body, sections: again().sections }).toEqual({ ...article, body: article.body, sections: article.sections });
+    expect({ ...again.article(), body: again.article().body, sections: again.article().sections }).toEqual({ ...article, body: article.body, sections: article.sections });
+    expect([again.id, again.published, again.contentHash]).toEqual([article.id, article.published, article.contentHash]);
     spool.close();
   });
 
   it('holds no kept article in memory: a build keeps ten thousand of them', async () => {
     const spool = openArticleSpool(await spoolFolder());
-    const keep = (): { again: () => Article; gone: WeakRef<Article>; title: string } => {
+    const keep = (): { again: IndexedArticle; gone: WeakRef<Article>; title: string } => {
       const article = parsed('Ceasefire talks resume.');
       return { again: spool.keep(article), gone: new WeakRef(article), title: article.title };
     };
@@ -52,7 +54,7 @@ describe('openArticleSpool', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     collectGarbage();
     expect(gone.deref()).toBeUndefined();
-    expect(again().title).toBe(title);
+    expect(again.article().title).toBe(title);
     spool.close();
   });
 });

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/content/article.js';
-import { indexArticle } from '../../src/content/load-articles.js';
-import { parseManifest, serializeManifest } from '../../src/output/build-manifest.js';
+import { indexArticle } from '../../src/content/indexed-article.js';
+import { parseManifest, serializeManifest, type BuildManifest, type PlannedManifest } from '../../src/output/build-manifest.js';
 import { planSiteBuild, type SiteBuildPlan } from '../../src/output/plan-site-build.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplates } from '../../src/output/site-templates.js';
 import { editArticle, makeArticle, makeArticles, testSite } from '../feed/article-fixture.js';
@@ -22,21 +22,25 @@ interface Site {
   plan: SiteBuildPlan;
 }
 
+/** A plan's manifest as the next build reads it back. */
+const written = (manifest: PlannedManifest): BuildManifest | undefined => parseManifest(serializeManifest(manifest).toString('utf8'));
+const pathsOf = (manifest: PlannedManifest): string[] => [...manifest.outputs()].map(([file]) => file);
+
 function build(articles: readonly Article[], before?: Site, buildKey = 'key-1'): Site {
   const files = new Map(before?.files ?? []);
-  const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey, previous: before?.plan.manifest, existing: new Set(files.keys()) });
+  const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey, previous: before === undefined ? undefined : written(before.plan.manifest), existing: new Set(files.keys()) });
   for (const batch of plan.batches) for (const job of batch) for (const [file, text] of job.render()) files.set(file, text);
   for (const file of plan.stale) files.delete(file);
   return { files, plan };
 }
 
-const renderedIn = (plan: SiteBuildPlan): string[] => plan.batches.flatMap((batch) => batch.flatMap((job) => job.paths)).sort();
+const renderedIn = (plan: SiteBuildPlan): string[] => plan.batches.flatMap((batch) => [...batch].flatMap((job) => job.paths)).sort();
 const sorted = (files: Map<string, string>): Array<[string, string]> => [...files].sort(([a], [b]) => (a < b ? -1 : 1));
 
 function expectSameAsFullBuild(incremental: Site, articles: readonly Article[]): void {
   const full = build(articles);
   expect(sorted(incremental.files)).toEqual(sorted(full.files));
-  expect(serializeManifest(incremental.plan.manifest)).toBe(serializeManifest(full.plan.manifest));
+  expect(serializeManifest(incremental.plan.manifest).equals(serializeManifest(full.plan.manifest))).toBe(true);
 }
 
 describe('planSiteBuild', () => {
@@ -48,12 +52,26 @@ describe('planSiteBuild', () => {
     expect(plan.rendered).toBe(files.size);
     // Style sheet, article pages, and for the subscription feed and each of 3 archive pages three feed formats and a page.
     expect(files.size).toBe(1 + 12 + 4 * 4);
-    const [pages, archive, current, home] = plan.batches.map((batch) => batch.flatMap((job) => job.paths));
+    const [pages, archive, current, home] = plan.batches.map((batch) => [...batch].flatMap((job) => job.paths));
     expect(pages?.[0]).toBe('style.css');
     expect(pages?.slice(1).every((file) => file.startsWith('articles/'))).toBe(true);
     expect(archive?.every((file) => file.startsWith('archive/'))).toBe(true);
     expect(current?.sort()).toEqual(['atom.xml', 'feed.json', 'feed.xml']);
     expect(home).toEqual(['index.html']);
+  });
+
+  it('writes its manifest as the JSON of the object of its paths and keys, in the order it plans them', () => {
+    const { plan } = build(articles);
+    const outputs = [...plan.manifest.outputs()];
+    expect(outputs.map(([file]) => file).slice(0, 3)).toEqual(['style.css', 'articles/a-012.html', 'articles/a-011.html']);
+    expect(new Set(outputs.map(([file]) => file)).size).toBe(outputs.length);
+    expect(serializeManifest(plan.manifest).toString('utf8')).toBe(`${JSON.stringify({ version: 2, buildKey: 'key-1', outputs: Object.fromEntries(outputs) })}\n`);
+  });
+
+  it('writes a manifest larger than one piece of its encoding as the same JSON, characters beyond ASCII included', () => {
+    const entries = Array.from({ length: 5000 }, (_, index) => [`articles/köln-день-${index}.html`, `key-"${index}"`] as const);
+    const manifest = { buildKey: 'bé', outputs: () => entries };
+    expect(serializeManifest(manifest).toString('utf8')).toBe(`${JSON.stringify({ version: 2, buildKey: 'bé', outputs: Object.fromEntries(entries) })}\n`);
   });
 
   it('renders nothing when nothing changed', () => {
@@ -71,8 +89,8 @@ describe('planSiteBuild', () => {
     expect(renderedIn(second.plan)).toEqual(['archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml', 'archive/page-1.html', 'articles/a-002.html']);
     expectSameAsFullBuild(second, edited);
     // While it runs, the manifest vouches only for the files it leaves alone.
-    expect(Object.keys(second.plan.interim.outputs).sort()).toEqual(
-      Object.keys(first.plan.manifest.outputs).filter((file) => !renderedIn(second.plan).includes(file)).sort(),
+    expect(pathsOf(second.plan.interim).sort()).toEqual(
+      pathsOf(first.plan.manifest).filter((file) => !renderedIn(second.plan).includes(file)).sort(),
     );
   });
 
@@ -87,7 +105,7 @@ describe('planSiteBuild', () => {
         return article;
       },
     }));
-    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: first.plan.manifest, existing: new Set(first.files.keys()) });
+    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: written(first.plan.manifest), existing: new Set(first.files.keys()) });
     expect([...read]).toEqual([]);
     for (const batch of plan.batches) for (const job of batch) job.render();
     // The edited article's page, and archive page 1 (feeds and HTML) with it and the three next to it.
@@ -154,7 +172,7 @@ describe('planSiteBuild', () => {
 
   it('renders everything after a manifest of the first format, and removes the files it names that are no longer made', () => {
     const first = build(articles);
-    const older = JSON.stringify({ version: 1, outputs: { ...first.plan.manifest.outputs, 'articles/gone.html': 'key' } });
+    const older = JSON.stringify({ version: 1, outputs: { ...written(first.plan.manifest)?.outputs, 'articles/gone.html': 'key' } });
     const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey: 'key-1', previous: parseManifest(older), existing: new Set(first.files.keys()) });
     expect(plan.reused).toBe(0);
     expect(plan.stale).toEqual(['articles/gone.html']);
@@ -173,7 +191,7 @@ describe('planSiteBuild', () => {
     const first = build(articles);
     // Larger archive pages (a config change, so another build key): the 9 archived articles fit on one.
     const larger = { ...site, feed: { items: 3, archivePageSize: 9 } };
-    const plan = planSiteBuild({ articles: articles.map(indexArticle), site: larger, templates, buildKey: 'key-2', previous: first.plan.manifest, existing: new Set(first.files.keys()) });
+    const plan = planSiteBuild({ articles: articles.map(indexArticle), site: larger, templates, buildKey: 'key-2', previous: written(first.plan.manifest), existing: new Set(first.files.keys()) });
     expect(plan.stale.sort()).toEqual([
       'archive/atom-2.xml',
       'archive/atom-3.xml',
