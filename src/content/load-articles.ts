@@ -1,6 +1,5 @@
 import { hash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Topic } from '../config.js';
 import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
@@ -39,7 +38,7 @@ export async function loadArticles(options: LoadArticlesOptions): Promise<Articl
  * and its body only when read.
  */
 export async function loadArticleIndex(options: LoadArticlesOptions): Promise<IndexedArticle[]> {
-  const names = await listRecords(options.dir);
+  const names = listRecords(options.dir);
   const records = createRecordReader(options);
   const cache = options.cache === undefined ? undefined : openArticleCache(options.cache);
   // An entry, or the problems of a record: no object per record besides its entry (a hundred thousand records).
@@ -218,11 +217,15 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
   };
 }
 
-/** The record files of the folder in name order (so problems come out in a stable order). */
-async function listRecords(dir: string): Promise<string[]> {
+/**
+ * The record files of the folder in name order (so problems come out in a stable order). Listed
+ * synchronously: the build that follows runs without returning to the event loop, so the handles an
+ * asynchronous listing's completion made (a name and an entry per record) would stay alive through it.
+ */
+function listRecords(dir: string): string[] {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     throw new BriefingError('content', 'content-unreadable', `cannot read the content folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}${missingFolderHint(error, 'paths.content')}`, {
       cause: error,

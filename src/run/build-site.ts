@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,12 +42,16 @@ const FILES_PER_WRITE = 200;
 /** How far V8's old generation may grow past what was live at its last collection, in percent (see buildSite). */
 const HEAP_GROWING_PERCENT = 20;
 
-/** The folders the build writes into, listed once: what exists is what need not be re-rendered. */
-async function listOutputs(outputDir: string): Promise<Set<string>> {
+/**
+ * The folders the build writes into, listed once: what exists is what need not be re-rendered.
+ * Synchronously, like the records (see listRecords): an asynchronous listing's handles, an entry per
+ * file, would stay alive through the build that follows.
+ */
+function listOutputs(outputDir: string): Set<string> {
   const existing = new Set<string>();
   for (const folder of ['', ARTICLES_FOLDER, ARCHIVE_FOLDER]) {
     try {
-      for (const entry of await readdir(path.join(outputDir, folder), { withFileTypes: true })) {
+      for (const entry of readdirSync(path.join(outputDir, folder), { withFileTypes: true })) {
         if (entry.isFile()) existing.add(folder === '' ? entry.name : `${folder}/${entry.name}`);
       }
     } catch (error) {
@@ -115,11 +120,8 @@ export async function buildSite(config: Config, options: { until?: Date; article
   const outputDir = config.paths.output;
   const sources = await readSiteTemplates(config.paths.templates);
   const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
-  const [buildKey, manifestText, existing] = await Promise.all([
-    buildKeyOf(config, sources),
-    readOptional(path.join(outputDir, MANIFEST_PATH)),
-    listOutputs(outputDir),
-  ]);
+  const [buildKey, manifestText] = await Promise.all([buildKeyOf(config, sources), readOptional(path.join(outputDir, MANIFEST_PATH))]);
+  const existing = listOutputs(outputDir);
   // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
   // records come from the parse cache in data/ (never published), keyed like the build itself, and
   // the others, once parsed, wait in a spool there until their pages are rendered.
