@@ -179,9 +179,16 @@ class EditionSend {
   /** Shortest time between two sends (the configured and the transport's rate), 0 for none. */
   private readonly interval: number;
   private readonly recorder: OutcomeRecorder;
+  /**
+   * Messages handed to the transport at once: its own figure (two per connection for the pipelined
+   * SMTP pool) or one per connection. The duplicate bound does not grow with it: handed-over plus
+   * unrecorded stays within concurrency + recordBatch, and the recorder writes as soon as that
+   * holds the next message back.
+   */
+  private readonly inFlight: number;
   /** Claimed deliveries not handed to the transport yet. */
   private readonly ready: Delivery[] = [];
-  /** Message buffers the transport is done with, reused: at most `concurrency` of them, however long the list. */
+  /** Message buffers the transport is done with, reused: at most `inFlight` of them, however long the list. */
   private readonly buffers: Buffer[] = [];
   /** Messages on the wire (handed to the transport, no outcome yet). */
   private active = 0;
@@ -203,11 +210,13 @@ class EditionSend {
     this.random = dependencies.random ?? Math.random;
     const rates = [this.settings.messagesPerSecond, dependencies.transport.messagesPerSecond ?? 0].filter((rate) => rate > 0);
     this.interval = rates.length === 0 ? 0 : 1000 / Math.min(...rates);
+    this.inFlight = dependencies.transport.messagesInFlight ?? this.settings.concurrency;
     this.recorder = new OutcomeRecorder({
       record: (batch) => this.store.recordOutcomes(run.editionId, this.worker, batch, dependencies.clock.now()),
       recordBatch: this.settings.recordBatch,
-      // Record now rather than wait for a fuller batch: no more outcomes are coming soon, or the run is ending.
-      ending: () => this.active === 0 || dependencies.stopSignal?.aborted === true || this.stopError !== undefined,
+      // Record now rather than wait for a fuller batch: no more outcomes are coming soon, the run is
+      // ending, or the duplicate bound holds the next message back until these are recorded.
+      ending: () => this.active === 0 || dependencies.stopSignal?.aborted === true || this.stopError !== undefined || this.atDuplicateBound(),
       failed: (error) => {
         this.stopError ??= error;
       },
@@ -223,6 +232,11 @@ class EditionSend {
     const { initial, editionId, started } = this.run;
     const tally = this.recorder.tally;
     return { editionId, total: initial.queued + initial.sending + initial.sent + initial.failed, done: initial.sent + initial.failed + tally.sent + tally.failed, ...tally, elapsedMs: performance.now() - started };
+  }
+
+  /** Handed-over plus unrecorded messages are at the most a killed run may deliver again. */
+  private atDuplicateBound(): boolean {
+    return this.active + this.recorder.unrecorded >= this.settings.concurrency + this.settings.recordBatch;
   }
 
   /** Claims, sends and records until the edition has nothing left this run can send, or a stop. */
@@ -256,7 +270,7 @@ class EditionSend {
         }
         // A kill loses the outcomes of what is on the wire or not yet recorded: together they stay
         // within concurrency + recordBatch, the most messages a resumed send can deliver twice.
-        if (this.active >= settings.concurrency || this.active + this.recorder.unrecorded >= settings.concurrency + settings.recordBatch) {
+        if (this.active >= this.inFlight || this.atDuplicateBound()) {
           await this.changed();
           continue;
         }

@@ -426,11 +426,17 @@ export class SmtpConnection {
       throw refusal;
     }
     const done = this.nextReply();
-    this.socket.cork();
+    const socket = this.socket;
+    socket.cork();
     this.write(message.dotSafe === true ? message.raw : dotStuff(message.raw));
     this.write(CRLF_DOT_CRLF);
-    this.socket.uncork();
     written();
+    // The socket stays corked until the promise jobs this turn runs are done, so the next
+    // message's pipelined MAIL FROM, RCPT TO and DATA (started by `written`) leave in the same
+    // segment as this data's end: a server then answers all four at once, where a separate small
+    // write of ours would make it send two small replies, the second held back by its Nagle
+    // algorithm until our delayed ACK.
+    process.nextTick(() => socket.uncork());
     // After the reply to the data the transaction is over, accepted or not: no RSET needed.
     const final = await done;
     if (final.code !== 250) throw replyError(final, 'end of data');

@@ -133,6 +133,9 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
   return {
     description: settings.description,
     ...(settings.messagesPerSecond === undefined ? {} : { messagesPerSecond: settings.messagesPerSecond }),
+    // One message per connection awaiting its final reply, one pipelined behind it (a server without
+    // PIPELINING gets them one after the other: the second waits here).
+    messagesInFlight: 2 * maxConnections,
     connectAhead() {
       while (!closed && running.size < maxConnections) startWorker(true);
     },

@@ -50,6 +50,12 @@ export interface Transport {
   /** A rate the transport asks for (from the SMTP URL's rateLimit/rateDelta); the sender keeps under it. */
   readonly messagesPerSecond?: number;
   /**
+   * Messages it takes at once; the sender hands over no more (default `delivery.concurrency`, one
+   * per connection). Briefing's SMTP pool takes two per connection: the second one's commands go
+   * pipelined behind the first one's data.
+   */
+  readonly messagesInFlight?: number;
+  /**
    * Resolves when the server accepted the message; rejects with TransportError otherwise. The
    * transport is done with `message.raw` once the promise settles (the sender reuses the buffer).
    */

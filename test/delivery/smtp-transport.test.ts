@@ -1,6 +1,6 @@
 import net from 'node:net';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startSmtpSink } from '../../src/bench/postfix-tools.js';
 import { SmtpConnection, dotStuff } from '../../src/delivery/smtp-connection.js';
 import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
@@ -151,6 +151,66 @@ describe('SMTP transport', () => {
     const error = await failure(transport.send(message(1)));
     expect(error).toMatchObject({ fatal: true, responseCode: 535 });
     expect(`${error.message} ${String(error.cause)}`).not.toContain('wr0ng-p4ss');
+  });
+
+  it('sends the next message\'s MAIL FROM, RCPT TO and DATA in the same write as the previous data\'s end, and takes two messages per connection', async () => {
+    // What each gathered write of a socket hands to the kernel at once (the server below is in this
+    // process, so its reads cannot tell one write from two).
+    type Gathered = { _writev(chunks: Array<{ chunk: Buffer | string }>, callback: (error?: Error | null) => void): void };
+    const prototype = net.Socket.prototype as unknown as Gathered;
+    const original = prototype._writev;
+    const writes: string[] = [];
+    const spy = vi.spyOn(prototype, '_writev').mockImplementation(function (this: Gathered, chunks, callback) {
+      writes.push(chunks.map(({ chunk }) => (typeof chunk === 'string' ? chunk : chunk.toString('latin1'))).join(''));
+      original.call(this, chunks, callback);
+    });
+    // A bare PIPELINING server.
+    const raw = net.createServer((socket) => {
+      let buffered = '';
+      let inData = false;
+      socket.write('220 raw ESMTP\r\n');
+      socket.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('latin1');
+        const replies: string[] = [];
+        for (;;) {
+          if (inData) {
+            const end = buffered.indexOf('\r\n.\r\n');
+            if (end === -1) break;
+            buffered = buffered.slice(end + 5);
+            inData = false;
+            replies.push('250 2.0.0 queued');
+            continue;
+          }
+          const lineEnd = buffered.indexOf('\r\n');
+          if (lineEnd === -1) break;
+          const line = buffered.slice(0, lineEnd);
+          buffered = buffered.slice(lineEnd + 2);
+          if (/^EHLO /i.test(line)) replies.push('250-raw\r\n250 PIPELINING');
+          else if (/^DATA$/i.test(line)) {
+            replies.push('354 go on');
+            // The data's first line follows the DATA command's CRLF.
+            buffered = `\r\n${buffered}`;
+            inData = true;
+          } else if (/^QUIT$/i.test(line)) replies.push('221 bye');
+          else replies.push('250 ok');
+        }
+        if (replies.length > 0) socket.write(`${replies.join('\r\n')}\r\n`);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      transport = createSmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${(raw.address() as net.AddressInfo).port}`), { maxConnections: 1, timeoutMs: 5000, logger });
+      expect(transport.messagesInFlight).toBe(2);
+      const receipts = await Promise.all(Array.from({ length: 5 }, (_, index) => transport!.send(message(index + 1))));
+      expect(receipts.map((receipt) => receipt.reply)).toEqual(Array.from({ length: 5 }, () => '250 2.0.0 queued'));
+      // Messages 2 to 5 each start in the write that ends the message before them.
+      expect(writes.filter((write) => write.includes('\r\n.\r\nMAIL FROM:<')).length).toBe(4);
+    } finally {
+      spy.mockRestore();
+      await transport.close();
+      await new Promise((resolve) => raw.close(resolve));
+    }
   });
 
   it('opens its connections ahead when asked, before any message, and sends over them', async () => {
