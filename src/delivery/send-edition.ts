@@ -253,7 +253,7 @@ class EditionSend {
       for (;;) {
         if (stopSignal?.aborted || this.stopError !== undefined) break;
         // Claim the next batch before this one runs dry, so the connections never wait for the store.
-        if (this.ready.length <= settings.concurrency && (!this.claimedAll || this.ready.length === 0)) await this.claim();
+        if (this.ready.length <= this.inFlight && (!this.claimedAll || this.ready.length === 0)) await this.claim();
         if (this.ready.length === 0) {
           if (this.active > 0 || this.recorder.unrecorded > 0) {
             await this.changed();

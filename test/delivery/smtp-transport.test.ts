@@ -110,6 +110,16 @@ describe('SMTP transport', () => {
     expect(server.connections).toBe(1);
   });
 
+  it('sends one message after another to a server without PIPELINING, two handed to each connection, refusals and all', async () => {
+    server = await startSmtpTestServer({ rejectRecipients: new Set(['gone@example.com']), hidePipelining: true });
+    transport = createSmtpTransport(parseSmtpUrl(server.url), { maxConnections: 1, timeoutMs: 5000, logger });
+    const recipients = ['a@example.com', 'gone@example.com', 'b@example.com', 'c@example.com', 'gone@example.com', 'd@example.com'];
+    const results = await Promise.allSettled(recipients.map((to, index) => transport!.send(message(index, to))));
+    expect(results.map((result) => (result.status === 'fulfilled' ? 'sent' : (result.reason as TransportError).responseCode))).toEqual(['sent', 550, 'sent', 'sent', 550, 'sent']);
+    expect(server.messages.map((received) => received.to[0])).toEqual(['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com']);
+    expect(server.connections).toBe(1);
+  });
+
   it('sends to an RFC 6531 address with SMTPUTF8, and refuses it for good where the server lacks SMTPUTF8', async () => {
     const { server, transport } = await start({});
     await transport.send(message(1, 'zoë@example.com'));

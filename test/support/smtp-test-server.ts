@@ -30,6 +30,8 @@ export interface FaultPlan {
   hideSize?: boolean;
   /** Do not offer SMTPUTF8 (RFC 6531). */
   hideSmtpUtf8?: boolean;
+  /** Do not offer PIPELINING (RFC 2920): the client must wait for each reply. */
+  hidePipelining?: boolean;
 }
 
 export interface ReceivedMessage {
@@ -137,6 +139,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     size: plan.maxSize ?? 0,
     hideSize: plan.hideSize ?? false,
     hideSMTPUTF8: plan.hideSmtpUtf8 ?? false,
+    hidePIPELINING: plan.hidePipelining ?? false,
     closeTimeout: 100,
     onAuth(auth, _session, callback) {
       const accepted =
