@@ -8,6 +8,7 @@ import { articleFromCache, openArticleCache, recordStamp, type ArticleCacheOptio
 import type { ArticleSpool } from './article-spool.js';
 import { indexArticle, type IndexedArticle } from './indexed-article.js';
 import { createArticleParser, type ArticleParser, type ParseResult } from './parse-article.js';
+import { createSharedParser, type BegunBatch } from './shared-parse.js';
 
 /** Where the records are and what they are checked against. */
 export interface LoadArticlesOptions {
@@ -41,8 +42,9 @@ export async function loadArticleIndex(options: LoadArticlesOptions): Promise<In
   const names = listRecords(options.dir);
   const records = createRecordReader(options);
   const cache = options.cache === undefined ? undefined : openArticleCache(options.cache);
-  // An entry, or the problems of a record: no object per record besides its entry (a hundred thousand records).
-  const load = (name: string): IndexedArticle | Problem[] => {
+  // An entry, the problems of a record, or its text to parse (with its stamp): no object per record
+  // kept besides its entry (a hundred thousand records).
+  const read = (name: string): IndexedArticle | Problem[] | ToParse => {
     const absolute = records.absolute(name);
     let stamp: RecordStamp | undefined;
     let text: string;
@@ -66,18 +68,40 @@ export async function loadArticleIndex(options: LoadArticlesOptions): Promise<In
     // The same digest the parser stores as the article's contentHash (the one-shot call costs half as much for small inputs).
     const cached = stamp === undefined ? undefined : cache?.get(name, hash('sha256', text, 'hex'), stamp);
     if (cached !== undefined) return records.fromCache(name, cached, text);
-    const { article, problems } = records.parse(name, text);
+    return { name, text, stamp };
+  };
+  const parsed = (record: ToParse, { article, problems }: ParseResult): IndexedArticle | Problem[] => {
     if (article === undefined) return problems;
-    if (stamp !== undefined) cache?.set(name, article, stamp);
+    if (record.stamp !== undefined) cache?.set(record.name, article, record.stamp);
     const spool = options.spool;
     return spool === undefined ? indexArticle(article) : spool.keep(article);
   };
   const entries: IndexedArticle[] = [];
   const problems: Problem[] = [];
-  for (const name of names) {
-    const loaded = load(name);
+  const add = (loaded: IndexedArticle | Problem[]): void => {
     if (Array.isArray(loaded)) problems.push(...loaded);
     else entries.push(loaded);
+  };
+  // A window of records at a time: those to parse are handed to the parser together (a helper
+  // thread takes a share of a large window), and the next window is read and handed over before
+  // this one is finished, so the helper parses while this thread reads and keeps. Entries and
+  // problems are kept in name order, as from one thread.
+  const settle = ({ window, batch }: { window: ReturnType<typeof read>[]; batch: BegunBatch }): void => {
+    const results = batch.finish();
+    let next = 0;
+    for (const loaded of window) add(isToParse(loaded) ? parsed(loaded, results[next++] as ParseResult) : loaded);
+  };
+  try {
+    let begun: Parameters<typeof settle>[0] | undefined;
+    for (let start = 0; start < names.length; start += LOAD_WINDOW) {
+      const window = names.slice(start, start + LOAD_WINDOW).map(read);
+      const following = { window, batch: records.begin(window.filter(isToParse)) };
+      if (begun !== undefined) settle(begun);
+      begun = following;
+    }
+    if (begun !== undefined) settle(begun);
+  } finally {
+    records.close();
   }
   cache?.save();
 
@@ -108,12 +132,29 @@ function newestFirst(entries: readonly IndexedArticle[]): IndexedArticle[] {
   return order.map((index) => entries[index] as IndexedArticle);
 }
 
+/** A record read and not found in the cache: its text is parsed with the others of its window. */
+interface ToParse {
+  name: string;
+  text: string;
+  stamp: RecordStamp | undefined;
+}
+
+function isToParse(loaded: IndexedArticle | Problem[] | ToParse): loaded is ToParse {
+  return !Array.isArray(loaded) && 'text' in loaded;
+}
+
+/** Records read at a time: the texts of those to parse are held until parsed. */
+const LOAD_WINDOW = 128;
+
 /** Reads the records of one folder by name; made once per load, so little is made per record of ten thousand. */
 interface RecordReader {
   absolute(name: string): string;
   /** The path shown in problems and kept as the article's `file`. */
   shown(name: string): string;
-  parse(name: string, text: string): ParseResult;
+  /** Hands records to the parser (a helper thread takes a share of a large window); `finish` gives their results in order. */
+  begin(records: readonly ToParse[]): BegunBatch;
+  /** Stops the helper thread, if the load started one. */
+  close(): void;
   /** The index entry of a cached article, its record's bytes given (`text`) or read only if its body is. */
   fromCache(name: string, record: CachedRecord, text: string | undefined): IndexedArticle;
   /** The problem of a record of `size` bytes, over the limit. */
@@ -156,6 +197,7 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
   const shown = (name: string): string => (shownDir === '' ? name : `${shownDir}${path.sep}${name}`);
   const idOf = (name: string): string => name.slice(0, -'.md'.length);
   const parse = (name: string, text: string): ParseResult => rules().parse(text, shown(name), idOf(name));
+  const shared = createSharedParser({ topics: options.topics, timeZone: options.timeZone }, (record) => rules().parse(record.text, record.file, record.id));
 
   // The whole of a cached article: its cached fields, and its body fields from the record's bytes.
   const whole = (name: string, record: CachedRecord, text: string | undefined): Article => {
@@ -203,7 +245,8 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
   return {
     absolute,
     shown,
-    parse,
+    begin: (toParse) => shared.begin(toParse.map(({ name, text }) => ({ text, file: shown(name), id: idOf(name) }))),
+    close: () => shared.close(),
     tooLarge(name, size) {
       return {
         file: shown(name),

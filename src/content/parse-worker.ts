@@ -1,0 +1,37 @@
+/**
+ * The helper thread of a load that parses many records (see shared-parse.ts): it parses records of
+ * each batch it is sent, taking them one at a time from the batch's shared counter, as the loading
+ * thread does, and posts each result back before it says it is done with that record.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createArticleParser, type ArticleRules } from './parse-article.js';
+import { BUSY, NEXT, type ParseBatch, type ParsedRecord } from './shared-parse.js';
+
+const { rules, port } = workerData as { rules: ArticleRules; port: MessagePort };
+const parser = createArticleParser(rules);
+
+port.on('message', (batch: ParseBatch) => {
+  const counters = new Int32Array(batch.counters);
+  for (;;) {
+    // Busy before taking: the loading thread waits for busy 0, so it never misses a record taken here.
+    Atomics.add(counters, BUSY, 1);
+    const index = Atomics.add(counters, NEXT, 1);
+    if (index >= batch.records.length) {
+      Atomics.sub(counters, BUSY, 1);
+      Atomics.notify(counters, BUSY);
+      return;
+    }
+    const record = batch.records[index];
+    let reply: ParsedRecord;
+    try {
+      reply = record === undefined ? { batch: batch.id, index, failure: 'no such record' } : { batch: batch.id, index, result: parser.parse(record.text, record.file, record.id) };
+    } catch (error) {
+      reply = { batch: batch.id, index, failure: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    }
+    port.postMessage(reply);
+    Atomics.sub(counters, BUSY, 1);
+    Atomics.notify(counters, BUSY);
+  }
+});
+// Nothing else keeps this thread: it ends when the loading thread closes the port.
+parentPort?.unref();

@@ -1,0 +1,152 @@
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { ArticleRules, ParseResult } from './parse-article.js';
+
+/** One record to parse: its text, the path shown in its problems, its id. */
+export interface RecordToParse {
+  text: string;
+  file: string;
+  id: string;
+}
+
+/** A batch sent to the helper thread; `counters` (two Int32 slots, NEXT and BUSY) is shared with it. */
+export interface ParseBatch {
+  id: number;
+  records: readonly RecordToParse[];
+  counters: SharedArrayBuffer;
+}
+
+/** What the helper posts back for each record it took. */
+export type ParsedRecord = { batch: number; index: number; result: ParseResult; failure?: undefined } | { batch: number; index: number; failure: string; result?: undefined };
+
+/** Slot of the next record to take, and of how many records the helper is parsing right now. */
+export const NEXT = 0;
+export const BUSY = 1;
+
+/**
+ * The helper's script in the compiled program (dist/). Tests that run the TypeScript sources have no
+ * compiled script and parse on one thread; the CLI tests run dist/, helper and all.
+ */
+const WORKER_SCRIPT = import.meta.url.endsWith('.ts') ? undefined : fileURLToPath(new URL('./parse-worker.js', import.meta.url));
+
+/** Fewer records than this are parsed here: a helper thread costs more to start than they take. */
+const SHARED_FROM = 16;
+
+/** The helper's young generation, in MB (see start). */
+const HELPER_YOUNG_GENERATION_MB = 8;
+
+/** Longest wait for the helper to finish a record it took (one record parses in well under a second). */
+const HELPER_TIMEOUT_MS = 30_000;
+
+/** A batch handed out: its records are taken by both threads from the moment it is begun. */
+export interface BegunBatch {
+  /** Parses what the helper has not taken, waits for what it holds; the results in the records' order. */
+  finish(): ParseResult[];
+}
+
+/** Parses batches of records on this thread and, for larger ones, a helper thread beside it. */
+export interface SharedParser {
+  /**
+   * Offers a batch to the helper thread at once, so it parses while this thread does other work
+   * (reads the next records, keeps the last ones); `finish` parses the rest here.
+   */
+  begin(records: readonly RecordToParse[]): BegunBatch;
+  /** Records the helper thread parsed so far. */
+  readonly helperParsed: number;
+  /** Stops the helper thread, if one was started. */
+  close(): void;
+}
+
+interface Helper {
+  worker: Worker;
+  port: MessagePort;
+}
+
+/**
+ * A parser that shares each batch with a helper thread (started at the first batch large enough):
+ * both take records from the batch's shared counter until none is left, so the helper takes what it
+ * can while it starts and the loading thread never waits for more than the record the helper holds.
+ * The load stays synchronous, as the build after it: the loading thread waits with `Atomics.wait`
+ * and reads the helper's results with `receiveMessageOnPort`, never through the event loop. Parsing
+ * is a pure function of the text, so which thread parsed a record does not change a byte.
+ */
+export function createSharedParser(rules: ArticleRules, parseHere: (record: RecordToParse) => ParseResult): SharedParser {
+  let helper: Helper | undefined;
+  let unavailable = WORKER_SCRIPT === undefined;
+  let batches = 0;
+  let helperParsed = 0;
+  /** Replies to a batch begun after the one being finished. */
+  const early: ParsedRecord[] = [];
+
+  const start = (): Helper | undefined => {
+    if (helper !== undefined || unavailable) return helper;
+    try {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(WORKER_SCRIPT as string, {
+        workerData: { rules: { topics: rules.topics, timeZone: rules.timeZone }, port: port2 },
+        transferList: [port2],
+        // Its young generation kept small: V8's default growth added some 40 MB to the peak of a
+        // 10,000-record build for a tenth of its load time.
+        resourceLimits: { maxYoungGenerationSizeMb: HELPER_YOUNG_GENERATION_MB },
+      });
+      // A helper that fails only leaves its records to this thread; it never holds the process open.
+      worker.on('error', () => undefined);
+      worker.unref();
+      helper = { worker, port: port1 };
+    } catch {
+      unavailable = true;
+    }
+    return helper;
+  };
+
+  return {
+    begin(records) {
+      const shared = records.length >= SHARED_FROM ? start() : undefined;
+      const counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+      batches += 1;
+      const batch = batches;
+      if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer } satisfies ParseBatch);
+      return {
+        finish() {
+          const results: Array<ParseResult | undefined> = new Array(records.length);
+          for (let index = Atomics.add(counters, NEXT, 1); index < records.length; index = Atomics.add(counters, NEXT, 1)) {
+            results[index] = parseHere(records[index] as RecordToParse);
+          }
+          if (shared === undefined) return results as ParseResult[];
+          // Every record is taken: wait for those the helper holds, then collect what it posted
+          // (replies to a later batch, begun already, are kept for its own finish).
+          const deadline = Date.now() + HELPER_TIMEOUT_MS;
+          for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error('the parsing helper thread stopped answering');
+            Atomics.wait(counters, BUSY, busy, left);
+          }
+          for (const reply of early.splice(0)) place(reply);
+          for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) place(received.message as ParsedRecord);
+          const missing = results.findIndex((result) => result === undefined);
+          if (missing !== -1) throw new Error(`the parsing helper thread took ${records[missing]?.file ?? 'a record'} and sent nothing back`);
+          return results as ParseResult[];
+
+          function place(reply: ParsedRecord): void {
+            if (reply.batch !== batch) {
+              early.push(reply);
+              return;
+            }
+            if (reply.failure !== undefined) throw new Error(`parsing ${records[reply.index]?.file ?? 'a record'} failed in the helper thread: ${reply.failure}`);
+            results[reply.index] = reply.result;
+            helperParsed += 1;
+          }
+        },
+      };
+    },
+    get helperParsed() {
+      return helperParsed;
+    },
+    close() {
+      if (helper === undefined) return;
+      helper.port.close();
+      void helper.worker.terminate();
+      helper = undefined;
+    },
+  };
+}
