@@ -3,9 +3,9 @@
  * each batch it is sent, taking them one at a time from the batch's shared counter, as the loading
  * thread does, and posts each result back before it says it is done with that record.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { createArticleParser, type ArticleRules } from './parse-article.js';
-import { BUSY, NEXT, type ParseBatch, type ParsedRecord } from './shared-parse.js';
+import { BUSY, NEXT, type ParseBatch, type ParsedRecord, type RecordToParse } from './shared-parse.js';
 
 const { rules, port } = workerData as { rules: ArticleRules; port: MessagePort };
 const parser = createArticleParser(rules);
@@ -21,10 +21,11 @@ port.on('message', (batch: ParseBatch) => {
       Atomics.notify(counters, BUSY);
       return;
     }
-    const record = batch.records[index];
+    // Below the batch's length, so a record is there.
+    const record = batch.records[index] as RecordToParse;
     let reply: ParsedRecord;
     try {
-      reply = record === undefined ? { batch: batch.id, index, failure: 'no such record' } : { batch: batch.id, index, result: parser.parse(record.text, record.file, record.id) };
+      reply = { batch: batch.id, index, result: parser.parse(record.text, record.file, record.id) };
     } catch (error) {
       reply = { batch: batch.id, index, failure: error instanceof Error ? (error.stack ?? error.message) : String(error) };
     }
@@ -33,5 +34,3 @@ port.on('message', (batch: ParseBatch) => {
     Atomics.notify(counters, BUSY);
   }
 });
-// Nothing else keeps this thread: it ends when the loading thread closes the port.
-parentPort?.unref();
