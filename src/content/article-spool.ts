@@ -16,38 +16,98 @@ export interface ArticleSpool {
    * (held in memory should the spool fail).
    */
   keep(article: Article): IndexedArticle;
+  /**
+   * The table of some kept articles, in the order given, for a reader in another thread of this
+   * process (see spooledArticles); undefined if one of them is not in this spool.
+   */
+  tableOf(entries: readonly IndexedArticle[]): ArticleTable | undefined;
   close(): void;
+}
+
+/** Spooled articles as tables: a few bytes each, sent to another thread without copying (its arrays are moved). */
+export interface ArticleTable {
+  /** The spool's file descriptor. */
+  fd: number;
+  /** The articles' ids, one per line. */
+  ids: string;
+  /** Four numbers an article: publication time (epoch ms), and its place in the spool: first byte, head length, body length. */
+  numbers: Float64Array;
+  /** The articles' content hashes (SHA-256), 32 bytes each. */
+  hashes: Uint8Array;
 }
 
 /** Reads a kept article back from where its parts lie: the article but for its body and sections (with its html), then those. */
 type Restore = (at: number, headLength: number, bodyLength: number) => Article;
 
+const NUMBERS = 4;
+const HASH_BYTES = 32;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /**
- * The index entry of a spooled article: its id, publication time, content hash and where it lies,
- * as fields of one small object whose methods are shared. A build keeps one per article (a hundred
- * thousand in a full build of as many), so no closure, context or Date is made per article.
+ * What a spool knows of each article it keeps, as rows of two arrays rather than an object, a Date,
+ * a hash string and numbers each: a build keeps a hundred thousand of them.
  */
-class SpooledArticle implements IndexedArticle {
-  readonly #publishedMs: number;
+class SpoolRows {
+  count = 0;
 
   constructor(
-    readonly id: string,
-    published: Date,
-    readonly contentHash: string,
-    private readonly at: number,
-    private readonly headLength: number,
-    private readonly bodyLength: number,
     private readonly restore: Restore,
-  ) {
-    this.#publishedMs = published.getTime();
+    public numbers: Float64Array = new Float64Array(NUMBERS * 256),
+    public hashes: Uint8Array = new Uint8Array(HASH_BYTES * 256),
+  ) {}
+
+  add(publishedMs: number, contentHash: string, at: number, headLength: number, bodyLength: number): number {
+    if (this.count * NUMBERS === this.numbers.length) {
+      // Doubled when full: a copy of a few megabytes at most, a few times a build.
+      const numbers = new Float64Array(this.numbers.length * 2);
+      numbers.set(this.numbers);
+      this.numbers = numbers;
+      const hashes = new Uint8Array(this.hashes.length * 2);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    const row = this.count;
+    this.numbers.set([publishedMs, at, headLength, bodyLength], NUMBERS * row);
+    this.hashes.set(Buffer.from(contentHash, 'hex'), HASH_BYTES * row);
+    this.count += 1;
+    return row;
   }
 
+  publishedMs(row: number): number {
+    return this.numbers[NUMBERS * row] as number;
+  }
+
+  contentHash(row: number): string {
+    return Buffer.from(this.hashes.buffer, this.hashes.byteOffset + HASH_BYTES * row, HASH_BYTES).toString('hex');
+  }
+
+  read(row: number): Article {
+    const first = NUMBERS * row;
+    return this.restore(this.numbers[first + 1] as number, this.numbers[first + 2] as number, this.numbers[first + 3] as number);
+  }
+}
+
+/**
+ * The index entry of a spooled article: its id and its row, as one small object whose methods are
+ * shared; its publication time and content hash are made from the row when asked for.
+ */
+class SpooledArticle implements IndexedArticle {
+  constructor(
+    readonly id: string,
+    readonly row: number,
+    readonly rows: SpoolRows,
+  ) {}
+
   get published(): Date {
-    return new Date(this.#publishedMs);
+    return new Date(this.rows.publishedMs(this.row));
+  }
+
+  get contentHash(): string {
+    return this.rows.contentHash(this.row);
   }
 
   article(): Article {
-    return this.restore(this.at, this.headLength, this.bodyLength);
+    return this.rows.read(this.row);
   }
 }
 
@@ -57,13 +117,8 @@ function headText(article: Article): string {
   return JSON.stringify({ ...head, published: head.published.getTime(), updated: head.updated?.getTime() });
 }
 
-/** Opens a spool in `folder` (made by the caller), written and read synchronously like the records it stands for. */
-export function openArticleSpool(folder: string): ArticleSpool {
-  const file = path.join(folder, `.article-spool-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-  // `wx`: never through a file (or link) that happens to have the name.
-  const fd = openSync(file, 'wx+', 0o600);
-  unlinkSync(file);
-  let end = 0;
+/** Reads kept articles back through the spool's file descriptor (positioned reads: any thread of the process may). */
+function restorer(fd: number): Restore {
   const read = (at: number, length: number): string => {
     const buffer = Buffer.allocUnsafe(length);
     let done = 0;
@@ -74,12 +129,7 @@ export function openArticleSpool(folder: string): ArticleSpool {
     }
     return buffer.toString('utf8');
   };
-  const write = (bytes: Buffer): void => {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, end + done);
-    end += bytes.length;
-  };
-  const restore: Restore = (at, headLength, bodyLength) => {
+  return (at, headLength, bodyLength) => {
     const head = JSON.parse(read(at, headLength)) as Record<string, unknown>;
     head.published = new Date(head.published as number);
     if (head.updated !== undefined) head.updated = new Date(head.updated as number);
@@ -98,8 +148,35 @@ export function openArticleSpool(folder: string): ArticleSpool {
       head,
     ) as unknown as Article;
   };
+}
+
+/**
+ * The index entries of a table another thread of this process made (see ArticleSpool.tableOf),
+ * read through the spool's descriptor it keeps open: the same entries as its own.
+ */
+export function spooledArticles(table: ArticleTable): IndexedArticle[] {
+  const rows = new SpoolRows(restorer(table.fd), table.numbers, table.hashes);
+  rows.count = table.numbers.length / NUMBERS;
+  return table.ids === '' ? [] : table.ids.split('\n').map((id, row) => new SpooledArticle(id, row, rows));
+}
+
+/** Opens a spool in `folder` (made by the caller), written and read synchronously like the records it stands for. */
+export function openArticleSpool(folder: string): ArticleSpool {
+  const file = path.join(folder, `.article-spool-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  // `wx`: never through a file (or link) that happens to have the name.
+  const fd = openSync(file, 'wx+', 0o600);
+  unlinkSync(file);
+  let end = 0;
+  const write = (bytes: Buffer): void => {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, end + done);
+    end += bytes.length;
+  };
+  const rows = new SpoolRows(restorer(fd));
   return {
     keep(article) {
+      // A hash that is not a SHA-256 digest (none the parser makes) has no row: the article stays in memory.
+      if (!SHA256_HEX.test(article.contentHash)) return indexArticle(article);
       const head = Buffer.from(headText(article), 'utf8');
       const body = Buffer.from(JSON.stringify({ body: article.body, sections: article.sections }), 'utf8');
       const at = end;
@@ -110,7 +187,17 @@ export function openArticleSpool(folder: string): ArticleSpool {
         end = at;
         return indexArticle(article);
       }
-      return new SpooledArticle(article.id, article.published, article.contentHash, at, head.length, body.length, restore);
+      return new SpooledArticle(article.id, rows.add(article.published.getTime(), article.contentHash, at, head.length, body.length), rows);
+    },
+    tableOf(entries) {
+      const numbers = new Float64Array(NUMBERS * entries.length);
+      const hashes = new Uint8Array(HASH_BYTES * entries.length);
+      for (const [index, entry] of entries.entries()) {
+        if (!(entry instanceof SpooledArticle) || entry.rows !== rows) return undefined;
+        numbers.set(rows.numbers.subarray(NUMBERS * entry.row, NUMBERS * (entry.row + 1)), NUMBERS * index);
+        hashes.set(rows.hashes.subarray(HASH_BYTES * entry.row, HASH_BYTES * (entry.row + 1)), HASH_BYTES * index);
+      }
+      return { fd, ids: entries.map((entry) => entry.id).join('\n'), numbers, hashes };
     },
     close() {
       closeSync(fd);

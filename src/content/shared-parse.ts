@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { sharedCounters, takeNext, waitForHelper } from '../batch-counters.js';
 import type { ArticleRules, ParseResult } from './parse-article.js';
 
 /** One record to parse: its text, the path shown in its problems, its id. */
@@ -9,7 +10,7 @@ export interface RecordToParse {
   id: string;
 }
 
-/** A batch sent to the helper thread; `counters` (two Int32 slots, NEXT and BUSY) is shared with it. */
+/** A batch sent to the helper thread; `counters` (see batch-counters.ts) is shared with it. */
 export interface ParseBatch {
   id: number;
   records: readonly RecordToParse[];
@@ -18,10 +19,6 @@ export interface ParseBatch {
 
 /** What the helper posts back for each record it took. */
 export type ParsedRecord = { batch: number; index: number; result: ParseResult; failure?: undefined } | { batch: number; index: number; failure: string; result?: undefined };
-
-/** Slot of the next record to take, and of how many records the helper is parsing right now. */
-export const NEXT = 0;
-export const BUSY = 1;
 
 /**
  * The helper's script in the compiled program (dist/). Tests that run the TypeScript sources have no
@@ -102,25 +99,20 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
   return {
     begin(records) {
       const shared = records.length >= SHARED_FROM ? start() : undefined;
-      const counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+      const counters = sharedCounters();
       batches += 1;
       const batch = batches;
-      if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer } satisfies ParseBatch);
+      if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer as SharedArrayBuffer } satisfies ParseBatch);
       return {
         finish() {
           const results: Array<ParseResult | undefined> = new Array(records.length);
-          for (let index = Atomics.add(counters, NEXT, 1); index < records.length; index = Atomics.add(counters, NEXT, 1)) {
+          for (let index = takeNext(counters); index < records.length; index = takeNext(counters)) {
             results[index] = parseHere(records[index] as RecordToParse);
           }
           if (shared === undefined) return results as ParseResult[];
           // Every record is taken: wait for those the helper holds, then collect what it posted
           // (replies to a later batch, begun already, are kept for its own finish).
-          const deadline = Date.now() + HELPER_TIMEOUT_MS;
-          for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
-            const left = deadline - Date.now();
-            if (left <= 0) throw new Error('the parsing helper thread stopped answering');
-            Atomics.wait(counters, BUSY, busy, left);
-          }
+          waitForHelper(counters, HELPER_TIMEOUT_MS, 'the parsing helper thread stopped answering');
           for (const reply of early.splice(0)) place(reply);
           for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) place(received.message as ParsedRecord);
           const missing = results.findIndex((result) => result === undefined);
