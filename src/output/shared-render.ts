@@ -76,7 +76,7 @@ function helperFailure(failure: Exclude<RenderReply['failure'], undefined>): Err
  * Starts a helper thread that makes the same plan and takes jobs of each batch begun, as this thread
  * does, from the batch's shared counter; undefined where no helper can run (the sources, under
  * tests). Batches stay in order: a batch is finished, the helper's share written, before the next
- * begins, so a page is never written before the pages it links to. Rendering is deterministic, so
+ * begins, so no feed or list page is written before the article pages it lists. Rendering is deterministic, so
  * which thread rendered a file does not change a byte.
  */
 export function startRenderHelper(setup: RenderHelperSetup): SharedRenderer | undefined {
