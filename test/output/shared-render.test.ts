@@ -4,12 +4,14 @@
  * only in the compiled program (dist/output/render-worker.js): these tests load dist/, which
  * `npm test` compiles first, and compare it with the sources rendering on one thread.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateRecord } from '../../src/bench/generate-articles.js';
+import { cliPath, createPublication } from '../../src/bench/bench-publication.js';
+import { generateRecord, writeRecords } from '../../src/bench/generate-articles.js';
 import { loadConfig } from '../../src/config.js';
 import { createArticleParser } from '../../src/content/parse-article.js';
 import { planSiteBuild } from '../../src/output/plan-site-build.js';
@@ -37,10 +39,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every file under a folder by relative path, with its bytes as text. */
-function tree(root: string): Map<string, string> {
+/** Every file under a folder by relative path, with its bytes as text (the build's manifest and temporary files left out with `siteOnly`). */
+function tree(root: string, siteOnly = false): Map<string, string> {
   const files = new Map<string, string>();
   for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (siteOnly && entry.name.startsWith('.')) continue;
     if (entry.isFile()) files.set(path.relative(root, path.join(entry.parentPath, entry.name)), readFileSync(path.join(entry.parentPath, entry.name), 'utf8'));
   }
   return files;
@@ -135,5 +138,29 @@ describe('rendering on two threads', () => {
     expect(error.name).toBe('BriefingError');
     expect(error.message).toMatch(/^output: cannot write .*blocked.*: a file stands where a folder on its path should be/);
     expect((error as { code?: string }).code).toBe('write-failed');
+  });
+
+  it('a build killed while both threads render leaves a site the next build completes to a clean build\'s bytes', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'briefing-render-kill-'));
+    const content = path.join(dir, 'content');
+    writeRecords(content, 600, { newest: NEWEST, spacingMinutes: 60, paragraphs: 2 });
+    const killed = createPublication(path.join(dir, 'killed'), content);
+    const articles = path.join(killed.outputDir, 'articles');
+    const child = spawn(process.execPath, [cliPath(), 'build', '--config', killed.configFile], { cwd: killed.root, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    // Killed once a hundred article pages are there: the render (both threads) is under way.
+    for (let written = 0; written < 100 && child.exitCode === null; await new Promise((resolve) => setTimeout(resolve, 2))) {
+      written = existsSync(articles) ? readdirSync(articles).filter((name) => name.endsWith('.html')).length : 0;
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(readdirSync(articles).filter((name) => name.endsWith('.html')).length).toBeLessThan(600);
+
+    const again = spawnSync(process.execPath, [cliPath(), 'build', '--config', killed.configFile], { cwd: killed.root, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    const clean = createPublication(path.join(dir, 'clean'), content);
+    const fresh = spawnSync(process.execPath, [cliPath(), 'build', '--config', clean.configFile], { cwd: clean.root, encoding: 'utf8' });
+    expect(fresh.status, fresh.stderr).toBe(0);
+    expect(tree(killed.outputDir, true)).toEqual(tree(clean.outputDir, true));
   });
 });
