@@ -21,17 +21,25 @@ export function takeNext(counters: Int32Array): number {
 
 /**
  * Blocks until the helper holds nothing of the batch, which this thread has taken to the end (so
- * the helper takes nothing more). Throws `stopped` when the helper holds an item longer than
- * `timeoutMs`.
+ * the helper takes nothing more). False when the helper still holds an item after `timeoutMs`.
  */
-export function waitForHelper(counters: Int32Array, timeoutMs: number, stopped: string): void {
+export function waitForHelper(counters: Int32Array, timeoutMs: number): boolean {
   const deadline = Date.now() + timeoutMs;
   for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(stopped);
+    if (left <= 0) return false;
     Atomics.wait(counters, BUSY, busy, left);
   }
+  return true;
 }
+
+/** Ends a batch early: whatever either thread takes next is past its end. */
+export function stopTaking(counters: Int32Array): void {
+  Atomics.store(counters, NEXT, STOPPED);
+}
+
+/** A count past any batch's end (and far from overflowing as both threads go on adding to it). */
+const STOPPED = 2 ** 30;
 
 /** The helper's side: it holds the batch (before taking, so the owner never misses an item taken). */
 export function hold(counters: Int32Array): void {

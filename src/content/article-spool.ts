@@ -48,7 +48,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * a hash string and numbers each: a build keeps a hundred thousand of them.
  */
 class SpoolRows {
-  count = 0;
+  private count = 0;
 
   constructor(
     private readonly restore: Restore,
@@ -67,7 +67,11 @@ class SpoolRows {
       this.hashes = hashes;
     }
     const row = this.count;
-    this.numbers.set([publishedMs, at, headLength, bodyLength], NUMBERS * row);
+    const first = NUMBERS * row;
+    this.numbers[first] = publishedMs;
+    this.numbers[first + 1] = at;
+    this.numbers[first + 2] = headLength;
+    this.numbers[first + 3] = bodyLength;
     this.hashes.set(Buffer.from(contentHash, 'hex'), HASH_BYTES * row);
     this.count += 1;
     return row;
@@ -156,7 +160,6 @@ function restorer(fd: number): Restore {
  */
 export function spooledArticles(table: ArticleTable): IndexedArticle[] {
   const rows = new SpoolRows(restorer(table.fd), table.numbers, table.hashes);
-  rows.count = table.numbers.length / NUMBERS;
   return table.ids === '' ? [] : table.ids.split('\n').map((id, row) => new SpooledArticle(id, row, rows));
 }
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { sharedCounters, takeNext, waitForHelper } from '../batch-counters.js';
+import { BriefingError } from '../errors.js';
 import type { ArticleRules, ParseResult } from './parse-article.js';
 
 /** One record to parse: its text, the path shown in its problems, its id. */
@@ -112,7 +113,9 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
           if (shared === undefined) return results as ParseResult[];
           // Every record is taken: wait for those the helper holds, then collect what it posted
           // (replies to a later batch, begun already, are kept for its own finish).
-          waitForHelper(counters, HELPER_TIMEOUT_MS, 'the parsing helper thread stopped answering');
+          if (!waitForHelper(counters, HELPER_TIMEOUT_MS)) {
+            throw new BriefingError('content', 'parse-helper-stopped', `the parsing helper thread held a record for ${HELPER_TIMEOUT_MS / 1000} s without an answer; run it again`);
+          }
           for (const reply of early.splice(0)) place(reply);
           for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) place(received.message as ParsedRecord);
           const missing = results.findIndex((result) => result === undefined);

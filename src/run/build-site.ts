@@ -10,17 +10,17 @@ import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js
 import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
 import { loadArticleIndex } from '../content/load-articles.js';
 import { BriefingError } from '../errors.js';
-import { MANIFEST_PATH, parseManifest, serializeManifest, type PlannedManifest } from '../output/build-manifest.js';
-import { planSiteBuild } from '../output/plan-site-build.js';
+import type { FeedSite } from '../feed/feed-site.js';
+import { MANIFEST_PATH, parseManifest, serializeManifest, type BuildManifest, type PlannedManifest } from '../output/build-manifest.js';
+import { planSiteBuild, type SiteBuildPlan } from '../output/plan-site-build.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
-import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
-import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources, type SiteTemplates } from '../output/site-templates.js';
-import { writeOutputFiles } from '../output/write-output-files.js';
 import { everyJob, renderBatch } from '../output/render-batch.js';
 import { startRenderHelper, type SharedRenderer } from '../output/shared-render.js';
 import type { PageSite } from '../output/site-pages.js';
-import type { FeedSite } from '../feed/feed-site.js';
+import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
+import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources, type SiteTemplates } from '../output/site-templates.js';
+import { writeOutputFiles } from '../output/write-output-files.js';
 
 /** What `briefing build` did. */
 export interface BuildSummary {
@@ -174,10 +174,8 @@ interface SiteInput {
  * A helper thread for a build that renders many files from articles all in the spool (a full build):
  * it is given what this thread's plan was made from, so it makes the same plan.
  */
-function renderHelper(config: Config, input: SiteInput, articles: readonly IndexedArticle[]): SharedRenderer | undefined {
-  const spool = input.spool;
-  if (spool === undefined) return undefined;
-  const table = spool.tableOf(articles);
+function renderHelper(config: Config, input: SiteInput, articles: readonly IndexedArticle[], plan: SiteBuildPlan, previous: BuildManifest | undefined): SharedRenderer | undefined {
+  const table = input.spool?.tableOf(articles);
   if (table === undefined) return undefined;
   return startRenderHelper({
     outputDir: config.paths.output,
@@ -185,9 +183,11 @@ function renderHelper(config: Config, input: SiteInput, articles: readonly Index
     templates: input.sources,
     templatesFolder: input.templatesFolder,
     buildKey: input.buildKey,
-    manifestText: input.manifestText,
+    // One made with another build key renders everything: not worth sending (megabytes for a large site).
+    manifestText: previous?.buildKey === input.buildKey ? input.manifestText : undefined,
     existing: [...input.existing],
     articles: table,
+    expected: { rendered: plan.rendered, batches: plan.batches.length },
   });
 }
 
@@ -196,7 +196,8 @@ async function writeSite(config: Config, input: SiteInput): Promise<BuildSummary
   const outputDir = config.paths.output;
   const { until, templates, buildKey, manifestText, existing } = input;
   const articles = until === undefined ? input.articles : input.articles.filter((article) => article.published <= until);
-  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: parseManifest(manifestText), existing });
+  const previous = parseManifest(manifestText);
+  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous, existing });
 
   const summary: BuildSummary = {
     outputDir,
@@ -212,7 +213,7 @@ async function writeSite(config: Config, input: SiteInput): Promise<BuildSummary
   const changing = plan.rendered > 0 || plan.stale.length > 0;
   const writeManifest = (manifest: PlannedManifest) => writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(manifest)]]), { absent: () => changing });
   if (changing) await writeManifest(plan.interim);
-  const helper = plan.rendered >= SHARED_RENDER_FROM ? renderHelper(config, input, articles) : undefined;
+  const helper = plan.rendered >= SHARED_RENDER_FROM ? renderHelper(config, input, articles, plan, previous) : undefined;
   try {
     // A file not there when the build began need not be read to see whether it changed.
     const absent = (relative: string): boolean => !existing.has(relative);
@@ -226,7 +227,7 @@ async function writeSite(config: Config, input: SiteInput): Promise<BuildSummary
       }
     }
   } finally {
-    helper?.close();
+    await helper?.close();
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
   await writeManifest(plan.manifest);

@@ -26,13 +26,14 @@ const compiled = async <T>(relative: string): Promise<T> => {
   return (await import(pathToFileURL(path.join(DIST, relative)).href)) as T;
 };
 const NEWEST = new Date('2025-07-24T03:30:00Z');
-const ARTICLES = 240;
+/** More than the spool's first 256 rows: its arrays grow once. */
+const ARTICLES = 300;
 
 let dir: string;
 let renderer: SharedRenderer | undefined;
 let closeSpool: (() => void) | undefined;
-afterEach(() => {
-  renderer?.close();
+afterEach(async () => {
+  await renderer?.close();
   renderer = undefined;
   closeSpool?.();
   closeSpool = undefined;
@@ -81,6 +82,7 @@ async function buildInput(outputDir: string) {
     manifestText: undefined,
     existing: [],
     articles: table,
+    expected: { rendered: plan.rendered, batches: plan.batches.length },
   };
   return { plan, setup };
 }
@@ -109,18 +111,12 @@ describe('rendering on two threads', () => {
     renderer = startRenderHelper(setup);
     expect(renderer).toBeDefined();
     const shared = renderer as SharedRenderer;
-    let rendered = 0;
-    for (const [number, batch] of plan.batches.entries()) {
+    // This thread takes nothing: the helper renders and writes every batch, pages and feeds alike.
+    for (const number of plan.batches.keys()) {
       const begun = shared.begin(number);
-      if (number === 0) {
-        // This thread takes nothing of the first batch: the helper renders and writes all of it.
-        expect(await helperShare(shared, () => begun.finish())).toBe(ARTICLES + 1);
-        rendered += ARTICLES + 1;
-        continue;
-      }
-      rendered += (await renderBatch(batch, setup.outputDir, () => true, begun.take)).rendered + begun.finish().rendered;
+      expect(await helperShare(shared, () => begun.finish())).toBeGreaterThan(0);
     }
-    expect(rendered).toBe(plan.rendered);
+    expect(shared.helperRendered).toBe(plan.rendered);
     const expected = tree(alone);
     expect(expected.size).toBe(plan.rendered);
     expect(tree(setup.outputDir)).toEqual(expected);
@@ -140,7 +136,7 @@ describe('rendering on two threads', () => {
     expect((error as { code?: string }).code).toBe('write-failed');
   });
 
-  it('a build killed while both threads render leaves a site the next build completes to a clean build\'s bytes', async () => {
+  it('a large build (two threads) killed while it renders leaves a site the next build completes to a clean build\'s bytes', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'briefing-render-kill-'));
     const content = path.join(dir, 'content');
     writeRecords(content, 600, { newest: NEWEST, spacingMinutes: 60, paragraphs: 2 });
@@ -159,8 +155,11 @@ describe('rendering on two threads', () => {
     const again = spawnSync(process.execPath, [cliPath(), 'build', '--config', killed.configFile], { cwd: killed.root, encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     const clean = createPublication(path.join(dir, 'clean'), content);
-    const fresh = spawnSync(process.execPath, [cliPath(), 'build', '--config', clean.configFile], { cwd: clean.root, encoding: 'utf8' });
+    const fresh = spawnSync(process.execPath, [cliPath(), 'build', '--json', '--config', clean.configFile], { cwd: clean.root, encoding: 'utf8' });
     expect(fresh.status, fresh.stderr).toBe(0);
+    // Every file rendered, by either thread, is counted as written.
+    const summary = JSON.parse(fresh.stdout) as { rendered: number; written: number; unchanged: number };
+    expect(summary.written).toBe(summary.rendered);
     expect(tree(killed.outputDir, true)).toEqual(tree(clean.outputDir, true));
   });
 });
