@@ -16,24 +16,7 @@ export interface ArticleSpool {
    * (held in memory should the spool fail).
    */
   keep(article: Article): IndexedArticle;
-  /**
-   * The table of some kept articles, in the order given, for a reader in another thread of this
-   * process (see spooledArticles); undefined if one of them is not in this spool.
-   */
-  tableOf(entries: readonly IndexedArticle[]): ArticleTable | undefined;
   close(): void;
-}
-
-/** Spooled articles as tables: a few bytes each, sent to another thread without copying (its arrays are moved). */
-export interface ArticleTable {
-  /** The spool's file descriptor. */
-  fd: number;
-  /** The articles' ids, one per line. */
-  ids: string;
-  /** Four numbers an article: publication time (epoch ms), and its place in the spool: first byte, head length, body length. */
-  numbers: Float64Array;
-  /** The articles' content hashes (SHA-256), 32 bytes each. */
-  hashes: Uint8Array;
 }
 
 /** Reads a kept article back from where its parts lie: the article but for its body and sections (with its html), then those. */
@@ -49,12 +32,10 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  */
 class SpoolRows {
   private count = 0;
+  private numbers = new Float64Array(NUMBERS * 256);
+  private hashes = new Uint8Array(HASH_BYTES * 256);
 
-  constructor(
-    private readonly restore: Restore,
-    public numbers: Float64Array = new Float64Array(NUMBERS * 256),
-    public hashes: Uint8Array = new Uint8Array(HASH_BYTES * 256),
-  ) {}
+  constructor(private readonly restore: Restore) {}
 
   add(publishedMs: number, contentHash: string, at: number, headLength: number, bodyLength: number): number {
     if (this.count * NUMBERS === this.numbers.length) {
@@ -98,8 +79,8 @@ class SpoolRows {
 class SpooledArticle implements IndexedArticle {
   constructor(
     readonly id: string,
-    readonly row: number,
-    readonly rows: SpoolRows,
+    private readonly row: number,
+    private readonly rows: SpoolRows,
   ) {}
 
   get published(): Date {
@@ -121,7 +102,7 @@ function headText(article: Article): string {
   return JSON.stringify({ ...head, published: head.published.getTime(), updated: head.updated?.getTime() });
 }
 
-/** Reads kept articles back through the spool's file descriptor (positioned reads: any thread of the process may). */
+/** Reads kept articles back from the spool's file, by position. */
 function restorer(fd: number): Restore {
   const read = (at: number, length: number): string => {
     const buffer = Buffer.allocUnsafe(length);
@@ -154,15 +135,6 @@ function restorer(fd: number): Restore {
   };
 }
 
-/**
- * The index entries of a table another thread of this process made (see ArticleSpool.tableOf),
- * read through the spool's descriptor it keeps open: the same entries as its own.
- */
-export function spooledArticles(table: ArticleTable): IndexedArticle[] {
-  const rows = new SpoolRows(restorer(table.fd), table.numbers, table.hashes);
-  return table.ids === '' ? [] : table.ids.split('\n').map((id, row) => new SpooledArticle(id, row, rows));
-}
-
 /** Opens a spool in `folder` (made by the caller), written and read synchronously like the records it stands for. */
 export function openArticleSpool(folder: string): ArticleSpool {
   const file = path.join(folder, `.article-spool-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
@@ -191,16 +163,6 @@ export function openArticleSpool(folder: string): ArticleSpool {
         return indexArticle(article);
       }
       return new SpooledArticle(article.id, rows.add(article.published.getTime(), article.contentHash, at, head.length, body.length), rows);
-    },
-    tableOf(entries) {
-      const numbers = new Float64Array(NUMBERS * entries.length);
-      const hashes = new Uint8Array(HASH_BYTES * entries.length);
-      for (const [index, entry] of entries.entries()) {
-        if (!(entry instanceof SpooledArticle) || entry.rows !== rows) return undefined;
-        numbers.set(rows.numbers.subarray(NUMBERS * entry.row, NUMBERS * (entry.row + 1)), NUMBERS * index);
-        hashes.set(rows.hashes.subarray(HASH_BYTES * entry.row, HASH_BYTES * (entry.row + 1)), HASH_BYTES * index);
-      }
-      return { fd, ids: entries.map((entry) => entry.id).join('\n'), numbers, hashes };
     },
     close() {
       closeSync(fd);

@@ -5,8 +5,7 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { createArticleParser, type ArticleRules } from './parse-article.js';
-import { hold, release, takeNext } from '../batch-counters.js';
-import type { ParseBatch, ParsedRecord, RecordToParse } from './shared-parse.js';
+import { BUSY, NEXT, type ParseBatch, type ParsedRecord, type RecordToParse } from './shared-parse.js';
 
 const { rules, port } = workerData as { rules: ArticleRules; port: MessagePort };
 const parser = createArticleParser(rules);
@@ -14,11 +13,12 @@ const parser = createArticleParser(rules);
 port.on('message', (batch: ParseBatch) => {
   const counters = new Int32Array(batch.counters);
   for (;;) {
-    // Held before taking: the loading thread waits until nothing is held, so it never misses a record taken here.
-    hold(counters);
-    const index = takeNext(counters);
+    // Busy before taking: the loading thread waits for busy 0, so it never misses a record taken here.
+    Atomics.add(counters, BUSY, 1);
+    const index = Atomics.add(counters, NEXT, 1);
     if (index >= batch.records.length) {
-      release(counters);
+      Atomics.sub(counters, BUSY, 1);
+      Atomics.notify(counters, BUSY);
       return;
     }
     // Below the batch's length, so a record is there.
@@ -30,6 +30,7 @@ port.on('message', (batch: ParseBatch) => {
       reply = { batch: batch.id, index, failure: error instanceof Error ? (error.stack ?? error.message) : String(error) };
     }
     port.postMessage(reply);
-    release(counters);
+    Atomics.sub(counters, BUSY, 1);
+    Atomics.notify(counters, BUSY);
   }
 });

@@ -1,7 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { sharedCounters, takeNext, waitForHelper } from '../batch-counters.js';
-import { BriefingError } from '../errors.js';
 import type { ArticleRules, ParseResult } from './parse-article.js';
 
 /** One record to parse: its text, the path shown in its problems, its id. */
@@ -11,7 +9,7 @@ export interface RecordToParse {
   id: string;
 }
 
-/** A batch sent to the helper thread; `counters` (see batch-counters.ts) is shared with it. */
+/** A batch sent to the helper thread; `counters` (two Int32 slots, NEXT and BUSY) is shared with it. */
 export interface ParseBatch {
   id: number;
   records: readonly RecordToParse[];
@@ -20,6 +18,10 @@ export interface ParseBatch {
 
 /** What the helper posts back for each record it took. */
 export type ParsedRecord = { batch: number; index: number; result: ParseResult; failure?: undefined } | { batch: number; index: number; failure: string; result?: undefined };
+
+/** Slot of the next record to take, and of how many records the helper is parsing right now. */
+export const NEXT = 0;
+export const BUSY = 1;
 
 /**
  * The helper's script in the compiled program (dist/). Tests that run the TypeScript sources have no
@@ -100,21 +102,24 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
   return {
     begin(records) {
       const shared = records.length >= SHARED_FROM ? start() : undefined;
-      const counters = sharedCounters();
+      const counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
       batches += 1;
       const batch = batches;
-      if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer as SharedArrayBuffer } satisfies ParseBatch);
+      if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer } satisfies ParseBatch);
       return {
         finish() {
           const results: Array<ParseResult | undefined> = new Array(records.length);
-          for (let index = takeNext(counters); index < records.length; index = takeNext(counters)) {
+          for (let index = Atomics.add(counters, NEXT, 1); index < records.length; index = Atomics.add(counters, NEXT, 1)) {
             results[index] = parseHere(records[index] as RecordToParse);
           }
           if (shared === undefined) return results as ParseResult[];
           // Every record is taken: wait for those the helper holds, then collect what it posted
           // (replies to a later batch, begun already, are kept for its own finish).
-          if (!waitForHelper(counters, HELPER_TIMEOUT_MS)) {
-            throw new BriefingError('content', 'parse-helper-stopped', `the parsing helper thread held a record for ${HELPER_TIMEOUT_MS / 1000} s without an answer; run it again`);
+          const deadline = Date.now() + HELPER_TIMEOUT_MS;
+          for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error('the parsing helper thread stopped answering');
+            Atomics.wait(counters, BUSY, busy, left);
           }
           for (const reply of early.splice(0)) place(reply);
           for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) place(received.message as ParsedRecord);

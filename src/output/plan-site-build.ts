@@ -31,9 +31,9 @@ export interface RenderJob {
 /** What a build has to do. */
 export interface SiteBuildPlan {
   /**
-   * Rendering to do, in batches to be written one after the other: style sheet, article pages,
+   * Rendering to do, in batches to be written one after the other: style sheet and article pages,
    * archive feeds and pages, subscription feeds, home page. So a feed or page never links to a file
-   * not yet written (however many threads render a batch). Jobs render when asked, so a build can write as it goes instead of holding every page.
+   * not yet written. Jobs render when asked, so a build can write as it goes instead of holding every page.
    */
   batches: Array<Iterable<RenderJob>>;
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
@@ -113,9 +113,11 @@ class ArticlePages implements Iterable<RenderJob> {
     readonly articles: readonly IndexedArticle[],
     readonly toRender: Uint8Array,
     private readonly pages: SitePages,
+    private readonly before: readonly RenderJob[],
   ) {}
 
   *[Symbol.iterator](): Iterator<RenderJob> {
+    yield* this.before;
     for (let index = 0; index < this.articles.length; index += 1) {
       if (this.toRender[index] === 1) yield new ArticlePageJob(this.articles[index] as IndexedArticle, this.pages);
     }
@@ -208,7 +210,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
     toRender[index] = 1;
     rendered += 1;
   });
-  const articlePages = new ArticlePages(newestFirst, toRender, pages);
+  const articlePages = new ArticlePages(newestFirst, toRender, pages, stylesheetJobs);
 
   const plan = (output: Output): void => {
     const current = output.paths.every((path) => upToDate(path, output.key));
@@ -237,7 +239,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const stale = previousPaths.filter((path) => !made(path));
   const total = before.length + newestFirst.length + after.length;
   return {
-    batches: [stylesheetJobs, articlePages, ...batches.slice(1)],
+    batches: [articlePages, ...batches.slice(1)],
     stale,
     manifest: plannedManifest(input.buildKey, before, articlePages, after, false),
     interim: plannedManifest(input.buildKey, before, articlePages, after, true),

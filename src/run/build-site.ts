@@ -10,14 +10,10 @@ import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js
 import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
 import { loadArticleIndex } from '../content/load-articles.js';
 import { BriefingError } from '../errors.js';
-import type { FeedSite } from '../feed/feed-site.js';
-import { MANIFEST_PATH, parseManifest, serializeManifest, type BuildManifest, type PlannedManifest } from '../output/build-manifest.js';
-import { planSiteBuild, type SiteBuildPlan } from '../output/plan-site-build.js';
+import { MANIFEST_PATH, parseManifest, serializeManifest, type PlannedManifest } from '../output/build-manifest.js';
+import { planSiteBuild } from '../output/plan-site-build.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
-import { everyJob, renderBatch } from '../output/render-batch.js';
-import { startRenderHelper, type SharedRenderer } from '../output/shared-render.js';
-import type { PageSite } from '../output/site-pages.js';
 import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources, type SiteTemplates } from '../output/site-templates.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
@@ -36,8 +32,12 @@ export interface BuildSummary {
   removed: number;
 }
 
-/** Builds that render fewer files than this render on one thread: a helper costs more to start than they take. */
-const SHARED_RENDER_FROM = 200;
+/**
+ * Rendered outputs are written once they add up to this many characters (or this many files): a
+ * few hundred article pages, a few dozen feed pages, so memory stays flat and the disk stays busy.
+ */
+const CHARACTERS_PER_WRITE = 2_000_000;
+const FILES_PER_WRITE = 200;
 
 /** How far V8's old generation may grow past what was live at its last collection, in percent (see buildSite). */
 const HEAP_GROWING_PERCENT = 20;
@@ -96,16 +96,12 @@ async function programFingerprint(): Promise<string> {
   return hash.digest('hex');
 }
 
-/** What the site is made of besides the articles and the templates: the publication's facts, nothing secret. */
-function siteFacts(config: Config): FeedSite & PageSite {
-  const { title, description, siteUrl, language, direction, timeZone, author, topics, feed } = config;
-  return { title, description, siteUrl, language, direction, timeZone, author, topics, feed };
-}
-
 /** Everything besides the articles that shapes the output. */
 async function buildKeyOf(config: Config, templates: SiteTemplateSources): Promise<string> {
+  const { title, description, siteUrl, language, direction, timeZone, author, topics, feed } = config;
+  const facts = { title, description, siteUrl, language, direction, timeZone, author, topics, feed };
   return createHash('sha256')
-    .update(JSON.stringify({ facts: siteFacts(config), templates, program: await programFingerprint() }))
+    .update(JSON.stringify({ facts, templates, program: await programFingerprint() }))
     .digest('hex');
 }
 
@@ -123,8 +119,7 @@ export async function buildSite(config: Config, options: { until?: Date; article
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const outputDir = config.paths.output;
   const sources = await readSiteTemplates(config.paths.templates);
-  const templatesFolder = path.relative(process.cwd(), config.paths.templates) || config.paths.templates;
-  const templates = compileSiteTemplates(sources, templatesFolder);
+  const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
   const [buildKey, manifestText] = await Promise.all([buildKeyOf(config, sources), readOptional(path.join(outputDir, MANIFEST_PATH))]);
   const existing = listOutputs(outputDir);
   // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
@@ -142,7 +137,7 @@ export async function buildSite(config: Config, options: { until?: Date; article
         cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey },
         ...(spool === undefined ? {} : { spool }),
       }));
-    return await writeSite(config, { articles: loaded, until: options.until, templates, sources, templatesFolder, buildKey, manifestText, existing, spool });
+    return await writeSite(config, { articles: loaded, until: options.until, templates, buildKey, manifestText, existing });
   } finally {
     spool?.close();
   }
@@ -158,46 +153,15 @@ async function openSpool(folder: string): Promise<ArticleSpool | undefined> {
   }
 }
 
-interface SiteInput {
-  articles: readonly IndexedArticle[];
-  until: Date | undefined;
-  templates: SiteTemplates;
-  sources: SiteTemplateSources;
-  templatesFolder: string;
-  buildKey: string;
-  manifestText: string | undefined;
-  existing: ReadonlySet<string>;
-  spool: ArticleSpool | undefined;
-}
-
-/**
- * A helper thread for a build that renders many files from articles all in the spool (a full build):
- * it is given what this thread's plan was made from, so it makes the same plan.
- */
-function renderHelper(config: Config, input: SiteInput, articles: readonly IndexedArticle[], plan: SiteBuildPlan, previous: BuildManifest | undefined): SharedRenderer | undefined {
-  const table = input.spool?.tableOf(articles);
-  if (table === undefined) return undefined;
-  return startRenderHelper({
-    outputDir: config.paths.output,
-    site: siteFacts(config),
-    templates: input.sources,
-    templatesFolder: input.templatesFolder,
-    buildKey: input.buildKey,
-    // One made with another build key renders everything: not worth sending (megabytes for a large site).
-    manifestText: previous?.buildKey === input.buildKey ? input.manifestText : undefined,
-    existing: [...input.existing],
-    articles: table,
-    expected: { rendered: plan.rendered, batches: plan.batches.length },
-  });
-}
-
 /** Renders and writes what the plan says is out of date, the manifest around it, and the editions' index. */
-async function writeSite(config: Config, input: SiteInput): Promise<BuildSummary> {
+async function writeSite(
+  config: Config,
+  input: { articles: readonly IndexedArticle[]; until: Date | undefined; templates: SiteTemplates; buildKey: string; manifestText: string | undefined; existing: ReadonlySet<string> },
+): Promise<BuildSummary> {
   const outputDir = config.paths.output;
   const { until, templates, buildKey, manifestText, existing } = input;
   const articles = until === undefined ? input.articles : input.articles.filter((article) => article.published <= until);
-  const previous = parseManifest(manifestText);
-  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous, existing });
+  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: parseManifest(manifestText), existing });
 
   const summary: BuildSummary = {
     outputDir,
@@ -213,21 +177,26 @@ async function writeSite(config: Config, input: SiteInput): Promise<BuildSummary
   const changing = plan.rendered > 0 || plan.stale.length > 0;
   const writeManifest = (manifest: PlannedManifest) => writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(manifest)]]), { absent: () => changing });
   if (changing) await writeManifest(plan.interim);
-  const helper = plan.rendered >= SHARED_RENDER_FROM ? renderHelper(config, input, articles, plan, previous) : undefined;
-  try {
-    // A file not there when the build began need not be read to see whether it changed.
-    const absent = (relative: string): boolean => !existing.has(relative);
-    for (const [number, batch] of plan.batches.entries()) {
-      const shared = helper?.begin(number);
-      const done = [await renderBatch(batch, outputDir, absent, shared?.take ?? everyJob())];
-      if (shared !== undefined) done.push(shared.finish());
-      for (const result of done) {
-        summary.written += result.written;
-        summary.unchanged += result.unchanged;
+  for (const batch of plan.batches) {
+    // Render a slice, write it, let it go: memory stays flat however many pages there are.
+    let files = new Map<string, string>();
+    let characters = 0;
+    const write = async (): Promise<void> => {
+      // A file not there when the build began need not be read to see whether it changed.
+      const result = await writeOutputFiles(outputDir, files, { absent: (relative) => !existing.has(relative) });
+      summary.written += result.written.length;
+      summary.unchanged += result.unchanged.length;
+      files = new Map();
+      characters = 0;
+    };
+    for (const job of batch) {
+      for (const [relative, text] of job.render()) {
+        files.set(relative, text);
+        characters += text.length;
       }
+      if (characters >= CHARACTERS_PER_WRITE || files.size >= FILES_PER_WRITE) await write();
     }
-  } finally {
-    await helper?.close();
+    if (files.size > 0) await write();
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
   await writeManifest(plan.manifest);
