@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { BriefingError } from '../errors.js';
 import type { ArticleRules, ParseResult } from './parse-article.js';
 
 /** One record to parse: its text, the path shown in its problems, its id. */
@@ -118,7 +119,10 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
           const deadline = Date.now() + HELPER_TIMEOUT_MS;
           for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
             const left = deadline - Date.now();
-            if (left <= 0) throw new Error('the parsing helper thread stopped answering');
+            if (left <= 0) {
+              // An operating condition (a machine out of memory or swapping), not a fault of the records: one line, no stack.
+              throw new BriefingError('content', 'parse-helper-stopped', `the parsing helper thread held a record for ${HELPER_TIMEOUT_MS / 1000} s without an answer; run it again`);
+            }
             Atomics.wait(counters, BUSY, busy, left);
           }
           for (const reply of early.splice(0)) place(reply);
