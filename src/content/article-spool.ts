@@ -150,8 +150,8 @@ export function openArticleSpool(folder: string): ArticleSpool {
   const rows = new SpoolRows(restorer(fd));
   return {
     keep(article) {
-      // A hash that is not a SHA-256 digest (none the parser makes) has no row: the article stays in memory.
-      if (!SHA256_HEX.test(article.contentHash)) return indexArticle(article);
+      // Its row holds the hash as 32 bytes: anything else would come back as another hash, unnoticed.
+      if (!SHA256_HEX.test(article.contentHash)) throw new Error(`the article spool keeps SHA-256 content hashes, not "${article.contentHash}"`);
       const head = Buffer.from(headText(article), 'utf8');
       const body = Buffer.from(JSON.stringify({ body: article.body, sections: article.sections }), 'utf8');
       const at = end;

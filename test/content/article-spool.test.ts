@@ -57,4 +57,24 @@ describe('openArticleSpool', () => {
     expect(again.article().title).toBe(title);
     spool.close();
   });
+
+  it('gives every one of many kept articles back, its id, time and hash included, as its rows grow', async () => {
+    const spool = openArticleSpool(await spoolFolder());
+    // More than the rows' first 256: they are copied into larger arrays twice.
+    const articles = Array.from({ length: 600 }, (_, index) => ({ ...parsed(`Story number ${index}.`), id: `story-${index}`, published: new Date(Date.UTC(2025, 6, 1) + index * 60_000) }));
+    const entries = articles.map((article) => spool.keep(article));
+    expect(new Set(articles.map((article) => article.contentHash)).size).toBe(600);
+    entries.forEach((entry, index) => {
+      const article = articles[index] as Article;
+      expect([entry.id, entry.published, entry.contentHash]).toEqual([article.id, article.published, article.contentHash]);
+      expect([entry.article().id, entry.article().body]).toEqual([article.id, article.body]);
+    });
+    spool.close();
+  });
+
+  it('refuses an article whose content hash is not a SHA-256 digest rather than give back another one', async () => {
+    const spool = openArticleSpool(await spoolFolder());
+    expect(() => spool.keep({ ...parsed('Ceasefire talks resume.'), contentHash: 'not-a-digest' })).toThrow(/SHA-256/);
+    spool.close();
+  });
 });
