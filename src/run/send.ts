@@ -1,4 +1,3 @@
-import { deliverEdition } from '../delivery/deliver-edition.js';
 import type { SendSummary } from '../delivery/send-edition.js';
 import type { Transport } from '../delivery/transport.js';
 import { startMjmlRenderer } from '../email/compile-mjml.js';
@@ -7,9 +6,7 @@ import { formatZoneTime } from '../schedule/zone-time.js';
 import type { EditionRecord, EditionStatus, Store } from '../store/store.js';
 import type { OpenedEdition } from './open-edition.js';
 import { openSlotEdition, resolveTarget } from './open-slot-edition.js';
-import { publishEdition } from './publish-edition.js';
 import type { RunContext } from './run-context.js';
-import { briefingsForOpened } from './topic-briefings.js';
 
 /** What `briefing send` (without `--to` or `--dry-run`) is asked to do. */
 export interface SendRequest {
@@ -73,6 +70,12 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
     }
     // An edition still to plan is rendered: its renderer loads MJML on another core while the content loads and the edition is planned.
     const renderer = stored === undefined ? startMjmlRenderer() : undefined;
+    // Loaded only now, so the renderer starts before them and loads MJML while this process loads them.
+    const [{ publishEdition }, { deliverEdition }, { briefingsForOpened }] = await Promise.all([
+      import('./publish-edition.js'),
+      import('../delivery/deliver-edition.js'),
+      import('./topic-briefings.js'),
+    ]);
     let opened: OpenedEdition;
     try {
       opened = await openSlotEdition({ config, clock: context.clock, store, ...(renderer === undefined ? {} : { renderer }) }, { target, stored, persist: true });
