@@ -10,6 +10,8 @@ export type { Clock } from '../run/run-context.js';
 export interface CliContext extends RunContext {
   /** Writes one line of command output to stdout. */
   print(line: string): void;
+  /** Writes one line to stderr: a failure the command reports and goes on from (a watch's failed build). */
+  printError(line: string): void;
   /** The process's standard input (what an MTA pipes to `briefing inbox --stdin`). */
   stdin(): Readable;
 }

@@ -10,7 +10,7 @@ import type { CliContext, CommandRunner } from './context.js';
 import { BriefingError, isBriefingError } from '../errors.js';
 
 const DEFAULT_CONFIG = 'briefing.config.json';
-/** Commands that stop taking new work on SIGTERM/SIGINT and finish what is in flight; others just die. */
+/** Commands that stop taking new work on SIGTERM/SIGINT and finish what is in flight (so does `build --watch`); others just die. */
 const GRACEFUL_COMMANDS = new Set(['send', 'run', 'schedule', 'serve', 'inbox']);
 /** Commands whose links leave the machine (serve always, the others over SMTP): they need BRIEFING_SECRET. */
 const SIGNING_COMMANDS = new Set(['send', 'run', 'schedule', 'serve', 'inbox']);
@@ -39,7 +39,8 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
   withConfig(program.command('build'))
     .description('load content and write the feeds and archive pages into output/')
     .addOption(date)
-    .option('--json', 'print the result as JSON')
+    .option('--watch', 'stay running and build again whenever a record or template changes (Ctrl-C stops)')
+    .option('--json', 'print the result as JSON (one line per build with --watch)')
     .action((options, command: Command) => run('build', options, command.args));
 
   withConfig(program.command('preview'))
@@ -162,6 +163,7 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
     },
     interactive,
     print: (line) => process.stdout.write(`${line}\n`),
+    printError: (line) => process.stderr.write(`${line}\n`),
     stdin: () => process.stdin,
     openStore: async (options) => {
       const { openStore } = await import('../store/open-store.js');
@@ -201,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
       exitCode = 2;
       return;
     }
-    if (GRACEFUL_COMMANDS.has(name)) {
+    if (GRACEFUL_COMMANDS.has(name) || (name === 'build' && options.watch === true)) {
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
     }

@@ -12,6 +12,23 @@ export interface ArticleCacheOptions {
    * zone and the program (a caller's build key does). Another key empties the cache.
    */
   key: string;
+  /**
+   * Kept by a caller that loads again and again in one process (`briefing build --watch`): each load
+   * starts from what the one before kept, not from the file (which is still written when it changed).
+   */
+  memory?: ArticleCacheMemory;
+}
+
+/** What a resident caller keeps of the cache between loads; nothing to look into. */
+export interface ArticleCacheMemory {
+  stored?: StoredCache;
+}
+
+/** A cache as a load finds it: what was kept, by record name, and when its records were seen. */
+interface StoredCache {
+  key: string;
+  statedAt: number;
+  entries: Map<string, CacheEntry>;
 }
 
 /** The fields of a body: the bulk of an article, and only needed for the pages and feeds it is in. */
@@ -247,7 +264,7 @@ function sameStamp(a: RecordStamp, b: RecordStamp): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }
 
-function readCache(file: string, key: string): { statedAt: number; entries: Map<string, CacheEntry> } {
+function readCache(file: string, key: string): StoredCache {
   const entries = new Map<string, CacheEntry>();
   try {
     const { header: stored, texts } = decodeCacheFile(readFileSync(file));
@@ -264,7 +281,7 @@ function readCache(file: string, key: string): { statedAt: number; entries: Map<
       published.length === names.length &&
       hashes.length === names.length &&
       texts.length === names.length;
-    if (!valid) return { statedAt: 0, entries };
+    if (!valid) return { key, statedAt: 0, entries };
     names.forEach((name, index) => {
       const at = 4 * index;
       entries.set(name, {
@@ -274,10 +291,10 @@ function readCache(file: string, key: string): { statedAt: number; entries: Map<
         text: texts[index] as Buffer,
       });
     });
-    return { statedAt: stored.statedAt as number, entries };
+    return { key, statedAt: stored.statedAt as number, entries };
   } catch {
     // Missing, damaged or from another version: parse everything, as on a first build.
-    return { statedAt: 0, entries: new Map() };
+    return { key, statedAt: 0, entries: new Map() };
   }
 }
 
@@ -306,7 +323,10 @@ function parseArticle(text: Buffer): CachedArticle {
  */
 export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
   const statedAt = Date.now();
-  const stored = readCache(options.file, options.key);
+  const memory = options.memory;
+  const stored = memory?.stored?.key === options.key ? memory.stored : readCache(options.file, options.key);
+  // What the next load of a resident caller starts from: the entries as kept, without their parsed articles.
+  const kept = memory === undefined ? undefined : new Map<string, CacheEntry>();
   // What this load keeps, in the order it asks: what is never asked for is dropped. The texts go
   // straight to the new file; only these few fields per record stay in memory.
   const writer = openCacheWriter(options.file);
@@ -322,6 +342,7 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
     published.push(entry.published);
     hashes.push(entry.contentHash);
     articleEnds.push(writer.append(entry.text, fresh));
+    kept?.set(name, { stamp: entry.stamp, published: entry.published, contentHash: entry.contentHash, text: entry.text });
   };
   const recordOf = (entry: CacheEntry): CachedRecord => ({
     published: new Date(entry.published),
@@ -349,6 +370,8 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
       changed = true;
     },
     save() {
+      // Every kept stamp was seen after `statedAt` (or vouched before it): the next load may judge them by it.
+      if (memory !== undefined && kept !== undefined) memory.stored = { key: options.key, statedAt, entries: kept };
       if (!changed && names.length === stored.entries.size) {
         writer.abandon();
         return;

@@ -1,6 +1,15 @@
 /** Where the incremental build keeps its notes; a dot file, so the web server never serves it. */
 export const MANIFEST_PATH = '.build-manifest.json';
 
+/**
+ * The files a build is about to render, written before the first of them and removed once the new
+ * manifest is in place. Should the build stop in between, the old manifest still vouches for files
+ * it may have replaced: the next build takes none of these for up to date (an edit undone since would
+ * otherwise find its old key in the manifest and leave the newer bytes). A short list where the
+ * manifest is an entry per file: a rebuild after one edit writes a few names, not the whole manifest twice.
+ */
+export const PENDING_PATH = '.build-pending.json';
+
 /** What the last build produced, so the next one re-renders only what changed. */
 export interface BuildManifest {
   version: 2;
@@ -28,6 +37,30 @@ export function parseManifest(text: string | undefined): BuildManifest | undefin
   } catch {
     return undefined;
   }
+}
+
+/** The pending list of the files a build renders (see PENDING_PATH). */
+export function serializePending(paths: Iterable<string>): Buffer {
+  return Buffer.from(`${JSON.stringify([...paths])}\n`, 'utf8');
+}
+
+/**
+ * The last build's manifest without the files a build that stopped halfway may have replaced: those
+ * named in its pending list. A pending list that cannot be read vouches for nothing, so neither does
+ * the manifest (everything is made again).
+ */
+export function withoutPending(manifest: BuildManifest | undefined, pendingText: string | undefined): BuildManifest | undefined {
+  if (manifest === undefined || pendingText === undefined) return manifest;
+  let pending: unknown;
+  try {
+    pending = JSON.parse(pendingText);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(pending) || pending.some((entry) => typeof entry !== 'string')) return undefined;
+  const outputs = { ...manifest.outputs };
+  for (const path of pending as string[]) delete outputs[path];
+  return { ...manifest, outputs };
 }
 
 /**

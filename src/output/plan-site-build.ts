@@ -39,11 +39,8 @@ export interface SiteBuildPlan {
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
   stale: string[];
   manifest: PlannedManifest;
-  /**
-   * The manifest to keep while the build runs: the last build's entries for the files this one leaves
-   * alone. Should the build stop halfway, no half-updated file is ever taken for up to date.
-   */
-  interim: PlannedManifest;
+  /** The files to render, listed as the build's pending list (see PENDING_PATH) before any is written. */
+  pending(): Iterable<string>;
   /** Files to be rendered, and files whose inputs did not change and are neither rendered nor written. */
   rendered: number;
   reused: number;
@@ -123,28 +120,39 @@ class ArticlePages implements Iterable<RenderJob> {
     }
   }
 
-  /** Path and key of each article page, newest first; only those left alone if `upToDateOnly`. */
-  *outputs(upToDateOnly: boolean): Iterable<readonly [string, string]> {
+  /** Path and key of each article page, newest first. */
+  *outputs(): Iterable<readonly [string, string]> {
+    for (const article of this.articles) yield [articlePagePath(article.id), articlePageKey(article)];
+  }
+
+  /** Path of each article page to render. */
+  *pending(): Iterable<string> {
     for (let index = 0; index < this.articles.length; index += 1) {
-      const article = this.articles[index] as IndexedArticle;
-      if (!upToDateOnly || this.toRender[index] === 0) yield [articlePagePath(article.id), articlePageKey(article)];
+      if (this.toRender[index] === 1) yield articlePagePath((this.articles[index] as IndexedArticle).id);
     }
   }
 }
 
 /** A manifest listing the files before the article pages, the article pages, then the files after them. */
-function plannedManifest(buildKey: string, before: readonly PlannedFile[], articles: ArticlePages, after: readonly PlannedFile[], upToDateOnly: boolean): PlannedManifest {
+function plannedManifest(buildKey: string, before: readonly PlannedFile[], articles: ArticlePages, after: readonly PlannedFile[]): PlannedManifest {
   const files = function* (list: readonly PlannedFile[]): Iterable<readonly [string, string]> {
-    for (const file of list) if (!upToDateOnly || file.upToDate) yield [file.path, file.key];
+    for (const file of list) yield [file.path, file.key];
   };
   return {
     buildKey,
     *outputs() {
       yield* files(before);
-      yield* articles.outputs(upToDateOnly);
+      yield* articles.outputs();
       yield* files(after);
     },
   };
+}
+
+/** The paths of the files to render, in the manifest's order. */
+function* pendingPaths(before: readonly PlannedFile[], articles: ArticlePages, after: readonly PlannedFile[]): Iterable<string> {
+  for (const file of before) if (!file.upToDate) yield file.path;
+  yield* articles.pending();
+  for (const file of after) if (!file.upToDate) yield file.path;
 }
 
 /**
@@ -241,8 +249,8 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   return {
     batches: [articlePages, ...batches.slice(1)],
     stale,
-    manifest: plannedManifest(input.buildKey, before, articlePages, after, false),
-    interim: plannedManifest(input.buildKey, before, articlePages, after, true),
+    manifest: plannedManifest(input.buildKey, before, articlePages, after),
+    pending: () => pendingPaths(before, articlePages, after),
     rendered,
     reused: total - rendered,
   };

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
+import type { ArticleCacheMemory } from '../content/article-cache.js';
 import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
 import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
 import { loadArticleIndex } from '../content/load-articles.js';
 import { BriefingError } from '../errors.js';
-import { MANIFEST_PATH, parseManifest, serializeManifest, type PlannedManifest } from '../output/build-manifest.js';
+import { MANIFEST_PATH, PENDING_PATH, parseManifest, serializeManifest, serializePending, withoutPending } from '../output/build-manifest.js';
 import { planSiteBuild } from '../output/plan-site-build.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
@@ -97,50 +98,88 @@ async function programFingerprint(): Promise<string> {
 }
 
 /** Everything besides the articles that shapes the output. */
-async function buildKeyOf(config: Config, templates: SiteTemplateSources): Promise<string> {
+function buildKeyOf(config: Config, templates: SiteTemplateSources, program: string): string {
   const { title, description, siteUrl, language, direction, timeZone, author, topics, feed } = config;
   const facts = { title, description, siteUrl, language, direction, timeZone, author, topics, feed };
-  return createHash('sha256')
-    .update(JSON.stringify({ facts, templates, program: await programFingerprint() }))
-    .digest('hex');
+  return createHash('sha256').update(JSON.stringify({ facts, templates, program })).digest('hex');
+}
+
+/** What a build is asked for: `until` leaves out articles published after it; `articles` are given by a run that loaded them already. */
+export interface BuildOptions {
+  until?: Date | undefined;
+  articles?: readonly Article[];
+}
+
+/**
+ * Builds the site of one configuration, again and again if asked: what a build makes that the next
+ * may use stays with the builder (the program's fingerprint, the compiled templates while their
+ * sources are the same, the parse cache's entries), so a build after one edit in a process that
+ * keeps the builder (`briefing build --watch`) does only what the edit needs.
+ */
+export interface SiteBuilder {
+  build(options?: BuildOptions): Promise<BuildSummary>;
+}
+
+export function createSiteBuilder(config: Config): SiteBuilder {
+  const templatesDir = config.paths.templates;
+  const shownTemplates = path.relative(process.cwd(), templatesDir) || templatesDir;
+  let program: Promise<string> | undefined;
+  let compiled: { sources: string; templates: SiteTemplates; buildKey: string } | undefined;
+  const cacheMemory: ArticleCacheMemory = {};
+  const compile = async (): Promise<{ templates: SiteTemplates; buildKey: string }> => {
+    // Started first, so the program's files are read while the templates are.
+    program ??= programFingerprint();
+    const sources = await readSiteTemplates(templatesDir);
+    const text = JSON.stringify(sources);
+    if (compiled?.sources !== text) {
+      compiled = { sources: text, templates: compileSiteTemplates(sources, shownTemplates), buildKey: buildKeyOf(config, sources, await program) };
+    }
+    return compiled;
+  };
+  return {
+    async build(options = {}) {
+      // A build makes much short-lived garbage (pages, feeds) over a small live heap; by default V8 lets
+      // the old generation grow to several times what is live before collecting it, which made a build's
+      // peak memory half garbage and grow with the number of articles. Collecting at 1.2 times keeps the
+      // peak near what is live (a third less at 10,000 articles, for the same CPU time).
+      setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      const outputDir = config.paths.output;
+      const [{ templates, buildKey }, manifestText, pendingText] = await Promise.all([
+        compile(),
+        readOptional(path.join(outputDir, MANIFEST_PATH)),
+        readOptional(path.join(outputDir, PENDING_PATH)),
+      ]);
+      const existing = listOutputs(outputDir);
+      // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
+      // records come from the parse cache in data/ (never published), keyed like the build itself, and
+      // the others, once parsed, wait in a spool there until their pages are rendered.
+      const spool = options.articles === undefined ? await openSpool(config.paths.data) : undefined;
+      try {
+        const loaded =
+          options.articles?.map(indexArticle) ??
+          (await loadArticleIndex({
+            dir: config.paths.content,
+            topics: config.topics,
+            timeZone: config.timeZone,
+            maxRecordBytes: config.content.maxRecordBytes,
+            cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey, memory: cacheMemory },
+            ...(spool === undefined ? {} : { spool }),
+          }));
+        return await writeSite(config, { articles: loaded, until: options.until, templates, buildKey, manifestText, pendingText, existing });
+      } finally {
+        spool?.close();
+      }
+    },
+  };
 }
 
 /**
  * Builds the site into output/: article pages, feeds and their archive, home page and archive pages,
  * style sheet. Only what changed since the last build is rendered (see planSiteBuild), and only the
- * records that changed are read (see loadArticleIndex); `until` leaves out articles published after
- * it. Used by `briefing build` and by `briefing run`.
+ * records that changed are read (see loadArticleIndex). Used by `briefing build` and by `briefing run`.
  */
-export async function buildSite(config: Config, options: { until?: Date; articles?: readonly Article[] } = {}): Promise<BuildSummary> {
-  // A build makes much short-lived garbage (pages, feeds) over a small live heap; by default V8 lets
-  // the old generation grow to several times what is live before collecting it, which made a build's
-  // peak memory half garbage and grow with the number of articles. Collecting at 1.2 times keeps the
-  // peak near what is live (a third less at 10,000 articles, for the same CPU time).
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  const outputDir = config.paths.output;
-  const sources = await readSiteTemplates(config.paths.templates);
-  const templates = compileSiteTemplates(sources, path.relative(process.cwd(), config.paths.templates) || config.paths.templates);
-  const [buildKey, manifestText] = await Promise.all([buildKeyOf(config, sources), readOptional(path.join(outputDir, MANIFEST_PATH))]);
-  const existing = listOutputs(outputDir);
-  // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
-  // records come from the parse cache in data/ (never published), keyed like the build itself, and
-  // the others, once parsed, wait in a spool there until their pages are rendered.
-  const spool = options.articles === undefined ? await openSpool(config.paths.data) : undefined;
-  try {
-    const loaded =
-      options.articles?.map(indexArticle) ??
-      (await loadArticleIndex({
-        dir: config.paths.content,
-        topics: config.topics,
-        timeZone: config.timeZone,
-        maxRecordBytes: config.content.maxRecordBytes,
-        cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey },
-        ...(spool === undefined ? {} : { spool }),
-      }));
-    return await writeSite(config, { articles: loaded, until: options.until, templates, buildKey, manifestText, existing });
-  } finally {
-    spool?.close();
-  }
+export function buildSite(config: Config, options: BuildOptions = {}): Promise<BuildSummary> {
+  return createSiteBuilder(config).build(options);
 }
 
 /** A spool in the data folder; none (the articles stay in memory) where that folder cannot be written. */
@@ -153,15 +192,32 @@ async function openSpool(folder: string): Promise<ArticleSpool | undefined> {
   }
 }
 
+/** The pending list, once the manifest it guarded is in place; a failure to remove it only makes the next build render those files again. */
+function removePending(outputDir: string): void {
+  try {
+    rmSync(path.join(outputDir, PENDING_PATH), { force: true });
+  } catch {
+    // See above.
+  }
+}
+
 /** Renders and writes what the plan says is out of date, the manifest around it, and the editions' index. */
 async function writeSite(
   config: Config,
-  input: { articles: readonly IndexedArticle[]; until: Date | undefined; templates: SiteTemplates; buildKey: string; manifestText: string | undefined; existing: ReadonlySet<string> },
+  input: {
+    articles: readonly IndexedArticle[];
+    until: Date | undefined;
+    templates: SiteTemplates;
+    buildKey: string;
+    manifestText: string | undefined;
+    pendingText: string | undefined;
+    existing: ReadonlySet<string>;
+  },
 ): Promise<BuildSummary> {
   const outputDir = config.paths.output;
-  const { until, templates, buildKey, manifestText, existing } = input;
+  const { until, templates, buildKey, manifestText, pendingText, existing } = input;
   const articles = until === undefined ? input.articles : input.articles.filter((article) => article.published <= until);
-  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: parseManifest(manifestText), existing });
+  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: withoutPending(parseManifest(manifestText), pendingText), existing });
 
   const summary: BuildSummary = {
     outputDir,
@@ -175,8 +231,8 @@ async function writeSite(
   // After a build that changed files the manifest is written without comparing (that would read the
   // old one whole, megabytes for a large site); one that changed nothing leaves it untouched if the same.
   const changing = plan.rendered > 0 || plan.stale.length > 0;
-  const writeManifest = (manifest: PlannedManifest) => writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(manifest)]]), { absent: () => changing });
-  if (changing) await writeManifest(plan.interim);
+  // What this build renders is listed before any of it is written (see PENDING_PATH).
+  if (changing) await writeOutputFiles(outputDir, new Map([[PENDING_PATH, serializePending(plan.pending())]]), { absent: () => true });
   for (const batch of plan.batches) {
     // Render a slice, write it, let it go: memory stays flat however many pages there are.
     let files = new Map<string, string>();
@@ -199,7 +255,8 @@ async function writeSite(
     if (files.size > 0) await write();
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
-  await writeManifest(plan.manifest);
+  await writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(plan.manifest)]]), { absent: () => changing });
+  if (changing || pendingText !== undefined) removePending(outputDir);
   // The home page links the editions' index: it exists (maybe empty) from the first build.
   await publishEditions(config, { templates });
   return summary;

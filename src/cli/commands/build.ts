@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 
 interface BuildOptions {
   date?: string;
+  watch?: boolean;
   json?: boolean;
 }
 
@@ -19,15 +20,37 @@ function endOfDay(date: string, config: Config): Date {
   return day.endOf('day').toJSDate();
 }
 
-/** `briefing build [--date D] [--json]`: writes the feeds, archive and pages and prints what it did. */
+/**
+ * `briefing build [--date D] [--watch] [--json]`: writes the feeds, archive and pages and prints what
+ * it did; with --watch, again after every change until stopped, a line per build (a failed build's
+ * error on stderr, or as a JSON line with --json, and the watch goes on).
+ */
 export default async function build(context: CliContext, options: BuildOptions): Promise<number> {
   const config = context.config();
-  const summary = await buildSite(config, options.date === undefined ? {} : { until: endOfDay(options.date, config) });
-  if (options.json) {
-    context.print(JSON.stringify(summary));
-  } else {
-    context.print(formatBuildSummary(summary));
+  const until = options.date === undefined ? undefined : endOfDay(options.date, config);
+  if (options.watch !== true) {
+    const summary = await buildSite(config, { until });
+    context.print(options.json ? JSON.stringify(summary) : formatBuildSummary(summary));
+    return 0;
   }
+  const { watchSite } = await import('../../run/watch-site.js');
+  const shown = (folder: string): string => `${path.relative(process.cwd(), folder) || '.'}/`;
+  await watchSite(config, {
+    until,
+    signal: context.stopSignal,
+    onBuild(result) {
+      const ms = Math.round(result.ms);
+      if ('error' in result) {
+        if (options.json) context.print(JSON.stringify({ error: result.error.message, ms }));
+        else context.printError(`${result.error.message}\n(the build failed after ${ms} ms; watching for the fix)`);
+      } else {
+        context.print(options.json ? JSON.stringify({ ...result.summary, ms }) : `${formatBuildSummary(result.summary)} (${ms} ms)`);
+      }
+    },
+    onWatching(folders) {
+      if (!options.json) context.print(`Watching ${folders.map(shown).join(' and ')} for changes (Ctrl-C stops)`);
+    },
+  });
   return 0;
 }
 
