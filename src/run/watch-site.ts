@@ -13,7 +13,7 @@ export interface WatchOptions {
   signal: AbortSignal;
   /** Called after every build, the first one (at the start) included. */
   onBuild(build: WatchBuild): void;
-  /** Called once the folders are watched, after the first build. */
+  /** Called after the first build; the folders were watched from before it. */
   onWatching?(folders: string[]): void;
 }
 
@@ -42,9 +42,6 @@ export async function watchSite(config: Config, options: WatchOptions): Promise<
       options.onBuild({ error: error as BriefingError, ms: performance.now() - started });
     }
   };
-  await build();
-  if (options.signal.aborted) return;
-
   const folders = [config.paths.content, config.paths.templates];
   const watchers: FSWatcher[] = [];
   let changed = false;
@@ -74,6 +71,8 @@ export async function watchSite(config: Config, options: WatchOptions): Promise<
       });
       watchers.push(watcher);
     }
+    // Watched before the first build, so a change made while it runs brings another.
+    await build();
     options.onWatching?.(folders);
     for (;;) {
       if (!changed && failure === undefined && !options.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));

@@ -155,6 +155,24 @@ describe('loadArticles with a parse cache', () => {
     expect((await load()).map((article) => article.title)).toEqual(['cached Record B', 'cached Record A']);
   });
 
+  it('starts the load of a resident caller (build --watch) from what its last load kept, not from the file, and still writes the file when it changed', async () => {
+    const { folder, cacheFile, load, stored, rewrite } = await setup();
+    const memory = {};
+    const resident = () => loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone, cache: { file: cacheFile, key: 'key-1', memory } });
+    await resident();
+    // A file that would serve marked articles without reading the records: a load from the file shows the marks.
+    rewrite((cache) => {
+      markAndUnhash(cache);
+      seenLater(cache);
+    });
+    expect((await resident()).map((article) => article.title)).toEqual(['Record B', 'Record A']);
+    await writeFile(path.join(folder.dir, 'b.md'), record('An edited protest paragraph.', 'title: Record B edited\npublished: 2025-07-23T11:00:00+03:00\nsource: Test'));
+    expect((await resident()).map((article) => article.title)).toEqual(['Record B edited', 'Record A']);
+    expect(stored().entries['b.md']?.article.title).toBe('Record B edited');
+    // The same file read by a load of its own (another process): what the resident load wrote.
+    expect((await load()).map((article) => article.title)).toEqual(['Record B edited', 'Record A']);
+  });
+
   it('reads and hashes a record written in the moments before its stamp was taken', async () => {
     // The records were written just before the first load: a same-size rewrite within the file system's
     // time step could keep their stamps, so those stamps do not vouch yet.

@@ -1,0 +1,142 @@
+/**
+ * `briefing build --watch` end to end: the CLI (dist/, so run `npx tsc -p .` first) in a publication
+ * of real files, edited while it runs; each of its builds must end as a fresh full build would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildSite } from '../../src/run/build-site.js';
+import { parseConfig, readEnvironment } from '../../src/config.js';
+
+const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = path.join(REPOSITORY, 'dist/cli/main.js');
+let dir: string;
+let child: ChildProcess | undefined;
+
+function record(index: number, title = `Generated story ${index}`): string {
+  return [
+    '---',
+    `title: ${title}`,
+    `published: 2025-07-${String(10 + index).padStart(2, '0')}T08:00:00+03:00`,
+    'source: Test Wire',
+    'topics: [talks]',
+    '---',
+    `Body of story ${index}, about the talks in Istanbul.`,
+    '',
+  ].join('\n');
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'briefing-watch-'));
+  const config = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
+  delete config.sampleSubscribers;
+  const paths = { content: 'content', templates: 'templates', output: 'output', data: 'data' };
+  writeFileSync(path.join(dir, 'briefing.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths }));
+  writeFileSync(path.join(dir, 'full.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths: { ...paths, output: 'full', data: 'full-data' } }));
+  cpSync(path.join(REPOSITORY, 'templates'), path.join(dir, 'templates'), { recursive: true });
+  cpSync(path.join(REPOSITORY, 'content'), path.join(dir, 'content'), { recursive: true });
+  for (let index = 1; index <= 4; index += 1) writeFileSync(path.join(dir, 'content', `story-${index}.md`), record(index));
+});
+
+afterEach(async () => {
+  if (child !== undefined && child.exitCode === null) {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child?.once('exit', resolve));
+  }
+  child = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * The watch: `next` gives its next build that did something (a save may come as events far enough
+ * apart to make two builds, the second with nothing to do), and its end.
+ */
+function startWatch(): { next(): Promise<Record<string, unknown>>; exit: Promise<number | null>; stderr(): string } {
+  const started = spawn(process.execPath, [CLI, 'build', '--watch', '--json'], { cwd: dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = started;
+  let stderr = '';
+  started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const lines = createInterface({ input: started.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  const exit = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
+  return {
+    async next() {
+      const line = await Promise.race([lines.next(), exit.then(() => ({ done: true, value: undefined }))]);
+      if (line.done === true || line.value === undefined) throw new Error(`the watch ended: ${stderr}`);
+      const build = JSON.parse(line.value as string) as Record<string, unknown>;
+      return build.rendered === 0 && build.removed === 0 ? this.next() : build;
+    },
+    exit,
+    stderr: () => stderr,
+  };
+}
+
+/** Every file of a folder by relative path, with its bytes (the build's own notes left out). */
+function tree(folder: string): Array<[string, string]> {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.name.startsWith('.build-'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort()
+    .map((file) => [path.relative(folder, file), readFileSync(file, 'latin1')]);
+}
+
+async function fullBuild(): Promise<Array<[string, string]>> {
+  rmSync(path.join(dir, 'full'), { recursive: true, force: true });
+  rmSync(path.join(dir, 'full-data'), { recursive: true, force: true });
+  const file = path.join(dir, 'full.config.json');
+  await buildSite(parseConfig(readFileSync(file, 'utf8'), file, readEnvironment({})));
+  return tree(path.join(dir, 'full'));
+}
+
+describe('briefing build --watch', () => {
+  it('builds at the start, again after each edit, addition and removal of a record, each time what a fresh full build makes; stops on SIGINT with exit 0', async () => {
+    const watch = startWatch();
+    expect(await watch.next()).toMatchObject({ articles: 6, written: 19 });
+
+    writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
+    // An edit renders its page and the archive page that holds it, in three feed formats and HTML.
+    expect(await watch.next()).toMatchObject({ articles: 6, rendered: 5, written: 5 });
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+    expect(readFileSync(path.join(dir, 'output/articles/story-2.html'), 'utf8')).toContain('Story two, corrected');
+
+    writeFileSync(path.join(dir, 'content/story-5.md'), record(5));
+    expect(await watch.next()).toMatchObject({ articles: 7 });
+    rmSync(path.join(dir, 'content/story-1.md'));
+    expect(await watch.next()).toMatchObject({ articles: 6 });
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+
+    child?.kill('SIGINT');
+    expect(await watch.exit).toBe(0);
+  });
+
+  it('reports a broken record with its file and line and goes on watching; the fix brings a build', async () => {
+    const watch = startWatch();
+    await watch.next();
+    writeFileSync(path.join(dir, 'content/story-3.md'), record(3).replace('published: 2025-07-13T08:00:00+03:00', 'published: someday'));
+    const failed = await watch.next();
+    expect(String(failed.error)).toMatch(/content\/story-3\.md:3: published: /);
+    const page = statSync(path.join(dir, 'output/articles/story-3.html')).mtimeMs;
+
+    writeFileSync(path.join(dir, 'content/story-3.md'), record(3, 'Story three, fixed'));
+    expect(await watch.next()).toMatchObject({ articles: 6, written: 5 });
+    expect(statSync(path.join(dir, 'output/articles/story-3.html')).mtimeMs).not.toBe(page);
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+    child?.kill('SIGTERM');
+    expect(await watch.exit).toBe(0);
+  });
+
+  it('builds every page again when a template changes', async () => {
+    const watch = startWatch();
+    await watch.next();
+    const template = path.join(dir, 'templates/article.hbs');
+    writeFileSync(template, readFileSync(template, 'utf8').replace('</body>', '<p>watched</p></body>'));
+    expect(await watch.next()).toMatchObject({ articles: 6, rendered: 19 });
+    expect(readFileSync(path.join(dir, 'output/articles/story-4.html'), 'utf8')).toContain('<p>watched</p>');
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+    child?.kill('SIGINT');
+    expect(await watch.exit).toBe(0);
+  });
+});
