@@ -51,6 +51,7 @@ const FIGURES = [
   'build.vsEleventyUser',
   'build.vsEleventySystem',
   'build.incremental',
+  'build.incrementalCold',
   'build.unchangedIdentical',
   'build.matchesFullBuild',
   'build.memoryFlat',
