@@ -14,7 +14,8 @@ export interface ArticleCacheOptions {
   key: string;
   /**
    * Kept by a caller that loads again and again in one process (`briefing build --watch`): each load
-   * starts from what the one before kept, not from the file (which is still written when it changed).
+   * starts from what the one before kept, not from the file, which saveArticleCache writes when the
+   * caller has the time.
    */
   memory?: ArticleCacheMemory;
 }
@@ -22,6 +23,8 @@ export interface ArticleCacheOptions {
 /** What a resident caller keeps of the cache between loads; nothing to look into. */
 export interface ArticleCacheMemory {
   stored?: StoredCache;
+  /** Whether loads changed it since it was last written to its file. */
+  unsaved?: boolean;
 }
 
 /** A cache as a load finds it: what was kept, by record name, and when its records were seen. */
@@ -315,33 +318,49 @@ function parseArticle(text: Buffer): CachedArticle {
   return fields as unknown as CachedArticle;
 }
 
+/** The header columns of a cache file, filled a record at a time in the file's order. */
+class HeaderColumns {
+  readonly names: string[] = [];
+  private readonly stamps: number[] = [];
+  private readonly published: number[] = [];
+  private readonly hashes: string[] = [];
+  private readonly articleEnds: number[] = [];
+
+  add(name: string, entry: CacheEntry, end: number): void {
+    this.names.push(name);
+    this.stamps.push(entry.stamp.size, entry.stamp.mtimeMs, entry.stamp.ctimeMs, entry.stamp.ino);
+    this.published.push(entry.published);
+    this.hashes.push(entry.contentHash);
+    this.articleEnds.push(end);
+  }
+
+  finish(writer: CacheWriter, key: string, statedAt: number): void {
+    const { names, hashes } = this;
+    writer.finish({ key, node: process.version, statedAt, names, stamps: Float64Array.from(this.stamps), published: Float64Array.from(this.published), hashes }, Float64Array.from(this.articleEnds));
+  }
+}
+
 /**
  * Opens the parse cache of `loadArticles`: a file (see CacheFile) of what was parsed from each record
  * last time, but for the bodies, with the record's stamp. Reading it and a `stat` of each record is a
  * small fraction of reading and parsing every record again, which is what makes a rebuild after one
  * edit cheap. Open it before looking at any record: the time it is opened is when they were seen.
+ * With `memory` (a resident caller) the load starts from what the last one kept and keeps what it
+ * sees there, and the file is written only by saveArticleCache.
  */
 export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
   const statedAt = Date.now();
   const memory = options.memory;
   const stored = memory?.stored?.key === options.key ? memory.stored : readCache(options.file, options.key);
-  // What the next load of a resident caller starts from: the entries as kept, without their parsed articles.
+  // What this load keeps, in the order it asks: what is never asked for is dropped. Without memory
+  // the texts go straight to the new file and only the header's few fields per record stay in
+  // memory; a resident caller keeps the entries (without their parsed articles) for its next load.
   const kept = memory === undefined ? undefined : new Map<string, CacheEntry>();
-  // What this load keeps, in the order it asks: what is never asked for is dropped. The texts go
-  // straight to the new file; only these few fields per record stay in memory.
-  const writer = openCacheWriter(options.file);
-  const names: string[] = [];
-  const stamps: number[] = [];
-  const published: number[] = [];
-  const hashes: string[] = [];
-  const articleEnds: number[] = [];
+  const writer = memory === undefined ? openCacheWriter(options.file) : undefined;
+  const columns = new HeaderColumns();
   let changed = false;
   const keep = (name: string, entry: CacheEntry, fresh: boolean): void => {
-    names.push(name);
-    stamps.push(entry.stamp.size, entry.stamp.mtimeMs, entry.stamp.ctimeMs, entry.stamp.ino);
-    published.push(entry.published);
-    hashes.push(entry.contentHash);
-    articleEnds.push(writer.append(entry.text, fresh));
+    if (writer !== undefined) columns.add(name, entry, writer.append(entry.text, fresh));
     kept?.set(name, { stamp: entry.stamp, published: entry.published, contentHash: entry.contentHash, text: entry.text });
   };
   const recordOf = (entry: CacheEntry): CachedRecord => ({
@@ -370,18 +389,35 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
       changed = true;
     },
     save() {
-      // Every kept stamp was seen after `statedAt` (or vouched before it): the next load may judge them by it.
-      if (memory !== undefined && kept !== undefined) memory.stored = { key: options.key, statedAt, entries: kept };
-      if (!changed && names.length === stored.entries.size) {
+      if (memory !== undefined && kept !== undefined) {
+        // Every kept stamp was seen after `statedAt` (or vouched before it): the next load may judge them by it.
+        memory.unsaved = memory.unsaved === true || changed || kept.size !== stored.entries.size;
+        memory.stored = { key: options.key, statedAt, entries: kept };
+        return;
+      }
+      if (writer === undefined) return;
+      if (!changed && columns.names.length === stored.entries.size) {
         writer.abandon();
         return;
       }
-      writer.finish(
-        { key: options.key, node: process.version, statedAt, names, stamps: Float64Array.from(stamps), published: Float64Array.from(published), hashes },
-        Float64Array.from(articleEnds),
-      );
+      columns.finish(writer, options.key, statedAt);
     },
   };
+}
+
+/**
+ * Writes the cache a resident caller keeps to its file, if its loads changed it since it was last
+ * written: so that a later process (a `briefing build`) finds what the resident one parsed. In place
+ * atomically; a failure leaves the old file.
+ */
+export function saveArticleCache(memory: ArticleCacheMemory, file: string): void {
+  const stored = memory.stored;
+  if (stored === undefined || memory.unsaved !== true) return;
+  const writer = openCacheWriter(file);
+  const columns = new HeaderColumns();
+  for (const [name, entry] of stored.entries) columns.add(name, entry, writer.append(entry.text, true));
+  columns.finish(writer, stored.key, stored.statedAt);
+  memory.unsaved = false;
 }
 
 /** How a cached article's body fields are had when first read: its `html` alone, or all of them. */

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { Config } from '../config.js';
 import type { Article } from '../content/article.js';
-import type { ArticleCacheMemory } from '../content/article-cache.js';
+import { saveArticleCache, type ArticleCacheMemory } from '../content/article-cache.js';
 import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
 import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
 import { loadArticleIndex } from '../content/load-articles.js';
 import { BriefingError } from '../errors.js';
-import { MANIFEST_PATH, PENDING_PATH, parseManifest, serializeManifest, serializePending, withoutPending } from '../output/build-manifest.js';
+import { MANIFEST_PATH, PENDING_PATH, parseManifest, serializeManifest, serializePending, withoutPending, type BuildManifest, type PlannedManifest } from '../output/build-manifest.js';
 import { planSiteBuild } from '../output/plan-site-build.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
@@ -111,21 +111,49 @@ export interface BuildOptions {
 }
 
 /**
- * Builds the site of one configuration, again and again if asked: what a build makes that the next
- * may use stays with the builder (the program's fingerprint, the compiled templates while their
- * sources are the same, the parse cache's entries), so a build after one edit in a process that
- * keeps the builder (`briefing build --watch`) does only what the edit needs.
+ * Builds the site of one configuration, again and again if asked. A resident builder (`briefing build
+ * --watch`) keeps what a build makes that the next may use (the compiled templates while their
+ * sources are the same, the parse cache's entries, the manifest it wrote), so a build after one edit
+ * does only what the edit needs.
  */
 export interface SiteBuilder {
   build(options?: BuildOptions): Promise<BuildSummary>;
+  /**
+   * What the next build needs and the site's files do not wait for, done by a resident builder once
+   * its caller has reported the build, before the next one: the manifest put in place and the pending
+   * list removed (a process that dies first leaves the list, and the next build renders those files
+   * again), the parse cache written to its file (for a later process), the manifest kept as the next
+   * build looks it up.
+   */
+  afterBuild(): Promise<void>;
 }
 
-export function createSiteBuilder(config: Config): SiteBuilder {
+/** The manifest a resident builder wrote, and the stamp of its file then: another stamp means another build wrote it since. */
+interface KeptManifest {
+  stamp: string;
+  manifest: BuildManifest;
+}
+
+function fileStamp(file: string): string | undefined {
+  try {
+    const stats = statSync(file);
+    return `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createSiteBuilder(config: Config, options: { resident?: boolean } = {}): SiteBuilder {
   const templatesDir = config.paths.templates;
   const shownTemplates = path.relative(process.cwd(), templatesDir) || templatesDir;
+  const outputDir = config.paths.output;
+  const manifestFile = path.join(outputDir, MANIFEST_PATH);
+  const cacheFile = path.join(config.paths.data, 'article-cache');
   let program: Promise<string> | undefined;
   let compiled: { sources: string; templates: SiteTemplates; buildKey: string } | undefined;
-  const cacheMemory: ArticleCacheMemory = {};
+  const cacheMemory: ArticleCacheMemory | undefined = options.resident === true ? {} : undefined;
+  let kept: KeptManifest | undefined;
+  let written: { buildKey: string; site: WrittenSite } | undefined;
   const compile = async (): Promise<{ templates: SiteTemplates; buildKey: string }> => {
     // Started first, so the program's files are read while the templates are.
     program ??= programFingerprint();
@@ -136,38 +164,56 @@ export function createSiteBuilder(config: Config): SiteBuilder {
     }
     return compiled;
   };
+  /** The last build's manifest: the one this builder wrote if the file is still that one, else read from the file. */
+  const previousManifest = async (): Promise<BuildManifest | undefined> => {
+    const mine = kept;
+    kept = undefined;
+    if (mine !== undefined && fileStamp(manifestFile) === mine.stamp) return mine.manifest;
+    return parseManifest(await readOptional(manifestFile));
+  };
   return {
-    async build(options = {}) {
+    async build(buildOptions = {}) {
       // A build makes much short-lived garbage (pages, feeds) over a small live heap; by default V8 lets
       // the old generation grow to several times what is live before collecting it, which made a build's
       // peak memory half garbage and grow with the number of articles. Collecting at 1.2 times keeps the
-      // peak near what is live (a third less at 10,000 articles, for the same CPU time).
-      setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-      const outputDir = config.paths.output;
-      const [{ templates, buildKey }, manifestText, pendingText] = await Promise.all([
-        compile(),
-        readOptional(path.join(outputDir, MANIFEST_PATH)),
-        readOptional(path.join(outputDir, PENDING_PATH)),
-      ]);
+      // peak near what is live (a third less at 10,000 articles, for the same CPU time). Not so for a
+      // resident builder: there it would collect the whole heap on every rebuild (a third of its time).
+      if (cacheMemory === undefined) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      written = undefined;
+      const [{ templates, buildKey }, previous, pendingText] = await Promise.all([compile(), previousManifest(), readOptional(path.join(outputDir, PENDING_PATH))]);
       const existing = listOutputs(outputDir);
       // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
       // records come from the parse cache in data/ (never published), keyed like the build itself, and
       // the others, once parsed, wait in a spool there until their pages are rendered.
-      const spool = options.articles === undefined ? await openSpool(config.paths.data) : undefined;
+      const spool = buildOptions.articles === undefined ? await openSpool(config.paths.data) : undefined;
       try {
         const loaded =
-          options.articles?.map(indexArticle) ??
+          buildOptions.articles?.map(indexArticle) ??
           (await loadArticleIndex({
             dir: config.paths.content,
             topics: config.topics,
             timeZone: config.timeZone,
             maxRecordBytes: config.content.maxRecordBytes,
-            cache: { file: path.join(config.paths.data, 'article-cache'), key: buildKey, memory: cacheMemory },
+            cache: { file: cacheFile, key: buildKey, ...(cacheMemory === undefined ? {} : { memory: cacheMemory }) },
             ...(spool === undefined ? {} : { spool }),
           }));
-        return await writeSite(config, { articles: loaded, until: options.until, templates, buildKey, manifestText, pendingText, existing });
+        const site = await writeSite(config, { articles: loaded, until: buildOptions.until, templates, buildKey, previous: withoutPending(previous, pendingText), pendingText, existing });
+        // A resident caller reports the build once its files are in place, then records it (afterBuild).
+        if (options.resident === true) written = { buildKey, site };
+        else await site.recordManifest();
+        return site.summary;
       } finally {
         spool?.close();
+      }
+    },
+    async afterBuild() {
+      const done = written;
+      written = undefined;
+      if (done !== undefined) await done.site.recordManifest();
+      if (cacheMemory !== undefined) saveArticleCache(cacheMemory, cacheFile);
+      const stamp = fileStamp(manifestFile);
+      if (done !== undefined && stamp !== undefined) {
+        kept = { stamp, manifest: { version: 2, buildKey: done.buildKey, outputs: Object.fromEntries(done.site.manifest.outputs()) } };
       }
     },
   };
@@ -201,6 +247,16 @@ function removePending(outputDir: string): void {
   }
 }
 
+/**
+ * A site whose files are written: what it did, its manifest, and the step that puts the manifest in
+ * place and removes the pending list (until then the next build renders the pending files again).
+ */
+interface WrittenSite {
+  summary: BuildSummary;
+  manifest: PlannedManifest;
+  recordManifest(): Promise<void>;
+}
+
 /** Renders and writes what the plan says is out of date, the manifest around it, and the editions' index. */
 async function writeSite(
   config: Config,
@@ -209,15 +265,15 @@ async function writeSite(
     until: Date | undefined;
     templates: SiteTemplates;
     buildKey: string;
-    manifestText: string | undefined;
+    previous: BuildManifest | undefined;
     pendingText: string | undefined;
     existing: ReadonlySet<string>;
   },
-): Promise<BuildSummary> {
+): Promise<WrittenSite> {
   const outputDir = config.paths.output;
-  const { until, templates, buildKey, manifestText, pendingText, existing } = input;
+  const { until, templates, buildKey, previous, pendingText, existing } = input;
   const articles = until === undefined ? input.articles : input.articles.filter((article) => article.published <= until);
-  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous: withoutPending(parseManifest(manifestText), pendingText), existing });
+  const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous, existing });
 
   const summary: BuildSummary = {
     outputDir,
@@ -255,10 +311,12 @@ async function writeSite(
     if (files.size > 0) await write();
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
-  await writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(plan.manifest)]]), { absent: () => changing });
-  if (changing || pendingText !== undefined) removePending(outputDir);
   // The home page links the editions' index: it exists (maybe empty) from the first build.
   await publishEditions(config, { templates });
-  return summary;
+  const recordManifest = async (): Promise<void> => {
+    await writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(plan.manifest)]]), { absent: () => changing });
+    if (changing || pendingText !== undefined) removePending(outputDir);
+  };
+  return { summary, manifest: plan.manifest, recordManifest };
 }
 

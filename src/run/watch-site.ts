@@ -21,7 +21,7 @@ export interface WatchOptions {
  * Changes that arrive this close together make one build: an editor's save is often several events
  * (write, rename, attribute change), and a checkout of many records is a burst of them.
  */
-const SETTLE_MS = 20;
+const SETTLE_MS = 10;
 
 /**
  * `briefing build --watch`: builds the site, then builds it again whenever a record or a template
@@ -31,7 +31,7 @@ const SETTLE_MS = 20;
  * and the watch goes on, so fixing the record brings the next build; any other error ends the watch.
  */
 export async function watchSite(config: Config, options: WatchOptions): Promise<void> {
-  const builder = createSiteBuilder(config);
+  const builder = createSiteBuilder(config, { resident: true });
   const build = async (): Promise<void> => {
     const started = performance.now();
     try {
@@ -41,6 +41,8 @@ export async function watchSite(config: Config, options: WatchOptions): Promise<
       if (!isBriefingError(error)) throw error;
       options.onBuild({ error: error as BriefingError, ms: performance.now() - started });
     }
+    // Reported first: the next build needs this, the one just reported does not.
+    await builder.afterBuild();
   };
   const folders = [config.paths.content, config.paths.templates];
   const watchers: FSWatcher[] = [];

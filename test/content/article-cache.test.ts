@@ -1,8 +1,8 @@
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeCacheFile, encodeCacheFile, type CacheFile } from '../../src/content/article-cache.js';
+import { decodeCacheFile, encodeCacheFile, saveArticleCache, type ArticleCacheMemory, type CacheFile } from '../../src/content/article-cache.js';
 import { loadArticleIndex, loadArticles } from '../../src/content/load-articles.js';
 import { folderWith, record, testRecordLimit, testTopics } from './helpers.js';
 
@@ -155,21 +155,25 @@ describe('loadArticles with a parse cache', () => {
     expect((await load()).map((article) => article.title)).toEqual(['cached Record B', 'cached Record A']);
   });
 
-  it('starts the load of a resident caller (build --watch) from what its last load kept, not from the file, and still writes the file when it changed', async () => {
+  it('starts the load of a resident caller (build --watch) from what its last load kept, not from the file, which it writes when saved', async () => {
     const { folder, cacheFile, load, stored, rewrite } = await setup();
-    const memory = {};
+    const memory: ArticleCacheMemory = {};
     const resident = () => loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone, cache: { file: cacheFile, key: 'key-1', memory } });
     await resident();
+    expect(existsSync(cacheFile)).toBe(false);
+    saveArticleCache(memory, cacheFile);
     // A file that would serve marked articles without reading the records: a load from the file shows the marks.
     rewrite((cache) => {
       markAndUnhash(cache);
       seenLater(cache);
     });
     expect((await resident()).map((article) => article.title)).toEqual(['Record B', 'Record A']);
+
     await writeFile(path.join(folder.dir, 'b.md'), record('An edited protest paragraph.', 'title: Record B edited\npublished: 2025-07-23T11:00:00+03:00\nsource: Test'));
     expect((await resident()).map((article) => article.title)).toEqual(['Record B edited', 'Record A']);
+    saveArticleCache(memory, cacheFile);
     expect(stored().entries['b.md']?.article.title).toBe('Record B edited');
-    // The same file read by a load of its own (another process): what the resident load wrote.
+    // The file as another process reads it: what the resident loads kept.
     expect((await load()).map((article) => article.title)).toEqual(['Record B edited', 'Record A']);
   });
 
