@@ -4,46 +4,21 @@
  * matter, the same build function in process where only the files do (a process start costs seconds).
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSite } from '../../src/run/build-site.js';
 import { parseConfig, readEnvironment } from '../../src/config.js';
 import { readFeeds, validateAtom } from '../feed/feed-clients.js';
 import { withoutPermissionOverride } from '../support/without-permission-override.js';
+import { REPOSITORY, createBuildPublication, record } from './build-publication.js';
 import { elementsOf, select } from './html-view.js';
 
-const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(REPOSITORY, 'dist/cli/main.js');
 let dir: string;
 
-/** A record in the format of content/*.md. */
-function record(index: number, title = `Generated story ${index}`): string {
-  return [
-    '---',
-    `title: ${title}`,
-    `published: 2025-07-${String(10 + index).padStart(2, '0')}T08:00:00+03:00`,
-    'source: Test Wire',
-    'topics: [talks]',
-    `summary: Summary of story ${index}.`,
-    '---',
-    `Body of story ${index}, about the talks in Istanbul.`,
-    '',
-  ].join('\n');
-}
-
-/** A publication in a temporary folder: the repository's two records plus four generated ones. */
 function createPublication(): void {
-  dir = mkdtempSync(path.join(tmpdir(), 'briefing-build-'));
-  const config = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
-  delete config.sampleSubscribers;
-  const paths = { content: 'content', templates: path.join(REPOSITORY, 'templates'), output: 'output', data: 'data' };
-  writeFileSync(path.join(dir, 'briefing.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths }));
-  writeFileSync(path.join(dir, 'full.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths: { ...paths, output: 'full' } }));
-  cpSync(path.join(REPOSITORY, 'content'), path.join(dir, 'content'), { recursive: true });
-  for (let index = 1; index <= 4; index += 1) writeFileSync(path.join(dir, 'content', `story-${index}.md`), record(index));
+  dir = createBuildPublication('briefing-build-');
 }
 
 /** Runs the CLI in the publication; `bound` runs it bound by file permissions even as root. */
@@ -79,6 +54,7 @@ function buildInProcess(configName = 'briefing.config.json'): ReturnType<typeof 
 /** A full build of the current content into a fresh folder, to compare the incremental one with. */
 async function fullBuild(): Promise<Map<string, { bytes: string; mtime: number }>> {
   rmSync(path.join(dir, 'full'), { recursive: true, force: true });
+  rmSync(path.join(dir, 'full-data'), { recursive: true, force: true });
   await buildInProcess('full.config.json');
   return snapshot(path.join(dir, 'full'));
 }

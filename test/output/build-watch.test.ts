@@ -3,43 +3,20 @@
  * of real files, edited while it runs; each of its builds must end as a fresh full build would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSite } from '../../src/run/build-site.js';
 import { parseConfig, readEnvironment } from '../../src/config.js';
+import { REPOSITORY, createBuildPublication, record } from './build-publication.js';
 
-const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(REPOSITORY, 'dist/cli/main.js');
 let dir: string;
 let child: ChildProcess | undefined;
 
-function record(index: number, title = `Generated story ${index}`): string {
-  return [
-    '---',
-    `title: ${title}`,
-    `published: 2025-07-${String(10 + index).padStart(2, '0')}T08:00:00+03:00`,
-    'source: Test Wire',
-    'topics: [talks]',
-    '---',
-    `Body of story ${index}, about the talks in Istanbul.`,
-    '',
-  ].join('\n');
-}
-
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'briefing-watch-'));
-  const config = JSON.parse(readFileSync(path.join(REPOSITORY, 'briefing.config.json'), 'utf8')) as Record<string, unknown>;
-  delete config.sampleSubscribers;
-  const paths = { content: 'content', templates: 'templates', output: 'output', data: 'data' };
-  writeFileSync(path.join(dir, 'briefing.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths }));
-  writeFileSync(path.join(dir, 'full.config.json'), JSON.stringify({ ...config, feed: { items: 2, archivePageSize: 2 }, paths: { ...paths, output: 'full', data: 'full-data' } }));
-  cpSync(path.join(REPOSITORY, 'templates'), path.join(dir, 'templates'), { recursive: true });
-  cpSync(path.join(REPOSITORY, 'content'), path.join(dir, 'content'), { recursive: true });
-  for (let index = 1; index <= 4; index += 1) writeFileSync(path.join(dir, 'content', `story-${index}.md`), record(index));
+  dir = createBuildPublication('briefing-watch-', { ownTemplates: true });
 });
 
 afterEach(async () => {
@@ -74,10 +51,13 @@ function startWatch(): { next(): Promise<Record<string, unknown>>; exit: Promise
   };
 }
 
-/** Every file of a folder by relative path, with its bytes (the build's own notes left out). */
+/**
+ * Every published file of a folder by relative path, with its bytes: not the dot files (the build's
+ * notes, and the temporary files of the manifest the watch may be writing just after its report).
+ */
 function tree(folder: string): Array<[string, string]> {
   return readdirSync(folder, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && !entry.name.startsWith('.build-'))
+    .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort()
     .map((file) => [path.relative(folder, file), readFileSync(file, 'latin1')]);
@@ -125,6 +105,23 @@ describe('briefing build --watch', () => {
     expect(statSync(path.join(dir, 'output/articles/story-3.html')).mtimeMs).not.toBe(page);
     expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
     child?.kill('SIGTERM');
+    expect(await watch.exit).toBe(0);
+  });
+
+  it('gathers a burst of changes (a checkout of many records) into a few builds, not one per change, and ends as a full build', async () => {
+    const watch = startWatch();
+    await watch.next();
+    const writes = 200;
+    for (let index = 0; index < writes; index += 1) writeFileSync(path.join(dir, 'content', `burst-${index}.md`), record(1 + (index % 20), `Burst story ${index}`));
+    let builds = 0;
+    for (let last = await watch.next(); ; last = await watch.next()) {
+      builds += 1;
+      if (last.articles === 6 + writes) break;
+    }
+    // Changes during a build make one more after it; a burst of 200 writes makes a handful.
+    expect(builds).toBeLessThan(writes / 10);
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+    child?.kill('SIGINT');
     expect(await watch.exit).toBe(0);
   });
 

@@ -162,8 +162,8 @@ describe('output/ is replaced atomically', () => {
   });
 });
 
-/** The files a reader gets: all but the build's own hidden manifest, which a failed build may trim on purpose. */
-const published = (file: string): boolean => file !== '.build-manifest.json';
+/** The files readers get: not the build's notes (its manifest, and the pending list a failed build leaves for the next one). */
+const published = (file: string): boolean => file !== '.build-manifest.json' && file !== '.build-pending.json';
 
 describe('a full disk or a read-only output/', () => {
   let disk: Tmpfs | undefined;
