@@ -260,6 +260,11 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
   };
 }
 
+/** Whether a file of the content folder is a record: `*.md`, not hidden (an editor's swap and backup files are not). */
+export function isRecordName(name: string): boolean {
+  return name.endsWith('.md') && !name.startsWith('.');
+}
+
 /**
  * The record files of the folder in name order (so problems come out in a stable order). Listed
  * synchronously: the build that follows runs without returning to the event loop, so the handles an
@@ -275,7 +280,7 @@ function listRecords(dir: string): string[] {
     });
   }
   return entries
-    .filter((entry) => !entry.isDirectory() && entry.name.endsWith('.md') && !entry.name.startsWith('.'))
+    .filter((entry) => !entry.isDirectory() && isRecordName(entry.name))
     .map((entry) => entry.name)
     .sort();
 }

@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { isRecordName } from '../content/load-articles.js';
 import { BriefingError, isBriefingError } from '../errors.js';
 import { createSiteBuilder, type BuildSummary } from './build-site.js';
 
@@ -49,7 +50,10 @@ export async function watchSite(config: Config, options: WatchOptions): Promise<
   let changed = false;
   let wake: (() => void) | undefined;
   let failure: BriefingError | undefined;
-  const notify = (): void => {
+  const notify = (folder: string) => (_event: string, name: string | Buffer | null): void => {
+    // In the content folder only a record's change counts: not an editor's swap or backup file
+    // (`.story.md.swp`, `story.md~`), which the build does not read. A change without a name counts.
+    if (folder === config.paths.content && typeof name === 'string' && !isRecordName(name)) return;
     changed = true;
     wake?.();
   };
@@ -60,7 +64,7 @@ export async function watchSite(config: Config, options: WatchOptions): Promise<
       const shown = path.relative(process.cwd(), folder) || folder;
       let watcher: FSWatcher;
       try {
-        watcher = watch(folder, { persistent: true }, notify);
+        watcher = watch(folder, { persistent: true }, notify(folder));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         throw new BriefingError('output', 'watch-failed', `cannot watch ${shown}: ${code ?? String(error)}${code === 'ENOSPC' ? ' (the system limit of watched folders, fs.inotify.max_user_watches, is reached)' : ''}`, {

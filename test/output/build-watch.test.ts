@@ -29,10 +29,10 @@ afterEach(async () => {
 });
 
 /**
- * The watch: `next` gives its next build that did something (a save may come as events far enough
- * apart to make two builds, the second with nothing to do), and its end.
+ * The watch: `line` gives its next line, `next` its next build that did something (a save may come
+ * as events far enough apart to make two builds, the second with nothing to do), and its end.
  */
-function startWatch(): { next(): Promise<Record<string, unknown>>; exit: Promise<number | null>; stderr(): string } {
+function startWatch(): { line(): Promise<Record<string, unknown>>; next(): Promise<Record<string, unknown>>; exit: Promise<number | null>; stderr(): string } {
   const started = spawn(process.execPath, [CLI, 'build', '--watch', '--json'], { cwd: dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
   child = started;
   let stderr = '';
@@ -40,10 +40,13 @@ function startWatch(): { next(): Promise<Record<string, unknown>>; exit: Promise
   const lines = createInterface({ input: started.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
   const exit = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
   return {
-    async next() {
+    async line() {
       const line = await Promise.race([lines.next(), exit.then(() => ({ done: true, value: undefined }))]);
       if (line.done === true || line.value === undefined) throw new Error(`the watch ended: ${stderr}`);
-      const build = JSON.parse(line.value as string) as Record<string, unknown>;
+      return JSON.parse(line.value as string) as Record<string, unknown>;
+    },
+    async next() {
+      const build = await this.line();
       return build.rendered === 0 && build.removed === 0 ? this.next() : build;
     },
     exit,
@@ -121,6 +124,20 @@ describe('briefing build --watch', () => {
     // Changes during a build make one more after it; a burst of 200 writes makes a handful.
     expect(builds).toBeLessThan(writes / 10);
     expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+    child?.kill('SIGINT');
+    expect(await watch.exit).toBe(0);
+  });
+
+  it('builds nothing for a change in the content folder that is not a record (an editor's swap or backup file)', async () => {
+    const watch = startWatch();
+    await watch.next();
+    writeFileSync(path.join(dir, 'content/.story-2.md.swp'), 'swap');
+    writeFileSync(path.join(dir, 'content/story-2.md~'), 'backup');
+    writeFileSync(path.join(dir, 'content/notes.txt'), 'notes');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
+    // The very next line is the edit's build: the other files made none.
+    expect(await watch.line()).toMatchObject({ articles: 6, rendered: 5 });
     child?.kill('SIGINT');
     expect(await watch.exit).toBe(0);
   });
