@@ -128,7 +128,7 @@ describe('briefing build --watch', () => {
     expect(await watch.exit).toBe(0);
   });
 
-  it('builds nothing for a change in the content folder that is not a record (an editor's swap or backup file)', async () => {
+  it('builds nothing for a change in the content folder that is not a record (the swap or backup file of an editor)', async () => {
     const watch = startWatch();
     await watch.next();
     writeFileSync(path.join(dir, 'content/.story-2.md.swp'), 'swap');
