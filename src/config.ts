@@ -310,6 +310,15 @@ export function parseConfig(text: string, configFile: string, env: EnvironmentCo
 
 /** Reads and validates `briefing.config.json` (or the file given) plus the environment. */
 export function loadConfig(configFile: string, env: NodeJS.ProcessEnv = process.env): Config {
+  return readConfigFile(configFile, readEnvironment(env));
+}
+
+/** Reads a configuration's file again (it changed), with the environment it was read with. */
+export function reloadConfig(config: Config): Config {
+  return readConfigFile(path.relative(process.cwd(), config.configFile) || config.configFile, config.env);
+}
+
+function readConfigFile(configFile: string, env: EnvironmentConfig): Config {
   const absolute = path.resolve(configFile);
   let text: string;
   try {
@@ -321,5 +330,5 @@ export function loadConfig(configFile: string, env: NodeJS.ProcessEnv = process.
       cause: error,
     });
   }
-  return parseConfig(text, absolute, readEnvironment(env));
+  return parseConfig(text, absolute, env);
 }

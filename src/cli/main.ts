@@ -39,7 +39,7 @@ function buildProgram(run: (name: string, options: Record<string, unknown>, args
   withConfig(program.command('build'))
     .description('load content and write the feeds and archive pages into output/')
     .addOption(date)
-    .option('--watch', 'stay running and build again whenever a record or template changes (Ctrl-C stops)')
+    .option('--watch', 'stay running and build again whenever a record, a template or the config changes (Ctrl-C stops)')
     .option('--json', 'print the result as JSON (one line per build with --watch)')
     .action((options, command: Command) => run('build', options, command.args));
 

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { reloadConfig, type Config } from '../config.js';
 import { isRecordName } from '../content/load-articles.js';
 import { BriefingError, isBriefingError } from '../errors.js';
 import { createSiteBuilder, type BuildSummary } from './build-site.js';
@@ -30,8 +30,23 @@ const SETTLE_MS = 10;
  * createSiteBuilder). One build at a time; changes during a build make one more after it. A build
  * that fails on an operating condition (a record with problems, an unwritable output) is reported
  * and the watch goes on, so fixing the record brings the next build; any other error ends the watch.
+ * A change of the configuration file starts the watch again with the file read anew (a file with
+ * problems is reported, and the watch goes on with the configuration it had).
  */
-export async function watchSite(config: Config, options: WatchOptions): Promise<void> {
+export async function watchSite(initial: Config, options: WatchOptions): Promise<void> {
+  let config = initial;
+  while ((await watchWith(config, options)) === 'config-changed') {
+    try {
+      config = reloadConfig(config);
+    } catch (error) {
+      if (!isBriefingError(error)) throw error;
+      options.onBuild({ error: error as BriefingError, ms: 0 });
+    }
+  }
+}
+
+/** Watches and builds with one configuration until stopped or until its file changes. */
+async function watchWith(config: Config, options: WatchOptions): Promise<'stopped' | 'config-changed'> {
   const builder = createSiteBuilder(config, { resident: true });
   const build = async (): Promise<void> => {
     const started = performance.now();
@@ -45,26 +60,41 @@ export async function watchSite(config: Config, options: WatchOptions): Promise<
     // Reported first: the next build needs this, the one just reported does not.
     await builder.afterBuild();
   };
+  const configFile = config.configFile;
   const folders = [config.paths.content, config.paths.templates];
   const watchers: FSWatcher[] = [];
   let changed = false;
+  let configChanged = false;
   let wake: (() => void) | undefined;
   let failure: BriefingError | undefined;
-  const notify = (folder: string) => (_event: string, name: string | Buffer | null): void => {
-    // In the content folder only a record's change counts: not an editor's swap or backup file
-    // (`.story.md.swp`, `story.md~`), which the build does not read. A change without a name counts.
-    if (folder === config.paths.content && typeof name === 'string' && !isRecordName(name)) return;
-    changed = true;
+  /** What a change in one watched folder means: a record's, a template's, or the configuration's. */
+  const notify = (role: 'content' | 'templates' | 'config') => (_event: string, name: string | Buffer | null): void => {
+    const named = typeof name === 'string' ? name : undefined;
+    if (role === 'config') {
+      if (named !== undefined && named !== path.basename(configFile)) return;
+      configChanged = true;
+    } else {
+      // In the content folder only a record's change counts: not an editor's swap or backup file
+      // (`.story.md.swp`, `story.md~`), which the build does not read. A change without a name counts.
+      if (role === 'content' && named !== undefined && !isRecordName(named)) return;
+      changed = true;
+    }
     wake?.();
   };
   const stop = (): void => wake?.();
   options.signal.addEventListener('abort', stop, { once: true });
   try {
-    for (const folder of folders) {
+    // The configuration's folder too, not its file: an editor that saves by renaming replaces the file.
+    const watched = [
+      { folder: config.paths.content, role: 'content' },
+      { folder: config.paths.templates, role: 'templates' },
+      { folder: path.dirname(configFile), role: 'config' },
+    ] as const;
+    for (const { folder, role } of watched) {
       const shown = path.relative(process.cwd(), folder) || folder;
       let watcher: FSWatcher;
       try {
-        watcher = watch(folder, { persistent: true }, notify(folder));
+        watcher = watch(folder, { persistent: true }, notify(role));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         throw new BriefingError('output', 'watch-failed', `cannot watch ${shown}: ${code ?? String(error)}${code === 'ENOSPC' ? ' (the system limit of watched folders, fs.inotify.max_user_watches, is reached)' : ''}`, {
@@ -81,12 +111,13 @@ export async function watchSite(config: Config, options: WatchOptions): Promise<
     await build();
     options.onWatching?.(folders);
     for (;;) {
-      if (!changed && failure === undefined && !options.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
+      if (!changed && !configChanged && failure === undefined && !options.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       if (failure !== undefined) throw failure;
-      if (options.signal.aborted) return;
+      if (options.signal.aborted) return 'stopped';
       // Let the rest of a burst of changes arrive, then build once for all of them.
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      if (configChanged) return 'config-changed';
       changed = false;
       await build();
     }

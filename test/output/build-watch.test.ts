@@ -142,6 +142,25 @@ describe('briefing build --watch', () => {
     expect(await watch.exit).toBe(0);
   });
 
+  it('starts again with the configuration read anew when its file changes, and reports a configuration with problems without stopping', async () => {
+    const watch = startWatch();
+    await watch.next();
+    const configFile = path.join(dir, 'briefing.config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, title: 'Renamed briefing' }));
+    expect(await watch.next()).toMatchObject({ articles: 6, rendered: 19 });
+    expect(readFileSync(path.join(dir, 'output/index.html'), 'utf8')).toContain('Renamed briefing');
+
+    writeFileSync(configFile, JSON.stringify({ ...config, title: 'Renamed briefing', feed: { items: 'many' } }));
+    expect(String((await watch.line()).error)).toMatch(/briefing\.config\.json:1: feed\.items: /);
+    // Still watching, with the configuration it had.
+    writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
+    expect(await watch.next()).toMatchObject({ articles: 6, rendered: 5 });
+    expect(readFileSync(path.join(dir, 'output/articles/story-2.html'), 'utf8')).toContain('Renamed briefing');
+    child?.kill('SIGINT');
+    expect(await watch.exit).toBe(0);
+  });
+
   it('builds every page again when a template changes', async () => {
     const watch = startWatch();
     await watch.next();

@@ -42,13 +42,15 @@ export default async function build(context: CliContext, options: BuildOptions):
       const ms = Math.round(result.ms);
       if ('error' in result) {
         if (options.json) context.print(JSON.stringify({ error: result.error.message, ms }));
+        else if (result.error.stage === 'config') context.printError(`${result.error.message}\n(not read again; watching with the configuration before it)`);
         else context.printError(`${result.error.message}\n(the build failed after ${ms} ms; watching for the fix)`);
       } else {
         context.print(options.json ? JSON.stringify({ ...result.summary, ms }) : `${formatBuildSummary(result.summary)} (${ms} ms)`);
       }
     },
     onWatching(folders) {
-      if (!options.json) context.print(`Watching ${folders.map(shown).join(' and ')} for changes (Ctrl-C stops)`);
+      const configFile = path.relative(process.cwd(), config.configFile) || config.configFile;
+      if (!options.json) context.print(`Watching ${folders.map(shown).join(', ')} and ${configFile} for changes (Ctrl-C stops)`);
     },
   });
   return 0;
