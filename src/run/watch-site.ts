@@ -117,6 +117,7 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
       if (options.signal.aborted) return 'stopped';
       // Let the rest of a burst of changes arrive, then build once for all of them.
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      if (options.signal.aborted) return 'stopped';
       if (configChanged) return 'config-changed';
       changed = false;
       await build();
