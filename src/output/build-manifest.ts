@@ -58,8 +58,10 @@ export function withoutPending(manifest: BuildManifest | undefined, pendingText:
     return undefined;
   }
   if (!Array.isArray(pending) || pending.some((entry) => typeof entry !== 'string')) return undefined;
+  // Kept with a key no output has, not dropped: a pending file that is no longer made is still the
+  // last build's, and so removed as stale.
   const outputs = { ...manifest.outputs };
-  for (const path of pending as string[]) delete outputs[path];
+  for (const path of pending as string[]) if (path in outputs) outputs[path] = '';
   return { ...manifest, outputs };
 }
 

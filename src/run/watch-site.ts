@@ -31,11 +31,15 @@ const SETTLE_MS = 10;
  * that fails on an operating condition (a record with problems, an unwritable output) is reported
  * and the watch goes on, so fixing the record brings the next build; any other error ends the watch.
  * A change of the configuration file starts the watch again with the file read anew (a file with
- * problems is reported, and the watch goes on with the configuration it had).
+ * problems is reported, and the watch goes on with the configuration it had); so does a watched
+ * folder replaced by another of its name.
  */
 export async function watchSite(initial: Config, options: WatchOptions): Promise<void> {
   let config = initial;
-  while ((await watchWith(config, options)) === 'config-changed') {
+  for (;;) {
+    const ended = await watchWith(config, options);
+    if (ended === 'stopped') return;
+    if (ended === 'restart') continue;
     try {
       config = reloadConfig(config);
     } catch (error) {
@@ -46,7 +50,7 @@ export async function watchSite(initial: Config, options: WatchOptions): Promise
 }
 
 /** Watches and builds with one configuration until stopped or until its file changes. */
-async function watchWith(config: Config, options: WatchOptions): Promise<'stopped' | 'config-changed'> {
+async function watchWith(config: Config, options: WatchOptions): Promise<'stopped' | 'config-changed' | 'restart'> {
   const builder = createSiteBuilder(config, { resident: true });
   const build = async (): Promise<void> => {
     const started = performance.now();
@@ -57,20 +61,31 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
       if (!isBriefingError(error)) throw error;
       options.onBuild({ error: error as BriefingError, ms: performance.now() - started });
     }
-    // Reported first: the next build needs this, the one just reported does not.
-    await builder.afterBuild();
+    // Reported first: the next build needs this, the one just reported does not. Should it fail (a
+    // manifest that cannot be written), the next build renders the pending files again.
+    try {
+      await builder.afterBuild();
+    } catch (error) {
+      if (!isBriefingError(error)) throw error;
+      options.onBuild({ error: error as BriefingError, ms: performance.now() - started });
+    }
   };
   const configFile = config.configFile;
   const folders = [config.paths.content, config.paths.templates];
   const watchers: FSWatcher[] = [];
   let changed = false;
   let configChanged = false;
+  let restart = false;
   let wake: (() => void) | undefined;
   let failure: BriefingError | undefined;
   /** What a change in one watched folder means: a record's, a template's, or the configuration's. */
   const notify = (role: 'content' | 'templates' | 'config') => (_event: string, name: string | Buffer | null): void => {
     const named = typeof name === 'string' ? name : undefined;
-    if (role === 'config') {
+    // The watched folder itself renamed or removed (a checkout or a sync that swaps the whole folder):
+    // its watch now follows the old one, so the watch starts again on the path.
+    if (role !== 'config' && named === path.basename(role === 'content' ? config.paths.content : config.paths.templates)) {
+      restart = true;
+    } else if (role === 'config') {
       if (named !== undefined && named !== path.basename(configFile)) return;
       configChanged = true;
     } else {
@@ -111,7 +126,7 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
     await build();
     options.onWatching?.(folders);
     for (;;) {
-      if (!changed && !configChanged && failure === undefined && !options.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
+      if (!changed && !configChanged && !restart && failure === undefined && !options.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       if (failure !== undefined) throw failure;
       if (options.signal.aborted) return 'stopped';
@@ -119,6 +134,7 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       if (options.signal.aborted) return 'stopped';
       if (configChanged) return 'config-changed';
+      if (restart) return 'restart';
       changed = false;
       await build();
     }

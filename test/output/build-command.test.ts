@@ -128,6 +128,15 @@ describe('briefing build', () => {
     expect(readFileSync(page, 'utf8')).toBe('the page of an edit since undone');
   });
 
+  it('removes a page a stopped build had listed as pending once its record is gone', async () => {
+    await buildInProcess();
+    writeFileSync(path.join(dir, 'output/.build-pending.json'), JSON.stringify(['articles/story-4.html']));
+    unlinkSync(path.join(dir, 'content/story-4.md'));
+    expect(await buildInProcess()).toMatchObject({ removed: 1 });
+    expect(readdirSync(path.join(dir, 'output/articles'))).not.toContain('story-4.html');
+    expect(bytesOf(snapshot(path.join(dir, 'output'))).filter(([file]) => !file.startsWith('.'))).toEqual(bytesOf(await fullBuild()).filter(([file]) => !file.startsWith('.')));
+  });
+
   it('takes a damaged pending list as vouching for nothing: everything is rendered again', async () => {
     await buildInProcess();
     writeFileSync(path.join(dir, 'output/.build-pending.json'), '["articles/story-2.ht');

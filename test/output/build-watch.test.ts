@@ -3,7 +3,7 @@
  * of real files, edited while it runs; each of its builds must end as a fresh full build would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -157,6 +157,42 @@ describe('briefing build --watch', () => {
     writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
     expect(await watch.next()).toMatchObject({ articles: 6, rendered: 5 });
     expect(readFileSync(path.join(dir, 'output/articles/story-2.html'), 'utf8')).toContain('Renamed briefing');
+    child?.kill('SIGINT');
+    expect(await watch.exit).toBe(0);
+  });
+
+  it('reports a manifest that cannot be written and goes on watching; the next build renders the pending files again', async () => {
+    const watch = startWatch();
+    await watch.next();
+    const manifest = path.join(dir, 'output/.build-manifest.json');
+    // Written just after the build's report: wait for it, then put a folder in its way.
+    for (let waited = 0; !existsSync(manifest) && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    rmSync(manifest);
+    mkdirSync(path.join(manifest, 'in-the-way'), { recursive: true });
+    writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
+    // No manifest to read (a folder stands there): everything is rendered, then its write fails.
+    expect(await watch.next()).toMatchObject({ articles: 6, rendered: 19 });
+    expect(String((await watch.line()).error)).toMatch(/cannot write output\/\.build-manifest\.json/);
+    rmSync(manifest, { recursive: true });
+    writeFileSync(path.join(dir, 'content/story-3.md'), record(3, 'Story three, corrected'));
+    expect(await watch.next()).toMatchObject({ articles: 6 });
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+    child?.kill('SIGINT');
+    expect(await watch.exit).toBe(0);
+  });
+
+  it('follows a content folder replaced by another of its name (a checkout or sync that swaps the folder)', async () => {
+    const watch = startWatch();
+    await watch.next();
+    cpSync(path.join(dir, 'content'), path.join(dir, 'content.new'), { recursive: true });
+    writeFileSync(path.join(dir, 'content.new/story-2.md'), record(2, 'Story two, swapped in'));
+    renameSync(path.join(dir, 'content'), path.join(dir, 'content.old'));
+    renameSync(path.join(dir, 'content.new'), path.join(dir, 'content'));
+    expect(await watch.next()).toMatchObject({ articles: 6 });
+    writeFileSync(path.join(dir, 'content/story-3.md'), record(3, 'Story three, in the new folder'));
+    expect(await watch.next()).toMatchObject({ articles: 6, rendered: 5 });
+    expect(readFileSync(path.join(dir, 'output/articles/story-2.html'), 'utf8')).toContain('Story two, swapped in');
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
     child?.kill('SIGINT');
     expect(await watch.exit).toBe(0);
   });
