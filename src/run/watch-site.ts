@@ -54,40 +54,43 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
   const builder = createSiteBuilder(config, { resident: true });
   const build = async (): Promise<void> => {
     const started = performance.now();
+    const reportFailure = (error: unknown): void => {
+      if (!isBriefingError(error)) throw error;
+      options.onBuild({ error: error as BriefingError, ms: performance.now() - started });
+    };
     try {
       const summary = await builder.build({ until: options.until });
       options.onBuild({ summary, ms: performance.now() - started });
     } catch (error) {
-      if (!isBriefingError(error)) throw error;
-      options.onBuild({ error: error as BriefingError, ms: performance.now() - started });
+      reportFailure(error);
     }
     // Reported first: the next build needs this, the one just reported does not. Should it fail (a
     // manifest that cannot be written), the next build renders the pending files again.
-    try {
-      await builder.afterBuild();
-    } catch (error) {
-      if (!isBriefingError(error)) throw error;
-      options.onBuild({ error: error as BriefingError, ms: performance.now() - started });
-    }
+    await builder.afterBuild().catch(reportFailure);
   };
   const configFile = config.configFile;
-  const folders = [config.paths.content, config.paths.templates];
+  // The configuration's folder too, not its file: an editor that saves by renaming replaces the file.
+  const watched = [
+    { folder: config.paths.content, role: 'content' },
+    { folder: config.paths.templates, role: 'templates' },
+    { folder: path.dirname(configFile), role: 'config' },
+  ] as const;
   const watchers: FSWatcher[] = [];
   let changed = false;
-  let configChanged = false;
-  let restart = false;
+  /** Why this watch must end for another to start, once the burst of changes has settled. */
+  let ending: 'config-changed' | 'restart' | undefined;
   let wake: (() => void) | undefined;
   let failure: BriefingError | undefined;
   /** What a change in one watched folder means: a record's, a template's, or the configuration's. */
-  const notify = (role: 'content' | 'templates' | 'config') => (_event: string, name: string | Buffer | null): void => {
+  const notify = ({ folder, role }: (typeof watched)[number]) => (_event: string, name: string | Buffer | null): void => {
     const named = typeof name === 'string' ? name : undefined;
-    // The watched folder itself renamed or removed (a checkout or a sync that swaps the whole folder):
-    // its watch now follows the old one, so the watch starts again on the path.
-    if (role !== 'config' && named === path.basename(role === 'content' ? config.paths.content : config.paths.templates)) {
-      restart = true;
-    } else if (role === 'config') {
+    if (role === 'config') {
       if (named !== undefined && named !== path.basename(configFile)) return;
-      configChanged = true;
+      ending = 'config-changed';
+    } else if (named === path.basename(folder)) {
+      // The watched folder itself renamed or removed (a checkout or a sync that swaps the whole
+      // folder): its watch now follows the old one, so the watch starts again on the path.
+      ending ??= 'restart';
     } else {
       // In the content folder only a record's change counts: not an editor's swap or backup file
       // (`.story.md.swp`, `story.md~`), which the build does not read. A change without a name counts.
@@ -99,17 +102,11 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
   const stop = (): void => wake?.();
   options.signal.addEventListener('abort', stop, { once: true });
   try {
-    // The configuration's folder too, not its file: an editor that saves by renaming replaces the file.
-    const watched = [
-      { folder: config.paths.content, role: 'content' },
-      { folder: config.paths.templates, role: 'templates' },
-      { folder: path.dirname(configFile), role: 'config' },
-    ] as const;
-    for (const { folder, role } of watched) {
-      const shown = path.relative(process.cwd(), folder) || folder;
+    for (const entry of watched) {
+      const shown = path.relative(process.cwd(), entry.folder) || entry.folder;
       let watcher: FSWatcher;
       try {
-        watcher = watch(folder, { persistent: true }, notify(role));
+        watcher = watch(entry.folder, { persistent: true }, notify(entry));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         throw new BriefingError('output', 'watch-failed', `cannot watch ${shown}: ${code ?? String(error)}${code === 'ENOSPC' ? ' (the system limit of watched folders, fs.inotify.max_user_watches, is reached)' : ''}`, {
@@ -124,17 +121,16 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
     }
     // Watched before the first build, so a change made while it runs brings another.
     await build();
-    options.onWatching?.(folders);
+    options.onWatching?.([config.paths.content, config.paths.templates]);
     for (;;) {
-      if (!changed && !configChanged && !restart && failure === undefined && !options.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
+      if (!changed && ending === undefined && failure === undefined && !options.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       if (failure !== undefined) throw failure;
       if (options.signal.aborted) return 'stopped';
       // Let the rest of a burst of changes arrive, then build once for all of them.
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       if (options.signal.aborted) return 'stopped';
-      if (configChanged) return 'config-changed';
-      if (restart) return 'restart';
+      if (ending !== undefined) return ending;
       changed = false;
       await build();
     }
