@@ -45,9 +45,9 @@ export function serializePending(paths: Iterable<string>): Buffer {
 }
 
 /**
- * The last build's manifest without the files a build that stopped halfway may have replaced: those
- * named in its pending list. A pending list that cannot be read vouches for nothing, so neither does
- * the manifest (everything is made again).
+ * The last build's manifest vouching for none of the files a build that stopped halfway may have
+ * replaced: those named in its pending list. A pending list that cannot be read vouches for nothing,
+ * so neither does the manifest (everything is made again).
  */
 export function withoutPending(manifest: BuildManifest | undefined, pendingText: string | undefined): BuildManifest | undefined {
   if (manifest === undefined || pendingText === undefined) return manifest;
