@@ -319,7 +319,8 @@ function bareFeeds(articles: readonly Article[], site: FeedSite): number {
         author: [author],
       });
     }
-    bytes += feed.rss2().length + feed.atom1().length + feed.json1().length;
+    // Encoded, as a file needs them (Briefing's feeds come out as bytes).
+    bytes += Buffer.byteLength(feed.rss2()) + Buffer.byteLength(feed.atom1()) + Buffer.byteLength(feed.json1());
   }
   return bytes;
 }

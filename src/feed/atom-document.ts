@@ -13,7 +13,7 @@ function author(site: Pick<FeedSite, 'author'>): Author {
 }
 
 /** Serialises a feed document as Atom 1.0 (RFC 4287) with `xml:lang` and the RFC 5005 archive links. */
-export function renderAtom(document: FeedDocument, site: FeedSite, feedId: string): string {
+export function renderAtom(document: FeedDocument, site: FeedSite, feedId: string): Buffer {
   const feed = new Feed({
     id: asFeedText(feedId),
     title: asFeedText(site.title),
@@ -24,7 +24,7 @@ export function renderAtom(document: FeedDocument, site: FeedSite, feedId: strin
     generator: false,
     author: author(site),
   });
-  const contents = holdContents();
+  const contents = holdContents('cdata');
   for (const entry of document.entries) {
     feed.addItem({
       // feed writes titles and summaries as type="html": escaped text is exactly the plain text.

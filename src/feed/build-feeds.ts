@@ -8,15 +8,15 @@ import type { FeedSite } from './feed-site.js';
 import { renderJsonFeed } from './json-feed-document.js';
 import { renderRss } from './rss-document.js';
 
-/** The feed files of a build, by path relative to output/. */
+/** The feed files of a build (UTF-8 bytes), by path relative to output/. */
 export interface FeedFiles {
-  files: Map<string, string>;
+  files: Map<string, Buffer>;
 }
 
 const EPOCH = new Date(0);
 
 /** Renders one feed page (subscription feed or archive page) in the three formats, by path. */
-export function renderFeedPage(page: FeedPage, site: FeedSite): Map<string, string> {
+export function renderFeedPage(page: FeedPage, site: FeedSite): Map<string, Buffer> {
   const entries = page.articles.map((article) => toFeedEntry(article, site));
   const newest = entries.reduce((latest, entry) => Math.max(latest, entry.updated.getTime()), EPOCH.getTime());
   const url = (relative: string): string => absoluteUrl(site.siteUrl, relative);
@@ -31,7 +31,7 @@ export function renderFeedPage(page: FeedPage, site: FeedSite): Map<string, stri
   });
   // One Atom id for the whole logical feed: archive pages are parts of it (RFC 5005).
   const atomFeedId = url(currentFeedPath('atom'));
-  const renderers: Record<FeedFormat, (document: FeedDocument) => string> = {
+  const renderers: Record<FeedFormat, (document: FeedDocument) => Buffer> = {
     rss: (document) => renderRss(document, site),
     atom: (document) => renderAtom(document, site, atomFeedId),
     json: (document) => renderJsonFeed(document, site),
@@ -45,7 +45,7 @@ export function renderFeedPage(page: FeedPage, site: FeedSite): Map<string, stri
  * site give the same bytes.
  */
 export function buildFeeds(articles: readonly Article[], site: FeedSite): FeedFiles {
-  const files = new Map<string, string>();
+  const files = new Map<string, Buffer>();
   for (const page of planFeedPages(articles, site.feed)) {
     for (const [path, text] of renderFeedPage(page, site)) files.set(path, text);
   }

@@ -51,7 +51,7 @@ export function newestEditionFirst(a: Pick<FeedEdition, 'slot' | 'id'>, b: Pick<
  * briefing itself, newest edition first, so a reader can follow it in a feed reader. Pure: the same
  * records give the same bytes.
  */
-export function renderEditionFeeds(editions: readonly FeedEdition[], site: FeedSite): Map<string, string> {
+export function renderEditionFeeds(editions: readonly FeedEdition[], site: FeedSite): Map<string, Buffer> {
   const newestFirst = [...editions].sort(newestEditionFirst);
   const entries = newestFirst.map((edition) => editionEntry(edition, site.siteUrl));
   const editionsSite: FeedSite = { ...site, title: `${site.title}: editions` };
@@ -65,7 +65,7 @@ export function renderEditionFeeds(editions: readonly FeedEdition[], site: FeedS
     nextArchive: undefined,
     archive: false,
   });
-  const renderers: Record<FeedFormat, (document: FeedDocument) => string> = {
+  const renderers: Record<FeedFormat, (document: FeedDocument) => Buffer> = {
     rss: (document) => renderRss(document, editionsSite),
     atom: (document) => renderAtom(document, editionsSite, url('atom')),
     json: (document) => renderJsonFeed(document, editionsSite),

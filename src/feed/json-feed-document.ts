@@ -1,5 +1,5 @@
 import { Feed, type Author } from 'feed';
-import { feedExtension } from './feed-package-adapter.js';
+import { feedExtension, holdContents } from './feed-package-adapter.js';
 import type { FeedDocument } from './feed-document.js';
 import type { FeedSite } from './feed-site.js';
 
@@ -10,7 +10,7 @@ const JSON_FEED_1_1 = 'https://jsonfeed.org/version/1.1';
  * `language` and `next_url` (the older archive page) are given as members. The 1.0 `author` stays,
  * as JSON Feed 1.1 allows for older readers.
  */
-export function renderJsonFeed(document: FeedDocument, site: FeedSite): string {
+export function renderJsonFeed(document: FeedDocument, site: FeedSite): Buffer {
   const author: Author = { name: site.author.name, ...(site.author.url === undefined ? {} : { link: site.author.url }) };
   const authors = [{ name: site.author.name, ...(site.author.url === undefined ? {} : { url: site.author.url }) }];
   const feed = new Feed({
@@ -22,6 +22,7 @@ export function renderJsonFeed(document: FeedDocument, site: FeedSite): string {
     generator: false,
     author,
   });
+  const contents = holdContents('json');
   feed.addExtension(feedExtension('version', JSON_FEED_1_1));
   feed.addExtension(feedExtension('language', site.language));
   feed.addExtension(feedExtension('authors', authors));
@@ -34,7 +35,7 @@ export function renderJsonFeed(document: FeedDocument, site: FeedSite): string {
       date: entry.updated,
       published: entry.published,
       description: entry.summary,
-      content: entry.contentHtml,
+      content: contents.hold(entry.contentHtml),
       ...(entry.imageUrl === undefined ? {} : { image: entry.imageUrl }),
       category: entry.categories.map((category) => ({ name: category.label })),
       // The record's source is who the item is by; the publication's desk when it has none.
@@ -46,5 +47,5 @@ export function renderJsonFeed(document: FeedDocument, site: FeedSite): string {
       ],
     });
   }
-  return `${feed.json1()}\n`;
+  return contents.place(`${feed.json1()}\n`);
 }

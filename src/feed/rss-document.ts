@@ -18,7 +18,7 @@ const NAMESPACES = {
  * (RSS allows one; its length is unknown without fetching it, and RSS readers accept 0 for that), each
  * as `media:content` with its alt text.
  */
-export function renderRss(document: FeedDocument, site: FeedSite): string {
+export function renderRss(document: FeedDocument, site: FeedSite): Buffer {
   const feed = new Feed({
     title: asFeedText(site.title),
     description: asFeedText(site.description),
@@ -28,7 +28,7 @@ export function renderRss(document: FeedDocument, site: FeedSite): string {
     updated: document.updated,
     generator: false,
   });
-  const contents = holdContents();
+  const contents = holdContents('cdata');
   for (const entry of document.entries) {
     feed.addItem({
       title: entry.title,

@@ -22,10 +22,10 @@ export interface SiteBuildInput {
   existing: ReadonlySet<string>;
 }
 
-/** Renders some outputs: one article page, one list page, or one feed page in its three formats. */
+/** Renders some outputs: one article page, one list page, or one feed page in its three formats (as UTF-8 bytes). */
 export interface RenderJob {
   paths: string[];
-  render(): Map<string, string>;
+  render(): Map<string, string | Uint8Array>;
 }
 
 /** What a build has to do. */
@@ -76,7 +76,7 @@ class ArticlePageJob implements RenderJob {
     return [articlePagePath(this.entry.id)];
   }
 
-  render(): Map<string, string> {
+  render(): Map<string, string | Uint8Array> {
     return new Map([[articlePagePath(this.entry.id), this.pages.articlePage(this.entry.article())]]);
   }
 }

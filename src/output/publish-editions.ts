@@ -46,6 +46,6 @@ export async function publishEditions(site: EditionsSite, options: { edition?: P
   }
   const templates = options.templates ?? compileSiteTemplates(await readSiteTemplates(site.paths.templates));
   const editions = await readPublishedEditions(outputDir);
-  const files = new Map([[EDITIONS_INDEX_PATH, createSitePages(site, templates).editionsPage(editions)], ...renderEditionFeeds(editions, site)]);
+  const files = new Map<string, string | Uint8Array>([[EDITIONS_INDEX_PATH, createSitePages(site, templates).editionsPage(editions)], ...renderEditionFeeds(editions, site)]);
   await writeOutputFiles(outputDir, files);
 }

@@ -291,7 +291,7 @@ async function writeSite(
   if (changing) await writeOutputFiles(outputDir, new Map([[PENDING_PATH, serializePending(plan.pending())]]), { absent: () => true });
   for (const batch of plan.batches) {
     // Render a slice, write it, let it go: memory stays flat however many pages there are.
-    let files = new Map<string, string>();
+    let files = new Map<string, string | Uint8Array>();
     let characters = 0;
     const write = async (): Promise<void> => {
       // A file not there when the build began need not be read to see whether it changed.

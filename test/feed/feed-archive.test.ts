@@ -5,7 +5,7 @@ import { buildFeeds } from '../../src/feed/build-feeds.js';
 import { planFeedPages } from '../../src/feed/feed-pages.js';
 import { editArticle, makeArticles, testSite } from './article-fixture.js';
 import { conformance, REFERENCE } from '../support/outside-material.js';
-import { readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
+import { feedTexts, readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
 
 const SITE_URL = testSite.siteUrl;
 // 23 articles, 3 in the subscription feeds, pages of 4: archive pages 1…5, all full.
@@ -16,7 +16,7 @@ const allIds = articles.map((article) => `${SITE_URL}articles/${article.id}.html
 describe('the archive (RFC 5005)', () => {
   let folder: string;
   let views: Map<string, FeedView>;
-  const { files } = buildFeeds(articles, site);
+  const files = feedTexts(buildFeeds(articles, site).files);
 
   beforeAll(async () => {
     folder = writeToTemporaryFolder(files);
@@ -90,7 +90,7 @@ describe('the archive (RFC 5005)', () => {
 });
 
 describe('archive stability', () => {
-  const pagesOf = (count: number) => buildFeeds(makeArticles(count), site).files;
+  const pagesOf = (count: number) => feedTexts(buildFeeds(makeArticles(count), site).files);
 
   it('leaves the older archive pages byte-identical when new articles arrive', () => {
     const before = pagesOf(23);
@@ -103,7 +103,7 @@ describe('archive stability', () => {
     }
     expect(after.get('archive/atom-5.xml')).not.toBe(before.get('archive/atom-5.xml'));
     expect(after.has('archive/atom-6.xml')).toBe(true);
-    const afterMore = buildFeeds(makeArticles(25), site).files;
+    const afterMore = feedTexts(buildFeeds(makeArticles(25), site).files);
     expect(afterMore.get('archive/atom-5.xml')).toBe(after.get('archive/atom-5.xml'));
   });
 
@@ -116,9 +116,9 @@ describe('archive stability', () => {
     vi.useFakeTimers();
     try {
       vi.setSystemTime(new Date('2030-01-01T00:00:00Z'));
-      const first = buildFeeds(articles, site).files;
+      const first = feedTexts(buildFeeds(articles, site).files);
       vi.setSystemTime(new Date('2031-06-15T12:34:56Z'));
-      const second = buildFeeds(articles, site).files;
+      const second = feedTexts(buildFeeds(articles, site).files);
       expect([...second]).toEqual([...first]);
       for (const text of first.values()) expect(text).not.toMatch(/2030|2031/);
     } finally {
@@ -128,8 +128,8 @@ describe('archive stability', () => {
 
   it('changes only the page that holds an edited article', () => {
     const edited = articles.map((article) => (article.id === 'a-002' ? editArticle(article, { updated: new Date('2025-08-01T00:00:00Z') }) : article));
-    const before = buildFeeds(articles, site).files;
-    const after = buildFeeds(edited, site).files;
+    const before = feedTexts(buildFeeds(articles, site).files);
+    const after = feedTexts(buildFeeds(edited, site).files);
     const changed = [...after.keys()].filter((file) => after.get(file) !== before.get(file)).sort();
     expect(changed).toEqual(['archive/atom-1.xml', 'archive/feed-1.json', 'archive/feed-1.xml']);
   });
@@ -137,7 +137,7 @@ describe('archive stability', () => {
 
 describe('an empty publication', () => {
   it('still writes valid, parseable feeds with a fixed updated date', async () => {
-    const { files } = buildFeeds([], testSite);
+    const files = feedTexts(buildFeeds([], testSite).files);
     expect([...files.keys()].sort()).toEqual(['atom.xml', 'feed.json', 'feed.xml']);
     const folder = writeToTemporaryFolder(files);
     try {

@@ -12,6 +12,11 @@ const run = promisify(execFile);
 const here = path.dirname(new URL(import.meta.url).pathname);
 
 
+/** Feed files as text: the feed renderers give UTF-8 bytes, the tests read what they say. */
+export function feedTexts(files: ReadonlyMap<string, Uint8Array>): Map<string, string> {
+  return new Map([...files].map(([relative, bytes]) => [relative, Buffer.from(bytes).toString('utf8')]));
+}
+
 /** Writes feed files (path relative to output/ → text) into a fresh temporary folder; returns it. */
 export function writeToTemporaryFolder(files: ReadonlyMap<string, string>): string {
   const folder = mkdtempSync(path.join(tmpdir(), 'briefing-feeds-'));

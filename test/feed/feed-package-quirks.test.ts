@@ -202,18 +202,36 @@ describe('contents held back from the feed package', () => {
     ['atom', (feed: Feed) => feed.atom1(), { container: 'feed', entry: 'entry' }],
   ] as const)('%s: put in afterwards, they give the bytes feed writes when given them', (_format, write, shape) => {
     const additions = { rootAttributes: { 'xml:lang': 'uk' }, head: [{ name: 'fh:archive', attributes: {} }], entries: contents.map(() => []) };
-    const direct = completeFeedDocument(write(bareFeed(contents.map((content) => ({ content: asFeedCdataHtml(content) })))), shape, additions);
-    const held = holdContents();
-    const placed = held.place(completeFeedDocument(write(bareFeed(contents.map((content) => ({ content: held.hold(content) })))), shape, additions));
-    expect(placed).toBe(direct);
-    expect(wellFormed(placed)).toBe(true);
+    // A character beyond Latin-1 around the contents too: the document is then two bytes a character.
+    const options = { title: 'Russia\u2013Ukraine' };
+    const direct = completeFeedDocument(write(bareFeed(contents.map((content) => ({ content: asFeedCdataHtml(content) })), options)), shape, additions);
+    const held = holdContents('cdata');
+    const placed = held.place(completeFeedDocument(write(bareFeed(contents.map((content) => ({ content: held.hold(content) })), options)), shape, additions));
+    expect(placed.equals(Buffer.from(direct, 'utf8'))).toBe(true);
+    expect(wellFormed(placed.toString('utf8'))).toBe(true);
+  });
+
+  it('json: put in afterwards, they give the bytes feed writes when given them', () => {
+    const options = { title: 'Russia\u2013Ukraine' };
+    const direct = bareFeed(contents.map((content) => ({ content })), options).json1();
+    const held = holdContents('json');
+    const placed = held.place(bareFeed(contents.map((content) => ({ content: held.hold(content) })), options).json1());
+    expect(placed.equals(Buffer.from(direct, 'utf8'))).toBe(true);
+    expect((JSON.parse(placed.toString('utf8')) as { items: Array<{ content_html: string }> }).items.map((item) => item.content_html)).toEqual(contents);
   });
 
   it('refuses a document that lacks one of its placeholders', () => {
-    const held = holdContents();
+    const held = holdContents('cdata');
     const rss = bareFeed([{ content: held.hold('<p>a</p>') }]).rss2();
     held.hold('<p>b</p>');
     expect(() => held.place(rss)).toThrow(/did not write content 2 of 2/);
+  });
+
+  it('refuses a document that has one of its placeholders twice', () => {
+    const held = holdContents('json');
+    const placeholder = held.hold('<p>a</p>');
+    const json = bareFeed([{ content: placeholder }, { content: placeholder }]).json1();
+    expect(() => held.place(json)).toThrow(/wrote a content twice/);
   });
 });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFeeds } from '../../src/feed/build-feeds.js';
 import { makeArticle, makeArticles, testSite } from './article-fixture.js';
 import { conformance, REFERENCE } from '../support/outside-material.js';
-import { jsonFeedErrors, readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
+import { feedTexts, jsonFeedErrors, readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
 
 // Seven articles, three in the subscription feeds, pages of two: archive pages 1 (a-001, a-002) and 2 (a-003, a-004).
 const articles = [
@@ -22,7 +22,7 @@ const articles = [
     credits: ['With files from Reuters'],
   }),
 ];
-const { files } = buildFeeds(articles, testSite);
+const files = feedTexts(buildFeeds(articles, testSite).files);
 let folder: string;
 let views: Map<string, FeedView>;
 
@@ -243,7 +243,7 @@ describe('videos in feed content', () => {
         { title: 'Unlinked clip' },
       ],
     });
-    const json = JSON.parse(buildFeeds([withVideos], testSite).files.get('feed.json') ?? '') as { items: Array<{ content_html: string }> };
+    const json = JSON.parse(feedTexts(buildFeeds([withVideos], testSite).files).get('feed.json') ?? '') as { items: Array<{ content_html: string }> };
     const html = json.items[0]?.content_html ?? '';
     expect(html).toContain('<p>Video: <a href="https://video.example.org/1">Linked &lt;clip&gt;</a></p>');
     expect(html).not.toContain('Unlinked clip');

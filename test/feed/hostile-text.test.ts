@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFeeds } from '../../src/feed/build-feeds.js';
 import { makeArticle, testSite } from './article-fixture.js';
 import { conformance, REFERENCE } from '../support/outside-material.js';
-import { readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
+import { feedTexts, readFeeds, validateAtom, writeToTemporaryFolder, type FeedView } from './feed-clients.js';
 
 // Everything a record could carry that XML, HTML or a feed reader might trip over.
 const TITLE = 'Talks ]]> end ]]> <script>alert("x")</script> & &amp; &lt; \'q\' \u0001\u0008\u000B\uFFFE Привет, мир 🇺🇦🎉';
@@ -28,7 +28,7 @@ const hostile = makeArticle({
   image: { url: 'https://images.example.org/a.jpg?x=1&y="2"', alt: '"><script>alert(3)</script>', caption: CAPTION },
   published: new Date('2025-07-23T09:58:11Z'),
 });
-const { files } = buildFeeds([hostile], testSite);
+const files = feedTexts(buildFeeds([hostile], testSite).files);
 let folder: string;
 let rss: FeedView;
 let atom: FeedView;
@@ -123,7 +123,7 @@ describe('hostile topic titles', () => {
   it('are escaped in the Atom category label, which Briefing writes itself (feed wrote `<` unescaped)', async () => {
     const title = 'Talks <&> "quoted" ]]> end';
     const site = { ...testSite, topics: testSite.topics.map((topic) => (topic.id === 'talks' ? { ...topic, title } : topic)) };
-    const own = buildFeeds([{ ...hostile, topics: ['talks'] }], site).files;
+    const own = feedTexts(buildFeeds([{ ...hostile, topics: ['talks'] }], site).files);
     const dir = writeToTemporaryFolder(own);
     try {
       const [view] = await readFeeds([path.join(dir, 'atom.xml')]);
