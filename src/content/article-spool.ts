@@ -1,26 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Article } from './article.js';
+import type { Article, SiteArticle, SiteSection } from './article.js';
 import { indexArticle, type IndexedArticle } from './indexed-article.js';
 
 /**
  * Parsed articles kept on disk rather than in memory while a build runs: a full build parses every
  * record once but renders each page from only a few of them at a time, so holding them all would make
- * its memory grow with the number of articles. The file is unlinked as soon as it is opened: it is
- * never seen by anyone else and goes away with the process, however that ends.
+ * its memory grow with the number of articles. What is kept is what the site shows of an article
+ * (`SiteArticle`): its Markdown and the blocks' plain text, half of a parsed article, are not written
+ * to be read back. The file is unlinked as soon as it is opened: it is never seen by anyone else and
+ * goes away with the process, however that ends.
  */
 export interface ArticleSpool {
   /**
-   * Keeps an article; its index entry gives it back, read from the spool each time it is asked for
-   * (held in memory should the spool fail).
+   * Keeps what the site shows of an article; its index entry gives that back, read from the spool
+   * each time it is asked for (held in memory should the spool fail).
    */
-  keep(article: Article): IndexedArticle;
+  keep(article: Article): IndexedArticle<SiteArticle>;
   close(): void;
 }
 
-/** Reads a kept article back from where its parts lie: the article but for its body and sections (with its html), then those. */
-type Restore = (at: number, headLength: number, bodyLength: number) => Article;
+/** Reads a kept article back from where its parts lie: the article but for its sections (with its html), then those. */
+type Restore = (at: number, headLength: number, sectionsLength: number) => SiteArticle;
 
 const NUMBERS = 4;
 const HASH_BYTES = 32;
@@ -66,7 +68,7 @@ class SpoolRows {
     return Buffer.from(this.hashes.buffer, this.hashes.byteOffset + HASH_BYTES * row, HASH_BYTES).toString('hex');
   }
 
-  read(row: number): Article {
+  read(row: number): SiteArticle {
     const first = NUMBERS * row;
     return this.restore(this.numbers[first + 1] as number, this.numbers[first + 2] as number, this.numbers[first + 3] as number);
   }
@@ -76,7 +78,7 @@ class SpoolRows {
  * The index entry of a spooled article: its id and its row, as one small object whose methods are
  * shared; its publication time and content hash are made from the row when asked for.
  */
-class SpooledArticle implements IndexedArticle {
+class SpooledArticle implements IndexedArticle<SiteArticle> {
   constructor(
     readonly id: string,
     private readonly row: number,
@@ -91,14 +93,14 @@ class SpooledArticle implements IndexedArticle {
     return this.rows.contentHash(this.row);
   }
 
-  article(): Article {
+  article(): SiteArticle {
     return this.rows.read(this.row);
   }
 }
 
 /** The article as spooled: times as epoch milliseconds, as JSON has no dates. */
-function headText(article: Article): string {
-  const { body: _body, sections: _sections, ...head } = article;
+function headText(article: SiteArticle): string {
+  const { sections: _sections, ...head } = article;
   return JSON.stringify({ ...head, published: head.published.getTime(), updated: head.updated?.getTime() });
 }
 
@@ -114,25 +116,27 @@ function restorer(fd: number): Restore {
     }
     return buffer.toString('utf8');
   };
-  return (at, headLength, bodyLength) => {
+  return (at, headLength, sectionsLength) => {
     const head = JSON.parse(read(at, headLength)) as Record<string, unknown>;
     head.published = new Date(head.published as number);
     if (head.updated !== undefined) head.updated = new Date(head.updated as number);
-    let rest: Pick<Article, 'body' | 'sections'> | undefined;
-    const parts = (): Pick<Article, 'body' | 'sections'> => (rest ??= JSON.parse(read(at + headLength, bodyLength)) as Pick<Article, 'body' | 'sections'>);
-    // Body and sections (the bulk) are read only if asked for: a feed entry wants the html alone.
+    let sections: SiteSection[] | undefined;
+    // The sections (the bulk) are read only if asked for: a feed entry or a list wants the head alone.
     return Object.assign(
       {
-        get body() {
-          return parts().body;
-        },
         get sections() {
-          return parts().sections;
+          return (sections ??= JSON.parse(read(at + headLength, sectionsLength)) as SiteSection[]);
         },
       },
       head,
-    ) as unknown as Article;
+    ) as unknown as SiteArticle;
   };
+}
+
+/** What the site shows of an article: the article without its Markdown body, its blocks without their Markdown and text. */
+function siteArticle(article: Article): SiteArticle {
+  const { body: _body, sections, ...rest } = article;
+  return { ...rest, sections: sections.map(({ blocks, ...section }) => ({ ...section, blocks: blocks.map((block) => ({ html: block.html })) })) };
 }
 
 /** Opens a spool in `folder` (made by the caller), written and read synchronously like the records it stands for. */
@@ -152,17 +156,18 @@ export function openArticleSpool(folder: string): ArticleSpool {
     keep(article) {
       // Its row holds the hash as 32 bytes: anything else would come back as another hash, unnoticed.
       if (!SHA256_HEX.test(article.contentHash)) throw new Error(`the article spool keeps SHA-256 content hashes, not "${article.contentHash}"`);
-      const head = Buffer.from(headText(article), 'utf8');
-      const body = Buffer.from(JSON.stringify({ body: article.body, sections: article.sections }), 'utf8');
+      const shown = siteArticle(article);
+      const head = Buffer.from(headText(shown), 'utf8');
+      const sections = Buffer.from(JSON.stringify(shown.sections), 'utf8');
       const at = end;
       try {
-        write(Buffer.concat([head, body]));
+        write(Buffer.concat([head, sections]));
       } catch {
         // A spool that cannot grow (a full disk, a file-size limit) only costs memory: this one stays in it.
         end = at;
-        return indexArticle(article);
+        return indexArticle(shown);
       }
-      return new SpooledArticle(article.id, rows.add(article.published.getTime(), article.contentHash, at, head.length, body.length), rows);
+      return new SpooledArticle(article.id, rows.add(article.published.getTime(), article.contentHash, at, head.length, sections.length), rows);
     },
     close() {
       closeSync(fd);

@@ -66,6 +66,15 @@ export interface Article {
   contentHash: string;
 }
 
+/** A section as the site shows it: of each block, only its HTML. */
+export type SiteSection = Omit<ArticleSection, 'blocks'> & { blocks: Array<Pick<ArticleBlock, 'html'>> };
+
+/**
+ * An article as the site's pages and feeds show it: all of it but its Markdown and, of each block,
+ * all but its HTML. A build keeps what it parsed in this form until the pages are written.
+ */
+export type SiteArticle = Omit<Article, 'body' | 'sections'> & { sections: SiteSection[] };
+
 /** The time an article last changed: `updated` when present, else `published`. */
 export function lastChanged(article: Pick<Article, 'published' | 'updated'>): Date {
   return article.updated ?? article.published;

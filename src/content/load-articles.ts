@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 
 import path from 'node:path';
 import type { Topic } from '../config.js';
 import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
-import type { Article } from './article.js';
+import type { Article, SiteArticle } from './article.js';
 import { articleFromCache, openArticleCache, recordStamp, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
 import type { ArticleSpool } from './article-spool.js';
 import { indexArticle, type IndexedArticle } from './indexed-article.js';
@@ -20,7 +20,11 @@ export interface LoadArticlesOptions {
   maxRecordBytes: number;
   /** Keep parsed articles in this file, so the next load parses only the records that changed. */
   cache?: ArticleCacheOptions;
-  /** Keep freshly parsed articles here rather than in memory (a build that renders few at a time). */
+}
+
+/** What a build loads its articles with. */
+export interface LoadArticleIndexOptions extends LoadArticlesOptions {
+  /** Keep what the site shows of freshly parsed articles here rather than in memory (a build renders few at a time). */
   spool?: ArticleSpool;
 }
 
@@ -29,16 +33,22 @@ export interface LoadArticlesOptions {
  * gathered and thrown as one BriefingError, each line `content: FILE:LINE: field: what is wrong`.
  */
 export async function loadArticles(options: LoadArticlesOptions): Promise<Article[]> {
-  return (await loadArticleIndex(options)).map((entry) => entry.article());
+  return (await loadEntries(options, indexArticle)).map((entry) => entry.article());
 }
 
 /**
- * Loads the records as `loadArticles` does, newest first, each article as an index entry. With a
- * cache, a record whose stamp (size, times, inode) vouches for its bytes, or whose bytes hash as
- * before, gives its article from the cache: what the cache keeps of it parsed only when asked for,
- * and its body only when read.
+ * Loads the records as `loadArticles` does, newest first, each article as an index entry that gives
+ * what the site shows of it. With a cache, a record whose stamp (size, times, inode) vouches for its
+ * bytes, or whose bytes hash as before, gives its article from the cache: what the cache keeps of it
+ * parsed only when asked for, and its body only when read.
  */
-export async function loadArticleIndex(options: LoadArticlesOptions): Promise<IndexedArticle[]> {
+export function loadArticleIndex(options: LoadArticleIndexOptions): Promise<Array<IndexedArticle<SiteArticle>>> {
+  const spool = options.spool;
+  return loadEntries(options, spool === undefined ? indexArticle : (article) => spool.keep(article));
+}
+
+/** The load of both: `keep` makes the entry of a freshly parsed article, which a cached one has anyway. */
+async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, keep: (article: Article) => IndexedArticle<A>): Promise<Array<IndexedArticle<A | Article>>> {
   const names = listRecords(options.dir);
   const records = createRecordReader(options);
   const cache = options.cache === undefined ? undefined : openArticleCache(options.cache);
@@ -70,15 +80,14 @@ export async function loadArticleIndex(options: LoadArticlesOptions): Promise<In
     if (cached !== undefined) return records.fromCache(name, cached, text);
     return { name, text, stamp };
   };
-  const parsed = (record: ToParse, { article, problems }: ParseResult): IndexedArticle | Problem[] => {
+  const parsed = (record: ToParse, { article, problems }: ParseResult): IndexedArticle<A> | Problem[] => {
     if (article === undefined) return problems;
     if (record.stamp !== undefined) cache?.set(record.name, article, record.stamp);
-    const spool = options.spool;
-    return spool === undefined ? indexArticle(article) : spool.keep(article);
+    return keep(article);
   };
-  const entries: IndexedArticle[] = [];
+  const entries: Array<IndexedArticle<A | Article>> = [];
   const problems: Problem[] = [];
-  const add = (loaded: IndexedArticle | Problem[]): void => {
+  const add = (loaded: IndexedArticle<A | Article> | Problem[]): void => {
     if (Array.isArray(loaded)) problems.push(...loaded);
     else entries.push(loaded);
   };
@@ -120,16 +129,16 @@ export async function loadArticleIndex(options: LoadArticlesOptions): Promise<In
  * The entries newest first, the id breaking ties, sorted by their times read once each (an entry may
  * make its Date when asked for it, and a sort asks n log n times).
  */
-function newestFirst(entries: readonly IndexedArticle[]): IndexedArticle[] {
+function newestFirst<E extends IndexedArticle<SiteArticle>>(entries: readonly E[]): E[] {
   const times = entries.map((entry) => entry.published.getTime());
   const order = Array.from(entries.keys()).sort((a, b) => {
     const byTime = (times[b] as number) - (times[a] as number);
     if (byTime !== 0) return byTime;
-    const idA = (entries[a] as IndexedArticle).id;
-    const idB = (entries[b] as IndexedArticle).id;
+    const idA = (entries[a] as E).id;
+    const idB = (entries[b] as E).id;
     return idA < idB ? -1 : idA > idB ? 1 : 0;
   });
-  return order.map((index) => entries[index] as IndexedArticle);
+  return order.map((index) => entries[index] as E);
 }
 
 /** A record read and not found in the cache: its text is parsed with the others of its window. */

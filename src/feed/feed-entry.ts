@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { lastChanged, type Article } from '../content/article.js';
+import { lastChanged, type SiteArticle } from '../content/article.js';
 import { stripXmlIllegal } from '../content/plain-text.js';
 import { absoluteUrl, articlePageHref } from './feed-links.js';
 import { webUrl } from './web-url.js';
@@ -59,7 +59,7 @@ const renderContent = handlebars.compile<{
 );
 
 /** Turns an article into the entry the three feed formats are built from. */
-export function toFeedEntry(article: Article, site: Pick<FeedSite, 'siteUrl' | 'topics'>): FeedEntry {
+export function toFeedEntry(article: SiteArticle, site: Pick<FeedSite, 'siteUrl' | 'topics'>): FeedEntry {
   const page = absoluteUrl(site.siteUrl, articlePageHref(article.id));
   const imageUrl = webUrl(article.image?.url);
   // Every picture in the feed HTML has alt text: readers like newsboat show it in place of the picture.

@@ -1,14 +1,14 @@
-import type { Article } from '../content/article.js';
+import type { SiteArticle } from '../content/article.js';
 import { archiveFeedPath, currentFeedPath, type FeedFormat } from './feed-links.js';
 
 /** What places an article among the others: when it was published, and its id for ties. */
-export type DatedArticle = Pick<Article, 'id' | 'published'>;
+export type DatedArticle = Pick<SiteArticle, 'id' | 'published'>;
 
 /**
  * One feed document: the subscription feed or one archive page (RFC 5005), in every format. Its
  * articles are whole ones to render, or only their dates and ids (with whatever else) to plan with.
  */
-export interface FeedPage<A extends DatedArticle = Article> {
+export interface FeedPage<A extends DatedArticle = SiteArticle> {
   kind: 'current' | 'archive';
   /** Archive page number, 1 for the oldest articles; 0 for the subscription feed. */
   number: number;

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import type { SiteArticle } from '../content/article.js';
 import type { IndexedArticle } from '../content/indexed-article.js';
 import { renderFeedPage } from '../feed/build-feeds.js';
 import { compareNewestFirst, feedPagePath, planFeedPages, type FeedPage } from '../feed/feed-pages.js';
@@ -8,10 +9,13 @@ import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, archivePagePath, articleIdOf
 import { createSitePages, type PageSite, type SitePages } from './site-pages.js';
 import type { SiteTemplates } from './site-templates.js';
 
+/** An article as a plan knows it: what places it and keys its pages, and what they show of it when read. */
+type SiteEntry = IndexedArticle<SiteArticle>;
+
 /** Everything a site build is made from. */
 export interface SiteBuildInput {
   /** The articles by what places them and keys their pages; only those of pages to render are read in full. */
-  articles: readonly IndexedArticle[];
+  articles: readonly SiteEntry[];
   site: FeedSite & PageSite;
   templates: SiteTemplates;
   /** Stands for all that shapes the output besides the articles (config, templates, program version). */
@@ -68,7 +72,7 @@ interface PlannedFile {
  */
 class ArticlePageJob implements RenderJob {
   constructor(
-    private readonly entry: IndexedArticle,
+    private readonly entry: SiteEntry,
     private readonly pages: SitePages,
   ) {}
 
@@ -96,7 +100,7 @@ function single(path: string, key: string, batch: Output['batch'], render: () =>
 }
 
 /** The key of an article page: its content hash is a digest of the record already (its first 128 bits are plenty to tell edits apart). */
-function articlePageKey(article: IndexedArticle): string {
+function articlePageKey(article: SiteEntry): string {
   return article.contentHash.slice(0, 32);
 }
 
@@ -107,7 +111,7 @@ function articlePageKey(article: IndexedArticle): string {
  */
 class ArticlePages implements Iterable<RenderJob> {
   constructor(
-    readonly articles: readonly IndexedArticle[],
+    readonly articles: readonly SiteEntry[],
     readonly toRender: Uint8Array,
     private readonly pages: SitePages,
     private readonly before: readonly RenderJob[],
@@ -116,7 +120,7 @@ class ArticlePages implements Iterable<RenderJob> {
   *[Symbol.iterator](): Iterator<RenderJob> {
     yield* this.before;
     for (let index = 0; index < this.articles.length; index += 1) {
-      if (this.toRender[index] === 1) yield new ArticlePageJob(this.articles[index] as IndexedArticle, this.pages);
+      if (this.toRender[index] === 1) yield new ArticlePageJob(this.articles[index] as SiteEntry, this.pages);
     }
   }
 
@@ -128,7 +132,7 @@ class ArticlePages implements Iterable<RenderJob> {
   /** Path of each article page to render. */
   *pending(): Iterable<string> {
     for (let index = 0; index < this.articles.length; index += 1) {
-      if (this.toRender[index] === 1) yield articlePagePath((this.articles[index] as IndexedArticle).id);
+      if (this.toRender[index] === 1) yield articlePagePath((this.articles[index] as SiteEntry).id);
     }
   }
 }
@@ -159,17 +163,17 @@ function* pendingPaths(before: readonly PlannedFile[], articles: ArticlePages, a
  * The key of a feed page and of its list page twin, which show the same: its articles (which ones,
  * in which order, with which bytes), which page it is, and its neighbours.
  */
-function pageKey(page: FeedPage<IndexedArticle>): string {
+function pageKey(page: FeedPage<SiteEntry>): string {
   const stamps = page.articles.map((article) => `${article.id} ${article.contentHash}`).join('\n');
   return keyOf([page.kind, page.number, page.prevArchive ?? 0, page.nextArchive ?? 0, stamps]);
 }
 
 /** A planned page with its articles read in full, to be rendered. */
-function withArticles(page: FeedPage<IndexedArticle>): FeedPage {
+function withArticles(page: FeedPage<SiteEntry>): FeedPage {
   return { ...page, articles: page.articles.map((entry) => entry.article()) };
 }
 
-function feedPageOutput(page: FeedPage<IndexedArticle>, key: string, site: FeedSite): Output {
+function feedPageOutput(page: FeedPage<SiteEntry>, key: string, site: FeedSite): Output {
   return {
     paths: FEED_FORMATS.map((format) => feedPagePath(format, page)),
     key,
@@ -182,7 +186,7 @@ function feedPageOutput(page: FeedPage<IndexedArticle>, key: string, site: FeedS
  * The HTML twin of a feed page: the home page for the subscription feed, an archive page for an
  * archive feed page. An archive page lists every archive page, so their number is part of its key.
  */
-function listPageOutput(page: FeedPage<IndexedArticle>, key: string, pages: SitePages, pageCount: number): Output {
+function listPageOutput(page: FeedPage<SiteEntry>, key: string, pages: SitePages, pageCount: number): Output {
   const archived = page.kind === 'archive';
   const path = archived ? archivePagePath(page.number) : INDEX_PATH;
   // The home page goes last: it links to the newest archive page.

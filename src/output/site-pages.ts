@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Article, ArticleImage, ArticleVideo } from '../content/article.js';
+import type { ArticleImage, ArticleVideo, SiteArticle } from '../content/article.js';
 import { newestEditionFirst } from '../feed/editions-feed.js';
 import { webUrl } from '../feed/web-url.js';
 import type { FeedPage } from '../feed/feed-pages.js';
@@ -64,7 +64,7 @@ function videoView(video: ArticleVideo): VideoView {
 }
 
 /** Sections with the images and videos that sit in them; ones naming no known section go to the last. */
-function sectionViews(article: Article): ArticlePageView['article']['sections'] {
+function sectionViews(article: SiteArticle): ArticlePageView['article']['sections'] {
   const sections: ArticlePageView['article']['sections'] = (article.sections.length > 0 ? article.sections : [{ heading: null, blocks: [] }]).map(
     (section) => ({ heading: section.heading, blocks: section.blocks.map((block) => ({ html: block.html })), images: [], videos: [] }),
   );
@@ -104,7 +104,7 @@ function archivePageLinks(current: number, pageCount: number): ArchivePageLink[]
 /** Renders the site's pages for one publication and set of templates. */
 export interface SitePages {
   /** An article's page (`articles/<id>.html`): sections, figures, videos, credits, source. */
-  articlePage(article: Article): string;
+  articlePage(article: SiteArticle): string;
   /**
    * A list of articles, as given (newest first): the home page (`index.html`, with the subscription
    * feed's articles) or an archive page (`archive/page-N.html`, with archive feed page N's, and
@@ -119,14 +119,14 @@ export interface SitePages {
 export function createSitePages(site: PageSite, templates: SiteTemplates): SitePages {
   const time = timeFormatter(site);
   // Newest first: a page's first article is its latest.
-  const dateRange = (articles: readonly Article[]): { from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean } => {
+  const dateRange = (articles: readonly SiteArticle[]): { from: TimeView | undefined; to: TimeView | undefined; sameDay: boolean } => {
     const [newest, oldest] = [articles[0], articles.at(-1)];
     if (newest === undefined || oldest === undefined) return { from: undefined, to: undefined, sameDay: false };
     const [from, to] = [time(oldest.published), time(newest.published)];
     return { from, to, sameDay: from.date === to.date };
   };
   const titles = new Map(site.topics.map((topic) => [topic.id, topic.title]));
-  const topicTitles = (article: Article): string[] => article.topics.map((id) => titles.get(id) ?? id);
+  const topicTitles = (article: SiteArticle): string[] => article.topics.map((id) => titles.get(id) ?? id);
   // Pages at the root (the home page) and one folder down (articles/, archive/).
   const rootSite = siteView(site, './');
   const nestedSite = siteView(site, '../');

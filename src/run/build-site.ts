@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { Config } from '../config.js';
-import type { Article } from '../content/article.js';
+import type { Article, SiteArticle } from '../content/article.js';
 import { saveArticleCache, type ArticleCacheMemory } from '../content/article-cache.js';
 import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
 import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
@@ -261,7 +261,7 @@ interface WrittenSite {
 async function writeSite(
   config: Config,
   input: {
-    articles: readonly IndexedArticle[];
+    articles: ReadonlyArray<IndexedArticle<SiteArticle>>;
     until: Date | undefined;
     templates: SiteTemplates;
     buildKey: string;
