@@ -168,17 +168,28 @@ function pageKey(page: FeedPage<SiteEntry>): string {
   return keyOf([page.kind, page.number, page.prevArchive ?? 0, page.nextArchive ?? 0, stamps]);
 }
 
-/** A planned page with its articles read in full, to be rendered. */
-function withArticles(page: FeedPage<SiteEntry>): FeedPage {
-  return { ...page, articles: page.articles.map((entry) => entry.article()) };
+/** Gives a planned page with its articles read, to be rendered. */
+type PageReader = (page: FeedPage<SiteEntry>) => FeedPage;
+
+/**
+ * Reads a planned page's articles. A feed page and its list page twin are rendered one after the
+ * other (in the same batch, the feed first; the subscription feed just before the home page), so the
+ * last page read is kept and the twin does not read its articles again.
+ */
+function pageReader(): PageReader {
+  let last: { page: FeedPage<SiteEntry>; read: FeedPage } | undefined;
+  return (page) => {
+    if (last?.page !== page) last = { page, read: { ...page, articles: page.articles.map((entry) => entry.article()) } };
+    return last.read;
+  };
 }
 
-function feedPageOutput(page: FeedPage<SiteEntry>, key: string, site: FeedSite): Output {
+function feedPageOutput(page: FeedPage<SiteEntry>, key: string, site: FeedSite, read: PageReader): Output {
   return {
     paths: FEED_FORMATS.map((format) => feedPagePath(format, page)),
     key,
     batch: page.kind === 'archive' ? 1 : 2,
-    job: () => ({ paths: FEED_FORMATS.map((format) => feedPagePath(format, page)), render: () => renderFeedPage(withArticles(page), site) }),
+    job: () => ({ paths: FEED_FORMATS.map((format) => feedPagePath(format, page)), render: () => renderFeedPage(read(page), site) }),
   };
 }
 
@@ -186,11 +197,11 @@ function feedPageOutput(page: FeedPage<SiteEntry>, key: string, site: FeedSite):
  * The HTML twin of a feed page: the home page for the subscription feed, an archive page for an
  * archive feed page. An archive page lists every archive page, so their number is part of its key.
  */
-function listPageOutput(page: FeedPage<SiteEntry>, key: string, pages: SitePages, pageCount: number): Output {
+function listPageOutput(page: FeedPage<SiteEntry>, key: string, pages: SitePages, pageCount: number, read: PageReader): Output {
   const archived = page.kind === 'archive';
   const path = archived ? archivePagePath(page.number) : INDEX_PATH;
   // The home page goes last: it links to the newest archive page.
-  return single(path, archived ? keyOf([key, pageCount]) : key, archived ? 1 : 3, () => pages.listPage(withArticles(page), pageCount));
+  return single(path, archived ? keyOf([key, pageCount]) : key, archived ? 1 : 3, () => pages.listPage(read(page), pageCount));
 }
 
 /**
@@ -234,10 +245,11 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   };
   const feedPages = planFeedPages(newestFirst, input.site.feed);
   const archivePages = feedPages.filter((page) => page.kind === 'archive').length;
+  const read = pageReader();
   for (const page of feedPages) {
     const key = pageKey(page);
-    plan(feedPageOutput(page, key, input.site));
-    plan(listPageOutput(page, key, pages, archivePages));
+    plan(feedPageOutput(page, key, input.site, read));
+    plan(listPageOutput(page, key, pages, archivePages, read));
   }
 
   // Whatever its build key, the last build's files that this one does not make are gone.

@@ -110,6 +110,20 @@ describe('planSiteBuild', () => {
     expect([...read].sort()).toEqual(['a-001', 'a-002', 'a-003', 'a-004']);
   });
 
+  it('reads each article twice in a full build: once for its page, once for its feed page and the HTML twin of that page', () => {
+    const reads = new Map<string, number>();
+    const entries = articles.map((article) => ({
+      ...indexArticle(article),
+      article: () => {
+        reads.set(article.id, (reads.get(article.id) ?? 0) + 1);
+        return article;
+      },
+    }));
+    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: undefined, existing: new Set() });
+    for (const batch of plan.batches) for (const job of batch) job.render();
+    expect([...reads.values()]).toEqual(articles.map(() => 2));
+  });
+
   it('renders the changed article page, the subscription feeds and the home page for a change to one of the newest', () => {
     const first = build(articles);
     const edited = articles.map((article) => (article.id === 'a-011' ? editArticle(article, { summary: 'A new summary.' }) : article));
