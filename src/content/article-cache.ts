@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writevSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -74,8 +74,11 @@ export interface ArticleCache {
    * (see `vouches`), so the record need not be read at all.
    */
   unchanged(name: string, stamp: RecordStamp): CachedRecord | undefined;
-  /** What is cached of a record read because its stamp could not vouch, if its bytes hash as cached; the new stamp is kept. */
-  get(name: string, contentHash: string, stamp: RecordStamp): CachedRecord | undefined;
+  /**
+   * What is cached of a record read because its stamp could not vouch, if its bytes (`text`) hash as
+   * cached; the new stamp is kept. A record the cache has nothing of is not hashed (the parser hashes it).
+   */
+  get(name: string, text: string, stamp: RecordStamp): CachedRecord | undefined;
   /** Caches a freshly parsed article with the stamp its record had just before it was read. */
   set(name: string, article: Article, stamp: RecordStamp): void;
   /**
@@ -375,9 +378,10 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
       keep(name, entry, false);
       return recordOf(entry);
     },
-    get(name, contentHash, stamp) {
+    get(name, text, stamp) {
       const entry = stored.entries.get(name);
-      if (entry?.contentHash !== contentHash) return undefined;
+      // The digest the parser stores as the article's contentHash (the one-shot call costs half as much for small inputs).
+      if (entry === undefined || entry.contentHash !== hash('sha256', text, 'hex')) return undefined;
       // Saved with the new stamp, so that once it is old enough it vouches without a read.
       const restamped = { ...entry, stamp };
       keep(name, restamped, true);

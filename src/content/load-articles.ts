@@ -75,8 +75,7 @@ async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, 
     } catch (error) {
       return [{ file: records.shown(name), message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }];
     }
-    // The same digest the parser stores as the article's contentHash (the one-shot call costs half as much for small inputs).
-    const cached = stamp === undefined ? undefined : cache?.get(name, hash('sha256', text, 'hex'), stamp);
+    const cached = stamp === undefined ? undefined : cache?.get(name, text, stamp);
     if (cached !== undefined) return records.fromCache(name, cached, text);
     return { name, text, stamp };
   };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { Topic } from '../config.js';
 import type { Problem } from '../errors.js';
@@ -157,7 +157,7 @@ function toArticle(
     body: context.markdown,
     html: body.html,
     sections,
-    contentHash: createHash('sha256').update(context.raw).digest('hex'),
+    contentHash: hash('sha256', context.raw, 'hex'),
   };
   if (record.updated) article.updated = record.updated.toJSDate();
   if (record.url) article.url = record.url;
