@@ -1,5 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writevSync, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Article } from './article.js';
@@ -50,11 +50,6 @@ export interface RecordStamp {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
-}
-
-/** The stamp of a record from its `stat`. */
-export function recordStamp(stats: Stats): RecordStamp {
-  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
 }
 
 /**

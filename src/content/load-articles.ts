@@ -1,13 +1,14 @@
 import { hash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { Topic } from '../config.js';
 import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
 import type { Article, SiteArticle } from './article.js';
-import { articleFromCache, openArticleCache, recordStamp, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
+import { articleFromCache, openArticleCache, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
 import type { ArticleSpool } from './article-spool.js';
 import { indexArticle, type IndexedArticle } from './indexed-article.js';
 import { createArticleParser, type ArticleParser, type ParseResult } from './parse-article.js';
+import { statHere, type RecordStatter } from './record-stats.js';
 import { createSharedParser, type BegunBatch } from './shared-parse.js';
 
 /** Where the records are and what they are checked against. */
@@ -20,6 +21,8 @@ export interface LoadArticlesOptions {
   maxRecordBytes: number;
   /** Keep parsed articles in this file, so the next load parses only the records that changed. */
   cache?: ArticleCacheOptions;
+  /** Takes the `stat` of every record with a helper thread (a caller that loads again and again keeps one); without it, this thread does. */
+  statter?: RecordStatter;
 }
 
 /** What a build loads its articles with. */
@@ -52,36 +55,34 @@ async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, 
   const names = listRecords(options.dir);
   const records = createRecordReader(options);
   const cache = options.cache === undefined ? undefined : openArticleCache(options.cache);
+  // Every record's stamp before any is read: an edit in between leaves a stamp older than the bytes
+  // read, so the next load reads the record again, never the other way round. After the cache is
+  // opened, whose time says when the records were seen.
+  const stats = options.statter === undefined ? statHere(records.folder, names) : options.statter.stat(records.folder, names);
   // An entry, the problems of a record, or its text to parse (with its stamp): no object per record
   // kept besides its entry (a hundred thousand records).
-  const read = (name: string): IndexedArticle | Problem[] | ToParse => {
-    const absolute = records.absolute(name);
-    let stamp: RecordStamp | undefined;
+  const read = (name: string, index: number): IndexedArticle | Problem[] | ToParse => {
+    const seen = stats.stamp(index);
+    if (seen === undefined) return [{ file: records.shown(name), message: `cannot read: ${stats.failure(index) ?? 'unknown error'}` }];
+    // The size before anything else, the cache included: a record too large is refused, not read.
+    if (seen.size > options.maxRecordBytes) return [records.tooLarge(name, seen.size)];
+    const unchanged = cache?.unchanged(name, seen);
+    if (unchanged !== undefined) return records.fromCache(name, unchanged, undefined);
     let text: string;
     try {
-      // The size before anything else, the cache included: a record too large is refused, not read.
-      const stats = statSync(absolute);
-      if (stats.size > options.maxRecordBytes) return [records.tooLarge(name, stats.size)];
-      if (cache !== undefined) {
-        // The stamp before the bytes: an edit in between leaves a stamp older than the bytes read, so the
-        // next load reads the record again, never the other way round.
-        stamp = recordStamp(stats);
-        const unchanged = cache.unchanged(name, stamp);
-        if (unchanged !== undefined) return records.fromCache(name, unchanged, undefined);
-      }
-      const read = readRecord(absolute, options.maxRecordBytes);
+      const read = readRecord(records.absolute(name), options.maxRecordBytes);
       if (typeof read === 'number') return [records.tooLarge(name, read)];
       text = read;
     } catch (error) {
       return [{ file: records.shown(name), message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }];
     }
-    const cached = stamp === undefined ? undefined : cache?.get(name, text, stamp);
+    const cached = cache?.get(name, text, seen);
     if (cached !== undefined) return records.fromCache(name, cached, text);
-    return { name, text, stamp };
+    return { name, text, stamp: seen };
   };
   const parsed = (record: ToParse, { article, problems }: ParseResult): IndexedArticle<A> | Problem[] => {
     if (article === undefined) return problems;
-    if (record.stamp !== undefined) cache?.set(record.name, article, record.stamp);
+    cache?.set(record.name, article, record.stamp);
     return keep(article);
   };
   const entries: Array<IndexedArticle<A | Article>> = [];
@@ -102,7 +103,7 @@ async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, 
   try {
     let begun: Parameters<typeof settle>[0] | undefined;
     for (let start = 0; start < names.length; start += LOAD_WINDOW) {
-      const window = names.slice(start, start + LOAD_WINDOW).map(read);
+      const window = names.slice(start, start + LOAD_WINDOW).map((name, offset) => read(name, start + offset));
       const following = { window, batch: records.begin(window.filter(isToParse)) };
       if (begun !== undefined) settle(begun);
       begun = following;
@@ -144,7 +145,7 @@ function newestFirst<E extends IndexedArticle<SiteArticle>>(entries: readonly E[
 interface ToParse {
   name: string;
   text: string;
-  stamp: RecordStamp | undefined;
+  stamp: RecordStamp;
 }
 
 function isToParse(loaded: IndexedArticle | Problem[] | ToParse): loaded is ToParse {
@@ -156,6 +157,8 @@ const LOAD_WINDOW = 128;
 
 /** Reads the records of one folder by name; made once per load, so little is made per record of ten thousand. */
 interface RecordReader {
+  /** The folder's absolute path, ending in the separator. */
+  readonly folder: string;
   absolute(name: string): string;
   /** The path shown in problems and kept as the article's `file`. */
   shown(name: string): string;
@@ -251,6 +254,7 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
   };
 
   return {
+    folder,
     absolute,
     shown,
     begin: (toParse) => shared.begin(toParse.map(({ name, text }) => ({ text, file: shown(name), id: idOf(name) }))),

@@ -10,6 +10,7 @@ import { saveArticleCache, type ArticleCacheMemory } from '../content/article-ca
 import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
 import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
 import { loadArticleIndex } from '../content/load-articles.js';
+import { createSharedStats } from '../content/record-stats.js';
 import { BriefingError } from '../errors.js';
 import { MANIFEST_PATH, PENDING_PATH, parseManifest, serializeManifest, serializePending, withoutPending, type BuildManifest, type PlannedManifest } from '../output/build-manifest.js';
 import { planSiteBuild } from '../output/plan-site-build.js';
@@ -126,6 +127,8 @@ export interface SiteBuilder {
    * build looks it up.
    */
   afterBuild(): Promise<void>;
+  /** Stops what a resident builder keeps running (the helper thread of its loads' stats). */
+  close(): void;
 }
 
 /** The manifest a resident builder wrote, and the stamp of its file then: another stamp means another build wrote it since. */
@@ -152,6 +155,8 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
   let program: Promise<string> | undefined;
   let compiled: { sources: string; templates: SiteTemplates; buildKey: string } | undefined;
   const cacheMemory: ArticleCacheMemory | undefined = options.resident === true ? {} : undefined;
+  // A `stat` of every record is a quarter of a rebuild after one edit: a resident builder shares it with a helper thread it keeps.
+  const statter = options.resident === true ? createSharedStats() : undefined;
   let kept: KeptManifest | undefined;
   let written: { buildKey: string; site: WrittenSite } | undefined;
   const compile = async (): Promise<{ templates: SiteTemplates; buildKey: string }> => {
@@ -196,6 +201,7 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
             maxRecordBytes: config.content.maxRecordBytes,
             cache: { file: cacheFile, key: buildKey, ...(cacheMemory === undefined ? {} : { memory: cacheMemory }) },
             ...(spool === undefined ? {} : { spool }),
+            ...(statter === undefined ? {} : { statter }),
           }));
         const site = await writeSite(config, { articles: loaded, until: buildOptions.until, templates, buildKey, previous: withoutPending(previous, pendingText), pendingText, existing });
         // A resident caller reports the build once its files are in place, then records it (afterBuild).
@@ -215,6 +221,9 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
       if (done !== undefined && stamp !== undefined) {
         kept = { stamp, manifest: { version: 2, buildKey: done.buildKey, outputs: Object.fromEntries(done.site.manifest.outputs()) } };
       }
+    },
+    close() {
+      statter?.close();
     },
   };
 }

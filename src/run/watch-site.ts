@@ -137,5 +137,6 @@ async function watchWith(config: Config, options: WatchOptions): Promise<'stoppe
   } finally {
     options.signal.removeEventListener('abort', stop);
     for (const watcher of watchers) watcher.close();
+    builder.close();
   }
 }
