@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { BriefingError } from '../errors.js';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import type { RecordStamp } from './article-cache.js';
+import { helperScript, startHelperThread, stopHelperThread, waitForHelper, type HelperThread } from './helper-thread.js';
 
 /**
  * The `stat` of every record of a load, taken before any record is read (so each stamp is older
@@ -99,13 +98,10 @@ export function statHere(folder: string, names: readonly string[]): RecordStats 
 }
 
 /** The helper's script in the compiled program (dist/); the TypeScript sources (tests) stat on one thread. */
-const WORKER_SCRIPT = import.meta.url.endsWith('.ts') ? undefined : fileURLToPath(new URL('./stat-worker.js', import.meta.url));
+const WORKER_SCRIPT = helperScript('stat-worker.js');
 
 /** Fewer records than this are statted here alone: handing them over costs more than it saves. */
 const SHARED_FROM = 2 * STAT_CHUNK;
-
-/** Longest wait for the helper to finish a chunk it took (256 stats take milliseconds). */
-const HELPER_TIMEOUT_MS = 30_000;
 
 /**
  * A statter for a caller that loads again and again (`briefing build --watch`): a helper thread,
@@ -115,20 +111,13 @@ const HELPER_TIMEOUT_MS = 30_000;
  * failures with `receiveMessageOnPort`. A helper that cannot start leaves every stat to this thread.
  */
 export function createSharedStats(): RecordStatter {
-  let helper: { worker: Worker; port: MessagePort } | undefined;
+  let helper: HelperThread | undefined;
   let unavailable = WORKER_SCRIPT === undefined;
   let helperStats = 0;
-  const start = (): typeof helper => {
+  const start = (): HelperThread | undefined => {
     if (helper !== undefined || unavailable) return helper;
-    try {
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(WORKER_SCRIPT as string, { workerData: { port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-      worker.on('error', () => undefined);
-      worker.unref();
-      helper = { worker, port: port1 };
-    } catch {
-      unavailable = true;
-    }
+    helper = startHelperThread(WORKER_SCRIPT as string, {}, 4);
+    unavailable = helper === undefined;
     return helper;
   };
   return {
@@ -140,12 +129,7 @@ export function createSharedStats(): RecordStatter {
       shared.port.postMessage({ folder, names, counters: counters.buffer, rows: rows.buffer } satisfies StatJob);
       const failures = new Map<number, string>();
       helperStats += names.length - statChunks({ folder, names }, counters, rows, ({ index, code }) => failures.set(index, code));
-      const deadline = Date.now() + HELPER_TIMEOUT_MS;
-      for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new BriefingError('content', 'stat-helper-stopped', `the helper thread held the records' stats for ${HELPER_TIMEOUT_MS / 1000} s without an answer; run it again`);
-        Atomics.wait(counters, BUSY, busy, left);
-      }
+      waitForHelper(counters, BUSY, 'stat-helper-stopped', "helper thread held the records' stats");
       for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) {
         const failure = received.message as StatFailure;
         failures.set(failure.index, failure.code);
@@ -157,8 +141,7 @@ export function createSharedStats(): RecordStatter {
     },
     close() {
       if (helper === undefined) return;
-      helper.port.close();
-      void helper.worker.terminate();
+      stopHelperThread(helper);
       helper = undefined;
     },
   };

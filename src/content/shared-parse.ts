@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { BriefingError } from '../errors.js';
+import { receiveMessageOnPort } from 'node:worker_threads';
+import { helperScript, startHelperThread, stopHelperThread, waitForHelper, type HelperThread } from './helper-thread.js';
 import type { ArticleRules, ParseResult } from './parse-article.js';
 
 /** One record to parse: its text, the path shown in its problems, its id. */
@@ -28,16 +27,13 @@ export const BUSY = 1;
  * The helper's script in the compiled program (dist/). Tests that run the TypeScript sources have no
  * compiled script and parse on one thread; the CLI tests run dist/, helper and all.
  */
-const WORKER_SCRIPT = import.meta.url.endsWith('.ts') ? undefined : fileURLToPath(new URL('./parse-worker.js', import.meta.url));
+const WORKER_SCRIPT = helperScript('parse-worker.js');
 
 /** Fewer records than this are parsed here: a helper thread costs more to start than they take. */
 const SHARED_FROM = 16;
 
 /** The helper's young generation, in MB (see start). */
 const HELPER_YOUNG_GENERATION_MB = 8;
-
-/** Longest wait for the helper to finish a record it took (one record parses in well under a second). */
-const HELPER_TIMEOUT_MS = 30_000;
 
 /** A batch handed out: its records are taken by both threads from the moment it is begun. */
 export interface BegunBatch {
@@ -58,11 +54,6 @@ export interface SharedParser {
   close(): void;
 }
 
-interface Helper {
-  worker: Worker;
-  port: MessagePort;
-}
-
 /**
  * A parser that shares each batch with a helper thread (started at the first batch large enough):
  * both take records from the batch's shared counter until none is left, so the helper takes what it
@@ -72,31 +63,19 @@ interface Helper {
  * is a pure function of the text, so which thread parsed a record does not change a byte.
  */
 export function createSharedParser(rules: ArticleRules, parseHere: (record: RecordToParse) => ParseResult): SharedParser {
-  let helper: Helper | undefined;
+  let helper: HelperThread | undefined;
   let unavailable = WORKER_SCRIPT === undefined;
   let batches = 0;
   let helperParsed = 0;
   /** Replies to a batch begun after the one being finished. */
   const early: ParsedRecord[] = [];
 
-  const start = (): Helper | undefined => {
+  const start = (): HelperThread | undefined => {
     if (helper !== undefined || unavailable) return helper;
-    try {
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(WORKER_SCRIPT as string, {
-        workerData: { rules: { topics: rules.topics, timeZone: rules.timeZone }, port: port2 },
-        transferList: [port2],
-        // Its young generation kept small: V8's default growth added some 40 MB to the peak of a
-        // 10,000-record build for a tenth of its load time.
-        resourceLimits: { maxYoungGenerationSizeMb: HELPER_YOUNG_GENERATION_MB },
-      });
-      // A helper that fails only leaves its records to this thread; it never holds the process open.
-      worker.on('error', () => undefined);
-      worker.unref();
-      helper = { worker, port: port1 };
-    } catch {
-      unavailable = true;
-    }
+    // Its young generation kept small: V8's default growth added some 40 MB to the peak of a
+    // 10,000-record build for a tenth of its load time.
+    helper = startHelperThread(WORKER_SCRIPT as string, { rules: { topics: rules.topics, timeZone: rules.timeZone } }, HELPER_YOUNG_GENERATION_MB);
+    unavailable = helper === undefined;
     return helper;
   };
 
@@ -116,15 +95,7 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
           if (shared === undefined) return results as ParseResult[];
           // Every record is taken: wait for those the helper holds, then collect what it posted
           // (replies to a later batch, begun already, are kept for its own finish).
-          const deadline = Date.now() + HELPER_TIMEOUT_MS;
-          for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
-            const left = deadline - Date.now();
-            if (left <= 0) {
-              // An operating condition (a machine out of memory or swapping), not a fault of the records: one line, no stack.
-              throw new BriefingError('content', 'parse-helper-stopped', `the parsing helper thread held a record for ${HELPER_TIMEOUT_MS / 1000} s without an answer; run it again`);
-            }
-            Atomics.wait(counters, BUSY, busy, left);
-          }
+          waitForHelper(counters, BUSY, 'parse-helper-stopped', 'parsing helper thread held a record');
           for (const reply of early.splice(0)) place(reply);
           for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) place(received.message as ParsedRecord);
           const missing = results.findIndex((result) => result === undefined);
@@ -148,8 +119,7 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
     },
     close() {
       if (helper === undefined) return;
-      helper.port.close();
-      void helper.worker.terminate();
+      stopHelperThread(helper);
       helper = undefined;
     },
   };
