@@ -34,6 +34,15 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
+/** Calls `use` until the statter's helper has taken some stats (it starts at the first call, beside the work). */
+async function helperRunning(shared: RecordStatter, use: () => unknown): Promise<void> {
+  for (let attempt = 0; attempt < 100 && shared.helperStats === 0; attempt += 1) {
+    await use();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(shared.helperStats, 'the helper thread never took a stat').toBeGreaterThan(0);
+}
+
 describe('the stat of every record on two threads', () => {
   it('gives every record the stamp statSync gives it, whichever thread took it, and each failure its code', async () => {
     const { createSharedStats } = await compiled<typeof import('../../src/content/record-stats.js')>('content/record-stats.js');
@@ -44,9 +53,8 @@ describe('the stat of every record on two threads', () => {
     const names = [...Object.keys(records(1500)), 'bench-000700x.md'].sort();
     const at = `${folder.dir}${path.sep}`;
     statter = createSharedStats();
-    statter.stat(at, names);
-    // The helper is started by the first call; by the later ones it takes its share.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The helper is started by the first call and takes its share of the later ones once it runs.
+    await helperRunning(statter, () => statter?.stat(at, names));
     for (let round = 0; round < 5; round += 1) {
       const stats = statter.stat(at, names);
       names.forEach((name, index) => {
@@ -59,7 +67,6 @@ describe('the stat of every record on two threads', () => {
         expect(stats.failure(index)).toBeUndefined();
       });
     }
-    expect(statter.helperStats).toBeGreaterThan(0);
     // And this thread alone gives the same.
     const [alone, shared] = [statHere(at, names), statter.stat(at, names)];
     expect(names.map((_, index) => [alone.stamp(index), alone.failure(index)])).toEqual(names.map((_, index) => [shared.stamp(index), shared.failure(index)]));
@@ -72,8 +79,7 @@ describe('the stat of every record on two threads', () => {
     cleanup = folder.cleanup;
     const options = { dir: folder.dir, topics: testTopics, timeZone: 'Europe/Kyiv', maxRecordBytes: testRecordLimit };
     statter = createSharedStats();
-    await compiledLoad.loadArticles({ ...options, statter });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await helperRunning(statter, () => compiledLoad.loadArticles({ ...options, statter }));
     expect(await compiledLoad.loadArticles({ ...options, statter })).toEqual(await loadArticles(options));
     symlinkSync(path.join(folder.dir, 'nowhere.md'), path.join(folder.dir, 'bench-000350x.md'));
     const shared = await compiledLoad.loadArticles({ ...options, statter }).catch((error: Error) => error.message);
