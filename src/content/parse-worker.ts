@@ -5,7 +5,8 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { createArticleParser, type ArticleRules } from './parse-article.js';
-import { BUSY, NEXT, type ParseBatch, type ParsedRecord, type RecordToParse } from './shared-parse.js';
+import { BUSY, NEXT } from './helper-thread.js';
+import type { ParseBatch, ParsedRecord, RecordToParse } from './shared-parse.js';
 
 const { rules, port } = workerData as { rules: ArticleRules; port: MessagePort };
 const parser = createArticleParser(rules);

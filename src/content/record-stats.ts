@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
-import { receiveMessageOnPort } from 'node:worker_threads';
 import type { RecordStamp } from './article-cache.js';
-import { helperScript, startHelperThread, stopHelperThread, waitForHelper, type HelperThread } from './helper-thread.js';
+import { BUSY, NEXT, lazyHelperThread, sharedCounters, waitForHelper } from './helper-thread.js';
 
 /**
  * The `stat` of every record of a load, taken before any record is read (so each stamp is older
@@ -27,16 +26,15 @@ export interface RecordStatter {
 /** Numbers per record: size, modification time, change time, inode. */
 const FIELDS = 4;
 /** Names a thread takes at a time from the shared counter. */
-export const STAT_CHUNK = 256;
-/** Slots of the shared counters: the next chunk to take, and the chunks the helper holds. */
-export const NEXT = 0;
-export const BUSY = 1;
+const STAT_CHUNK = 256;
+/** The helper's young generation, in MB: it makes a Stats object per record and keeps none. */
+const HELPER_YOUNG_GENERATION_MB = 4;
 
 /** What the helper is sent for one load. */
 export interface StatJob {
   folder: string;
   names: readonly string[];
-  /** NEXT and BUSY, as Int32. */
+  /** The counters of the job (see `sharedCounters`): its next chunk, and the chunks the helper holds. */
   counters: SharedArrayBuffer;
   /** FIELDS numbers per name, as Float64; a `stat` that failed is posted as a StatFailure instead. */
   rows: SharedArrayBuffer;
@@ -48,12 +46,14 @@ export interface StatFailure {
   code: string;
 }
 
-/** Takes the stats of the names of every chunk it gets from the counter, for both threads; returns how many it took. */
-export function statChunks(job: Omit<StatJob, 'counters' | 'rows'>, counters: Int32Array, rows: Float64Array, failed: (failure: StatFailure) => void, holding?: Int32Array): number {
+/**
+ * Takes the stats of the names of every chunk it gets from the counter, for both threads; returns how
+ * many it took. The helper (`helper` true) marks the chunk it holds in BUSY, for the loading thread.
+ */
+export function statChunks(job: Omit<StatJob, 'counters' | 'rows'>, counters: Int32Array, rows: Float64Array, failed: (failure: StatFailure) => void, helper = false): number {
   let taken = 0;
   for (;;) {
-    // Busy before taking: the loading thread waits for busy 0, so it never misses a chunk taken here.
-    if (holding !== undefined) Atomics.add(holding, BUSY, 1);
+    if (helper) Atomics.add(counters, BUSY, 1);
     const chunk = Atomics.add(counters, NEXT, 1);
     const start = chunk * STAT_CHUNK;
     const end = Math.min(start + STAT_CHUNK, job.names.length);
@@ -70,9 +70,9 @@ export function statChunks(job: Omit<StatJob, 'counters' | 'rows'>, counters: In
         failed({ index, code: (error as NodeJS.ErrnoException).code ?? String(error) });
       }
     }
-    if (holding !== undefined) {
-      Atomics.sub(holding, BUSY, 1);
-      Atomics.notify(holding, BUSY);
+    if (helper) {
+      Atomics.sub(counters, BUSY, 1);
+      Atomics.notify(counters, BUSY);
     }
     if (end >= job.names.length) return taken;
   }
@@ -97,9 +97,6 @@ export function statHere(folder: string, names: readonly string[]): RecordStats 
   return statsOf(rows, failures);
 }
 
-/** The helper's script in the compiled program (dist/); the TypeScript sources (tests) stat on one thread. */
-const WORKER_SCRIPT = helperScript('stat-worker.js');
-
 /** Fewer records than this are statted here alone: handing them over costs more than it saves. */
 const SHARED_FROM = 2 * STAT_CHUNK;
 
@@ -108,41 +105,28 @@ const SHARED_FROM = 2 * STAT_CHUNK;
  * started at the first load and kept, takes chunks of the names from a shared counter as this thread
  * does, so the `stat` of every record (a quarter of a rebuild after one edit) takes half the time on
  * two cores. The load stays synchronous: this thread waits with `Atomics.wait` and reads the helper's
- * failures with `receiveMessageOnPort`. A helper that cannot start leaves every stat to this thread.
+ * failures as it posted them. A helper that cannot start leaves every stat to this thread.
  */
 export function createSharedStats(): RecordStatter {
-  let helper: HelperThread | undefined;
-  let unavailable = WORKER_SCRIPT === undefined;
+  const helper = lazyHelperThread('stat-worker.js', {}, HELPER_YOUNG_GENERATION_MB);
   let helperStats = 0;
-  const start = (): HelperThread | undefined => {
-    if (helper !== undefined || unavailable) return helper;
-    helper = startHelperThread(WORKER_SCRIPT as string, {}, 4);
-    unavailable = helper === undefined;
-    return helper;
-  };
   return {
     stat(folder, names) {
-      const shared = names.length >= SHARED_FROM ? start() : undefined;
+      const shared = names.length >= SHARED_FROM ? helper.get() : undefined;
       if (shared === undefined) return statHere(folder, names);
-      const counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+      const counters = sharedCounters();
       const rows = new Float64Array(new SharedArrayBuffer(FIELDS * names.length * Float64Array.BYTES_PER_ELEMENT));
       shared.port.postMessage({ folder, names, counters: counters.buffer, rows: rows.buffer } satisfies StatJob);
       const failures = new Map<number, string>();
       helperStats += names.length - statChunks({ folder, names }, counters, rows, ({ index, code }) => failures.set(index, code));
-      waitForHelper(counters, BUSY, 'stat-helper-stopped', "helper thread held the records' stats");
-      for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) {
-        const failure = received.message as StatFailure;
-        failures.set(failure.index, failure.code);
-      }
+      for (const { index, code } of waitForHelper(shared, counters, 'stat-helper-stopped', "helper thread held the records' stats") as StatFailure[]) failures.set(index, code);
       return statsOf(rows, failures);
     },
     get helperStats() {
       return helperStats;
     },
     close() {
-      if (helper === undefined) return;
-      stopHelperThread(helper);
-      helper = undefined;
+      helper.close();
     },
   };
 }

@@ -1,5 +1,4 @@
-import { receiveMessageOnPort } from 'node:worker_threads';
-import { helperScript, startHelperThread, stopHelperThread, waitForHelper, type HelperThread } from './helper-thread.js';
+import { NEXT, lazyHelperThread, sharedCounters, waitForHelper } from './helper-thread.js';
 import type { ArticleRules, ParseResult } from './parse-article.js';
 
 /** One record to parse: its text, the path shown in its problems, its id. */
@@ -19,20 +18,10 @@ export interface ParseBatch {
 /** What the helper posts back for each record it took. */
 export type ParsedRecord = { batch: number; index: number; result: ParseResult; failure?: undefined } | { batch: number; index: number; failure: string; result?: undefined };
 
-/** Slot of the next record to take, and of how many records the helper is parsing right now. */
-export const NEXT = 0;
-export const BUSY = 1;
-
-/**
- * The helper's script in the compiled program (dist/). Tests that run the TypeScript sources have no
- * compiled script and parse on one thread; the CLI tests run dist/, helper and all.
- */
-const WORKER_SCRIPT = helperScript('parse-worker.js');
-
 /** Fewer records than this are parsed here: a helper thread costs more to start than they take. */
 const SHARED_FROM = 16;
 
-/** The helper's young generation, in MB (see start). */
+/** The helper's young generation, in MB (see createSharedParser). */
 const HELPER_YOUNG_GENERATION_MB = 8;
 
 /** A batch handed out: its records are taken by both threads from the moment it is begun. */
@@ -63,26 +52,18 @@ export interface SharedParser {
  * is a pure function of the text, so which thread parsed a record does not change a byte.
  */
 export function createSharedParser(rules: ArticleRules, parseHere: (record: RecordToParse) => ParseResult): SharedParser {
-  let helper: HelperThread | undefined;
-  let unavailable = WORKER_SCRIPT === undefined;
+  // Its young generation kept small: V8's default growth added some 40 MB to the peak of a
+  // 10,000-record build for a tenth of its load time.
+  const helper = lazyHelperThread('parse-worker.js', { rules: { topics: rules.topics, timeZone: rules.timeZone } }, HELPER_YOUNG_GENERATION_MB);
   let batches = 0;
   let helperParsed = 0;
   /** Replies to a batch begun after the one being finished. */
   const early: ParsedRecord[] = [];
 
-  const start = (): HelperThread | undefined => {
-    if (helper !== undefined || unavailable) return helper;
-    // Its young generation kept small: V8's default growth added some 40 MB to the peak of a
-    // 10,000-record build for a tenth of its load time.
-    helper = startHelperThread(WORKER_SCRIPT as string, { rules: { topics: rules.topics, timeZone: rules.timeZone } }, HELPER_YOUNG_GENERATION_MB);
-    unavailable = helper === undefined;
-    return helper;
-  };
-
   return {
     begin(records) {
-      const shared = records.length >= SHARED_FROM ? start() : undefined;
-      const counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+      const shared = records.length >= SHARED_FROM ? helper.get() : undefined;
+      const counters = sharedCounters();
       batches += 1;
       const batch = batches;
       if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer } satisfies ParseBatch);
@@ -95,9 +76,8 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
           if (shared === undefined) return results as ParseResult[];
           // Every record is taken: wait for those the helper holds, then collect what it posted
           // (replies to a later batch, begun already, are kept for its own finish).
-          waitForHelper(counters, BUSY, 'parse-helper-stopped', 'parsing helper thread held a record');
-          for (const reply of early.splice(0)) place(reply);
-          for (let received = receiveMessageOnPort(shared.port); received !== undefined; received = receiveMessageOnPort(shared.port)) place(received.message as ParsedRecord);
+          const posted = waitForHelper(shared, counters, 'parse-helper-stopped', 'parsing helper thread held a record') as ParsedRecord[];
+          for (const reply of [...early.splice(0), ...posted]) place(reply);
           const missing = results.findIndex((result) => result === undefined);
           if (missing !== -1) throw new Error(`the parsing helper thread took ${records[missing]?.file ?? 'a record'} and sent nothing back`);
           return results as ParseResult[];
@@ -118,9 +98,7 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
       return helperParsed;
     },
     close() {
-      if (helper === undefined) return;
-      stopHelperThread(helper);
-      helper = undefined;
+      helper.close();
     },
   };
 }

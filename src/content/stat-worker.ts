@@ -9,6 +9,5 @@ import { statChunks, type StatFailure, type StatJob } from './record-stats.js';
 const { port } = workerData as { port: MessagePort };
 
 port.on('message', (job: StatJob) => {
-  const counters = new Int32Array(job.counters);
-  statChunks(job, counters, new Float64Array(job.rows), (failure: StatFailure) => port.postMessage(failure), counters);
+  statChunks(job, new Int32Array(job.counters), new Float64Array(job.rows), (failure: StatFailure) => port.postMessage(failure), true);
 });

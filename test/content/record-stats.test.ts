@@ -1,29 +1,9 @@
-import { existsSync, statSync, symlinkSync } from 'node:fs';
+import { statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateRecord } from '../../src/bench/generate-articles.js';
 import { loadArticles } from '../../src/content/load-articles.js';
 import { statHere, type RecordStatter } from '../../src/content/record-stats.js';
-import { folderWith, testRecordLimit, testTopics } from './helpers.js';
-
-// The helper thread runs only in the compiled program (its script is dist/content/stat-worker.js):
-// these tests load dist/, which `npm test` compiles first, and compare it with the sources on one thread.
-const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist');
-const compiled = async <T>(relative: string): Promise<T> => {
-  expect(existsSync(path.join(DIST, relative)), 'run `npx tsc -p .` first: these tests load dist/').toBe(true);
-  return (await import(pathToFileURL(path.join(DIST, relative)).href)) as T;
-};
-const NEWEST = new Date('2025-07-24T03:30:00Z');
-
-function records(count: number): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (let index = 1; index <= count; index += 1) {
-    const generated = generateRecord(index, new Date(NEWEST.getTime() - index * 3_600_000), { paragraphs: 1 });
-    files[generated.name] = generated.text;
-  }
-  return files;
-}
+import { compiled, folderWith, generatedRecords, testRecordLimit, testTopics } from './helpers.js';
 
 let cleanup: (() => Promise<void>) | undefined;
 let statter: RecordStatter | undefined;
@@ -46,11 +26,11 @@ async function helperRunning(shared: RecordStatter, use: () => unknown): Promise
 describe('the stat of every record on two threads', () => {
   it('gives every record the stamp statSync gives it, whichever thread took it, and each failure its code', async () => {
     const { createSharedStats } = await compiled<typeof import('../../src/content/record-stats.js')>('content/record-stats.js');
-    const folder = await folderWith(records(1500));
+    const folder = await folderWith(generatedRecords(1500));
     cleanup = folder.cleanup;
     // A record that is a link to nothing: its stat fails, on either thread.
     symlinkSync(path.join(folder.dir, 'nowhere.md'), path.join(folder.dir, 'bench-000700x.md'));
-    const names = [...Object.keys(records(1500)), 'bench-000700x.md'].sort();
+    const names = [...Object.keys(generatedRecords(1500)), 'bench-000700x.md'].sort();
     const at = `${folder.dir}${path.sep}`;
     statter = createSharedStats();
     // The helper is started by the first call and takes its share of the later ones once it runs.
@@ -75,7 +55,7 @@ describe('the stat of every record on two threads', () => {
   it('loads with a shared statter as without one: the same articles, the same problem for a record it cannot stat', async () => {
     const compiledLoad = await compiled<typeof import('../../src/content/load-articles.js')>('content/load-articles.js');
     const { createSharedStats } = await compiled<typeof import('../../src/content/record-stats.js')>('content/record-stats.js');
-    const folder = await folderWith(records(700));
+    const folder = await folderWith(generatedRecords(700));
     cleanup = folder.cleanup;
     const options = { dir: folder.dir, topics: testTopics, timeZone: 'Europe/Kyiv', maxRecordBytes: testRecordLimit };
     statter = createSharedStats();

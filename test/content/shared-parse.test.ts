@@ -1,34 +1,10 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateRecord } from '../../src/bench/generate-articles.js';
 import { loadArticles } from '../../src/content/load-articles.js';
 import { createArticleParser } from '../../src/content/parse-article.js';
 import type { RecordToParse, SharedParser } from '../../src/content/shared-parse.js';
-import { folderWith, record, testRecordLimit, testTopics } from './helpers.js';
+import { compiled, folderWith, generatedRecords, testRecordLimit, testTopics } from './helpers.js';
 
-// The helper thread runs only in the compiled program (its script is dist/content/parse-worker.js):
-// these tests load dist/, which `npm test` compiles first, and compare it with the sources on one thread.
-const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist');
-const compiled = async <T>(relative: string): Promise<T> => {
-  expect(existsSync(path.join(DIST, relative)), 'run `npx tsc -p .` first: these tests load dist/').toBe(true);
-  return (await import(pathToFileURL(path.join(DIST, relative)).href)) as T;
-};
 const rules = { topics: testTopics, timeZone: 'Europe/Kyiv' };
-const NEWEST = new Date('2025-07-24T03:30:00Z');
-
-/** Generated records; unless `valid`, every 25th of them broken (two ways, in turn). */
-function records(count: number, valid = false): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (let index = 1; index <= count; index += 1) {
-    const generated = generateRecord(index, new Date(NEWEST.getTime() - index * 3_600_000), { paragraphs: 2 });
-    const broken = index % 50 === 0 ? record('Body.', 'title: No date\nsource: Test') : index % 25 === 0 ? '---\ntitle: [unclosed\n---\nBody.\n' : undefined;
-    files[generated.name] = valid ? generated.text : (broken ?? generated.text);
-  }
-  return files;
-}
-
 let cleanup: (() => Promise<void>) | undefined;
 let parser: SharedParser | undefined;
 afterEach(async () => {
@@ -42,7 +18,7 @@ describe('parsing on two threads', () => {
   it('gives every record the result one thread gives it, whichever thread parsed it', async () => {
     const { createSharedParser } = await compiled<typeof import('../../src/content/shared-parse.js')>('content/shared-parse.js');
     const single = createArticleParser(rules);
-    const batch: RecordToParse[] = Object.entries(records(200)).map(([name, text]) => ({ text, file: `content/${name}`, id: name.slice(0, -3) }));
+    const batch: RecordToParse[] = Object.entries(generatedRecords(200, false)).map(([name, text]) => ({ text, file: `content/${name}`, id: name.slice(0, -3) }));
     parser = createSharedParser(rules, (item) => single.parse(item.text, item.file, item.id));
     const begun = parser.begin(batch);
     // The helper starts and takes records while this thread is away; then both share the rest.
@@ -59,7 +35,7 @@ describe('parsing on two threads', () => {
   it('loads many records as one thread does: the same articles, the same problems in name order', async () => {
     const compiledLoad = await compiled<typeof import('../../src/content/load-articles.js')>('content/load-articles.js');
     for (const valid of [true, false]) {
-      const folder = await folderWith(records(300, valid));
+      const folder = await folderWith(generatedRecords(300, valid));
       cleanup = folder.cleanup;
       const options = { dir: folder.dir, topics: testTopics, timeZone: 'Europe/Kyiv', maxRecordBytes: testRecordLimit };
       const twoThreads = await compiledLoad.loadArticles(options).catch((error: Error) => error);
