@@ -137,9 +137,11 @@ interface KeptManifest {
   manifest: BuildManifest;
 }
 
-function fileStamp(file: string): string | undefined {
+/** The stamp of a regular file (of `size` bytes, when given); undefined for anything else. */
+function fileStamp(file: string, size?: number): string | undefined {
   try {
     const stats = statSync(file);
+    if (!stats.isFile() || (size !== undefined && stats.size !== size)) return undefined;
     return `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
   } catch {
     return undefined;
@@ -215,12 +217,14 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
     async afterBuild() {
       const done = written;
       written = undefined;
-      if (done !== undefined) await done.site.recordManifest();
-      if (cacheMemory !== undefined) saveArticleCache(cacheMemory, cacheFile);
-      const stamp = fileStamp(manifestFile);
-      if (done !== undefined && stamp !== undefined) {
-        kept = { stamp, manifest: { version: 2, buildKey: done.buildKey, outputs: Object.fromEntries(done.site.manifest.outputs()) } };
+      if (done !== undefined) {
+        const bytes = await done.site.recordManifest();
+        // Stamped at once, and only as the file just written (a regular file of its size): anything
+        // put there since is another's, and is read from the file.
+        const stamp = fileStamp(manifestFile, bytes);
+        if (stamp !== undefined) kept = { stamp, manifest: { version: 2, buildKey: done.buildKey, outputs: Object.fromEntries(done.site.manifest.outputs()) } };
       }
+      if (cacheMemory !== undefined) saveArticleCache(cacheMemory, cacheFile);
     },
     close() {
       statter?.close();
@@ -263,7 +267,8 @@ function removePending(outputDir: string): void {
 interface WrittenSite {
   summary: BuildSummary;
   manifest: PlannedManifest;
-  recordManifest(): Promise<void>;
+  /** Puts the manifest in place; gives its size in bytes. */
+  recordManifest(): Promise<number>;
 }
 
 /** Renders and writes what the plan says is out of date, the manifest around it, and the editions' index. */
@@ -322,9 +327,11 @@ async function writeSite(
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
   // The home page links the editions' index: it exists (maybe empty) from the first build.
   await publishEditions(config, { templates });
-  const recordManifest = async (): Promise<void> => {
-    await writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, serializeManifest(plan.manifest)]]), { absent: () => changing });
+  const recordManifest = async (): Promise<number> => {
+    const bytes = serializeManifest(plan.manifest);
+    await writeOutputFiles(outputDir, new Map([[MANIFEST_PATH, bytes]]), { absent: () => changing });
     if (changing || pendingText !== undefined) removePending(outputDir);
+    return bytes.length;
   };
   return { summary, manifest: plan.manifest, recordManifest };
 }
