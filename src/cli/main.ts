@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { CliContext, CommandRunner } from './context.js';
+import type { MjmlRendererAhead } from '../email/compile-mjml.js';
 import { BriefingError, isBriefingError } from '../errors.js';
 
 const DEFAULT_CONFIG = 'briefing.config.json';
@@ -136,7 +137,7 @@ function packageVersion(): string {
 }
 
 /** Builds the real parts for a command; the only place that reads the process environment. */
-async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSignal): Promise<CliContext> {
+async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSignal, mjml: MjmlRendererAhead): Promise<CliContext> {
   const { loadConfig } = await import('../config.js');
   const { createLogger } = await import('./logger.js');
   const interactive = Boolean(process.stdout.isTTY);
@@ -174,6 +175,7 @@ async function createContext(globalOptions: GlobalOptions, stopSignal: AbortSign
       return createTransport(config(), editionId, logger());
     },
     dkim,
+    mjml,
     stopSignal,
   };
 }
@@ -195,6 +197,17 @@ async function main(argv: string[]): Promise<number> {
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const program = buildProgram(async (name, options, args) => {
+    // A send to the subscribers usually renders its edition, and loading MJML is the longest step
+    // before its first message: the renderer starts first of all, before the command's own modules.
+    const { mjmlRendererAhead } = await import('../email/compile-mjml.js');
+    const mjml = mjmlRendererAhead(name === 'send' && options.dryRun !== true && options.to === undefined);
+    try {
+      await runCommand(name, options, args, mjml);
+    } finally {
+      mjml.release();
+    }
+  });
+  const runCommand = async (name: string, options: Record<string, unknown>, args: string[], mjml: MjmlRendererAhead): Promise<void> => {
     // Set before the command's modules load: V8 grows its young generation from the first busy moments.
     if (name === 'send') (await import('../run/send-heap.js')).keepSendHeapSmall();
     const runner = await loadCommand(name);
@@ -207,14 +220,14 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
     }
-    const context = await createContext(options as unknown as GlobalOptions, stop.signal);
+    const context = await createContext(options as unknown as GlobalOptions, stop.signal, mjml);
     if (SIGNING_COMMANDS.has(name) && options.dryRun !== true) {
       const { requireSecret } = await import('../config.js');
       const { env } = context.config();
       requireSecret(env, name, name === 'serve' || name === 'inbox' || env.smtpUrl !== undefined);
     }
     exitCode = (await runner(context, options, args)) ?? 0;
-  });
+  };
   try {
     await program.parseAsync(argv);
   } catch (error) {

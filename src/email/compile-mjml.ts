@@ -68,6 +68,32 @@ export function startMjmlRenderer(): MjmlRenderer {
 }
 
 /**
+ * The renderer of a command's one render, which may be started before the command knows it will
+ * render: a send usually does, and loading MJML is the longest step before its first message, so the
+ * composition root starts it as the command begins. `take` gives it (started now if it was not, or
+ * was taken already); `release` stops one started ahead and never taken (nothing to render after all).
+ */
+export interface MjmlRendererAhead {
+  take(): MjmlRenderer;
+  release(): void;
+}
+
+export function mjmlRendererAhead(startNow: boolean): MjmlRendererAhead {
+  let ahead = startNow ? startMjmlRenderer() : undefined;
+  return {
+    take() {
+      const renderer = ahead ?? startMjmlRenderer();
+      ahead = undefined;
+      return renderer;
+    },
+    release() {
+      ahead?.close();
+      ahead = undefined;
+    },
+  };
+}
+
+/**
  * Compiles filled MJML documents (the email and its web version) to HTML with validation level
  * strict (see compileMjmlHere). In the compiled program this runs in one child process that exits
  * afterwards: MJML's modules and what its compiler allocates (some 40 MB, partly kept by the

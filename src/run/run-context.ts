@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { DkimSigner } from '../delivery/dkim.js';
+import type { MjmlRendererAhead } from '../email/compile-mjml.js';
 import type { Transport } from '../delivery/transport.js';
 import type { SqliteOptions } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -27,6 +28,8 @@ export interface RunContext {
   createTransport(editionId: string): Promise<Transport>;
   /** The DKIM signer of the configuration, built once; undefined when DKIM is not configured. */
   dkim(): DkimSigner | undefined;
+  /** The MJML renderer of the command's render, maybe started ahead (see mjmlRendererAhead): a use case that will not render releases it. */
+  mjml: MjmlRendererAhead;
   /** Resolves when SIGTERM/SIGINT asks the program to stop taking new work. */
   stopSignal: AbortSignal;
 }

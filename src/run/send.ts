@@ -1,6 +1,5 @@
 import type { SendSummary } from '../delivery/send-edition.js';
 import type { Transport } from '../delivery/transport.js';
-import { startMjmlRenderer } from '../email/compile-mjml.js';
 import { BriefingError } from '../errors.js';
 import { formatZoneTime } from '../schedule/zone-time.js';
 import type { EditionRecord, EditionStatus, Store } from '../store/store.js';
@@ -68,9 +67,12 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
         throw new BriefingError('delivery', 'nothing-to-resume', `edition ${target.id} has not been enqueued yet: run \`briefing send --date ${target.id}\` without --resume`);
       }
     }
-    // An edition still to plan is rendered: its renderer loads MJML on another core while the content loads and the edition is planned.
-    const renderer = stored === undefined ? startMjmlRenderer() : undefined;
-    // Loaded only now, so the renderer starts before them and loads MJML while this process loads them.
+    // An edition still to plan is rendered: its renderer (started as the command began) loads MJML on
+    // another core while the content loads and the edition is planned. A stored one is not: the
+    // renderer is stopped at once, so it takes no time from the send.
+    const renderer = stored === undefined ? context.mjml.take() : undefined;
+    if (renderer === undefined) context.mjml.release();
+    // Loaded only now: a send that stops before (a refused date, nothing to resume) does not load them.
     const [{ publishEdition }, { deliverEdition }, { briefingsForOpened }] = await Promise.all([
       import('./publish-edition.js'),
       import('../delivery/deliver-edition.js'),

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createTransport } from '../../src/delivery/create-transport.js';
+import { mjmlRendererAhead } from '../../src/email/compile-mjml.js';
 import { buildSite } from '../../src/run/build-site.js';
 import { loadContent } from '../../src/run/load-content.js';
 import type { RunContext } from '../../src/run/run-context.js';
@@ -96,6 +97,7 @@ describe('a run resolves its slot once and reads its record once', () => {
       openStore: async () => countingReads(await openStore(), reads),
       createTransport: async (editionId) => createTransport(config, editionId, logger),
       dkim: () => undefined,
+      mjml: mjmlRendererAhead(false),
       stopSignal: new AbortController().signal,
     };
     const report = await sendToSubscribers(context, { resume: false, replan: false, force: false, interactive: false });

@@ -9,6 +9,7 @@ import { createSmtpTransport } from '../../src/delivery/smtp-transport.js';
 import { parseSmtpUrl } from '../../src/delivery/smtp-url.js';
 import { formatSendSummary } from '../../src/delivery/send-progress.js';
 import { verifyToken } from '../../src/delivery/tokens.js';
+import { mjmlRendererAhead, type MjmlRendererAhead } from '../../src/email/compile-mjml.js';
 import { dryRunSend } from '../../src/run/dry-run.js';
 import { loadContent } from '../../src/run/load-content.js';
 import { openEdition } from '../../src/run/open-edition.js';
@@ -96,7 +97,7 @@ function openStore(): Promise<Store> {
 }
 
 /** The real parts, as the composition root builds them, with the test's SMTP server and a log that can be read. */
-function context(stopSignal: AbortSignal = new AbortController().signal, changes: Partial<Config['delivery']> = {}): RunContext {
+function context(stopSignal: AbortSignal = new AbortController().signal, changes: Partial<Config['delivery']> = {}, mjml = mjmlRendererAhead(false)): RunContext {
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       logLines.push(JSON.parse(chunk.toString('utf8')) as { msg: string });
@@ -113,7 +114,21 @@ function context(stopSignal: AbortSignal = new AbortController().signal, changes
     openStore: () => openStore(),
     createTransport: async () => createSmtpTransport(parseSmtpUrl(server.url), { maxConnections: used.delivery.concurrency, timeoutMs: 5000, logger }),
     dkim: () => undefined,
+    mjml,
     stopSignal,
+  };
+}
+
+/** The renderer a send is given, with what the send did with it: took it (to render), or released it (nothing to render). */
+function watchedRenderer(): { mjml: MjmlRendererAhead; uses: string[] } {
+  const uses: string[] = [];
+  const real = mjmlRendererAhead(false);
+  return {
+    uses,
+    mjml: {
+      take: () => (uses.push('take'), real.take()),
+      release: () => (uses.push('release'), real.release()),
+    },
   };
 }
 
@@ -212,7 +227,8 @@ describe('sending by topic choice', () => {
 
   it('resumes a stopped send with the same bytes for a topic choice, rendered again from the stored edition', async () => {
     const stop = new AbortController();
-    const first = context(stop.signal, { concurrency: 1, batchSize: 1, recordBatch: 1 });
+    const firstRenderer = watchedRenderer();
+    const first = context(stop.signal, { concurrency: 1, batchSize: 1, recordBatch: 1 }, firstRenderer.mjml);
     const waiting = server.arrivals(1);
     const stopped = sendToSubscribers(first, request);
     await waiting;
@@ -222,8 +238,13 @@ describe('sending by topic choice', () => {
     // One connection: the message in flight and the one pipelined behind it finish; the rest waits.
     expect(server.messages.map((message) => message.to[0])).toEqual(['protests1@example.com', 'talks@example.com']);
 
-    const resumed = delivered(await sendToSubscribers(context(), { ...request, resume: true }));
+    const resumedRenderer = watchedRenderer();
+    const resumed = delivered(await sendToSubscribers(context(undefined, {}, resumedRenderer.mjml), { ...request, resume: true }));
     expect(resumed.summary.counts).toEqual({ queued: 0, sending: 0, sent: 5, failed: 0, skipped: 1 });
+    // The first send planned the edition and rendered it with the renderer started ahead; the resumed
+    // one found it stored and stopped that renderer unused.
+    expect(firstRenderer.uses).toEqual(['take']);
+    expect(resumedRenderer.uses).toEqual(['release']);
     const mails = received();
     for (const type of ['text/html', 'text/plain'] as const) {
       expect(shared(part(mails.get('protests2@example.com'), type), 'protests2@example.com')).toBe(shared(part(mails.get('protests1@example.com'), type), 'protests1@example.com'));
