@@ -197,8 +197,10 @@ async function main(argv: string[]): Promise<number> {
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const program = buildProgram(async (name, options, args) => {
+    // Set before the command's modules load: V8 grows its young generation from the first busy moments.
+    if (name === 'send') (await import('../run/send-heap.js')).keepSendHeapSmall();
     // A send to the subscribers usually renders its edition, and loading MJML is the longest step
-    // before its first message: the renderer starts first of all, before the command's own modules.
+    // before its first message: the renderer starts before the command's own modules load.
     const { mjmlRendererAhead } = await import('../email/compile-mjml.js');
     const mjml = mjmlRendererAhead(name === 'send' && options.dryRun !== true && options.to === undefined);
     try {
@@ -208,8 +210,6 @@ async function main(argv: string[]): Promise<number> {
     }
   });
   const runCommand = async (name: string, options: Record<string, unknown>, args: string[], mjml: MjmlRendererAhead): Promise<void> => {
-    // Set before the command's modules load: V8 grows its young generation from the first busy moments.
-    if (name === 'send') (await import('../run/send-heap.js')).keepSendHeapSmall();
     const runner = await loadCommand(name);
     if (!runner) {
       process.stderr.write(`briefing: the ${name.replace('-', ' ')} command is not built yet\n`);
