@@ -321,8 +321,11 @@ async function storeEdition(publication: BenchPublication): Promise<void> {
   }
 }
 
-/** Runs of each first-message case in a full run: one start is a noisy sample of a shared machine. */
-const FIRST_MESSAGE_RUNS = 3;
+/**
+ * Runs of each first-message case in a full run: one start is a noisy sample of a shared machine (the
+ * same program measured 1.1–1.8 s in a row of twelve on one), and each run costs a second or two.
+ */
+const FIRST_MESSAGE_RUNS = 5;
 
 /**
  * Time to the first message, with the edition rendered by the send and with it already stored: the
