@@ -1,3 +1,5 @@
+import { OutputPathMap } from './output-path-map.js';
+
 /** Where the incremental build keeps its notes; a dot file, so the web server never serves it. */
 export const MANIFEST_PATH = '.build-manifest.json';
 
@@ -16,7 +18,7 @@ export interface BuildManifest {
   /** Everything besides the articles that shaped every file: another one means every file is made again. */
   buildKey: string;
   /** For each file the build wrote (path relative to output/), the key of the articles and links it was made from. */
-  outputs: Record<string, string>;
+  outputs: OutputPathMap<string>;
 }
 
 /**
@@ -31,9 +33,9 @@ export function parseManifest(text: string | undefined): BuildManifest | undefin
     const parsed = JSON.parse(text) as { version?: unknown; buildKey?: unknown; outputs?: unknown } | null;
     const buildKey = parsed?.version === 1 ? '' : parsed?.version === 2 ? parsed.buildKey : undefined;
     if (typeof buildKey !== 'string' || typeof parsed?.outputs !== 'object' || parsed.outputs === null) return undefined;
-    const outputs = parsed.outputs as Record<string, unknown>;
-    for (const key of Object.values(outputs)) if (typeof key !== 'string') return undefined;
-    return { version: 2, buildKey, outputs: outputs as Record<string, string> };
+    const outputs = Object.entries(parsed.outputs as Record<string, unknown>);
+    for (const [, key] of outputs) if (typeof key !== 'string') return undefined;
+    return { version: 2, buildKey, outputs: OutputPathMap.of(outputs as Array<[string, string]>) };
   } catch {
     return undefined;
   }
@@ -60,8 +62,8 @@ export function withoutPending(manifest: BuildManifest | undefined, pendingText:
   if (!Array.isArray(pending) || pending.some((entry) => typeof entry !== 'string')) return undefined;
   // Kept with a key no output has, not dropped: a pending file that is no longer made is still the
   // last build's, and so removed as stale.
-  const outputs = { ...manifest.outputs };
-  for (const path of pending as string[]) if (path in outputs) outputs[path] = '';
+  const outputs = manifest.outputs.copy();
+  for (const path of pending as string[]) if (outputs.has(path)) outputs.set(path, '');
   return { ...manifest, outputs };
 }
 
@@ -73,6 +75,8 @@ export interface PlannedManifest {
   buildKey: string;
   /** Each file's path and key, in the order the plan lists them. */
   outputs(): Iterable<readonly [path: string, key: string]>;
+  /** The same as the next build looks them up (a resident builder keeps them for its next build). */
+  keys(): OutputPathMap<string>;
 }
 
 /** Characters of JSON encoded at a time: the manifest of a large site is made in pieces of this size, not as one string. */

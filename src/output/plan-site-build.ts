@@ -5,7 +5,8 @@ import { renderFeedPage } from '../feed/build-feeds.js';
 import { compareNewestFirst, feedPagePath, planFeedPages, type FeedPage } from '../feed/feed-pages.js';
 import type { FeedSite } from '../feed/feed-site.js';
 import type { BuildManifest, PlannedManifest } from './build-manifest.js';
-import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, archivePagePath, articleIdOfPagePath, articlePagePath } from './site-paths.js';
+import { OutputPathMap } from './output-path-map.js';
+import { FEED_FORMATS, INDEX_PATH, STYLESHEET_PATH, archivePagePath, articlePagePath } from './site-paths.js';
 import { createSitePages, type PageSite, type SitePages } from './site-pages.js';
 import type { SiteTemplates } from './site-templates.js';
 
@@ -23,7 +24,7 @@ export interface SiteBuildInput {
   /** The manifest of the last build, if there is one. */
   previous: BuildManifest | undefined;
   /** Paths (relative to output/) that exist now: a file deleted by hand is made again. */
-  existing: ReadonlySet<string>;
+  existing: OutputPathMap<true>;
 }
 
 /** Renders some outputs: one article page, one list page, or one feed page in its three formats (as UTF-8 bytes). */
@@ -129,6 +130,11 @@ class ArticlePages implements Iterable<RenderJob> {
     for (const article of this.articles) yield [articlePagePath(article.id), articlePageKey(article)];
   }
 
+  /** Key of each article page, by article id. */
+  keys(into: OutputPathMap<string>): void {
+    for (const article of this.articles) into.articlePages.set(article.id, articlePageKey(article));
+  }
+
   /** Path of each article page to render. */
   *pending(): Iterable<string> {
     for (let index = 0; index < this.articles.length; index += 1) {
@@ -148,6 +154,12 @@ function plannedManifest(buildKey: string, before: readonly PlannedFile[], artic
       yield* files(before);
       yield* articles.outputs();
       yield* files(after);
+    },
+    keys() {
+      const keys = new OutputPathMap<string>();
+      articles.keys(keys);
+      for (const file of [...before, ...after]) keys.set(file.path, file.key);
+      return keys;
     },
   };
 }
@@ -214,8 +226,9 @@ function listPageOutput(page: FeedPage<SiteEntry>, key: string, pages: SitePages
 export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const newestFirst = [...input.articles].sort(compareNewestFirst);
   const pages = createSitePages(input.site, input.templates);
-  const previous = input.previous?.buildKey === input.buildKey ? input.previous.outputs : {};
-  const upToDate = (path: string, key: string): boolean => previous[path] === key && input.existing.has(path);
+  const previous = input.previous?.buildKey === input.buildKey ? input.previous.outputs : new OutputPathMap<string>();
+  const { existing } = input;
+  const upToDate = (path: string, key: string): boolean => previous.get(path) === key && existing.has(path);
   const batches: RenderJob[][] = [[], [], [], []];
   const before: PlannedFile[] = [];
   const after: PlannedFile[] = [];
@@ -229,7 +242,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
 
   const toRender = new Uint8Array(newestFirst.length);
   newestFirst.forEach((article, index) => {
-    if (upToDate(articlePagePath(article.id), articlePageKey(article))) return;
+    if (previous.articlePages.get(article.id) === articlePageKey(article) && existing.articlePages.has(article.id)) return;
     toRender[index] = 1;
     rendered += 1;
   });
@@ -253,14 +266,14 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   }
 
   // Whatever its build key, the last build's files that this one does not make are gone.
-  const previousPaths = Object.keys(input.previous?.outputs ?? {});
-  const others = new Set([...before, ...after].map((file) => file.path));
-  const ids = previousPaths.length === 0 ? new Set<string>() : new Set(newestFirst.map((article) => article.id));
-  const made = (path: string): boolean => {
-    const id = articleIdOfPagePath(path);
-    return others.has(path) || (id !== undefined && ids.has(id));
-  };
-  const stale = previousPaths.filter((path) => !made(path));
+  const stale: string[] = [];
+  const last = input.previous?.outputs;
+  if (last !== undefined && last.size > 0) {
+    const others = new Set([...before, ...after].map((file) => file.path));
+    const ids = new Set(newestFirst.map((article) => article.id));
+    for (const path of last.others.keys()) if (!others.has(path)) stale.push(path);
+    for (const id of last.articlePages.keys()) if (!ids.has(id)) stale.push(articlePagePath(id));
+  }
   const total = before.length + newestFirst.length + after.length;
   return {
     batches: [articlePages, ...batches.slice(1)],

@@ -13,6 +13,7 @@ import { loadArticleIndex } from '../content/load-articles.js';
 import { createSharedStats } from '../content/record-stats.js';
 import { BriefingError } from '../errors.js';
 import { MANIFEST_PATH, PENDING_PATH, parseManifest, serializeManifest, serializePending, withoutPending, type BuildManifest, type PlannedManifest } from '../output/build-manifest.js';
+import { OutputPathMap } from '../output/output-path-map.js';
 import { planSiteBuild } from '../output/plan-site-build.js';
 import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
@@ -49,12 +50,12 @@ const HEAP_GROWING_PERCENT = 20;
  * Synchronously, like the records (see listRecords): an asynchronous listing's handles, an entry per
  * file, would stay alive through the build that follows.
  */
-function listOutputs(outputDir: string): Set<string> {
-  const existing = new Set<string>();
+function listOutputs(outputDir: string): OutputPathMap<true> {
+  const existing = new OutputPathMap<true>();
   for (const folder of ['', ARTICLES_FOLDER, ARCHIVE_FOLDER]) {
     try {
       for (const entry of readdirSync(path.join(outputDir, folder), { withFileTypes: true })) {
-        if (entry.isFile()) existing.add(folder === '' ? entry.name : `${folder}/${entry.name}`);
+        if (entry.isFile()) existing.set(folder === '' ? entry.name : `${folder}/${entry.name}`, true);
       }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -222,7 +223,7 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
         // Stamped at once, and only as the file just written (a regular file of its size): anything
         // put there since is another's, and is read from the file.
         const stamp = fileStamp(manifestFile, bytes);
-        if (stamp !== undefined) kept = { stamp, manifest: { version: 2, buildKey: done.buildKey, outputs: Object.fromEntries(done.site.manifest.outputs()) } };
+        if (stamp !== undefined) kept = { stamp, manifest: { version: 2, buildKey: done.buildKey, outputs: done.site.manifest.keys() } };
       }
       if (cacheMemory !== undefined) saveArticleCache(cacheMemory, cacheFile);
     },
@@ -281,7 +282,7 @@ async function writeSite(
     buildKey: string;
     previous: BuildManifest | undefined;
     pendingText: string | undefined;
-    existing: ReadonlySet<string>;
+    existing: OutputPathMap<true>;
   },
 ): Promise<WrittenSite> {
   const outputDir = config.paths.output;

@@ -177,6 +177,33 @@ describe('loadArticles with a parse cache', () => {
     expect((await load()).map((article) => article.title)).toEqual(['Record B edited', 'Record A']);
   });
 
+  it('gives a resident caller the same record of an unchanged record at every load, and parses what it keeps of it again', async () => {
+    const { folder, cacheFile } = await setup();
+    const memory: ArticleCacheMemory = {};
+    const resident = () => loadArticleIndex({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone: zone, cache: { file: cacheFile, key: 'key-1', memory } });
+    const topicsOf = (entries: Awaited<ReturnType<typeof resident>>) => entries.map((entry) => entry.article().topics);
+    // A stamp vouches for its record's bytes once it is a moment older than the load that took it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await resident();
+    const second = await resident();
+    const secondTopics = topicsOf(second);
+    const third = await resident();
+    expect(third.map((entry) => entry.id)).toEqual(['b', 'a']);
+    third.forEach((entry, index) => {
+      // The record kept as it was: the same object, not another made of the same entry.
+      expect(entry.published).toBe(second[index]?.published);
+      // What was parsed of it for the last load is not kept for this one.
+      expect(entry.article().topics).toEqual(secondTopics[index]);
+      expect(entry.article().topics).not.toBe(secondTopics[index]);
+    });
+
+    await writeFile(path.join(folder.dir, 'b.md'), record('An edited protest paragraph.', 'title: Record B edited\npublished: 2025-07-23T11:00:00+03:00\nsource: Test'));
+    const fourth = await resident();
+    expect(fourth.map((entry) => entry.article().title)).toEqual(['Record B edited', 'Record A']);
+    expect(fourth[0]?.published).not.toBe(third[0]?.published);
+    expect(fourth[1]?.published).toBe(third[1]?.published);
+  });
+
   it('reads and hashes a record written in the moments before its stamp was taken', async () => {
     // The records were written just before the first load: a same-size rewrite within the file system's
     // time step could keep their stamps, so those stamps do not vouch yet.

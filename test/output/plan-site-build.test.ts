@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/content/article.js';
 import { indexArticle } from '../../src/content/indexed-article.js';
 import { parseManifest, serializeManifest, type BuildManifest, type PlannedManifest } from '../../src/output/build-manifest.js';
+import { OutputPathMap } from '../../src/output/output-path-map.js';
 import { planSiteBuild, type SiteBuildPlan } from '../../src/output/plan-site-build.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplates } from '../../src/output/site-templates.js';
 import { editArticle, makeArticle, makeArticles, testSite } from '../feed/article-fixture.js';
@@ -28,7 +29,7 @@ const pathsOf = (manifest: PlannedManifest): string[] => [...manifest.outputs()]
 
 function build(articles: readonly Article[], before?: Site, buildKey = 'key-1'): Site {
   const files = new Map(before?.files ?? []);
-  const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey, previous: before === undefined ? undefined : written(before.plan.manifest), existing: new Set(files.keys()) });
+  const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey, previous: before === undefined ? undefined : written(before.plan.manifest), existing: OutputPathMap.listing(files.keys()) });
   for (const batch of plan.batches) for (const job of batch) for (const [file, text] of job.render()) files.set(file, text);
   for (const file of plan.stale) files.delete(file);
   return { files, plan };
@@ -103,7 +104,7 @@ describe('planSiteBuild', () => {
         return article;
       },
     }));
-    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: written(first.plan.manifest), existing: new Set(first.files.keys()) });
+    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: written(first.plan.manifest), existing: OutputPathMap.listing(first.files.keys()) });
     expect([...read]).toEqual([]);
     for (const batch of plan.batches) for (const job of batch) job.render();
     // The edited article's page, and archive page 1 (feeds and HTML) with it and the three next to it.
@@ -119,7 +120,7 @@ describe('planSiteBuild', () => {
         return article;
       },
     }));
-    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: undefined, existing: new Set() });
+    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: undefined, existing: new OutputPathMap() });
     for (const batch of plan.batches) for (const job of batch) job.render();
     expect([...reads.values()]).toEqual(articles.map(() => 2));
   });
@@ -184,8 +185,8 @@ describe('planSiteBuild', () => {
 
   it('renders everything after a manifest of the first format, and removes the files it names that are no longer made', () => {
     const first = build(articles);
-    const older = JSON.stringify({ version: 1, outputs: { ...written(first.plan.manifest)?.outputs, 'articles/gone.html': 'key' } });
-    const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey: 'key-1', previous: parseManifest(older), existing: new Set(first.files.keys()) });
+    const older = JSON.stringify({ version: 1, outputs: { ...Object.fromEntries(written(first.plan.manifest)?.outputs.entries() ?? []), 'articles/gone.html': 'key' } });
+    const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey: 'key-1', previous: parseManifest(older), existing: OutputPathMap.listing(first.files.keys()) });
     expect(plan.reused).toBe(0);
     expect(plan.stale).toEqual(['articles/gone.html']);
   });
@@ -203,7 +204,7 @@ describe('planSiteBuild', () => {
     const first = build(articles);
     // Larger archive pages (a config change, so another build key): the 9 archived articles fit on one.
     const larger = { ...site, feed: { items: 3, archivePageSize: 9 } };
-    const plan = planSiteBuild({ articles: articles.map(indexArticle), site: larger, templates, buildKey: 'key-2', previous: written(first.plan.manifest), existing: new Set(first.files.keys()) });
+    const plan = planSiteBuild({ articles: articles.map(indexArticle), site: larger, templates, buildKey: 'key-2', previous: written(first.plan.manifest), existing: OutputPathMap.listing(first.files.keys()) });
     expect(plan.stale.sort()).toEqual([
       'archive/atom-2.xml',
       'archive/atom-3.xml',
