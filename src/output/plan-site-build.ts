@@ -241,8 +241,12 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   rendered += stylesheetJobs.length;
 
   const toRender = new Uint8Array(newestFirst.length);
+  // Article pages of the last build (of the same build key) that this one makes again.
+  let madeAgain = 0;
   newestFirst.forEach((article, index) => {
-    if (previous.articlePages.get(article.id) === articlePageKey(article) && existing.articlePages.has(article.id)) return;
+    const key = previous.articlePages.get(article.id);
+    if (key !== undefined) madeAgain += 1;
+    if (key === articlePageKey(article) && existing.articlePages.has(article.id)) return;
     toRender[index] = 1;
     rendered += 1;
   });
@@ -270,9 +274,12 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const last = input.previous?.outputs;
   if (last !== undefined && last.size > 0) {
     const others = new Set([...before, ...after].map((file) => file.path));
-    const ids = new Set(newestFirst.map((article) => article.id));
     for (const path of last.others.keys()) if (!others.has(path)) stale.push(path);
-    for (const id of last.articlePages.keys()) if (!ids.has(id)) stale.push(articlePagePath(id));
+    // When every last article page was found above (a rebuild that removed no article), none is stale.
+    if (previous !== last || madeAgain < last.articlePages.size) {
+      const ids = new Set(newestFirst.map((article) => article.id));
+      for (const id of last.articlePages.keys()) if (!ids.has(id)) stale.push(articlePagePath(id));
+    }
   }
   const total = before.length + newestFirst.length + after.length;
   return {
