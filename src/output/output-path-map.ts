@@ -4,7 +4,7 @@ import { articleIdOfPagePath, articlePagePath } from './site-paths.js';
  * Values by output path (relative to output/), each article page held by its article's id. A plan
  * looks up every article page's key and file at every build; by id it does so without making the
  * page's path, a string to build and hash per article (a tenth of a rebuild after one edit of ten
- * thousand articles), and an unchanged article's id is the same string from one rebuild to the next.
+ * thousand articles).
  */
 export class OutputPathMap<V> {
   /** Article pages, by article id. */
@@ -15,13 +15,6 @@ export class OutputPathMap<V> {
   static of<V>(entries: Iterable<readonly [string, V]>): OutputPathMap<V> {
     const map = new OutputPathMap<V>();
     for (const [path, value] of entries) map.set(path, value);
-    return map;
-  }
-
-  /** The files that exist, by path. */
-  static listing(paths: Iterable<string>): OutputPathMap<true> {
-    const map = new OutputPathMap<true>();
-    for (const path of paths) map.set(path, true);
     return map;
   }
 

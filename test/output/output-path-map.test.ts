@@ -41,7 +41,10 @@ describe('OutputPathMap', () => {
   });
 
   it('lists existing files by the same rule', () => {
-    const listing = OutputPathMap.listing(['articles/a.html', 'style.css']);
+    const listing = OutputPathMap.of([
+      ['articles/a.html', true],
+      ['style.css', true],
+    ]);
     expect(listing.articlePages.has('a')).toBe(true);
     expect(listing.has('style.css')).toBe(true);
     expect(listing.has('articles/b.html')).toBe(false);

@@ -25,11 +25,13 @@ interface Site {
 
 /** A plan's manifest as the next build reads it back. */
 const written = (manifest: PlannedManifest): BuildManifest | undefined => parseManifest(serializeManifest(manifest).toString('utf8'));
+/** The files of a built site as the build lists output/. */
+const listing = (paths: Iterable<string>): OutputPathMap<true> => OutputPathMap.of([...paths].map((path) => [path, true] as const));
 const pathsOf = (manifest: PlannedManifest): string[] => [...manifest.outputs()].map(([file]) => file);
 
 function build(articles: readonly Article[], before?: Site, buildKey = 'key-1'): Site {
   const files = new Map(before?.files ?? []);
-  const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey, previous: before === undefined ? undefined : written(before.plan.manifest), existing: OutputPathMap.listing(files.keys()) });
+  const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey, previous: before === undefined ? undefined : written(before.plan.manifest), existing: listing(files.keys()) });
   for (const batch of plan.batches) for (const job of batch) for (const [file, text] of job.render()) files.set(file, text);
   for (const file of plan.stale) files.delete(file);
   return { files, plan };
@@ -104,7 +106,7 @@ describe('planSiteBuild', () => {
         return article;
       },
     }));
-    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: written(first.plan.manifest), existing: OutputPathMap.listing(first.files.keys()) });
+    const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: written(first.plan.manifest), existing: listing(first.files.keys()) });
     expect([...read]).toEqual([]);
     for (const batch of plan.batches) for (const job of batch) job.render();
     // The edited article's page, and archive page 1 (feeds and HTML) with it and the three next to it.
@@ -186,7 +188,7 @@ describe('planSiteBuild', () => {
   it('renders everything after a manifest of the first format, and removes the files it names that are no longer made', () => {
     const first = build(articles);
     const older = JSON.stringify({ version: 1, outputs: { ...Object.fromEntries(written(first.plan.manifest)?.outputs.entries() ?? []), 'articles/gone.html': 'key' } });
-    const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey: 'key-1', previous: parseManifest(older), existing: OutputPathMap.listing(first.files.keys()) });
+    const plan = planSiteBuild({ articles: articles.map(indexArticle), site, templates, buildKey: 'key-1', previous: parseManifest(older), existing: listing(first.files.keys()) });
     expect(plan.reused).toBe(0);
     expect(plan.stale).toEqual(['articles/gone.html']);
   });
@@ -204,7 +206,7 @@ describe('planSiteBuild', () => {
     const first = build(articles);
     // Larger archive pages (a config change, so another build key): the 9 archived articles fit on one.
     const larger = { ...site, feed: { items: 3, archivePageSize: 9 } };
-    const plan = planSiteBuild({ articles: articles.map(indexArticle), site: larger, templates, buildKey: 'key-2', previous: written(first.plan.manifest), existing: OutputPathMap.listing(first.files.keys()) });
+    const plan = planSiteBuild({ articles: articles.map(indexArticle), site: larger, templates, buildKey: 'key-2', previous: written(first.plan.manifest), existing: listing(first.files.keys()) });
     expect(plan.stale.sort()).toEqual([
       'archive/atom-2.xml',
       'archive/atom-3.xml',
