@@ -112,8 +112,8 @@ export interface CacheFile {
 
 /**
  * One record as cached: its stamp, what places and keys its article, and the article as stored
- * (`text`, JSON bytes) and, once asked for, parsed; and the record a load was given of it, which a
- * resident caller's next load gives again while the record is unchanged.
+ * (`text`, JSON bytes) and, once asked for, parsed; and the record a load gave of it, which the
+ * later loads of a resident caller give again while the record is unchanged.
  */
 interface CacheEntry {
   stamp: RecordStamp;
@@ -365,9 +365,8 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
   const keep = (name: string, entry: CacheEntry, fresh: boolean): void => {
     if (writer !== undefined) columns.add(name, entry, writer.append(entry.text, fresh));
     if (kept === undefined) return;
-    // Kept as it is when unchanged, so the next load gives the same record (and its caller the same
-    // entry): ten thousand objects a rebuild fewer. Its parsed article is dropped either way, so what
-    // a resident caller keeps stays small.
+    // Kept as it is when unchanged, so the next load gives the same record: ten thousand objects a
+    // rebuild fewer. Its parsed article is not carried into this load (see forgetParsedArticles).
     const next = fresh ? { stamp: entry.stamp, published: entry.published, contentHash: entry.contentHash, text: entry.text } : entry;
     next.article = undefined;
     kept.set(name, next);
@@ -429,6 +428,15 @@ export function saveArticleCache(memory: ArticleCacheMemory, file: string): void
   for (const [name, entry] of stored.entries) columns.add(name, entry, writer.append(entry.text, true));
   columns.finish(writer, stored.key, stored.statedAt);
   memory.unsaved = false;
+}
+
+/**
+ * Lets go of the articles parsed from the entries a resident caller keeps, once its build is done:
+ * between builds it keeps each record's entry, not what was parsed of it (some 10 MB after a build
+ * that read all of 10,000 articles). A later build that reads one parses it again.
+ */
+export function forgetParsedArticles(memory: ArticleCacheMemory): void {
+  for (const entry of memory.stored?.entries.values() ?? []) entry.article = undefined;
 }
 
 /** How a cached article's body fields are had when first read: its `html` alone, or all of them. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { Config } from '../config.js';
 import type { Article, SiteArticle } from '../content/article.js';
-import { saveArticleCache, type ArticleCacheMemory } from '../content/article-cache.js';
+import { forgetParsedArticles, saveArticleCache, type ArticleCacheMemory } from '../content/article-cache.js';
 import { openArticleSpool, type ArticleSpool } from '../content/article-spool.js';
 import { indexArticle, type IndexedArticle } from '../content/indexed-article.js';
 import { loadArticleIndex } from '../content/load-articles.js';
@@ -124,8 +124,8 @@ export interface SiteBuilder {
    * What the next build needs and the site's files do not wait for, done by a resident builder once
    * its caller has reported the build, before the next one: the manifest put in place and the pending
    * list removed (a process that dies first leaves the list, and the next build renders those files
-   * again), the parse cache written to its file (for a later process), the manifest kept as the next
-   * build looks it up.
+   * again), the parse cache written to its file (for a later process) and its parsed articles let go,
+   * the manifest kept as the next build looks it up.
    */
   afterBuild(): Promise<void>;
   /** Stops what a resident builder keeps running (the helper thread of its loads' stats). */
@@ -225,7 +225,10 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
         const stamp = fileStamp(manifestFile, bytes);
         if (stamp !== undefined) kept = { stamp, manifest: { version: 2, buildKey: done.buildKey, outputs: done.site.manifest.keys() } };
       }
-      if (cacheMemory !== undefined) saveArticleCache(cacheMemory, cacheFile);
+      if (cacheMemory !== undefined) {
+        saveArticleCache(cacheMemory, cacheFile);
+        forgetParsedArticles(cacheMemory);
+      }
     },
     close() {
       statter?.close();

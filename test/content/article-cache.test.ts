@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'n
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeCacheFile, encodeCacheFile, saveArticleCache, type ArticleCacheMemory, type CacheFile } from '../../src/content/article-cache.js';
+import { decodeCacheFile, encodeCacheFile, forgetParsedArticles, saveArticleCache, type ArticleCacheMemory, type CacheFile } from '../../src/content/article-cache.js';
 import { loadArticleIndex, loadArticles } from '../../src/content/load-articles.js';
 import { folderWith, record, testRecordLimit, testTopics } from './helpers.js';
 
@@ -196,6 +196,12 @@ describe('loadArticles with a parse cache', () => {
       expect(entry.article().topics).toEqual(secondTopics[index]);
       expect(entry.article().topics).not.toBe(secondTopics[index]);
     });
+
+    // Once the build is done, what it parsed is let go, so an idle watch keeps none of it.
+    const thirdTopics = topicsOf(third);
+    expect(topicsOf(third)[0]).toBe(thirdTopics[0]);
+    forgetParsedArticles(memory);
+    expect(topicsOf(third)[0]).not.toBe(thirdTopics[0]);
 
     await writeFile(path.join(folder.dir, 'b.md'), record('An edited protest paragraph.', 'title: Record B edited\npublished: 2025-07-23T11:00:00+03:00\nsource: Test'));
     const fourth = await resident();
