@@ -60,10 +60,11 @@ export function withoutPending(manifest: BuildManifest | undefined, pendingText:
     return undefined;
   }
   if (!Array.isArray(pending) || pending.some((entry) => typeof entry !== 'string')) return undefined;
-  // Kept with a key no output has, not dropped: a pending file that is no longer made is still the
-  // last build's, and so removed as stale.
+  // Kept with a key no output has, not dropped, and added if the manifest never had it (the stopped
+  // build may have written a page new since): a pending file that is no longer made is then still
+  // the last build's, and so removed as stale.
   const outputs = manifest.outputs.copy();
-  for (const path of pending as string[]) if (outputs.has(path)) outputs.set(path, '');
+  for (const path of pending as string[]) outputs.set(path, '');
   return { ...manifest, outputs };
 }
 
@@ -88,7 +89,7 @@ const PIECE_CHARACTERS = 1 << 16;
  * encoded a piece at a time (a hundred thousand entries as one string, and a list of them, would each
  * cost as much as the bytes again).
  */
-export function serializeManifest(manifest: PlannedManifest): Buffer {
+export function serializeManifest(manifest: Pick<PlannedManifest, 'buildKey' | 'outputs'>): Buffer {
   const pieces: Buffer[] = [];
   let piece = `{"version":2,"buildKey":${JSON.stringify(manifest.buildKey)},"outputs":{`;
   let first = true;

@@ -15,9 +15,11 @@ export async function removeOutputFiles(outputDir: string, relativePaths: readon
       throw new BriefingError('output', 'unsafe-path', `refusing to remove ${JSON.stringify(relative)}: it is outside the output folder`);
     }
     try {
-      await rm(target, { force: true });
+      await rm(target);
       removed += 1;
     } catch (error) {
+      // Gone already (deleted by hand, or listed by a stopped build that never wrote it): nothing to remove.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new BriefingError('output', 'remove-failed', `cannot remove ${path.relative(process.cwd(), target)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
         cause: error,
       });

@@ -137,6 +137,16 @@ describe('briefing build', () => {
     expect(bytesOf(snapshot(path.join(dir, 'output'))).filter(([file]) => !file.startsWith('.'))).toEqual(bytesOf(await fullBuild()).filter(([file]) => !file.startsWith('.')));
   });
 
+  it('removes the page of a new record that a stopped build had written, once the record is gone', async () => {
+    await buildInProcess();
+    // A build killed after writing the page of a record added since, before its manifest: the old manifest never named the page.
+    writeFileSync(path.join(dir, 'output/articles/story-9.html'), 'the page of a record since removed');
+    writeFileSync(path.join(dir, 'output/.build-pending.json'), JSON.stringify(['articles/story-9.html', 'archive/page-9.html']));
+    expect(await buildInProcess()).toMatchObject({ rendered: 0, removed: 1 });
+    expect(readdirSync(path.join(dir, 'output/articles'))).not.toContain('story-9.html');
+    expect(bytesOf(snapshot(path.join(dir, 'output'))).filter(([file]) => !file.startsWith('.'))).toEqual(bytesOf(await fullBuild()).filter(([file]) => !file.startsWith('.')));
+  });
+
   it('takes a damaged pending list as vouching for nothing: everything is rendered again', async () => {
     await buildInProcess();
     writeFileSync(path.join(dir, 'output/.build-pending.json'), '["articles/story-2.ht');
