@@ -1,4 +1,4 @@
-import { articleIdOfPagePath, articlePagePath } from './site-paths.js';
+import { articleIdOfPagePath } from './site-paths.js';
 
 /**
  * Values by output path (relative to output/), each article page held by its article's id. A plan
@@ -33,16 +33,6 @@ export class OutputPathMap<V> {
   has(path: string): boolean {
     const id = articleIdOfPagePath(path);
     return id === undefined ? this.others.has(path) : this.articlePages.has(id);
-  }
-
-  get size(): number {
-    return this.articlePages.size + this.others.size;
-  }
-
-  /** Every path with its value, article pages first. */
-  *entries(): IterableIterator<[string, V]> {
-    for (const [id, value] of this.articlePages) yield [articlePagePath(id), value];
-    yield* this.others;
   }
 
   copy(): OutputPathMap<V> {

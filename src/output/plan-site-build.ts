@@ -272,7 +272,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   // Whatever its build key, the last build's files that this one does not make are gone.
   const stale: string[] = [];
   const last = input.previous?.outputs;
-  if (last !== undefined && last.size > 0) {
+  if (last !== undefined) {
     const others = new Set([...before, ...after].map((file) => file.path));
     for (const path of last.others.keys()) if (!others.has(path)) stale.push(path);
     // When every last article page was found above (a rebuild that removed no article), none is stale.
