@@ -60,27 +60,30 @@ export type ChoiceBriefing = { topics: TopicChoice; briefing: Briefing } | { top
 export type BriefingsForChoices = (choices: readonly TopicChoice[]) => Promise<ChoiceBriefing[]>;
 
 /**
- * Sends an edition to its subscribers: opens the transport, marks the edition `sending`, enqueues
- * (unless resuming), asks for the briefing of each topic choice still to serve, skips the
- * deliveries of choices with nothing for them, builds each briefing's message once, delivers with
- * progress, and marks the edition `sent` once no delivery is left queued or sending. The transport
- * is always closed.
+ * Sends an edition to its subscribers: opens the transport, runs `beforeSending` (the caller's
+ * work that must be done before the first message, such as putting the edition's web version on
+ * the site) while its connections open, marks the edition `sending`, enqueues (unless resuming),
+ * asks for the briefing of each topic choice still to serve, skips the deliveries of choices with
+ * nothing for them, builds each briefing's message once, delivers with progress, and marks the
+ * edition `sent` once no delivery is left queued or sending. The transport is always closed.
  */
 export async function deliverEdition(
   dependencies: DeliverEditionDependencies,
-  input: { editionId: string; briefingsFor: BriefingsForChoices; resume: boolean },
+  input: { editionId: string; briefingsFor: BriefingsForChoices; resume: boolean; beforeSending?: () => Promise<void> },
 ): Promise<SendSummary> {
   const { config, store, clock } = dependencies;
   const { editionId } = input;
   const returnAddresses = returnAddressesOf(config, editionId);
   const transport = await dependencies.createTransport(editionId);
-  // The connections open while the outbox is filled and the messages prepared. One turn of the
-  // event loop lets their connects go out: net.connect issues them on the next tick, which the chain
-  // of store promises below would otherwise hold back until the first message.
+  // The connections open (greeting, EHLO: round trips to the server) while the caller's work before
+  // sending is done, the outbox is filled and the messages prepared. One turn of the event loop lets
+  // their connects go out: net.connect issues them on the next tick, which the work below would
+  // otherwise hold back.
   transport.connectAhead?.();
   await new Promise<void>((resolve) => setImmediate(resolve));
   const progress = await createProgressReporter({ interactive: dependencies.interactive, logger: dependencies.logger });
   try {
+    await input.beforeSending?.();
     await store.setEditionStatus(editionId, 'sending', clock.now());
     const enqueued = input.resume ? 0 : await store.enqueueDeliveries(editionId, clock.now());
     // The choices of what is enqueued now: a subscriber who changes topics later keeps this edition's.

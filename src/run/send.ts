@@ -85,7 +85,6 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
       renderer?.close();
     }
     if (opened.kind === 'skipped') return { kind: 'skipped', opened };
-    await publishEdition(config, opened);
     let transportDescription = '';
     const summary = await deliverEdition(
       {
@@ -102,7 +101,12 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
           events.started?.(opened, transport);
         },
       },
-      { editionId: opened.id, briefingsFor: briefingsForOpened({ config, logger: context.logger }, opened), resume: request.resume },
+      {
+        editionId: opened.id,
+        briefingsFor: briefingsForOpened({ config, logger: context.logger }, opened),
+        resume: request.resume,
+        beforeSending: () => publishEdition(config, opened),
+      },
     );
     return { kind: 'delivered', opened, summary, transport: transportDescription };
   } finally {

@@ -66,7 +66,6 @@ export async function runEditionSlot<SiteReport>(
   if (opened.kind === 'skipped') return { ...base, outcome: 'skipped', message: opened.message };
   const subject = opened.briefing.subject;
   if (opened.record?.status === 'sent') return { ...base, outcome: 'already-sent', subject };
-  await publishEdition(config, opened);
   // Always enqueue (it is idempotent): a run killed between marking the edition `sending` and
   // enqueueing must still give every subscriber a delivery when resumed.
   const send = await deliverEdition(
@@ -81,7 +80,7 @@ export async function runEditionSlot<SiteReport>(
       stopSignal: signal,
       ...(dependencies.onSendStart === undefined ? {} : { onStart: dependencies.onSendStart }),
     },
-    { editionId: opened.id, briefingsFor: briefingsForOpened({ config, logger }, opened), resume: false },
+    { editionId: opened.id, briefingsFor: briefingsForOpened({ config, logger }, opened), resume: false, beforeSending: () => publishEdition(config, opened) },
   );
   const outcome = send.complete ? 'sent' : send.stopped ? 'interrupted' : 'incomplete';
   return { ...base, outcome, subject, send };
