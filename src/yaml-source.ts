@@ -1,6 +1,21 @@
-import { LineCounter, isNode, parseDocument, visit, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
+import type * as YamlModule from 'yaml';
 import { z } from 'zod';
 import type { Problem } from './errors.js';
+
+const require = createRequire(import.meta.url);
+let yamlModule: typeof YamlModule | undefined;
+
+/**
+ * The YAML parser, loaded at its first use: a command whose configuration is plain JSON and that
+ * reads no front matter (a send of a stored edition) never loads it (some 60 ms of module loading).
+ * Required, not imported, so that parseYamlSource stays synchronous; the package is CommonJS for Node.
+ */
+function yaml(): typeof YamlModule {
+  yamlModule ??= require('yaml') as typeof YamlModule;
+  return yamlModule;
+}
 
 /** A parsed YAML (or JSON) text that can say on which line a field sits. */
 export interface YamlSource {
@@ -16,6 +31,7 @@ export interface YamlSource {
  * `language` names what the writer wrote in syntax errors (a JSON config is not "invalid YAML" to them).
  */
 export function parseYamlSource(text: string, file: string, firstLine = 1, language: 'YAML' | 'JSON' = 'YAML'): YamlSource {
+  const { LineCounter, isNode, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const document: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntaxProblems: Problem[] = document.errors.map((error) => {
@@ -50,6 +66,7 @@ export function parseYamlSource(text: string, file: string, firstLine = 1, langu
 
 /** Where the quoted scalar that runs to `end` without its closing quote starts. */
 function quoteStart(document: Document, end: number): number | undefined {
+  const { visit } = yaml();
   let start: number | undefined;
   visit(document, {
     Scalar(_key, node) {
@@ -65,6 +82,7 @@ function quoteStart(document: Document, end: number): number | undefined {
 
 /** The line of the first alias that names no anchor, else of the first alias (where an alias bomb starts). */
 function aliasLine(document: Document, lineCounter: LineCounter): number {
+  const { visit } = yaml();
   let first: number | undefined;
   let unresolved: number | undefined;
   visit(document, {
