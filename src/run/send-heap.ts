@@ -16,5 +16,9 @@ const HEAP_GROWING_PERCENT = 20;
  */
 export function keepSendHeapSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
+  // Scavenges of so small a young generation are short, and helper threads only make the main thread
+  // wait for them while another process (the MJML renderer, the server) holds the second core: 20-30 ms
+  // less to a stored edition's first message on 2 cores, the same send rate.
+  setFlagsFromString('--no-parallel-scavenge');
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
