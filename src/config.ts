@@ -267,6 +267,9 @@ export function requireSecret(env: EnvironmentConfig, command: string, linksLeav
   );
 }
 
+/** Deeper than any config nests; a deeper text is left to the YAML parser, which reports it. */
+const PLAIN_JSON_DEPTH = 32;
+
 /**
  * The value of a config that is plain JSON in which no object repeats a key, else undefined.
  * JSON.parse keeps the last of a repeated key without a word, where the YAML parser (which the
@@ -280,13 +283,24 @@ function plainJsonValue(text: string): { value: unknown } | undefined {
   } catch {
     return undefined;
   }
-  return keysHeld(value) === keysNamed(text) ? { value } : undefined;
+  const held = keysHeld(value);
+  return held !== undefined && held === keysNamed(text) ? { value } : undefined;
 }
 
-function keysHeld(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const fields = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
-  return fields.reduce<number>((count, field) => count + keysHeld(field), Array.isArray(value) ? 0 : fields.length);
+/** The keys of every object in a parsed JSON value; undefined when it nests deeper than PLAIN_JSON_DEPTH. */
+function keysHeld(value: unknown): number | undefined {
+  let count = 0;
+  // Without recursion: a text nested thousands deep must not exhaust the stack here.
+  const pending: Array<{ item: unknown; depth: number }> = [{ item: value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { item, depth } = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= PLAIN_JSON_DEPTH) return undefined;
+    const fields = Array.isArray(item) ? (item as unknown[]) : Object.values(item);
+    if (!Array.isArray(item)) count += fields.length;
+    for (const field of fields) pending.push({ item: field, depth: depth + 1 });
+  }
+  return count;
 }
 
 /** Strings followed by a colon in valid JSON: its object keys. */

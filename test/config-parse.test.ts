@@ -65,6 +65,15 @@ describe('parseConfig', () => {
     expect(run(`# a comment\n${text}`)).toEqual({ title, yamlLoaded: true });
   });
 
+  it('refuses a text nested thousands deep in one line, as the YAML parser does, without running out of stack first', () => {
+    const depth = 100_000;
+    const text = TEXT.replace('"title": "Briefing"', `"title": ${'['.repeat(depth)}${']'.repeat(depth)}`);
+    expect(() => JSON.parse(text)).not.toThrow();
+    const problems = problemsOf(text);
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) expect(problem).toMatch(new RegExp(`^${lineOf(text, '"title"')}:  invalid JSON: `));
+  });
+
   it('names the line of a repeated topic id and of a field with a problem', () => {
     const text = TEXT.replace('"id": "protests"', '"id": "talks"');
     expect(problemsOf(text)).toEqual([`${lineOf(text, '"id": "talks"', 2)}: topics.1.id duplicate topic "talks"`]);
