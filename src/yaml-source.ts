@@ -5,16 +5,15 @@ import { z } from 'zod';
 import type { Problem } from './errors.js';
 
 const require = createRequire(import.meta.url);
-let yamlModule: typeof YamlModule | undefined;
 
 /**
- * The YAML parser, loaded at its first use: a command whose configuration is plain JSON and that
- * reads no front matter (a send of a stored edition) never loads it (some 60 ms of module loading).
- * Required, not imported, so that parseYamlSource stays synchronous; the package is CommonJS for Node.
+ * The YAML parser, loaded at its first use (require keeps it from then on): a command whose
+ * configuration is plain JSON and that reads no front matter (a send of a stored edition) never
+ * loads it, some 60 ms of module loading. Required, not imported, so that parseYamlSource stays
+ * synchronous; the package is CommonJS for Node.
  */
 function yaml(): typeof YamlModule {
-  yamlModule ??= require('yaml') as typeof YamlModule;
-  return yamlModule;
+  return require('yaml') as typeof YamlModule;
 }
 
 /** A parsed YAML (or JSON) text that can say on which line a field sits. */
