@@ -271,12 +271,12 @@ export function requireSecret(env: EnvironmentConfig, command: string, linksLeav
 const PLAIN_JSON_DEPTH = 32;
 
 /**
- * The value of a config that is plain JSON in which no object repeats a key, else undefined.
- * JSON.parse keeps the last of a repeated key without a word, where the YAML parser (which the
- * config is read with when it has a problem, for its lines) refuses it; so a text whose objects
- * hold fewer keys than it names is left to that parser.
+ * The value of a config that is plain JSON in which no object repeats a key, else undefined (which
+ * no JSON text is). JSON.parse keeps the last of a repeated key without a word, where the YAML
+ * parser (which the config is read with when it has a problem, for its lines) refuses it; so a text
+ * whose objects hold fewer keys than it names is left to that parser.
  */
-function plainJsonValue(text: string): { value: unknown } | undefined {
+function plainJsonValue(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -284,7 +284,7 @@ function plainJsonValue(text: string): { value: unknown } | undefined {
     return undefined;
   }
   const held = keysHeld(value);
-  return held !== undefined && held === keysNamed(text) ? { value } : undefined;
+  return held !== undefined && held === keysNamed(text) ? value : undefined;
 }
 
 /** The keys of every object in a parsed JSON value; undefined when it nests deeper than PLAIN_JSON_DEPTH. */
@@ -322,7 +322,7 @@ export function parseConfig(text: string, configFile: string, env: EnvironmentCo
   // Most configs are plain JSON without a problem: read without the YAML parser, which only the
   // lines of a problem need (it loads in some 60 ms, before every command's work).
   const plain = plainJsonValue(text);
-  const checked = plain === undefined ? undefined : fileConfigSchema.safeParse(withoutComments(plain.value));
+  const checked = plain === undefined ? undefined : fileConfigSchema.safeParse(withoutComments(plain));
   if (checked?.success === true && repeatedTopic(checked.data.topics) === undefined) return configOf(checked.data, configFile, env);
   const displayName = path.relative(process.cwd(), configFile) || configFile;
   const source = parseYamlSource(text, displayName, 1, 'JSON');

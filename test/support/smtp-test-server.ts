@@ -57,6 +57,8 @@ export interface SmtpTestServer {
   readonly logins: string[];
   /** Connections the server has taken so far. */
   readonly connections: number;
+  /** Connections open now. */
+  readonly openConnections: number;
   setFaults(plan: FaultPlan): void;
   /** Resolves once `count` messages have been accepted in all (checked on every turn of the event loop). */
   arrivals(count: number): Promise<void>;
@@ -215,6 +217,9 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     logins,
     get connections() {
       return connections;
+    },
+    get openConnections() {
+      return (server.connections as Set<unknown>).size;
     },
     setFaults(next) {
       plan = { ...options, ...next };
