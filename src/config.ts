@@ -267,63 +267,8 @@ export function requireSecret(env: EnvironmentConfig, command: string, linksLeav
   );
 }
 
-/** Deeper than any config nests; a deeper text is left to the YAML parser, which reports it. */
-const PLAIN_JSON_DEPTH = 32;
-
-/**
- * The value of a config that is plain JSON in which no object repeats a key, else undefined (which
- * no JSON text is). JSON.parse keeps the last of a repeated key without a word, where the YAML
- * parser (which the config is read with when it has a problem, for its lines) refuses it; so a text
- * whose objects hold fewer keys than it names is left to that parser.
- */
-function plainJsonValue(text: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const held = keysHeld(value);
-  return held !== undefined && held === keysNamed(text) ? value : undefined;
-}
-
-/** The keys of every object in a parsed JSON value; undefined when it nests deeper than PLAIN_JSON_DEPTH. */
-function keysHeld(value: unknown): number | undefined {
-  let count = 0;
-  // Without recursion: a text nested thousands deep must not exhaust the stack here.
-  const pending: Array<{ item: unknown; depth: number }> = [{ item: value, depth: 0 }];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { item, depth } = next;
-    if (item === null || typeof item !== 'object') continue;
-    if (depth >= PLAIN_JSON_DEPTH) return undefined;
-    const fields = Array.isArray(item) ? (item as unknown[]) : Object.values(item);
-    if (!Array.isArray(item)) count += fields.length;
-    for (const field of fields) pending.push({ item: field, depth: depth + 1 });
-  }
-  return count;
-}
-
-/** Strings followed by a colon in valid JSON: its object keys. */
-function keysNamed(json: string): number {
-  let count = 0;
-  for (let quote = json.indexOf('"'); quote !== -1; ) {
-    let end = quote + 1;
-    while (end < json.length && json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
-    let next = end + 1;
-    while (json[next] === ' ' || json[next] === '\t' || json[next] === '\n' || json[next] === '\r') next += 1;
-    if (json[next] === ':') count += 1;
-    quote = json.indexOf('"', next);
-  }
-  return count;
-}
-
 /** Validates a config object; problems name the file, line and field. */
 export function parseConfig(text: string, configFile: string, env: EnvironmentConfig): Config {
-  // Most configs are plain JSON without a problem: read without the YAML parser, which only the
-  // lines of a problem need (it loads in some 60 ms, before every command's work).
-  const plain = plainJsonValue(text);
-  const checked = plain === undefined ? undefined : fileConfigSchema.safeParse(withoutComments(plain));
-  if (checked?.success === true && repeatedTopic(checked.data.topics) === undefined) return configOf(checked.data, configFile, env);
   const displayName = path.relative(process.cwd(), configFile) || configFile;
   const source = parseYamlSource(text, displayName, 1, 'JSON');
   if (source.syntaxProblems.length > 0) {
@@ -338,30 +283,17 @@ export function parseConfig(text: string, configFile: string, env: EnvironmentCo
       `${displayName} has problems`,
     );
   }
-  const repeated = repeatedTopic(parsed.data.topics);
-  if (repeated !== undefined) {
-    const { index, id } = repeated;
-    throw BriefingError.fromProblems('config', 'invalid-config', [
-      { file: displayName, line: source.lineOf(['topics', index, 'id']), field: `topics.${index}.id`, message: `duplicate topic "${id}"` },
-    ]);
-  }
-  return configOf(parsed.data, configFile, env);
-}
-
-/** The first topic whose id an earlier topic has. */
-function repeatedTopic(topics: readonly Topic[]): { index: number; id: string } | undefined {
+  const base = path.dirname(configFile);
+  const { paths, sampleSubscribers, ...rest } = parsed.data;
   const ids = new Set<string>();
-  for (const [index, topic] of topics.entries()) {
-    if (ids.has(topic.id)) return { index, id: topic.id };
+  for (const [index, topic] of rest.topics.entries()) {
+    if (ids.has(topic.id)) {
+      throw BriefingError.fromProblems('config', 'invalid-config', [
+        { file: displayName, line: source.lineOf(['topics', index, 'id']), field: `topics.${index}.id`, message: `duplicate topic "${topic.id}"` },
+      ]);
+    }
     ids.add(topic.id);
   }
-  return undefined;
-}
-
-/** A valid config with its paths resolved from the config file's folder. */
-function configOf(data: FileConfig, configFile: string, env: EnvironmentConfig): Config {
-  const base = path.dirname(configFile);
-  const { paths, sampleSubscribers, ...rest } = data;
   return {
     ...rest,
     configFile,

@@ -31,7 +31,7 @@ const UNUSUAL_CHARACTER = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\
 const CORE_NON_STRING =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?|[-+]?0[box][0-9a-fA-F_]+|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
 
-/** Lines and items a front matter or a configuration may hold: a bound on the walk below. */
+/** More lines and list items than a front matter holds: a bound on the walk below. */
 const MAX_NODES = 100_000;
 
 /** The value holds only strings that cannot be read as anything else, nulls, lists and mappings of word keys. */

@@ -3,6 +3,7 @@ import type { Document, LineCounter } from 'yaml';
 import type * as YamlModule from 'yaml';
 import { z } from 'zod';
 import type { Problem } from './errors.js';
+import { plainJsonValue } from './plain-json.js';
 import { simpleYamlValue } from './simple-yaml.js';
 
 const require = createRequire(import.meta.url);
@@ -26,18 +27,19 @@ export interface YamlSource {
 }
 
 /**
- * Parses YAML (JSON is YAML) so that validation errors can name the line. A text in the narrow subset
- * records are written in (see simpleYamlValue) is read without positions, which are found only if a
- * problem asks for a line; any other text is read keeping them.
+ * Parses YAML (JSON is YAML) so that validation errors can name the line. Plain JSON (see
+ * plainJsonValue) and YAML in the narrow subset records are written in (see simpleYamlValue) are read
+ * without positions, which are found only if a problem asks for a line; any other text is read
+ * keeping them.
  * `firstLine` is the file line of the text's first line (front matter starts after `---`);
  * `language` names what the writer wrote in syntax errors (a JSON config is not "invalid YAML" to them).
  */
 export function parseYamlSource(text: string, file: string, firstLine = 1, language: 'YAML' | 'JSON' = 'YAML'): YamlSource {
-  const simple = language === 'YAML' ? simpleYamlValue(text) : undefined;
-  if (simple === undefined) return parseWithPositions(text, file, firstLine, language);
+  const plain = language === 'JSON' ? plainJsonValue(text) : simpleYamlValue(text);
+  if (plain === undefined) return parseWithPositions(text, file, firstLine, language);
   let positioned: YamlSource | undefined;
   return {
-    value: simple.value,
+    value: plain.value,
     syntaxProblems: [],
     lineOf: (path) => (positioned ??= parseWithPositions(text, file, firstLine, language)).lineOf(path),
   };
