@@ -1,5 +1,4 @@
 import MarkdownIt, { type Token } from 'markdown-it';
-import sanitizeHtml from 'sanitize-html';
 import type { ArticleBlock } from './article.js';
 import { blockText } from './markdown-text.js';
 import { stripXmlIllegal } from './plain-text.js';
@@ -12,41 +11,84 @@ export interface RenderedSection {
   blocks: ArticleBlock[];
 }
 
-/** A Markdown body rendered to sanitised HTML and split into sections and blocks. */
+/** A Markdown body rendered to allow-listed HTML and split into sections and blocks. */
 export interface RenderedBody {
   html: string;
   sections: RenderedSection[];
 }
 
-/** Turns Markdown bodies into sanitised HTML; made once and reused for every article. */
+/** Turns Markdown bodies into allow-listed HTML; made once and reused for every article. */
 export interface MarkdownRenderer {
   render(markdown: string): RenderedBody;
 }
 
-/** Tags and attributes that may survive into feeds, pages and emails: text markup only. */
-const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
-  allowedTags: [
-    'p', 'br', 'strong', 'em', 'b', 'i', 's', 'del', 'sup', 'sub', 'code', 'pre', 'a', 'ul', 'ol', 'li',
-    'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
-  ],
-  allowedAttributes: { a: ['href', 'title'], img: ['src', 'alt', 'title'], ol: ['start'] },
-  allowedSchemes: ['https', 'http', 'mailto'],
-  allowedSchemesByTag: { img: ['https', 'http'] },
-  allowedSchemesAppliedToAttributes: ['href', 'src', 'cite'],
-  allowProtocolRelative: false,
-  disallowedTagsMode: 'discard',
-  // Feed readers such as newsboat label a picture by its title only; the alt text serves as both.
-  transformTags: {
-    img: (tagName, attribs) => ({ tagName, attribs: attribs.title === undefined && attribs.alt ? { ...attribs, title: attribs.alt } : attribs }),
-  },
-};
+/**
+ * What the HTML of a body may hold: text markup, links to the web and mail, pictures from the web.
+ * markdown-it with raw HTML off writes only tags of this list; its attributes are narrowed here as it
+ * writes them (see allowedAttributes), so nothing outside the list reaches feeds, pages or emails.
+ * test/content/markdown-allow-list.test.ts checks the output against sanitize-html with this list.
+ */
+const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = { a: ['href', 'title'], img: ['src', 'alt', 'title'], ol: ['start'] };
+const LINK_SCHEMES: Readonly<Record<string, readonly string[]>> = { a: ['https', 'http', 'mailto'], img: ['https', 'http'] };
 
 /**
- * Joins the rendered blocks of one body so it is sanitised in one pass (much faster than one pass per
- * block) and split again afterwards. Control characters are stripped from the Markdown first and
- * markdown-it never emits them, so the separator cannot come from content.
+ * Whether a link may stand in an `href` or `src`: a URL with one of the tag's schemes, or one with no
+ * scheme that is not protocol-relative. Browsers ignore control characters and spaces in a scheme
+ * (`java\tscript:`), so they are left out before it is read.
  */
-const SEPARATOR = '\u0001';
+function allowedLink(tag: string, url: string): boolean {
+  const bare = url.replace(/[\u0000-\u0020]+/g, '');
+  const scheme = /^([a-zA-Z][a-zA-Z0-9.+-]*):/.exec(bare)?.[1];
+  if (scheme === undefined) return !/^[/\\]{2}/.test(bare);
+  return (LINK_SCHEMES[tag] ?? []).includes(scheme.toLowerCase());
+}
+
+const TEXT_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = { ...TEXT_ESCAPES, '"': '&quot;' };
+
+/** Text as HTML: only `&`, `<` and `>` need escaping between tags (a `"` stays as written). */
+const escapeText = (text: string): string => text.replace(/[&<>]/g, (character) => TEXT_ESCAPES[character] ?? character);
+const escapeAttribute = (value: string): string => value.replace(/[&<>"]/g, (character) => ATTRIBUTE_ESCAPES[character] ?? character);
+
+/**
+ * A token's attributes as HTML, only those its tag allows: a link only with an allowed scheme, an
+ * empty value only for `alt` (an empty `href` or `title` says nothing).
+ */
+function allowedAttributes(token: Token): string {
+  const allowed = ALLOWED_ATTRIBUTES[token.tag];
+  if (allowed === undefined || token.attrs === null) return '';
+  let html = '';
+  for (const [name, value] of token.attrs) {
+    if (!allowed.includes(name) || (value === '' && name !== 'alt')) continue;
+    if ((name === 'href' || name === 'src') && !allowedLink(token.tag, value)) continue;
+    // markdown-it gives a list's start as a number.
+    html += ` ${name}="${escapeAttribute(String(value))}"`;
+  }
+  return html;
+}
+
+/**
+ * markdown-it made to write only allowed HTML: raw HTML off, attributes narrowed, code without its
+ * language class, `<br />`-style empty tags; a picture without a title takes its alt text as title
+ * (feed readers such as newsboat label a picture by its title only).
+ */
+function createAllowListMarkdown(): MarkdownIt {
+  const markdown = new MarkdownIt('default', { html: false, linkify: false, typographer: false, xhtmlOut: true });
+  const { renderer } = markdown;
+  renderer.renderAttrs = allowedAttributes;
+  renderer.rules.text = (tokens, index) => escapeText(tokens[index]?.content ?? '');
+  renderer.rules.code_inline = (tokens, index) => `<code>${escapeText(tokens[index]?.content ?? '')}</code>`;
+  renderer.rules.code_block = (tokens, index) => `<pre><code>${escapeText(tokens[index]?.content ?? '')}</code></pre>\n`;
+  renderer.rules.fence = renderer.rules.code_block;
+  renderer.rules.image = (tokens, index, options, env, self) => {
+    const token = tokens[index] as Token;
+    const alt = self.renderInlineAsText(token.children ?? [], options, env);
+    token.attrSet('alt', alt);
+    if (alt !== '' && token.attrGet('title') === null) token.attrPush(['title', alt]);
+    return self.renderToken(tokens, index, options);
+  };
+  return markdown;
+}
 
 /** A top-level Markdown block: its tokens from open to close. */
 interface TokenGroup {
@@ -54,9 +96,9 @@ interface TokenGroup {
   first: Token;
 }
 
-/** Creates the renderer: one markdown-it and one sanitiser configuration for all articles. */
+/** Creates the renderer: one markdown-it for all articles. */
 export function createMarkdownRenderer(): MarkdownRenderer {
-  const markdown = new MarkdownIt('default', { html: false, linkify: false, typographer: false });
+  const markdown = createAllowListMarkdown();
 
   const render = (source: string): RenderedBody => {
     const text = stripXmlIllegal(source.replace(/\r\n?/g, '\n'));
@@ -64,8 +106,7 @@ export function createMarkdownRenderer(): MarkdownRenderer {
     const tokens = markdown.parse(text, env);
     const lines = text.split('\n');
     const groups = groupTopLevel(tokens);
-    const rendered = groups.map((group) => markdown.renderer.render(group.tokens, markdown.options, env).trim());
-    const htmlParts = sanitizeAll(rendered);
+    const htmlParts = groups.map((group) => markdown.renderer.render(group.tokens, markdown.options, env).trim());
 
     const sections: RenderedSection[] = [{ heading: null, line: 0, blocks: [] }];
     groups.forEach((group, index) => {
@@ -90,16 +131,6 @@ export function createMarkdownRenderer(): MarkdownRenderer {
   };
 
   return { render };
-}
-
-/** Sanitises all parts in one pass; falls back to one pass each if the separators did not survive. */
-function sanitizeAll(parts: string[]): string[] {
-  if (parts.length === 0) {
-    return [];
-  }
-  const joined = sanitizeHtml(parts.join(SEPARATOR), SANITIZE_OPTIONS).split(SEPARATOR);
-  const sanitized = joined.length === parts.length ? joined : parts.map((part) => sanitizeHtml(part, SANITIZE_OPTIONS));
-  return sanitized.map((part) => part.trim());
 }
 
 /** Splits the token stream into top-level blocks (paragraph, list, heading, quote, table…). */

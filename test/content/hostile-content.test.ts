@@ -98,7 +98,7 @@ describe('hostile article text', () => {
     );
   });
 
-  it('never lets the block separator of the one-pass sanitiser come from content', () => {
+  it('leaves control characters of the body out of its HTML', () => {
     const renderer = createMarkdownRenderer();
     const body = renderer.render('One \u0001 two.\n\nThree.');
     expect(body.sections[0]?.blocks.map((block) => block.html)).toEqual(['<p>One  two.</p>', '<p>Three.</p>']);
