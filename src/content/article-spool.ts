@@ -18,7 +18,22 @@ export interface ArticleSpool {
    * each time it is asked for (held in memory should the spool fail).
    */
   keep(article: Article): IndexedArticle<SiteArticle>;
+  /**
+   * The entries as plain data another thread of this process reads them by (see readSpoolTable), in
+   * their order; undefined unless every one was kept by this spool (and not held in memory).
+   */
+  table(entries: ReadonlyArray<IndexedArticle<SiteArticle>>): SpoolTable | undefined;
   close(): void;
+}
+
+/** Spooled articles as plain data: the spool's descriptor, and for each article its id and row. */
+export interface SpoolTable {
+  fd: number;
+  ids: string[];
+  /** Per article, NUMBERS numbers: publication time, place, head length, sections length. */
+  numbers: Float64Array<ArrayBuffer>;
+  /** Per article, its content hash as HASH_BYTES bytes. */
+  hashes: Uint8Array<ArrayBuffer>;
 }
 
 /** Reads a kept article back from where its parts lie: the article but for its sections (with its html), then those. */
@@ -38,6 +53,26 @@ class SpoolRows {
   private hashes = new Uint8Array(HASH_BYTES * 256);
 
   constructor(private readonly restore: Restore) {}
+
+  /** Rows of another thread's spool, read through its descriptor. */
+  static of(table: SpoolTable): SpoolRows {
+    const rows = new SpoolRows(restorer(table.fd));
+    rows.count = table.ids.length;
+    rows.numbers = table.numbers;
+    rows.hashes = table.hashes;
+    return rows;
+  }
+
+  /** The table of the given rows, in order. */
+  table(fd: number, ids: string[], which: readonly number[]): SpoolTable {
+    const numbers = new Float64Array(NUMBERS * which.length);
+    const hashes = new Uint8Array(HASH_BYTES * which.length);
+    which.forEach((row, index) => {
+      numbers.set(this.numbers.subarray(NUMBERS * row, NUMBERS * (row + 1)), NUMBERS * index);
+      hashes.set(this.hashes.subarray(HASH_BYTES * row, HASH_BYTES * (row + 1)), HASH_BYTES * index);
+    });
+    return { fd, ids, numbers, hashes };
+  }
 
   add(publishedMs: number, contentHash: string, at: number, headLength: number, bodyLength: number): number {
     if (this.count * NUMBERS === this.numbers.length) {
@@ -81,8 +116,8 @@ class SpoolRows {
 class SpooledArticle implements IndexedArticle<SiteArticle> {
   constructor(
     readonly id: string,
-    private readonly row: number,
-    private readonly rows: SpoolRows,
+    readonly row: number,
+    readonly rows: SpoolRows,
   ) {}
 
   get published(): Date {
@@ -169,8 +204,26 @@ export function openArticleSpool(folder: string): ArticleSpool {
       }
       return new SpooledArticle(article.id, rows.add(article.published.getTime(), article.contentHash, at, head.length, sections.length), rows);
     },
+    table(entries) {
+      const which: number[] = [];
+      for (const entry of entries) {
+        if (!(entry instanceof SpooledArticle) || entry.rows !== rows) return undefined;
+        which.push(entry.row);
+      }
+      return rows.table(fd, entries.map((entry) => entry.id), which);
+    },
     close() {
       closeSync(fd);
     },
   };
+}
+
+/**
+ * The entries of a spool table, for another thread of the process that opened the spool: read
+ * through its descriptor, which stays open while the table is in use (the owner closes the spool
+ * only once that thread is done).
+ */
+export function readSpoolTable(table: SpoolTable): Array<IndexedArticle<SiteArticle>> {
+  const rows = SpoolRows.of(table);
+  return table.ids.map((id, row) => new SpooledArticle(id, row, rows));
 }

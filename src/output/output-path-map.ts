@@ -18,6 +18,14 @@ export class OutputPathMap<V> {
     return map;
   }
 
+  /** A map sent to another thread, which gets its two maps but not its class. */
+  static revive<V>(sent: { articlePages: ReadonlyMap<string, V>; others: ReadonlyMap<string, V> }): OutputPathMap<V> {
+    const map = new OutputPathMap<V>();
+    for (const [id, value] of sent.articlePages) map.articlePages.set(id, value);
+    for (const [path, value] of sent.others) map.others.set(path, value);
+    return map;
+  }
+
   set(path: string, value: V): this {
     const id = articleIdOfPagePath(path);
     if (id === undefined) this.others.set(path, value);

@@ -19,7 +19,9 @@ import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
 import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources, type SiteTemplates } from '../output/site-templates.js';
+import { SHARED_RENDER_FROM, shareRender } from '../output/shared-render.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
+import { writeRenderJobs, type WrittenCounts } from '../output/write-render-jobs.js';
 
 /** What `briefing build` did. */
 export interface BuildSummary {
@@ -31,16 +33,11 @@ export interface BuildSummary {
   /** Of the rendered files, those whose bytes changed on disk and those that came out the same. */
   written: number;
   unchanged: number;
+  /** Of the rendered files, those the helper thread rendered (none on one thread): the bench shows the split. */
+  renderedByHelper: number;
   /** Files of earlier builds no longer made (removed articles, vanished archive pages). */
   removed: number;
 }
-
-/**
- * Rendered outputs are written once they add up to this many characters (or this many files): a
- * few hundred article pages, a few dozen feed pages, so memory stays flat and the disk stays busy.
- */
-const CHARACTERS_PER_WRITE = 2_000_000;
-const FILES_PER_WRITE = 200;
 
 /** How far V8's old generation may grow past what was live at its last collection, in percent (see buildSite). */
 const HEAP_GROWING_PERCENT = 20;
@@ -156,19 +153,19 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
   const manifestFile = path.join(outputDir, MANIFEST_PATH);
   const cacheFile = path.join(config.paths.data, 'article-cache');
   let program: Promise<string> | undefined;
-  let compiled: { sources: string; templates: SiteTemplates; buildKey: string } | undefined;
+  let compiled: { text: string; sources: SiteTemplateSources; templates: SiteTemplates; buildKey: string } | undefined;
   const cacheMemory: ArticleCacheMemory | undefined = options.resident === true ? {} : undefined;
   // A `stat` of every record is a quarter of a rebuild after one edit: a resident builder shares it with a helper thread it keeps.
   const statter = options.resident === true ? createSharedStats() : undefined;
   let kept: KeptManifest | undefined;
   let written: { buildKey: string; site: WrittenSite } | undefined;
-  const compile = async (): Promise<{ templates: SiteTemplates; buildKey: string }> => {
+  const compile = async (): Promise<{ sources: SiteTemplateSources; templates: SiteTemplates; buildKey: string }> => {
     // Started first, so the program's files are read while the templates are.
     program ??= programFingerprint();
     const sources = await readSiteTemplates(templatesDir);
     const text = JSON.stringify(sources);
-    if (compiled?.sources !== text) {
-      compiled = { sources: text, templates: compileSiteTemplates(sources, shownTemplates), buildKey: buildKeyOf(config, sources, await program) };
+    if (compiled?.text !== text) {
+      compiled = { text, sources, templates: compileSiteTemplates(sources, shownTemplates), buildKey: buildKeyOf(config, sources, await program) };
     }
     return compiled;
   };
@@ -188,7 +185,7 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
       // resident builder: there it would collect the whole heap on every rebuild (a third of its time).
       if (cacheMemory === undefined) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
       written = undefined;
-      const [{ templates, buildKey }, previous, pendingText] = await Promise.all([compile(), previousManifest(), readOptional(path.join(outputDir, PENDING_PATH))]);
+      const [{ sources, templates, buildKey }, previous, pendingText] = await Promise.all([compile(), previousManifest(), readOptional(path.join(outputDir, PENDING_PATH))]);
       const existing = listOutputs(outputDir);
       // A run that already loaded the content passes it in, so it is not read twice. Otherwise unchanged
       // records come from the parse cache in data/ (never published), keyed like the build itself, and
@@ -206,7 +203,16 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
             ...(spool === undefined ? {} : { spool }),
             ...(statter === undefined ? {} : { statter }),
           }));
-        const site = await writeSite(config, { articles: loaded, until: buildOptions.until, templates, buildKey, previous: withoutPending(previous, pendingText), pendingText, existing });
+        const site = await writeSite(config, {
+          articles: loaded,
+          until: buildOptions.until,
+          templates: { sources, compiled: templates, folderName: shownTemplates },
+          buildKey,
+          previous: withoutPending(previous, pendingText),
+          pendingText,
+          existing,
+          spool,
+        });
         // A resident caller reports the build once its files are in place, then records it (afterBuild).
         if (options.resident === true) written = { buildKey, site };
         else await site.recordManifest();
@@ -281,15 +287,18 @@ async function writeSite(
   input: {
     articles: ReadonlyArray<IndexedArticle<SiteArticle>>;
     until: Date | undefined;
-    templates: SiteTemplates;
+    templates: { sources: SiteTemplateSources; compiled: SiteTemplates; folderName: string };
     buildKey: string;
     previous: BuildManifest | undefined;
     pendingText: string | undefined;
     existing: OutputPathMap<true>;
+    /** Where the articles wait, if they do: a helper thread reads them there. */
+    spool: ArticleSpool | undefined;
   },
 ): Promise<WrittenSite> {
   const outputDir = config.paths.output;
-  const { until, templates, buildKey, previous, pendingText, existing } = input;
+  const { until, buildKey, previous, pendingText, existing } = input;
+  const templates = input.templates.compiled;
   const articles = until === undefined ? input.articles : input.articles.filter((article) => article.published <= until);
   const plan = planSiteBuild({ articles, site: config, templates, buildKey, previous, existing });
 
@@ -300,6 +309,7 @@ async function writeSite(
     reused: plan.reused,
     written: 0,
     unchanged: 0,
+    renderedByHelper: 0,
     removed: 0,
   };
   // After a build that changed files the manifest is written without comparing (that would read the
@@ -307,26 +317,32 @@ async function writeSite(
   const changing = plan.rendered > 0 || plan.stale.length > 0;
   // What this build renders is listed before any of it is written (see PENDING_PATH).
   if (changing) await writeOutputFiles(outputDir, new Map([[PENDING_PATH, serializePending(plan.pending())]]), { absent: () => true });
-  for (const batch of plan.batches) {
-    // Render a slice, write it, let it go: memory stays flat however many pages there are.
-    let files = new Map<string, string | Uint8Array>();
-    let characters = 0;
-    const write = async (): Promise<void> => {
+  // Many files to render: a helper thread renders them beside this one, reading the spooled articles.
+  const table = plan.rendered >= SHARED_RENDER_FROM ? input.spool?.table(articles) : undefined;
+  const { title, description, siteUrl, language, direction, timeZone, topics, author, feed } = config;
+  const share =
+    table === undefined
+      ? undefined
+      : shareRender(
+          { site: { title, description, siteUrl, language, direction, timeZone, topics, author, feed }, sources: input.templates.sources, folderName: input.templates.folderName, outputDir },
+          { table, buildKey, previous, existing, batches: plan.batches.length },
+        );
+  const count = (counts: WrittenCounts): void => {
+    summary.written += counts.written;
+    summary.unchanged += counts.unchanged;
+  };
+  try {
+    for (const [number, batch] of plan.batches.entries()) {
       // A file not there when the build began need not be read to see whether it changed.
-      const result = await writeOutputFiles(outputDir, files, { absent: (relative) => !existing.has(relative) });
-      summary.written += result.written.length;
-      summary.unchanged += result.unchanged.length;
-      files = new Map();
-      characters = 0;
-    };
-    for (const job of batch) {
-      for (const [relative, text] of job.render()) {
-        files.set(relative, text);
-        characters += text.length;
+      count(await writeRenderJobs(outputDir, batch, { absent: (relative) => !existing.has(relative), claim: share?.claim(number) }));
+      if (share !== undefined) {
+        const helped = share.finish(number);
+        count(helped);
+        summary.renderedByHelper += helped.written + helped.unchanged;
       }
-      if (characters >= CHARACTERS_PER_WRITE || files.size >= FILES_PER_WRITE) await write();
     }
-    if (files.size > 0) await write();
+  } finally {
+    share?.close();
   }
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
   // The home page links the editions' index: it exists (maybe empty) from the first build.
