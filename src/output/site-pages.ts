@@ -46,7 +46,17 @@ function timeFormatter(site: PageSite): (date: Date) => TimeView {
   const text = new Intl.DateTimeFormat(site.language, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: site.timeZone });
   const day = new Intl.DateTimeFormat(site.language, { dateStyle: 'medium', timeZone: site.timeZone });
   const iso = createIsoFormatter(site.timeZone);
-  return (date) => ({ iso: iso(date), text: text.format(date), date: day.format(date) });
+  return (date) => {
+    let shownDay: string | undefined;
+    // The day alone is formatted only if a page shows it (an archive page's range; no list of articles does): each costs some 10 µs.
+    return {
+      iso: iso(date),
+      text: text.format(date),
+      get date() {
+        return (shownDay ??= day.format(date));
+      },
+    };
+  };
 }
 
 function figureView(image: ArticleImage): FigureView {
