@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { BriefingError } from '../errors.js';
+import { BriefingError, type Stage } from '../errors.js';
 
 /**
  * A helper thread of a load (the parsing helper, the stats helper): its worker and the port it
@@ -33,7 +33,8 @@ export function sharedCounters(): Int32Array<SharedArrayBuffer> {
  */
 export interface LazyHelperThread {
   get(): HelperThread | undefined;
-  close(): void;
+  /** Stops the helper; settled once its thread has ended. */
+  close(): Promise<void>;
 }
 
 /** The helper of `script` (a file of dist/content/): `data` and its port reach it as its workerData. */
@@ -55,11 +56,12 @@ export function lazyHelperThread(script: string, data: Record<string, unknown>, 
       }
       return helper;
     },
-    close() {
+    async close() {
       if (helper === undefined) return;
-      helper.port.close();
-      void helper.worker.terminate();
+      const { worker, port } = helper;
       helper = undefined;
+      port.close();
+      await worker.terminate();
     },
   };
 }
@@ -72,11 +74,12 @@ const HELPER_TIMEOUT_MS = 30_000;
  * A helper that holds work that long is an operating condition (a machine out of memory or swapping),
  * not a fault of the records: one line, no stack, under `code`.
  */
-export function waitForHelper(helper: HelperThread, counters: Int32Array, code: string, what: string): unknown[] {
+export function waitForHelper(helper: HelperThread, counters: Int32Array, problem: { stage: Stage; code: string; what: string }): unknown[] {
+  const { stage, code, what } = problem;
   const deadline = Date.now() + HELPER_TIMEOUT_MS;
   for (let busy = Atomics.load(counters, BUSY); busy !== 0; busy = Atomics.load(counters, BUSY)) {
     const left = deadline - Date.now();
-    if (left <= 0) throw new BriefingError('content', code, `the ${what} for ${HELPER_TIMEOUT_MS / 1000} s without an answer; run it again`);
+    if (left <= 0) throw new BriefingError(stage, code, `the ${what} for ${HELPER_TIMEOUT_MS / 1000} s without an answer; run it again`);
     Atomics.wait(counters, BUSY, busy, left);
   }
   const posted: unknown[] = [];

@@ -119,14 +119,14 @@ export function createSharedStats(): RecordStatter {
       shared.port.postMessage({ folder, names, counters: counters.buffer, rows: rows.buffer } satisfies StatJob);
       const failures = new Map<number, string>();
       helperStats += names.length - statChunks({ folder, names }, counters, rows, ({ index, code }) => failures.set(index, code));
-      for (const { index, code } of waitForHelper(shared, counters, 'stat-helper-stopped', "helper thread held the records' stats") as StatFailure[]) failures.set(index, code);
+      for (const { index, code } of waitForHelper(shared, counters, { stage: 'content', code: 'stat-helper-stopped', what: "helper thread held the records' stats" }) as StatFailure[]) failures.set(index, code);
       return statsOf(rows, failures);
     },
     get helperStats() {
       return helperStats;
     },
     close() {
-      helper.close();
+      void helper.close();
     },
   };
 }

@@ -76,7 +76,7 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
           if (shared === undefined) return results as ParseResult[];
           // Every record is taken: wait for those the helper holds, then collect what it posted
           // (replies to a later batch, begun already, are kept for its own finish).
-          const posted = waitForHelper(shared, counters, 'parse-helper-stopped', 'parsing helper thread held a record') as ParsedRecord[];
+          const posted = waitForHelper(shared, counters, { stage: 'content', code: 'parse-helper-stopped', what: 'parsing helper thread held a record' }) as ParsedRecord[];
           for (const reply of [...early.splice(0), ...posted]) place(reply);
           const missing = results.findIndex((result) => result === undefined);
           if (missing !== -1) throw new Error(`the parsing helper thread took ${records[missing]?.file ?? 'a record'} and sent nothing back`);
@@ -98,7 +98,7 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
       return helperParsed;
     },
     close() {
-      helper.close();
+      void helper.close();
     },
   };
 }

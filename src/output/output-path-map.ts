@@ -7,10 +7,12 @@ import { articleIdOfPagePath } from './site-paths.js';
  * thousand articles).
  */
 export class OutputPathMap<V> {
-  /** Article pages, by article id. */
-  readonly articlePages = new Map<string, V>();
-  /** Every other file, by path. */
-  readonly others = new Map<string, V>();
+  constructor(
+    /** Article pages, by article id. */
+    readonly articlePages = new Map<string, V>(),
+    /** Every other file, by path. */
+    readonly others = new Map<string, V>(),
+  ) {}
 
   static of<V>(entries: Iterable<readonly [string, V]>): OutputPathMap<V> {
     const map = new OutputPathMap<V>();
@@ -18,12 +20,9 @@ export class OutputPathMap<V> {
     return map;
   }
 
-  /** A map sent to another thread, which gets its two maps but not its class. */
-  static revive<V>(sent: { articlePages: ReadonlyMap<string, V>; others: ReadonlyMap<string, V> }): OutputPathMap<V> {
-    const map = new OutputPathMap<V>();
-    for (const [id, value] of sent.articlePages) map.articlePages.set(id, value);
-    for (const [path, value] of sent.others) map.others.set(path, value);
-    return map;
+  /** A map sent to another thread, which gets its two maps (copies of its own) but not its class. */
+  static revive<V>(sent: { articlePages: Map<string, V>; others: Map<string, V> }): OutputPathMap<V> {
+    return new OutputPathMap(sent.articlePages, sent.others);
   }
 
   set(path: string, value: V): this {

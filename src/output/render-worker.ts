@@ -36,6 +36,9 @@ async function renderShare(job: RenderShareJob): Promise<void> {
       reply = { batch: number, counts };
     } catch (error) {
       reply = { batch: number, failure: describeFailure(error) };
+      // The building thread takes no more jobs either: the build fails with this at the batch's end.
+      Atomics.store(counters, done, STOP);
+      Atomics.notify(counters, done);
     }
     port.postMessage(reply);
     Atomics.sub(shared, BUSY, 1);

@@ -25,8 +25,8 @@ export interface RenderHelperData {
 
 /** A map of output paths as sent to another thread: its two maps. */
 interface SentPathMap<V> {
-  articlePages: ReadonlyMap<string, V>;
-  others: ReadonlyMap<string, V>;
+  articlePages: Map<string, V>;
+  others: Map<string, V>;
 }
 
 /** What the helper is sent for one build: what the plan is made from, and the counters it shares. */
@@ -84,8 +84,11 @@ export interface RenderShare {
    * lets it go on to the next batch, and gives what it wrote; its failure is thrown here.
    */
   finish(batch: number): WrittenCounts;
-  /** Stops the helper (it takes no more jobs), waits for what it holds, and lets it go. */
-  close(): void;
+  /**
+   * Stops the helper (it takes no more jobs), waits for what it holds, and ends its thread: settled
+   * once the thread has ended, so the spool it reads can be closed.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -105,7 +108,7 @@ export function shareRender(
   const helper = thread.get();
   if (helper === undefined) return undefined;
   const counters = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (doneSlot(input.batches) + 1)));
-  const { table, buildKey, previous, existing } = input;
+  const { table, buildKey, previous, existing, batches } = input;
   const job: RenderShareJob = {
     table,
     buildKey,
@@ -114,9 +117,11 @@ export function shareRender(
     counters: counters.buffer,
   };
   helper.port.postMessage(job, [table.numbers.buffer, table.hashes.buffer]);
-  const collect = (batch: number): RenderReply[] => waitForHelper(helper, batchCounters(counters, batch), 'render-helper-stopped', 'rendering helper thread held a page') as RenderReply[];
+  const collect = (batch: number): RenderReply[] =>
+    waitForHelper(helper, batchCounters(counters, batch), { stage: 'output', code: 'render-helper-stopped', what: 'rendering helper thread held a page' }) as RenderReply[];
+  const done = doneSlot(batches);
   return {
-    claim: (batch) => claimer(counters, batch, input.batches),
+    claim: (batch) => claimer(counters, batch, batches),
     finish(batch) {
       const counts: WrittenCounts = { written: 0, unchanged: 0 };
       // A reply to an earlier batch may come late (the helper began it after this thread had taken every job): it wrote nothing.
@@ -125,18 +130,18 @@ export function shareRender(
         counts.written += reply.counts.written;
         counts.unchanged += reply.counts.unchanged;
       }
-      Atomics.store(counters, doneSlot(input.batches), batch + 1);
-      Atomics.notify(counters, doneSlot(input.batches));
+      Atomics.store(counters, done, batch + 1);
+      Atomics.notify(counters, done);
       return counts;
     },
-    close() {
-      Atomics.store(counters, doneSlot(input.batches), STOP);
-      Atomics.notify(counters, doneSlot(input.batches));
+    async close() {
+      Atomics.store(counters, done, STOP);
+      Atomics.notify(counters, done);
       try {
-        // The spool's descriptor stays open until the helper holds no job that reads it.
-        for (let batch = 0; batch < input.batches; batch += 1) collect(batch);
+        for (let batch = 0; batch < batches; batch += 1) collect(batch);
       } finally {
-        thread.close();
+        // Ended, not only asked to end: a helper stuck in a job never reads the spool's descriptor once it is closed (or reused).
+        await thread.close();
       }
     },
   };

@@ -341,9 +341,12 @@ async function writeSite(
         summary.renderedByHelper += helped.written + helped.unchanged;
       }
     }
-  } finally {
-    share?.close();
+  } catch (error) {
+    // This error is the one reported, not a helper too slow to stop after it.
+    await share?.close().catch(() => undefined);
+    throw error;
   }
+  await share?.close();
   summary.removed = await removeOutputFiles(outputDir, plan.stale);
   // The home page links the editions' index: it exists (maybe empty) from the first build.
   await publishEditions(config, { templates });
