@@ -26,14 +26,18 @@ export interface ArticleSpool {
   close(): void;
 }
 
-/** Spooled articles as plain data: the spool's descriptor, and for each article its id and row. */
+/**
+ * Spooled articles as plain data: the spool's descriptor, for each article its id and row, and the
+ * rows themselves in shared memory (not copied: the spool adds no rows once its articles are loaded).
+ */
 export interface SpoolTable {
   fd: number;
   ids: string[];
-  /** Per article, NUMBERS numbers: publication time, place, head length, sections length. */
-  numbers: Float64Array<ArrayBuffer>;
-  /** Per article, its content hash as HASH_BYTES bytes. */
-  hashes: Uint8Array<ArrayBuffer>;
+  rows: Int32Array<ArrayBuffer>;
+  /** Per row, NUMBERS numbers: publication time, place, head length, sections length. */
+  numbers: Float64Array<SharedArrayBuffer>;
+  /** Per row, its content hash as HASH_BYTES bytes. */
+  hashes: Uint8Array<SharedArrayBuffer>;
 }
 
 /** Reads a kept article back from where its parts lie: the article but for its sections (with its html), then those. */
@@ -49,15 +53,17 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  */
 class SpoolRows {
   private count = 0;
-  private numbers = new Float64Array(NUMBERS * 256);
-  private hashes = new Uint8Array(HASH_BYTES * 256);
+  // Shared memory, so another thread reads the rows without a copy (see SpoolTable).
+  private numbers = new Float64Array(new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * NUMBERS * 256));
+  private hashes = new Uint8Array(new SharedArrayBuffer(HASH_BYTES * 256));
 
   constructor(private readonly restore: Restore) {}
 
   /** Rows of another thread's spool, read through its descriptor. */
   static of(table: SpoolTable): SpoolRows {
     const rows = new SpoolRows(restorer(table.fd));
-    rows.count = table.ids.length;
+    // Full: a row added here (none is) would go to new arrays, never over the owner's.
+    rows.count = table.numbers.length / NUMBERS;
     rows.numbers = table.numbers;
     rows.hashes = table.hashes;
     return rows;
@@ -65,22 +71,16 @@ class SpoolRows {
 
   /** The table of the given rows, in order. */
   table(fd: number, ids: string[], which: readonly number[]): SpoolTable {
-    const numbers = new Float64Array(NUMBERS * which.length);
-    const hashes = new Uint8Array(HASH_BYTES * which.length);
-    which.forEach((row, index) => {
-      numbers.set(this.numbers.subarray(NUMBERS * row, NUMBERS * (row + 1)), NUMBERS * index);
-      hashes.set(this.hashes.subarray(HASH_BYTES * row, HASH_BYTES * (row + 1)), HASH_BYTES * index);
-    });
-    return { fd, ids, numbers, hashes };
+    return { fd, ids, rows: Int32Array.from(which), numbers: this.numbers, hashes: this.hashes };
   }
 
   add(publishedMs: number, contentHash: string, at: number, headLength: number, bodyLength: number): number {
     if (this.count * NUMBERS === this.numbers.length) {
       // Doubled when full: a copy of a few megabytes at most, a few times a build.
-      const numbers = new Float64Array(this.numbers.length * 2);
+      const numbers = new Float64Array(new SharedArrayBuffer(this.numbers.byteLength * 2));
       numbers.set(this.numbers);
       this.numbers = numbers;
-      const hashes = new Uint8Array(this.hashes.length * 2);
+      const hashes = new Uint8Array(new SharedArrayBuffer(this.hashes.byteLength * 2));
       hashes.set(this.hashes);
       this.hashes = hashes;
     }
@@ -225,5 +225,5 @@ export function openArticleSpool(folder: string): ArticleSpool {
  */
 export function readSpoolTable(table: SpoolTable): Array<IndexedArticle<SiteArticle>> {
   const rows = SpoolRows.of(table);
-  return table.ids.map((id, row) => new SpooledArticle(id, row, rows));
+  return table.ids.map((id, index) => new SpooledArticle(id, table.rows[index] as number, rows));
 }

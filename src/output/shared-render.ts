@@ -116,7 +116,7 @@ export function shareRender(
     existing,
     counters: counters.buffer,
   };
-  helper.port.postMessage(job, [table.numbers.buffer, table.hashes.buffer]);
+  helper.port.postMessage(job, [table.rows.buffer]);
   const collect = (batch: number): RenderReply[] =>
     waitForHelper(helper, batchCounters(counters, batch), { stage: 'output', code: 'render-helper-stopped', what: 'rendering helper thread held a page' }) as RenderReply[];
   const done = doneSlot(batches);
