@@ -36,9 +36,9 @@ export interface RenderJob {
 /** What a build has to do. */
 export interface SiteBuildPlan {
   /**
-   * Rendering to do, in batches to be written one after the other: style sheet and article pages,
+   * Rendering to do, in batches to be written one after the other: style sheet, article pages,
    * archive feeds and pages, subscription feeds, home page. So a feed or page never links to a file
-   * not yet written. Jobs render when asked, so a build can write as it goes instead of holding every page.
+   * not yet written, whichever thread renders it (see shared-render.ts). Jobs render when asked, so a build can write as it goes instead of holding every page.
    */
   batches: Array<Iterable<RenderJob>>;
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
@@ -115,11 +115,9 @@ class ArticlePages implements Iterable<RenderJob> {
     readonly articles: readonly SiteEntry[],
     readonly toRender: Uint8Array,
     private readonly pages: SitePages,
-    private readonly before: readonly RenderJob[],
   ) {}
 
   *[Symbol.iterator](): Iterator<RenderJob> {
-    yield* this.before;
     for (let index = 0; index < this.articles.length; index += 1) {
       if (this.toRender[index] === 1) yield new ArticlePageJob(this.articles[index] as SiteEntry, this.pages);
     }
@@ -229,6 +227,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const previous = input.previous?.buildKey === input.buildKey ? input.previous.outputs : new OutputPathMap<string>();
   const { existing } = input;
   const upToDate = (path: string, key: string): boolean => previous.get(path) === key && existing.has(path);
+  // Indexed by Output['batch'] (1 archive pages, 2 subscription feeds, 3 home page); the style sheet and article pages go before them.
   const batches: RenderJob[][] = [[], [], [], []];
   const before: PlannedFile[] = [];
   const after: PlannedFile[] = [];
@@ -250,7 +249,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
     toRender[index] = 1;
     rendered += 1;
   });
-  const articlePages = new ArticlePages(newestFirst, toRender, pages, stylesheetJobs);
+  const articlePages = new ArticlePages(newestFirst, toRender, pages);
 
   const plan = (output: Output): void => {
     const current = output.paths.every((path) => upToDate(path, output.key));
@@ -283,7 +282,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   }
   const total = before.length + newestFirst.length + after.length;
   return {
-    batches: [articlePages, ...batches.slice(1)],
+    batches: [stylesheetJobs, articlePages, ...batches.slice(1)],
     stale,
     manifest: plannedManifest(input.buildKey, before, articlePages, after),
     pending: () => pendingPaths(before, articlePages, after),
