@@ -38,7 +38,8 @@ export interface SiteBuildPlan {
   /**
    * Rendering to do, in batches to be written one after the other: style sheet, article pages,
    * archive feeds and pages, subscription feeds, home page. So a feed or page never links to a file
-   * not yet written, whichever thread renders it (see shared-render.ts). Jobs render when asked, so a build can write as it goes instead of holding every page.
+   * not yet written, whichever thread renders it (see shared-render.ts). Jobs render when asked, so
+   * a build can write as it goes instead of holding every page.
    */
   batches: Array<Iterable<RenderJob>>;
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
