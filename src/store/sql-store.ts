@@ -5,21 +5,22 @@ import type { Dialect } from './dialect.js';
 import type { Queries } from './queries.js';
 import { row, rows, run, type Row, type SqlDriver, type Task } from './sql-task.js';
 import { decodeTopicChoice, encodeTopicChoice } from './topic-choice.js';
-import type {
-  AddCounts,
-  AddOutcome,
-  Delivery,
-  DeliveryCounts,
-  DeliveryStatus,
-  EditionRecord,
-  EditionStatus,
-  NewSubscriber,
-  ReturnedMailRecord,
-  ReturnResult,
-  SoftBounceRule,
-  Store,
-  Subscriber,
-  SubscriberStatus,
+import {
+  COMPLAINT_REASON,
+  type AddCounts,
+  type AddOutcome,
+  type Delivery,
+  type DeliveryCounts,
+  type DeliveryStatus,
+  type EditionRecord,
+  type EditionStatus,
+  type NewSubscriber,
+  type ReturnedMailRecord,
+  type ReturnResult,
+  type SoftBounceRule,
+  type Store,
+  type Subscriber,
+  type SubscriberStatus,
 } from './store.js';
 
 /** SQLite gives epoch milliseconds, PostgreSQL gives Date objects. */
@@ -215,7 +216,7 @@ function reasonLine(reason: string): string {
 /** What each kind of returned mail does to an address still on the list, and why it says so. */
 const RETURN_EFFECTS: Record<ReturnedMailRecord['kind'], { status: SubscriberStatus; reason: string } | null> = {
   'hard-bounce': { status: 'bounced', reason: 'hard bounce' },
-  complaint: { status: 'unsubscribed', reason: 'complaint' },
+  complaint: { status: 'unsubscribed', reason: COMPLAINT_REASON },
   unsubscribe: { status: 'unsubscribed', reason: 'mailto unsubscribe' },
   'soft-bounce': null,
 };

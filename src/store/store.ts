@@ -36,6 +36,20 @@ export interface Subscriber {
   statusChangedAt: Date | null;
 }
 
+/** How the status reason of an address unsubscribed by a complaint begins (its owner marked a briefing as spam). */
+export const COMPLAINT_REASON = 'complaint';
+
+/**
+ * Whether the sign-up form leaves an address alone, mailing it nothing: it bounced (a confirmation
+ * would bounce again), or its owner complained (anyone may type an address into the form, and this
+ * one said the mail is unwanted). Only the operator brings such an address back.
+ */
+export function refusesSignUp(subscriber: Pick<Subscriber, 'status' | 'statusReason'>): boolean {
+  if (subscriber.status === 'bounced') return true;
+  const reason = subscriber.statusReason;
+  return subscriber.status === 'unsubscribed' && reason !== null && (reason === COMPLAINT_REASON || reason.startsWith(`${COMPLAINT_REASON}:`));
+}
+
 export interface NewSubscriber {
   address: string;
   name?: string | null;

@@ -225,6 +225,37 @@ describe('subscribe and confirm (double opt-in)', () => {
     expect(await statusOf('returning@example.org')).toBe('active');
   });
 
+  it('mails nothing to an address that bounced or complained, and no link mailed before brings it back', async () => {
+    const rule = { softBounces: 3, windowMs: 30 * 24 * HOUR };
+    const returns = [
+      ['bounced@example.org', 'hard-bounce', '5.1.1 user unknown'],
+      ['complained@example.org', 'complaint', 'Feedback-Type: abuse'],
+      ['left-by-mail@example.org', 'unsubscribe', ''],
+    ] as const;
+    const firstLinks = new Map<string, string>();
+    for (const [address, kind, detail] of returns) {
+      await post('/subscribe', { address });
+      const link = confirmationLink((await newMail())[0]!);
+      await post(pathOf(link), '');
+      firstLinks.set(address, link);
+      const subscriber = (await server.store.findSubscriber(address))!;
+      // As `briefing inbox` applies a bounce report, a complaint and a mailto unsubscribe.
+      await server.store.recordReturn({ key: `returned-${address}`, subscriberId: subscriber.id, editionId: null, kind, detail }, rule, server.clock.now());
+    }
+    server.clock.advance(HOUR);
+
+    // The answer is the same redirect for all three; only the one who left by mail is asked to confirm again.
+    for (const [address] of returns) expect((await post('/subscribe', { address })).status).toBe(303);
+    expect((await newMail()).map((mail) => mail.to)).toEqual(['left-by-mail@example.org']);
+    // The links of the first sign-up are within their 48 hours, and were mailed before the returns.
+    for (const address of ['bounced@example.org', 'complained@example.org']) {
+      expect((await post(pathOf(firstLinks.get(address)!), '')).status, address).toBe(400);
+    }
+    expect(await statusOf('bounced@example.org')).toBe('bounced');
+    expect(await statusOf('complained@example.org')).toBe('unsubscribed');
+    expect(await statusOf('left-by-mail@example.org')).toBe('unsubscribed');
+  });
+
   it('refuses a confirmation link made for a removed subscriber, even if a new one gets the id', async () => {
     await post('/subscribe', { address: 'removed@example.org' });
     const link = confirmationLink((await newMail())[0]!);

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { refusesSignUp } from '../../store/store.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { linkRefused, readToken } from './link-token.js';
 import { pageResponse } from '../respond.js';
@@ -13,7 +14,8 @@ export function confirmHandlers(deps: ServerDependencies): { show(c: Context): P
     const token = await readToken(c, deps, 'confirm', now);
     if (!token.ok) return { ok: false as const, response: linkRefused(deps, 'confirm', token.reason) };
     const { subscriber } = token;
-    if (madeBefore(token.issuedAt, subscriber.createdAt) || madeBefore(token.issuedAt, subscriber.unsubscribedAt)) {
+    // A link mailed before the address bounced or its owner complained brings it back no more than the form does.
+    if (madeBefore(token.issuedAt, subscriber.createdAt) || madeBefore(token.issuedAt, subscriber.unsubscribedAt) || refusesSignUp(subscriber)) {
       return { ok: false as const, response: linkRefused(deps, 'confirm', 'invalid') };
     }
     return { ok: true as const, subscriber, token: token.value, now };

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { normaliseName, parseAddress } from '../../address.js';
-import type { TopicChoice } from '../../store/store.js';
+import { refusesSignUp, type TopicChoice } from '../../store/store.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { readForm } from '../form-fields.js';
 import { createRateLimiter } from '../rate-limiter.js';
@@ -19,8 +19,9 @@ interface SubscribeRequest {
 /**
  * POST /subscribe (form: `address`, optional `name`, the ticked `topics` boxes) and the page it leads
  * to. A new address is stored `pending` with its topics (every topic when every box or none is
- * ticked; a box naming no configured topic is refused); a pending, unsubscribed or bounced one stays
- * as it is until confirmed; an active one is left alone. The answer is the same redirect for every valid address, given once the store
+ * ticked; a box naming no configured topic is refused); a pending or unsubscribed one stays as it is
+ * until confirmed; an active one, a bounced one and one unsubscribed by a complaint are left alone and
+ * mailed nothing (see refusesSignUp). The answer is the same redirect for every valid address, given once the store
  * could take a write and before any work that depends on the address: looking it up, storing it
  * and mailing the confirmation run afterwards, so neither the answer nor its timing tells whether
  * the address was on the list. The redirect (303) lands on GET /subscribe/sent, which a reload
@@ -36,7 +37,7 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
       await deps.store.addSubscribers([{ address: request.address, name: request.name, status: 'pending', source: 'web', topics: request.topics }], now);
       subscriber = await deps.store.findSubscriber(request.address);
     }
-    if (subscriber !== undefined && subscriber.status !== 'active' && perAddress.take(request.key, now).allowed) {
+    if (subscriber !== undefined && subscriber.status !== 'active' && !refusesSignUp(subscriber) && perAddress.take(request.key, now).allowed) {
       const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: subscriber.name };
       const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
       await deps.sendConfirmation(recipient, confirmUrl);
