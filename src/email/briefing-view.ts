@@ -5,6 +5,7 @@ import type { TokenField } from './briefing.js';
 import type { EmailBlock, EmailBlockRenderer } from './email-blocks.js';
 import { absoluteUrl, articlePageHref } from '../output/site-paths.js';
 import { oneLine } from './subject-line.js';
+import { zoneNamesFor } from '../zone-names.js';
 
 /** The publication facts a briefing shows. */
 export interface BriefingPublication {
@@ -130,10 +131,11 @@ const DIGEST_CHARACTERS = 360;
 export function buildBriefingView(edition: Edition, context: BriefingViewContext): BriefingView {
   const { publication, blocks } = context;
   const digest = context.body === 'digest';
-  const time = (item: EditionItem): string =>
-    DateTime.fromJSDate(item.updated ?? item.published, { zone: publication.timeZone })
-      .setLocale(publication.language)
-      .toLocaleString({ weekday: 'short', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+  const named = zoneNamesFor(publication.language, publication.timeZone);
+  const time = (item: EditionItem): string => {
+    const instant = item.updated ?? item.published;
+    return named(DateTime.fromJSDate(instant, { zone: publication.timeZone }).setLocale(publication.language).toLocaleString({ weekday: 'short', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }), instant);
+  };
   // Titles, headings and captions are one line each, whatever a record held.
   const part = (item: EditionItem): PartView => ({
     heading: item.heading === null ? null : oneLine(item.heading),

@@ -18,6 +18,7 @@ import {
 import { createIsoFormatter } from './iso-time.js';
 import type { PublishedEdition } from './published-edition.js';
 import type { SiteTemplates } from './site-templates.js';
+import { zoneNamesFor } from '../zone-names.js';
 import type { ArchivePageLink, ArticlePageView, FeedLinkView, FigureView, SiteView, TimeView, VideoView } from './site-views.js';
 
 /** What the site pages need to know about the publication. */
@@ -46,12 +47,13 @@ function timeFormatter(site: PageSite): (date: Date) => TimeView {
   const text = new Intl.DateTimeFormat(site.language, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: site.timeZone });
   const day = new Intl.DateTimeFormat(site.language, { dateStyle: 'medium', timeZone: site.timeZone });
   const iso = createIsoFormatter(site.timeZone);
+  const named = zoneNamesFor(site.language, site.timeZone);
   return (date) => {
     let shownDay: string | undefined;
     // The day alone is formatted only if a page shows it (an archive page's range; no list of articles does): each costs some 10 µs.
     return {
       iso: iso(date),
-      text: text.format(date),
+      text: named(text.format(date), date),
       get date() {
         return (shownDay ??= day.format(date));
       },

@@ -72,9 +72,13 @@ describe('the digest briefing of the seed edition', () => {
     expect(briefing.text).not.toContain('Updated ·');
   });
 
-  it('writes times with the zone abbreviation of the publication', () => {
+  it('writes times with the zone abbreviation of the publication', async () => {
     expect(briefing.html).toContain('CBC News · Wed, 20:30 EEST');
     expect(briefing.text).toContain('CBC News · Wed, 12:58 EEST');
+    // Plain "en" (the language `briefing init` writes): ICU has an offset for Kyiv there, the briefing the name.
+    const english = await renderBriefing(seed, { config: { ...config, language: 'en' }, templates });
+    expect(english.text).toContain('CBC News · Wed, 12:58 PM EEST');
+    expect(english.text).not.toMatch(/GMT\+3/);
   });
 
   it('keeps the web version free of personal links and of a link to itself, with a subscribe link instead', () => {

@@ -141,6 +141,11 @@ describe('article page', () => {
   it('writes times with the zone abbreviation', () => {
     const kyiv = elementsOf(renderArticlePage(article, { ...testSite, language: 'en-GB', timeZone: 'Europe/Kyiv' }));
     expect(select(kyiv, 'time')[0]?.text).toBe('23 Jul 2025, 12:58 EEST');
+    // Plain "en" (the language `briefing init` writes) has no name for London's summer time but an offset.
+    const london = elementsOf(renderArticlePage(article, { ...testSite, language: 'en', timeZone: 'Europe/London' }));
+    expect(select(london, 'time')[0]?.text).toBe('Jul 23, 2025, 10:58 AM BST');
+    const berlin = elementsOf(renderArticlePage(article, { ...testSite, language: 'de', timeZone: 'Europe/Berlin' }));
+    expect(select(berlin, 'time')[0]?.text).toMatch(/ MESZ$/);
   });
 });
 
