@@ -73,16 +73,22 @@ async function readOptional(file: string): Promise<string | undefined> {
   }
 }
 
-/** The parts of the program that shape the output: record loading, feeds, pages. */
+/** The parts of the program that shape the output: record loading, feeds, pages (and the program's root files, which they may use). */
 const RENDERING_FOLDERS = ['content', 'feed', 'output'];
+
+/** The compiled program's folder (src/ when run from the sources). */
+const PROGRAM_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * A digest of the code that renders (and of package.json, which pins the libraries it uses), so an
- * upgrade re-renders everything while a change elsewhere in the program does not.
+ * upgrade re-renders everything while a change elsewhere in the program does not. The root files
+ * count too: every folder may use them (zone names on the pages, YAML reading of the records).
  */
-async function programFingerprint(): Promise<string> {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const listings = await Promise.all(RENDERING_FOLDERS.map((folder) => readdir(path.join(root, folder), { recursive: true, withFileTypes: true })));
+export async function programFingerprint(root = PROGRAM_ROOT): Promise<string> {
+  const listings = await Promise.all([
+    readdir(root, { withFileTypes: true }),
+    ...RENDERING_FOLDERS.map((folder) => readdir(path.join(root, folder), { recursive: true, withFileTypes: true })),
+  ]);
   const files = listings.flatMap((entries) =>
     entries
       .filter((entry) => entry.isFile() && /\.(js|ts)$/.test(entry.name))
