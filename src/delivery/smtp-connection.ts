@@ -28,6 +28,14 @@ export class SmtpConnectError extends TransportError {
   }
 }
 
+/** A server that gave no reply within the timeout; every message waiting on the connection gets the same one. */
+export class SmtpNoReplyError extends TransportError {
+  constructor(timeoutMs: number) {
+    super(`no reply within ${timeoutMs} ms`, { temporary: true });
+    this.name = 'SmtpNoReplyError';
+  }
+}
+
 type Stage = 'greeting' | 'EHLO' | 'STARTTLS' | 'AUTH' | 'MAIL FROM' | 'RCPT TO' | 'DATA' | 'end of data';
 
 const MAX_REPLY_TEXT = 400;
@@ -242,7 +250,7 @@ export class SmtpConnection {
       // accepted would be retried and arrive twice.
       setImmediate(() => {
         if (this.timer !== timer) return;
-        this.fail(new TransportError(`no reply within ${this.timeoutMs} ms`, { temporary: true }));
+        this.fail(new SmtpNoReplyError(this.timeoutMs));
         this.socket.destroy();
       });
     }, this.timeoutMs);

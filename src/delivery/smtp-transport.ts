@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { SmtpConnection, SmtpConnectError, type SmtpConnectionOptions } from './smtp-connection.js';
+import { SmtpConnection, SmtpConnectError, SmtpNoReplyError, type SmtpConnectionOptions } from './smtp-connection.js';
 import type { SmtpSettings } from './smtp-url.js';
 import { TransportError, type OutgoingMessage, type SendReceipt, type Transport } from './transport.js';
 
@@ -9,7 +9,10 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
-/** TCP connection failures in a row, with no connection open, after which the server counts as down. */
+/**
+ * TCP connection failures in a row, with no connection open, after which the server counts as down;
+ * and connections in a row that got no reply within the timeout, with no reply on any between.
+ */
 const DOWN_AFTER_FAILURES = 3;
 
 /**
@@ -43,6 +46,13 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
   let everConnected = false;
   let failuresInARow = 0;
   let closed = false;
+  /** Whether the server ever replied to a message (accepting or refusing it). */
+  let everAnswered = false;
+  /** Connections that went silent since the last reply to a message: each counts once, whatever it held. */
+  let silentInARow = 0;
+  const counted = new WeakSet<SmtpNoReplyError>();
+  /** Set once the server counts as having stopped answering: every later silence is this fatal error. */
+  let stoppedAnswering: TransportError | undefined;
 
   async function connect(): Promise<SmtpConnection> {
     try {
@@ -54,6 +64,8 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
       return connection;
     } catch (error) {
       if (!(error instanceof SmtpConnectError)) throw error;
+      // A greeting or EHLO that never came: the server is silent, as after a message.
+      if (error.cause instanceof SmtpNoReplyError) throw silence(error.cause) ?? error;
       failuresInARow += error.reachable ? 0 : 1;
       const down = !error.reachable && open.size === 0 && (!everConnected || failuresInARow >= DOWN_AFTER_FAILURES);
       if (down) {
@@ -65,6 +77,45 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
       }
       throw error;
     }
+  }
+
+  /**
+   * A message's outcome, with the server's silence judged across connections: one connection that
+   * stops answering is retried elsewhere, but a server that answers nothing at all (from the first
+   * message, or on three connections in a row) stops the send, its messages still queued, rather than
+   * failing each of them once its attempts run out.
+   */
+  function judged(accepted: Promise<SendReceipt>): Promise<SendReceipt> {
+    return accepted.then(
+      (receipt) => {
+        everAnswered = true;
+        silentInARow = 0;
+        return receipt;
+      },
+      (error: unknown) => {
+        if (!(error instanceof SmtpNoReplyError)) {
+          if (error instanceof TransportError && error.responseCode !== null) {
+            everAnswered = true;
+            silentInARow = 0;
+          }
+          throw error;
+        }
+        throw silence(error) ?? error;
+      },
+    );
+  }
+
+  /** Counts a connection that went silent (once, whatever it held); the fatal error once the server counts as having stopped answering. */
+  function silence(error: SmtpNoReplyError): TransportError | undefined {
+    if (stoppedAnswering === undefined && !counted.has(error)) {
+      counted.add(error);
+      silentInARow += 1;
+      if (!everAnswered || silentInARow >= DOWN_AFTER_FAILURES) {
+        stoppedAnswering = new TransportError(`${error.message} (${settings.description} stopped answering; the send stops and can resume)`, { temporary: true, fatal: true, cause: error });
+        logger.warn({ silentConnections: silentInARow }, 'smtp server stopped answering');
+      }
+    }
+    return stoppedAnswering;
   }
 
   function retire(connection: SmtpConnection, last: Promise<unknown>): void {
@@ -113,7 +164,7 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
         }
       }
       const { written, accepted } = connection.start(job.message);
-      accepted.then(job.resolve, job.reject);
+      judged(accepted).then(job.resolve, job.reject);
       last = accepted;
       started += 1;
       await written;

@@ -245,6 +245,28 @@ describe('sendEdition', () => {
     expect(late).toMatchObject({ address: 'late@example.com', lastReply: 'not sent: no briefing prepared for topics war' });
   });
 
+  it('stops with a clear error, failing no delivery, when the server stops answering halfway; a resume sends the rest', async () => {
+    await seed(300);
+    await connect();
+    const settings = { ...SETTINGS, maxAttempts: 2, timeoutMs: 300 };
+    transport = createSmtpTransport(parseSmtpUrl(server!.url), { maxConnections: settings.concurrency, timeoutMs: settings.timeoutMs, logger });
+    // Accepts 60 messages, then answers no command on any connection.
+    void server!.arrivals(60).then(() => server!.setFaults({ stallRate: 1 }));
+    const error = await sendEdition(dependencies({ settings }), { editionId: EDITION, templates: oneTemplate(template), enqueue: true }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect(String(error)).toMatch(/no reply within 300 ms \(smtp:\/\/127\.0\.0\.1:\d+ stopped answering; the send stops and can resume\).*send --resume/);
+    const stopped = await store.deliveryCounts(EDITION);
+    expect(stopped).toMatchObject({ failed: 0, sending: 0 });
+    expect(stopped.sent).toBeGreaterThanOrEqual(60);
+    expect(stopped.queued).toBe(300 - stopped.sent);
+
+    server!.setFaults({ stallRate: 0 });
+    await transport.close();
+    transport = createSmtpTransport(parseSmtpUrl(server!.url), { maxConnections: settings.concurrency, timeoutMs: settings.timeoutMs, logger });
+    const resumed = await sendEdition(dependencies({ settings }), { editionId: EDITION, templates: oneTemplate(template), enqueue: false });
+    expect(resumed.counts).toEqual({ queued: 0, sending: 0, sent: 300, failed: 0, skipped: 0 });
+  });
+
   it('stops with a clear error and leaves every delivery queued when the server cannot be reached', async () => {
     await seed(30);
     await connect();

@@ -66,11 +66,31 @@ describe('SMTP transport', () => {
     expect(error.message).toMatch(reply);
   });
 
-  it('times out a server that stops answering', async () => {
+  it('times out a server that never answers, and stops: nothing it could be sent would get a reply', async () => {
     const { transport } = await start({ stallRate: 1 }, '', 300);
     const error = await failure(transport.send(message(1)));
-    expect(error).toMatchObject({ temporary: true, fatal: false });
-    expect(error.message).toMatch(/no reply within 300 ms/);
+    expect(error).toMatchObject({ temporary: true, fatal: true });
+    expect(error.message).toMatch(/^no reply within 300 ms \(smtp:\/\/127\.0\.0\.1:\d+ stopped answering; the send stops and can resume\)$/);
+  });
+
+  it('retries a connection that went silent elsewhere, but stops once three in a row go silent with no reply between', async () => {
+    const { server, transport } = await start({}, '', 300);
+    await transport.send(message(1));
+    // One or two connections go silent (two messages at once), then the server answers again: each silence is retried.
+    server.setFaults({ stallRate: 1 });
+    for (const result of await Promise.allSettled([transport.send(message(2)), transport.send(message(3))])) {
+      expect(result.status === 'rejected' && result.reason).toMatchObject({ temporary: true, fatal: false, message: 'no reply within 300 ms' });
+    }
+    server.setFaults({ stallRate: 0 });
+    await transport.send(message(4));
+    // Eight messages over four connections, all silent: the third silent connection stops the send, and so does every later one.
+    server.setFaults({ stallRate: 1 });
+    const errors = (await Promise.allSettled(Array.from({ length: 8 }, (_, index) => transport.send(message(5 + index))))).map((result) => (result.status === 'rejected' ? (result.reason as TransportError) : undefined));
+    expect(errors.every((error) => error?.temporary === true)).toBe(true);
+    const fatal = errors.filter((error) => error?.fatal === true);
+    expect(fatal.length).toBeGreaterThanOrEqual(4);
+    expect(errors.length - fatal.length).toBeLessThanOrEqual(4);
+    expect(fatal[0]?.message).toMatch(/stopped answering; the send stops and can resume/);
   });
 
   it('takes a reply that arrived while this process was busy past the timeout, rather than timing out and sending twice', async () => {
