@@ -10,11 +10,21 @@ export function parsePublicationTime(value: string, timeZone: string): DateTime 
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) {
     return undefined;
   }
+  const offset = /T[\d:.,]+[+-](\d{2})(?::?(\d{2}))?$/i.exec(text);
+  if (offset !== null && !offsetInRange(Number(offset[1]), Number(offset[2] ?? 0))) return undefined;
   const plain = plainOffsetTime(text);
   if (plain !== undefined) return plain;
   const hasOffset = /T[\d:.,]+(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text);
   const time = DateTime.fromISO(text, hasOffset ? { setZone: true } : { zone: timeZone });
   return time.isValid ? time : undefined;
+}
+
+/**
+ * An offset no further from UTC than any place has been (±14:00), minutes below 60: a larger one
+ * (`+99:00`) is a typing error that would move the time by days, not a place.
+ */
+export function offsetInRange(hours: number, minutes: number): boolean {
+  return minutes < 60 && hours * 60 + minutes <= 14 * 60;
 }
 
 /** The form records are written in: seconds and an offset (or Z), nothing more. */

@@ -1,5 +1,5 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
-import { parsePublicationTime } from './publication-time.js';
+import { offsetInRange, parsePublicationTime } from './publication-time.js';
 
 /** A date line read, or which part of it could not be read. */
 export type WireDate = { ok: true; time: DateTime } | { ok: false; problem: string };
@@ -34,8 +34,9 @@ function zoneOf(written: string): FixedOffsetZone | undefined {
   if (hours !== undefined) return FixedOffsetZone.instance(hours * 60);
   const offset = /^(?:UTC|GMT)?\s?([+-])(\d{1,2})(?::?(\d{2}))?$/i.exec(bare);
   if (offset === null) return undefined;
+  if (!offsetInRange(Number(offset[2]), Number(offset[3] ?? 0))) return undefined;
   const minutes = Number(offset[2]) * 60 + Number(offset[3] ?? 0);
-  return minutes > 14 * 60 ? undefined : FixedOffsetZone.instance(offset[1] === '-' ? -minutes : minutes);
+  return FixedOffsetZone.instance(offset[1] === '-' ? -minutes : minutes);
 }
 
 function firstValid(text: string, formats: readonly string[]): DateTime | undefined {

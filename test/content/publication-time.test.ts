@@ -12,6 +12,9 @@ const ZONE = 'Europe/Kyiv';
 
 /** What luxon reads, as parsePublicationTime read texts before it had a path of its own. */
 function byLuxon(text: string): DateTime | undefined {
+  // Luxon reads any two-digit offset; one past ±14:00, or with minutes past 59, is no time here.
+  const offset = /T[\d:.,]+[+-](\d{2})(?::?(\d{2}))?$/i.exec(text);
+  if (offset !== null && (Number(offset[2] ?? 0) > 59 || Number(offset[1]) * 60 + Number(offset[2] ?? 0) > 14 * 60)) return undefined;
   const hasOffset = /T[\d:.,]+(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text);
   const time = DateTime.fromISO(text, hasOffset ? { setZone: true } : { zone: ZONE });
   return time.isValid ? time : undefined;
@@ -70,6 +73,15 @@ describe('parsePublicationTime', () => {
       .tuple(field(0, 9999, 4), field(0, 13, 2), field(0, 32, 2), field(0, 25, 2), field(0, 61, 2), field(0, 61, 2), offset)
       .map(([year, month, day, hour, minute, second, zone]) => `${year}-${month}-${day}T${hour}:${minute}:${second}${zone}`);
     fc.assert(fc.property(text, (value) => expectAsLuxon(value)), { numRuns: 20_000, seed: 19 });
+  });
+
+  it('refuses an offset past ±14:00 or with minutes past 59, which would move the time by days', () => {
+    for (const text of ['2025-01-06T09:00:00+99:00', '2025-01-06T09:00:00-99:59', '2025-01-06T09:00:00+05:99', '2025-01-06T09:00:00+14:01', '2025-01-06T09:00:00+18:00', '2025-01-06T09:00+1900', '2025-01-06T09:00:00.5-19']) {
+      expect(parsePublicationTime(text, ZONE), text).toBeUndefined();
+    }
+    for (const text of ['2025-01-06T09:00:00-14:00', '2025-01-06T09:00:00-12:00', '2025-01-06T09:00:00+14:00', '2025-01-06T09:00:00+05:45']) {
+      expect(parsePublicationTime(text, ZONE), text).toBeDefined();
+    }
   });
 
   it('still reads a time without an offset in the publication zone, and a space for the T', () => {
