@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { Topic } from '../config.js';
 import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
+import { checkUtf8, notUtf8Message, type NotUtf8 } from '../utf8-text.js';
 import type { Article, SiteArticle } from './article.js';
 import { articleFromCache, openArticleCache, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
 import type { ArticleSpool } from './article-spool.js';
@@ -72,6 +73,7 @@ async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, 
     try {
       const read = readRecord(records.absolute(name), options.maxRecordBytes);
       if (typeof read === 'number') return [records.tooLarge(name, read)];
+      if (typeof read !== 'string') return [{ file: records.shown(name), line: read.line, message: notUtf8Message(read) }];
       text = read;
     } catch (error) {
       return [{ file: records.shown(name), message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }];
@@ -175,9 +177,9 @@ interface RecordReader {
 /**
  * A record's text, read synchronously like the parsing (10,000 small records are read in a tenth
  * of a second, five times faster than through the thread pool) and never past `limit` bytes: the
- * size it had grown to, over the limit, instead.
+ * size it had grown to, over the limit, instead; where its bytes are not UTF-8, where they first are not.
  */
-function readRecord(file: string, limit: number): string | number {
+function readRecord(file: string, limit: number): string | number | NotUtf8 {
   const fd = openSync(file, 'r');
   try {
     // One byte more than announced, to see a file that grew since; more room only if it did.
@@ -187,7 +189,10 @@ function readRecord(file: string, limit: number): string | number {
       length += readSync(fd, buffer, length, buffer.length - length, null);
       if (length > limit) return Math.max(length, fstatSync(fd).size);
       // Less than the room asked for: the end of the file (a regular file reads short only there).
-      if (length < buffer.length) return buffer.toString('utf8', 0, length);
+      if (length < buffer.length) {
+        const bytes = buffer.subarray(0, length);
+        return checkUtf8(bytes) ?? bytes.toString('utf8');
+      }
       const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, limit + 1));
       buffer.copy(larger, 0, 0, length);
       buffer = larger;
@@ -218,7 +223,7 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
     // the ones cached, or the page would mix two versions of the record.
     const recordText = (): string => {
       if (bytes !== undefined) return bytes;
-      let read: string | number | undefined;
+      let read: ReturnType<typeof readRecord> | undefined;
       try {
         read = readRecord(absolute(name), options.maxRecordBytes);
       } catch {

@@ -17,7 +17,7 @@ export const testTopics: Topic[] = [
 export const testRecordLimit = 2_000_000;
 
 /** A fresh folder with the given files; removed by the returned cleanup. */
-export async function folderWith(files: Record<string, string>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function folderWith(files: Record<string, string | Uint8Array>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'briefing-content-'));
   await Promise.all(Object.entries(files).map(([name, text]) => writeFile(path.join(dir, name), text)));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };

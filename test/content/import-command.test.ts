@@ -104,6 +104,16 @@ describe('briefing import', () => {
     expect(await readdir(path.join(work, 'big-records'))).toEqual([]);
   });
 
+  it('refuses a text that is not UTF-8, naming the file and the line of its first foreign byte, and writes nothing', async () => {
+    const raw = await readFile(PREVIEW);
+    await writeFile(path.join(work, 'latin1.txt'), Buffer.concat([Buffer.from('Caf'), Buffer.from([0xe9]), Buffer.from(' talks\n'), raw]));
+    const result = await briefing('import', 'latin1.txt', '--out', 'latin1-records', '--source', SOURCE);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('import: latin1.txt:1: is not UTF-8 text (byte 0xE9): save it as UTF-8');
+    expect(result.stderr).not.toContain('    at ');
+    expect(await readdir(path.join(work, 'latin1-records'))).toEqual([]);
+  });
+
   it('refuses a --published that is not a date, with exit 1 and no stack', async () => {
     const result = await briefing('import', WRAP, '--out', 'records', '--source', 'Test Desk', '--published', 'tomorrow');
     expect(result.code).toBe(1);

@@ -14,7 +14,7 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-async function load(files: Record<string, string>, timeZone = zone) {
+async function load(files: Record<string, string | Uint8Array>, timeZone = zone) {
   const folder = await folderWith(files);
   cleanups.push(folder.cleanup);
   return loadArticles({ dir: folder.dir, topics: testTopics, maxRecordBytes: testRecordLimit, timeZone });
@@ -172,6 +172,13 @@ describe('loadArticles: records', () => {
     const [article] = await load({ 'x.md': text });
     expect(article?.title).toBe('Windows');
     expect(article?.sections.map((section) => section.heading)).toEqual([null, 'Next']);
+  });
+
+  it('refuses a record that is not UTF-8, naming the line of its first foreign byte, rather than showing U+FFFD', async () => {
+    const latin1 = Buffer.concat([Buffer.from('---\ntitle: A caf'), Buffer.from([0xe9]), Buffer.from('\npublished: 2025-07-23T10:00:00Z\nsource: Test\n---\nBody.\n')]);
+    const error = (await load({ 'latin1.md': latin1 }).catch((caught: unknown) => caught)) as BriefingError;
+    expect(error).toBeInstanceOf(BriefingError);
+    expect(error.message).toMatch(/latin1\.md:2: is not UTF-8 text \(byte 0xE9\): save it as UTF-8/);
   });
 
   it('assigns topics per section by the rules, or inherits the front matter topics', async () => {

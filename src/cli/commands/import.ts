@@ -5,6 +5,7 @@ import { createArticleParser } from '../../content/parse-article.js';
 import { formatRecord } from '../../content/format-record.js';
 import { importRawArticle } from '../../content/import-raw.js';
 import { BriefingError, formatProblem, isBriefingError, type Problem } from '../../errors.js';
+import { checkUtf8, notUtf8Message } from '../../utf8-text.js';
 import type { CliContext } from '../context.js';
 
 interface ImportCommandOptions {
@@ -94,7 +95,12 @@ async function readInput(file: string, limit: number): Promise<string> {
       const { bytesRead, buffer } = await handle.read({ buffer: Buffer.allocUnsafe(64 * 1024) }).catch((error: unknown) => {
         throw unreadable(error);
       });
-      if (bytesRead === 0) return Buffer.concat(chunks, total).toString('utf8');
+      if (bytesRead === 0) {
+        const bytes = Buffer.concat(chunks, total);
+        const bad = checkUtf8(bytes);
+        if (bad !== undefined) throw BriefingError.fromProblems('import', 'input-not-utf8', [{ file, line: bad.line, message: notUtf8Message(bad) }]);
+        return bytes.toString('utf8');
+      }
       total += bytesRead;
       if (total > limit) throw BriefingError.fromProblems('import', 'input-too-large', [{ file, message: tooLarge(`the text is more than ${limit} bytes`, limit) }]);
       chunks.push(buffer.subarray(0, bytesRead));
