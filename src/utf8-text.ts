@@ -23,6 +23,20 @@ export function checkUtf8(bytes: Uint8Array): NotUtf8 | undefined {
   return { offset, line, byte: `0x${(bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0')}` };
 }
 
+/**
+ * How many of `bytes` end on a character boundary: a multi-byte sequence the end cuts short (a chunk
+ * of a stream) is left out, for the next chunk to complete.
+ */
+export function utf8Boundary(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back += 1) {
+    const byte = bytes[bytes.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+}
+
 /** The problem's words for a file that is not UTF-8. */
 export function notUtf8Message(bad: NotUtf8): string {
   return `is not UTF-8 text (byte ${bad.byte}): save it as UTF-8`;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { parse, type Options as CsvOptions } from 'csv-parse';
 import { BriefingError, type Problem } from '../errors.js';
+import { checkUtf8, notUtf8Message, utf8Boundary, type NotUtf8 } from '../utf8-text.js';
 import { SUBSCRIBER_STATUSES, type AddCounts, type NewSubscriber, type SubscriberStatus, type SubscriberStore, type TopicChoice } from '../store/store.js';
 import { normaliseTopicChoice, unknownTopicIds } from '../store/topic-choice.js';
 import { normaliseName, parseAddress } from '../address.js';
@@ -185,6 +186,51 @@ function lineFeedsOnly(): Transform {
 }
 
 /**
+ * Passes the bytes on as they are, noting each line (counted as csv-parse counts them, after
+ * lineFeedsOnly) that holds bytes that are not UTF-8: csv-parse would read them as U+FFFD, and a
+ * name or address would be imported changed without a word.
+ */
+function notUtf8Lines(lines: Map<number, NotUtf8>): Transform {
+  let line = 1;
+  let held = Buffer.alloc(0);
+  const lineFeeds = (bytes: Buffer): number => {
+    let count = 0;
+    for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, at + 1)) count += 1;
+    return count;
+  };
+  const scan = (bytes: Buffer): void => {
+    for (let from = 0; ; ) {
+      const rest = bytes.subarray(from);
+      const bad = checkUtf8(rest);
+      if (bad === undefined) {
+        line += lineFeeds(rest);
+        return;
+      }
+      const at = line + bad.line - 1;
+      if (!lines.has(at)) lines.set(at, bad);
+      // The rest of that line is refused with it: scanning goes on from the next.
+      const end = rest.indexOf(LF, bad.offset);
+      line = end === -1 ? at : at + 1;
+      if (end === -1) return;
+      from += end + 1;
+    }
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const bytes = held.length === 0 ? chunk : Buffer.concat([held, chunk]);
+      const boundary = utf8Boundary(bytes);
+      scan(bytes.subarray(0, boundary));
+      held = Buffer.from(bytes.subarray(boundary));
+      callback(null, chunk);
+    },
+    flush(callback) {
+      scan(held);
+      callback();
+    },
+  });
+}
+
+/**
  * Streams a subscriber CSV (header row; `address`/`email`, optional `name`, `status`, `source`,
  * `created`, `confirmed`, `unsubscribed`, `topics` columns) as batches of valid rows. Bad lines are skipped and
  * recorded in `report`, each with its line number; a missing address column is fatal.
@@ -194,6 +240,7 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
   const addProblem = problemAdder(report);
   async function* batches(): AsyncGenerator<NewSubscriber[]> {
     let fields: Map<CsvField, number> | undefined;
+    const notUtf8 = new Map<number, NotUtf8>();
     // Validation runs in the parser's hooks, so records and skipped lines are reported in file order.
     const csvOptions: CsvOptions<NewSubscriber, string[]> = {
       bom: true,
@@ -216,6 +263,13 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
         // csv-parse counts where a record ends; the record starts as many line breaks earlier as its cells hold.
         const breaks = record.reduce((sum, value) => sum + (value.match(/\n/g)?.length ?? 0), 0);
         const line = context.lines - breaks;
+        for (let at = line; at <= context.lines; at += 1) {
+          const bad = notUtf8.get(at);
+          if (bad === undefined) continue;
+          report.errors += 1;
+          addProblem({ file: options.file, line: at, field: 'csv', message: notUtf8Message(bad) });
+          return null;
+        }
         const result = toSubscriber(record, fields, options, line);
         if (!Array.isArray(result)) return result;
         report.errors += 1;
@@ -224,7 +278,7 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
       },
     };
     // csv-parse's overloads only type `on_record` for `columns` mode; the hook's output type is ours.
-    const parser = input.pipe(lineFeedsOnly()).pipe(parse(csvOptions as unknown as CsvOptions));
+    const parser = input.pipe(lineFeedsOnly()).pipe(notUtf8Lines(notUtf8)).pipe(parse(csvOptions as unknown as CsvOptions));
     input.on('error', (error) => parser.destroy(error));
     let batch: NewSubscriber[] = [];
     try {

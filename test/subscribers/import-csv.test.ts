@@ -14,8 +14,8 @@ const TOPIC_IDS = ['talks', 'protests', 'war'];
 let clock = 0;
 const elapsedSeconds = (): number => (clock += 0.5);
 
-async function readAll(text: string, options: { status?: NewSubscriber['status']; batchSize?: number } = {}) {
-  const { batches, report } = readSubscriberCsv(Readable.from([text]), {
+async function readAll(text: string | Buffer[], options: { status?: NewSubscriber['status']; batchSize?: number } = {}) {
+  const { batches, report } = readSubscriberCsv(Readable.from(typeof text === 'string' ? [text] : text), {
     file: 'list.csv',
     status: options.status ?? 'active',
     source: 'import:list.csv',
@@ -66,6 +66,20 @@ describe('readSubscriberCsv', () => {
       expect.stringMatching(/^list\.csv:9: address: the domain "bad_domain.org" may only contain/),
       expect.stringMatching(/^list\.csv:10: csv: /),
     ]);
+  });
+
+  it('refuses a row that is not UTF-8, naming its line, rather than importing U+FFFD; reads characters cut between chunks whole', async () => {
+    const latin1 = Buffer.concat([Buffer.from('address,name\nok@example.org,Zoë\ncafe@example.org,Caf'), Buffer.from([0xe9]), Buffer.from('\nlast@example.org,Last\n')]);
+    const { rows, messages } = await readAll([latin1]);
+    expect(messages).toEqual(['list.csv:3: csv: is not UTF-8 text (byte 0xE9): save it as UTF-8']);
+    expect(rows.map((row) => row.address)).toEqual(['ok@example.org', 'last@example.org']);
+
+    const text = Buffer.from('address,name\nzoe@example.org,Zoë € 𝄞\nnext@example.org,Next\n');
+    for (let cut = 1; cut < text.length; cut += 1) {
+      const split = await readAll([text.subarray(0, cut), text.subarray(cut)]);
+      expect(split.messages, `cut at ${cut}`).toEqual([]);
+      expect(split.rows.map((row) => row.name), `cut at ${cut}`).toEqual(['Zoë € 𝄞', 'Next']);
+    }
   });
 
   it('uses --status for rows without one and reads times written by export', async () => {
