@@ -34,8 +34,14 @@ export const RETURNS_DEFAULTS = {
   unknownFolder: 'Briefing/Unknown',
 } as const;
 
+/** Text that goes into mail headers (the subject, From, the list's name): one line, refused here rather than at the first send. */
+const headerText = z
+  .string()
+  .min(1)
+  .refine((text) => !/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/.test(text), 'must be one line, without line breaks or control characters');
+
 const fileConfigSchema = z.strictObject({
-  title: z.string().min(1),
+  title: headerText,
   description: z.string().min(1),
   /** Absolute base URL of the published site; feeds and emails link to it. */
   siteUrl: z.url({ protocol: /^https?$/ }).transform((url) => (url.endsWith('/') ? url : `${url}/`)),
@@ -43,9 +49,9 @@ const fileConfigSchema = z.strictObject({
   language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag'),
   direction: z.enum(['ltr', 'rtl']).default('ltr'),
   timeZone: zoneSchema,
-  author: z.strictObject({ name: z.string().min(1), email: z.email().optional(), url: z.url().optional() }),
+  author: z.strictObject({ name: headerText, email: z.email().optional(), url: z.url().optional() }),
   sender: z.strictObject({
-    name: z.string().min(1),
+    name: headerText,
     address: z.email(),
     replyTo: z.email().optional(),
     /** Mailbox that receives `mailto:` unsubscribe requests. */
@@ -279,7 +285,7 @@ export function parseConfig(text: string, configFile: string, env: EnvironmentCo
     throw BriefingError.fromProblems(
       'config',
       'invalid-config',
-      zodProblems(parsed.error, displayName, source),
+      zodProblems(parsed.error, displayName, source, 'is not a setting (check its spelling against the README)'),
       `${displayName} has problems`,
     );
   }

@@ -125,14 +125,29 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
   object: 'an object of fields',
 };
 
-/** Turns zod issues into problems naming file, line and field (a dotted path). */
-export function zodProblems(error: z.ZodError, file: string, source: YamlSource): Problem[] {
-  return error.issues.map((issue) => ({
-    file,
-    line: source.lineOf(issue.path),
-    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)',
-    message: typeProblem(issue) ?? issue.message,
-  }));
+/**
+ * Turns zod issues into problems naming file, line and field (a dotted path). An unknown field is
+ * reported on its own line, one problem per field, with `unknownField` as what is wrong (after the others).
+ */
+export function zodProblems(error: z.ZodError, file: string, source: YamlSource, unknownField: string): Problem[] {
+  const unknown: Problem[] = [];
+  const problems: Problem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const path = [...issue.path, key];
+        unknown.push({ file, line: source.lineOf(path), field: path.map(String).join('.'), message: unknownField });
+      }
+      continue;
+    }
+    problems.push({
+      file,
+      line: source.lineOf(issue.path),
+      field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)',
+      message: typeProblem(issue) ?? issue.message,
+    });
+  }
+  return [...problems, ...unknown];
 }
 
 /**

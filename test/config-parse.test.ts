@@ -80,4 +80,17 @@ describe('parseConfig', () => {
     const wrong = TEXT.replace('"concurrency": 8', '"concurrency": 0');
     expect(problemsOf(wrong)).toEqual([expect.stringMatching(new RegExp(`^${lineOf(wrong, '"concurrency"')}: delivery\\.concurrency `))]);
   });
+
+  it('names the line of a mistyped setting itself, not of the object around it', () => {
+    const text = TEXT.replace('"concurrency": 8', '"concurrency": 8,\n    "concurency": 4').replace('"title":', '"titel": "x",\n  "title":');
+    expect(problemsOf(text).sort()).toEqual([
+      `${lineOf(text, '"titel"')}: titel is not a setting (check its spelling against the README)`,
+      `${lineOf(text, '"concurency"')}: delivery.concurency is not a setting (check its spelling against the README)`,
+    ]);
+  });
+
+  it('refuses a line break in a name that goes into mail headers, naming its line', () => {
+    const text = TEXT.replace(/("sender": \{\s*"name": ")([^"]*)"/, '$1$2\\nBcc: someone@example.org"');
+    expect(problemsOf(text)).toEqual([`${lineOf(text, 'Bcc: someone')}: sender.name must be one line, without line breaks or control characters`]);
+  });
 });

@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import { z } from 'zod';
 import type { Topic } from '../config.js';
 import type { Problem } from '../errors.js';
 import { parseYamlSource, zodProblems, type YamlSource } from '../yaml-source.js';
@@ -67,7 +66,7 @@ export function createArticleParser(rules: ArticleRules): ArticleParser {
     }
     problems.push(...sectionReferenceProblems(source.value, body.sections, file, source));
     if (!parsed.success) {
-      problems.push(...schemaProblems(parsed.error, file, source));
+      problems.push(...zodProblems(parsed.error, file, source, 'is not a field of an article record'));
     }
     if (!parsed.success || problems.length > 0) {
       return { problems: problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
@@ -88,22 +87,6 @@ function normalise(raw: string): string {
   return raw.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
 }
 
-/** Zod issues as problems; an unknown field is reported on its own line, one problem per field. */
-function schemaProblems(error: z.ZodError, file: string, source: YamlSource): Problem[] {
-  const problems: Problem[] = [];
-  const others: z.core.$ZodIssue[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const path = [...issue.path, key];
-        problems.push({ file, line: source.lineOf(path), field: path.map(String).join('.'), message: 'is not a field of an article record' });
-      }
-    } else {
-      others.push(issue);
-    }
-  }
-  return [...zodProblems(new z.ZodError(others), file, source), ...problems];
-}
 
 /**
  * Images and videos may name the section they sit in: that subheading must exist in the body.
