@@ -126,6 +126,9 @@ async function replan(store: Store, existing: EditionRecord): Promise<EditionSta
   if (latest !== undefined && latest.slot.getTime() > existing.slot.getTime()) {
     throw new BriefingError('delivery', 'replan-refused', `edition ${id} cannot be planned again: edition ${latest.id}, sent after it, already covers its articles`);
   }
+  if (existing.status === 'sent') {
+    throw new BriefingError('delivery', 'replan-refused', `edition ${id} cannot be planned again: its send has finished (\`briefing status --date ${id}\` lists how each delivery ended)`);
+  }
   if (!(await store.reopenEdition(id))) {
     throw new BriefingError(
       'delivery',

@@ -82,7 +82,7 @@ describe('send --replan', () => {
     expect((await workspace.run(['send', '--date', '2025-07-23'])).code).toBe(0);
     const sent = await workspace.run(['send', '--date', '2025-07-23', '--replan']);
     expect(sent.code).toBe(1);
-    expect(sent.stderr).toMatch(/^delivery: edition 2025-07-23 cannot be planned again: some of its deliveries are sent or being sent/m);
+    expect(sent.stderr).toMatch(/^delivery: edition 2025-07-23 cannot be planned again: its send has finished \(`briefing status --date 2025-07-23` lists how each delivery ended\)$/m);
     const covered = await workspace.run(['send', '--date', '2025-07-22', '--replan']);
     expect(covered.code).toBe(1);
     expect(covered.stderr).toMatch(/^delivery: edition 2025-07-22 cannot be planned again: edition 2025-07-23, sent after it, already covers its articles$/m);
