@@ -241,6 +241,8 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
   async function* batches(): AsyncGenerator<NewSubscriber[]> {
     let fields: Map<CsvField, number> | undefined;
     const notUtf8 = new Map<number, NotUtf8>();
+    /** Cells of the header row: a row may have fewer (or more, empty), not values past them. */
+    let columns = 0;
     // Validation runs in the parser's hooks, so records and skipped lines are reported in file order.
     const csvOptions: CsvOptions<NewSubscriber, string[]> = {
       bom: true,
@@ -257,12 +259,19 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
       on_record: (record: string[], context): NewSubscriber | null => {
         if (fields === undefined) {
           fields = headerMap(record, options.file);
+          columns = record.length;
           return null;
         }
         report.lines += 1;
         // csv-parse counts where a record ends; the record starts as many line breaks earlier as its cells hold.
         const breaks = record.reduce((sum, value) => sum + (value.match(/\n/g)?.length ?? 0), 0);
         const line = context.lines - breaks;
+        // A value past the header's last column: most likely an unquoted comma that shifted the row ("Doe, Jane").
+        if (record.slice(columns).some((value) => value.trim() !== '')) {
+          report.errors += 1;
+          addProblem({ file: options.file, line, field: 'csv', message: `has ${record.length} cells where the header has ${columns}: a value with a comma needs quotes` });
+          return null;
+        }
         for (let at = line; at <= context.lines; at += 1) {
           const bad = notUtf8.get(at);
           if (bad === undefined) continue;

@@ -82,6 +82,15 @@ describe('readSubscriberCsv', () => {
     }
   });
 
+  it('refuses a row with a value past the header\'s columns (an unquoted comma), and takes empty ones', async () => {
+    const { rows, messages } = await readAll('address,name\njane@example.org,Doe, Jane\nsam@example.org,Sam,,\n"ann@example.org","Roe, Ann"\n');
+    expect(messages).toEqual(['list.csv:2: csv: has 3 cells where the header has 2: a value with a comma needs quotes']);
+    expect(rows.map((row) => [row.address, row.name])).toEqual([
+      ['sam@example.org', 'Sam'],
+      ['ann@example.org', 'Roe, Ann'],
+    ]);
+  });
+
   it('uses --status for rows without one and reads times written by export', async () => {
     const { rows, messages } = await readAll(
       'address,status,created,confirmed,unsubscribed\n' +
