@@ -184,8 +184,8 @@ describe('header injection through the real entry points', () => {
   });
 
   it.each([
-    ['sender.name', (config: Record<string, unknown>) => ((config.sender as Record<string, string>).name = 'Desk\r\nBcc: evil@example.org'), /^delivery: the sender name contains a line break or control character$/m],
-    ['title (the List-Id name)', (config: Record<string, unknown>) => (config.title = 'Briefing\u2028Bcc: evil@example.org'), /^delivery: the list name contains a line break or control character$/m],
+    ['sender.name', (config: Record<string, unknown>) => ((config.sender as Record<string, string>).name = 'Desk\r\nBcc: evil@example.org'), /^config: briefing\.config\.json:\d+: sender\.name: must be one line, without line breaks or control characters$/m],
+    ['title (the List-Id name)', (config: Record<string, unknown>) => (config.title = 'Briefing\u2028Bcc: evil@example.org'), /^config: briefing\.config\.json:\d+: title: must be one line, without line breaks or control characters$/m],
     ['listId', (config: Record<string, unknown>) => (config.listId = 'daily.example.org>\r\nBcc: evil@example.org'), /^config: briefing\.config\.json:\d+: listId: must be a domain-like identifier$/m],
     ['sender.address', (config: Record<string, unknown>) => ((config.sender as Record<string, string>).address = 'desk@example.org\r\nBcc: evil@example.org'), /^config: briefing\.config\.json:\d+: sender\.address: /m],
   ])('a config whose %s carries a line break stops the send with an error naming it', async (_label, change, message) => {
