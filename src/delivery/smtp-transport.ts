@@ -9,10 +9,7 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
-/**
- * TCP connection failures in a row, with no connection open, after which the server counts as down;
- * and connections in a row that got no reply within the timeout, with no reply on any between.
- */
+/** Connection failures in a row (refused, or no greeting), with no connection open, after which the server counts as down. */
 const DOWN_AFTER_FAILURES = 3;
 
 /**
@@ -46,11 +43,9 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
   let everConnected = false;
   let failuresInARow = 0;
   let closed = false;
-  /** Whether the server ever replied to a message (accepting or refusing it). */
+  /** Whether the server ever replied to a message (accepting or refusing it), and when it last did. */
   let everAnswered = false;
-  /** Connections that went silent since the last reply to a message: each counts once, whatever it held. */
-  let silentInARow = 0;
-  const counted = new WeakSet<SmtpNoReplyError>();
+  let lastReplyAt = 0;
   /** Set once the server counts as having stopped answering: every later silence is this fatal error. */
   let stoppedAnswering: TransportError | undefined;
 
@@ -64,12 +59,13 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
       return connection;
     } catch (error) {
       if (!(error instanceof SmtpConnectError)) throw error;
-      // A greeting or EHLO that never came: the server is silent, as after a message.
-      if (error.cause instanceof SmtpNoReplyError) throw silence(error.cause) ?? error;
-      failuresInARow += error.reachable ? 0 : 1;
-      const down = !error.reachable && open.size === 0 && (!everConnected || failuresInARow >= DOWN_AFTER_FAILURES);
+      // A greeting or EHLO that never came fails like a refused connection: a server that greets some
+      // connections and not others (at its limit of sessions) is not down while those others work.
+      const silent = error.cause instanceof SmtpNoReplyError;
+      failuresInARow += error.reachable && !silent ? 0 : 1;
+      const down = (!error.reachable || silent) && open.size === 0 && (!everConnected || failuresInARow >= DOWN_AFTER_FAILURES);
       if (down) {
-        throw new TransportError(`${error.message} (${settings.description} cannot be reached; the send stops and can resume)`, {
+        throw new TransportError(`${error.message} (${settings.description} ${silent ? 'stopped answering' : 'cannot be reached'}; the send stops and can resume)`, {
           temporary: true,
           fatal: true,
           cause: error,
@@ -80,42 +76,33 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
   }
 
   /**
-   * A message's outcome, with the server's silence judged across connections: one connection that
-   * stops answering is retried elsewhere, but a server that answers nothing at all (from the first
-   * message, or on three connections in a row) stops the send, its messages still queued, rather than
-   * failing each of them once its attempts run out.
+   * A message's outcome, with the server's silence judged across connections: a connection that
+   * stops answering while others get replies is retried elsewhere, but a server that has answered no
+   * message at all, or none on any connection for a whole timeout, stops the send, its messages still
+   * queued, rather than failing each of them once its attempts run out.
    */
   function judged(accepted: Promise<SendReceipt>): Promise<SendReceipt> {
+    const answered = (): void => {
+      everAnswered = true;
+      lastReplyAt = performance.now();
+    };
     return accepted.then(
       (receipt) => {
-        everAnswered = true;
-        silentInARow = 0;
+        answered();
         return receipt;
       },
       (error: unknown) => {
         if (!(error instanceof SmtpNoReplyError)) {
-          if (error instanceof TransportError && error.responseCode !== null) {
-            everAnswered = true;
-            silentInARow = 0;
-          }
+          if (error instanceof TransportError && error.responseCode !== null) answered();
           throw error;
         }
-        throw silence(error) ?? error;
+        if (stoppedAnswering === undefined && (!everAnswered || performance.now() - lastReplyAt >= connectionOptions.timeoutMs)) {
+          stoppedAnswering = new TransportError(`${error.message} (${settings.description} stopped answering; the send stops and can resume)`, { temporary: true, fatal: true, cause: error });
+          logger.warn('smtp server stopped answering');
+        }
+        throw stoppedAnswering ?? error;
       },
     );
-  }
-
-  /** Counts a connection that went silent (once, whatever it held); the fatal error once the server counts as having stopped answering. */
-  function silence(error: SmtpNoReplyError): TransportError | undefined {
-    if (stoppedAnswering === undefined && !counted.has(error)) {
-      counted.add(error);
-      silentInARow += 1;
-      if (!everAnswered || silentInARow >= DOWN_AFTER_FAILURES) {
-        stoppedAnswering = new TransportError(`${error.message} (${settings.description} stopped answering; the send stops and can resume)`, { temporary: true, fatal: true, cause: error });
-        logger.warn({ silentConnections: silentInARow }, 'smtp server stopped answering');
-      }
-    }
-    return stoppedAnswering;
   }
 
   function retire(connection: SmtpConnection, last: Promise<unknown>): void {

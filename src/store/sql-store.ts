@@ -7,6 +7,7 @@ import { row, rows, run, type Row, type SqlDriver, type Task } from './sql-task.
 import { decodeTopicChoice, encodeTopicChoice } from './topic-choice.js';
 import {
   COMPLAINT_REASON,
+  refusesSignUp,
   type AddCounts,
   type AddOutcome,
   type Delivery,
@@ -234,7 +235,10 @@ function* applyReturn(q: Queries, mail: ReturnedMailRecord, rule: SoftBounceRule
     const days = Math.round(rule.windowMs / 86_400_000);
     if (softBounces >= rule.softBounces) effect = { status: 'bounced', reason: `${softBounces} soft bounces in ${days} days` };
   }
-  if (effect === null || FINAL_STATUSES.has(subscriber.status)) return { recorded: true, status: subscriber.status, changed: false, softBounces };
+  // An address that left stays as it left, unless it left by itself and is now reported as spam or as
+  // a dead mailbox: that is then what its status says, so the sign-up form leaves it alone (refusesSignUp).
+  const worse = effect !== null && subscriber.status === 'unsubscribed' && !refusesSignUp(subscriber) && (mail.kind === 'complaint' || effect.status === 'bounced');
+  if (effect === null || (FINAL_STATUSES.has(subscriber.status) && !worse)) return { recorded: true, status: subscriber.status, changed: false, softBounces };
   const reason = reasonLine(mail.detail === '' ? effect.reason : `${effect.reason}: ${mail.detail}`);
   yield* run(q.setSubscriberStatus, [mail.subscriberId, effect.status, now, reason]);
   yield* run(q.dropQueuedDeliveries, [JSON.stringify([mail.subscriberId])]);

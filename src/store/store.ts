@@ -97,7 +97,8 @@ export interface SubscriberStore {
    * Records one returned mail (a bounce report, a complaint, a mailto unsubscribe) against the
    * subscriber it names, once per `key`, and applies it: a hard bounce bounces, a complaint or an
    * unsubscribe mail unsubscribes, soft bounces bounce once `rule.softBounces` editions bounced
-   * softly within `rule.windowMs`. An address that already left stays as it is.
+   * softly within `rule.windowMs`. An address that already left stays as it is, but for one that left
+   * by itself and is then reported as spam (its reason becomes the complaint) or as a dead mailbox (bounced).
    */
   recordReturn(mail: ReturnedMailRecord, rule: SoftBounceRule, now: Date): Promise<ReturnResult>;
   /** The latest status changes, newest first (for `briefing status`). */

@@ -243,6 +243,19 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
     const notUtf8 = new Map<number, NotUtf8>();
     /** Cells of the header row: a row may have fewer (or more, empty), not values past them. */
     let columns = 0;
+    /**
+     * The first line from `first` to `last` that is not UTF-8. Lines up to `last` are done with: they
+     * are forgotten, so a file with a bad byte on every line keeps no more than the parser reads ahead.
+     */
+    const badLineOf = (first: number, last: number): [number, NotUtf8] | undefined => {
+      let found: [number, NotUtf8] | undefined;
+      for (const [at, bad] of notUtf8) {
+        if (at > last) break;
+        if (at >= first) found ??= [at, bad];
+        notUtf8.delete(at);
+      }
+      return found;
+    };
     // Validation runs in the parser's hooks, so records and skipped lines are reported in file order.
     const csvOptions: CsvOptions<NewSubscriber, string[]> = {
       bom: true,
@@ -272,11 +285,10 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
           addProblem({ file: options.file, line, field: 'csv', message: `has ${record.length} cells where the header has ${columns}: a value with a comma needs quotes` });
           return null;
         }
-        for (let at = line; at <= context.lines; at += 1) {
-          const bad = notUtf8.get(at);
-          if (bad === undefined) continue;
+        const bad = badLineOf(line, context.lines);
+        if (bad !== undefined) {
           report.errors += 1;
-          addProblem({ file: options.file, line: at, field: 'csv', message: notUtf8Message(bad) });
+          addProblem({ file: options.file, line: bad[0], field: 'csv', message: notUtf8Message(bad[1]) });
           return null;
         }
         const result = toSubscriber(record, fields, options, line);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BriefingError } from '../../src/errors.js';
 import { openStoreAt } from '../../src/store/open-store.js';
-import type { Delivery, EditionRecord, NewSubscriber, Store } from '../../src/store/store.js';
+import { refusesSignUp, type Delivery, type EditionRecord, type NewSubscriber, type Store } from '../../src/store/store.js';
 import type { StoreFixture } from './store-fixtures.js';
 
 const run = promisify(execFile);
@@ -652,6 +652,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.getSubscriber(b!))?.statusReason).toBe('mailto unsubscribe');
         expect(await store.recordReturn({ key: 'dsn-late', subscriberId: a!, editionId: E, kind: 'hard-bounce', detail: '5.1.1' }, SOFT_RULE, at(3))).toEqual({ recorded: true, status: 'unsubscribed', changed: false, softBounces: 0 });
         expect((await store.getSubscriber(a!))?.statusReason).toBe('complaint: Feedback-Type: abuse');
+      });
+
+      it('an address that left by itself and is then reported as spam or as a dead mailbox is marked so, for the sign-up form', async () => {
+        await store.addSubscribers(people(2), at(0));
+        const [a, b] = await idsOf(store, ['reader0@example.org', 'reader1@example.org']);
+        for (const id of [a!, b!]) await store.setSubscriberStatus(id, 'unsubscribed', at(1), 'unsubscribe link');
+        expect(await store.recordReturn({ key: 'arf-late', subscriberId: a!, editionId: E, kind: 'complaint', detail: 'Feedback-Type: abuse' }, SOFT_RULE, at(2))).toMatchObject({ status: 'unsubscribed', changed: true });
+        expect(await store.getSubscriber(a!)).toMatchObject({ status: 'unsubscribed', statusReason: 'complaint: Feedback-Type: abuse', unsubscribedAt: at(1) });
+        expect(await store.recordReturn({ key: 'dsn-late-b', subscriberId: b!, editionId: E, kind: 'hard-bounce', detail: '5.1.1' }, SOFT_RULE, at(3))).toMatchObject({ status: 'bounced', changed: true });
+        expect(refusesSignUp((await store.getSubscriber(a!))!)).toBe(true);
+        expect(refusesSignUp((await store.getSubscriber(b!))!)).toBe(true);
+        // A mailto unsubscribe of an address that left changes nothing.
+        expect(await store.recordReturn({ key: 'mailto-late', subscriberId: a!, editionId: null, kind: 'unsubscribe', detail: '' }, SOFT_RULE, at(4))).toMatchObject({ changed: false });
       });
 
       it('soft bounces of distinct editions within the window bounce the address; repeats and old ones do not count', async () => {
