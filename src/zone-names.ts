@@ -26,8 +26,11 @@ function shortName(instant: Date, zone: string, locale: string): string {
 
 /** The zone's short name at `instant` in English: `EEST`, `BST`, `EDT`, or an offset where no English locale names it. */
 export function englishZoneName(instant: Date, zone: string): string {
-  const names = ENGLISH_LOCALES.map((locale) => shortName(instant, zone, locale));
-  return names.find((name) => !OFFSET_NAME.test(name)) ?? (names[0] as string);
+  for (const locale of ENGLISH_LOCALES) {
+    const name = shortName(instant, zone, locale);
+    if (!OFFSET_NAME.test(name)) return name;
+  }
+  return shortName(instant, zone, ENGLISH_LOCALES[0] as string);
 }
 
 /**

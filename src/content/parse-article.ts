@@ -87,7 +87,6 @@ function normalise(raw: string): string {
   return raw.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
 }
 
-
 /**
  * Images and videos may name the section they sit in: that subheading must exist in the body.
  * Checked on the raw YAML value, so it is reported together with any other problem of the record.

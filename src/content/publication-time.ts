@@ -10,12 +10,11 @@ export function parsePublicationTime(value: string, timeZone: string): DateTime 
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) {
     return undefined;
   }
-  const offset = /T[\d:.,]+[+-](\d{2})(?::?(\d{2}))?$/i.exec(text);
-  if (offset !== null && !offsetInRange(Number(offset[1]), Number(offset[2] ?? 0))) return undefined;
+  const offset = /T[\d:.,]+(?:Z|[+-](\d{2})(?::?(\d{2}))?)$/i.exec(text);
+  if (offset?.[1] !== undefined && !offsetInRange(Number(offset[1]), Number(offset[2] ?? 0))) return undefined;
   const plain = plainOffsetTime(text);
   if (plain !== undefined) return plain;
-  const hasOffset = /T[\d:.,]+(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text);
-  const time = DateTime.fromISO(text, hasOffset ? { setZone: true } : { zone: timeZone });
+  const time = DateTime.fromISO(text, offset !== null ? { setZone: true } : { zone: timeZone });
   return time.isValid ? time : undefined;
 }
 

@@ -64,15 +64,14 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
       const silent = error.cause instanceof SmtpNoReplyError;
       failuresInARow += error.reachable && !silent ? 0 : 1;
       const down = (!error.reachable || silent) && open.size === 0 && (!everConnected || failuresInARow >= DOWN_AFTER_FAILURES);
-      if (down) {
-        throw new TransportError(`${error.message} (${settings.description} ${silent ? 'stopped answering' : 'cannot be reached'}; the send stops and can resume)`, {
-          temporary: true,
-          fatal: true,
-          cause: error,
-        });
-      }
+      if (down) throw serverDown(error, silent ? 'stopped answering' : 'cannot be reached');
       throw error;
     }
+  }
+
+  /** The fatal error of a server that cannot work now: the sender stops, what is undelivered stays queued. */
+  function serverDown(error: TransportError, why: 'cannot be reached' | 'stopped answering'): TransportError {
+    return new TransportError(`${error.message} (${settings.description} ${why}; the send stops and can resume)`, { temporary: true, fatal: true, cause: error });
   }
 
   /**
@@ -82,27 +81,29 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
    * queued, rather than failing each of them once its attempts run out.
    */
   function judged(accepted: Promise<SendReceipt>): Promise<SendReceipt> {
-    const answered = (): void => {
-      everAnswered = true;
-      lastReplyAt = performance.now();
-    };
-    return accepted.then(
-      (receipt) => {
-        answered();
-        return receipt;
-      },
-      (error: unknown) => {
-        if (!(error instanceof SmtpNoReplyError)) {
-          if (error instanceof TransportError && error.responseCode !== null) answered();
-          throw error;
-        }
-        if (stoppedAnswering === undefined && (!everAnswered || performance.now() - lastReplyAt >= connectionOptions.timeoutMs)) {
-          stoppedAnswering = new TransportError(`${error.message} (${settings.description} stopped answering; the send stops and can resume)`, { temporary: true, fatal: true, cause: error });
-          logger.warn('smtp server stopped answering');
-        }
-        throw stoppedAnswering ?? error;
-      },
-    );
+    return accepted.then(replied, refused);
+  }
+
+  function answered(): void {
+    everAnswered = true;
+    lastReplyAt = performance.now();
+  }
+
+  function replied(receipt: SendReceipt): SendReceipt {
+    answered();
+    return receipt;
+  }
+
+  function refused(error: unknown): never {
+    if (!(error instanceof SmtpNoReplyError)) {
+      if (error instanceof TransportError && error.responseCode !== null) answered();
+      throw error;
+    }
+    if (stoppedAnswering === undefined && (!everAnswered || performance.now() - lastReplyAt >= connectionOptions.timeoutMs)) {
+      stoppedAnswering = serverDown(error, 'stopped answering');
+      logger.warn('smtp server stopped answering');
+    }
+    throw stoppedAnswering ?? error;
   }
 
   function retire(connection: SmtpConnection, last: Promise<unknown>): void {
