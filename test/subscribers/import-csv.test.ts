@@ -91,6 +91,17 @@ describe('readSubscriberCsv', () => {
     ]);
   });
 
+  it('names the line where a quote that is never closed opens, not the file\'s end', async () => {
+    // Blank lines and a quoted line break before it count, as an editor counts them.
+    const text = 'address,name\nann@example.org,Ann\n\n\nbo@example.org,"Bo\nBo"\nsam@example.org,"Sam\nlast@example.org,Last\n\n';
+    const { rows, messages } = await readAll(text);
+    expect(messages).toEqual([
+      expect.stringMatching(/^list\.csv:5: name: contains a control character/),
+      'list.csv:7: csv: a quote opened in the row that starts here is never closed',
+    ]);
+    expect(rows.map((row) => row.address)).toEqual(['ann@example.org']);
+  });
+
   it('uses --status for rows without one and reads times written by export', async () => {
     const { rows, messages } = await readAll(
       'address,status,created,confirmed,unsubscribed\n' +
