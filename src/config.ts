@@ -5,7 +5,7 @@ import { IANAZone } from 'luxon';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { BriefingError } from './errors.js';
-import { parseYamlSource, zodProblems } from './yaml-source.js';
+import { parseYamlSource, type YamlSource, zodProblems } from './yaml-source.js';
 
 const topicSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
@@ -254,6 +254,31 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
 }
 
 /** The config without its `$comment` fields: JSON has no comments, so an object may carry one (as in JSON Schema). */
+const NOT_A_CONFIGURATION = 'a JSON object of settings ("title", "siteUrl", …) was expected here: is --config naming the right file?';
+
+/**
+ * The line to name when the text is some other file given to --config (Markdown, a CSV list, front
+ * matter): not one object, or an object with none of the settings. Undefined for a configuration,
+ * however broken; its own problems then say what is wrong.
+ */
+function notAConfiguration(text: string, source: YamlSource): number | undefined {
+  const firstLine = (): number => {
+    const lines = text.split('\n');
+    const index = lines.findIndex((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+    return index < 0 ? 1 : index + 1;
+  };
+  if (source.syntaxProblems.length > 0) {
+    // Front matter's `---` lines make a second YAML document; a configuration is one.
+    return source.syntaxProblems.some((problem) => problem.message.includes('multiple documents')) ? firstLine() : undefined;
+  }
+  const value = source.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return firstLine();
+  const keys = Object.keys(value).filter((key) => key !== '$comment');
+  const settings = Object.keys(fileConfigSchema.shape);
+  // An empty object is a configuration still to write: its missing settings are the useful answer.
+  return keys.length === 0 || keys.some((key) => settings.includes(key)) ? undefined : firstLine();
+}
+
 function withoutComments(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutComments);
   if (value === null || typeof value !== 'object') return value;
@@ -277,6 +302,10 @@ export function requireSecret(env: EnvironmentConfig, command: string, linksLeav
 export function parseConfig(text: string, configFile: string, env: EnvironmentConfig): Config {
   const displayName = path.relative(process.cwd(), configFile) || configFile;
   const source = parseYamlSource(text, displayName, 1, 'JSON');
+  const notConfig = notAConfiguration(text, source);
+  if (notConfig !== undefined) {
+    throw BriefingError.fromProblems('config', 'invalid-config', [{ file: displayName, line: notConfig, message: NOT_A_CONFIGURATION }], `${displayName} is not a Briefing configuration`);
+  }
   if (source.syntaxProblems.length > 0) {
     throw BriefingError.fromProblems('config', 'invalid-config', source.syntaxProblems, `${displayName} is not valid JSON`);
   }

@@ -93,4 +93,21 @@ describe('parseConfig', () => {
     const text = TEXT.replace(/("sender": \{\s*"name": ")([^"]*)"/, '$1$2\\nBcc: someone@example.org"');
     expect(problemsOf(text)).toEqual([`${lineOf(text, 'Bcc: someone')}: sender.name must be one line, without line breaks or control characters`]);
   });
+
+  it.each([
+    ['an article (front matter)', '---\ntitle: A story\npublished: 2025-07-23T12:00:00Z\n---\nIts text.\n', 1],
+    ['Markdown notes', '# Notes\n\nSome *text*: with a colon.\n', 3],
+    ['a CSV list', 'address,name\nann@example.org,Ann\n', 1],
+    ['a JSON list', '[{ "title": "Briefing" }]', 1],
+  ])('says that %s given to --config is not a configuration, at its first line', (_what, text, line) => {
+    expect(problemsOf(text)).toEqual([`${line}:  a JSON object of settings ("title", "siteUrl", …) was expected here: is --config naming the right file?`]);
+  });
+
+  it('keeps the missing settings as the answer for an empty object and the problems of a broken configuration', () => {
+    expect(problemsOf('{}')[0]).toBe('1: title is required');
+    expect(problemsOf(TEXT.replace('"title": "Briefing"', '"titel": "Briefing"'))).toEqual([
+      '1: title is required',
+      `${lineOf(TEXT, '"title"')}: titel is not a setting (check its spelling against the README)`,
+    ]);
+  });
 });
