@@ -1,9 +1,10 @@
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { BriefingError } from '../errors.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionLimits } from './connection-guard.js';
+import { addSecurityHeaders } from './security-headers.js';
 
 /** A server on a socket, and how to stop it. */
 export interface RunningServer {
@@ -20,10 +21,26 @@ export interface RunningServer {
  */
 export async function listen(
   app: Hono,
-  options: { port: number; host: string; connections?: Partial<ConnectionLimits>; trustedProxies?: readonly string[] },
+  options: {
+    port: number;
+    host: string;
+    connections?: Partial<ConnectionLimits>;
+    trustedProxies?: readonly string[];
+    /** The answer to a request the app never sees: no Host header, a host or path that makes no URL. */
+    badRequest?: () => Response;
+  },
 ): Promise<RunningServer> {
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
-  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(limits) }) as Server;
+  const requests = getRequestListener(app.fetch, {
+    errorHandler: (error) => {
+      const response = error instanceof RequestError ? (options.badRequest?.() ?? new Response(null, { status: 400 })) : new Response(null, { status: 500 });
+      addSecurityHeaders(response.headers);
+      return response;
+    },
+  });
+  // Node would answer an HTTP/1.1 request without Host itself, bare; the adapter refuses it (and
+  // HTTP/1.0 without Host) as a request error, answered above like every other response.
+  const server = createServer({ ...serverTimeouts(limits), requireHostHeader: false }, requests);
   guardConnections(server, limits, options.trustedProxies ?? []);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

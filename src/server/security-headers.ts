@@ -20,15 +20,17 @@ const HEADERS: Readonly<Record<string, string>> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 
-/**
- * Adds the security headers to every response. A handler may set its own Content-Security-Policy
- * (the web version of a briefing keeps its email's inline styles) and it is left as set.
- */
+/** Sets each security header a response does not set itself (the web version of a briefing has its own policy). */
+export function addSecurityHeaders(headers: Headers): void {
+  for (const [name, value] of Object.entries(HEADERS)) {
+    if (!headers.has(name)) headers.set(name, value);
+  }
+}
+
+/** Adds the security headers to every response the app makes. */
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    for (const [name, value] of Object.entries(HEADERS)) {
-      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
-    }
+    addSecurityHeaders(c.res.headers);
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionLimits } from '../../src/server/connection-guard.js';
 import { listen, type RunningServer } from '../../src/server/listen.js';
+import { errorResponse } from '../../src/server/respond.js';
 import { createPublication, openTestServer, type TestPublication, type TestServer } from './support.js';
 
 let publication: TestPublication;
@@ -22,7 +23,7 @@ async function start(connections: Partial<ConnectionLimits>): Promise<URL> {
   publication = createPublication();
   writeFileSync(path.join(publication.output, 'feed.xml'), '<?xml version="1.0"?><rss version="2.0"><channel/></rss>\n');
   server = await openTestServer(publication);
-  running = await listen(server.app, { port: 0, host: '127.0.0.1', connections });
+  running = await listen(server.app, { port: 0, host: '127.0.0.1', connections, badRequest: () => errorResponse(server.deps.pages, 400) });
   return new URL(running.url);
 }
 
@@ -95,5 +96,35 @@ describe('idle connections (slowloris without a byte)', () => {
     const answer = await timedGet(url);
     expect(answer.status).toBe(200);
     expect(answer.ms).toBeLessThan(1_000);
+  });
+});
+
+/** Sends `head` as is on a connection of its own and reads the whole answer (the server closes it). */
+function rawRequest(url: URL, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(head));
+    sockets.push(socket);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+  });
+}
+
+describe('requests the app never sees', () => {
+  it.each([
+    ['HTTP/1.0 without Host', 'GET /feed.xml HTTP/1.0\r\n\r\n'],
+    ['HTTP/1.1 without Host', 'GET /feed.xml HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    ['a Host that makes no URL', 'GET /feed.xml HTTP/1.1\r\nHost: a b/c\r\nConnection: close\r\n\r\n'],
+  ])('answers %s with the site\'s 400 page and its security headers, not a bare 400', async (_what, head) => {
+    const url = await start({});
+    const answer = await rawRequest(url, head);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toMatch(/\r\ncontent-security-policy: default-src 'none';/i);
+    expect(answer).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+    expect(answer).toContain('Bad request');
+    // The feed itself still answers a request with a Host.
+    expect((await rawRequest(url, 'GET /feed.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });
 });

@@ -3,6 +3,7 @@ import { BriefingError } from '../../errors.js';
 import { createApp } from '../../server/app.js';
 import { buildDependencies } from '../../server/build-dependencies.js';
 import { listen } from '../../server/listen.js';
+import { errorResponse } from '../../server/respond.js';
 import { SERVER_SQLITE_OPTIONS } from '../../server/waiting-store.js';
 
 /** Options of `briefing serve` as commander gives them. */
@@ -32,7 +33,12 @@ export default async function serve(context: CliContext, options: ServeOptions):
     const transport = await context.createTransport('confirmations');
     try {
       const deps = buildDependencies({ config, store, transport, dkim: context.dkim(), clock: context.clock, logger: context.logger });
-      const server = await listen(createApp(deps), { port, host: options.host, trustedProxies: config.env.trustedProxies });
+      const server = await listen(createApp(deps), {
+        port,
+        host: options.host,
+        trustedProxies: config.env.trustedProxies,
+        badRequest: () => errorResponse(deps.pages, 400),
+      });
       context.logger.info({ url: server.url, output: config.paths.output, transport: transport.description }, 'server: listening');
       context.print(`listening on ${server.url}`);
       await new Promise<void>((resolve) => {
