@@ -74,8 +74,8 @@ export interface ArticleCache {
    * cached; the new stamp is kept. A record the cache has nothing of is not hashed (the parser hashes it).
    */
   get(name: string, text: string, stamp: RecordStamp): CachedRecord | undefined;
-  /** Caches a freshly parsed article with the stamp its record had just before it was read. */
-  set(name: string, article: Article, stamp: RecordStamp): void;
+  /** Caches a freshly parsed article (see cacheFields) with the stamp its record had just before it was read. */
+  set(name: string, fields: CacheFields, stamp: RecordStamp): void;
   /**
    * Puts the cache in place (atomically) when it changed, keeping only the records this load asked
    * about; a failure leaves the old file. The file is written as the load goes, so what it holds of
@@ -304,13 +304,24 @@ function readCache(file: string, key: string): StoredCache {
   }
 }
 
-function withoutBody(article: Article): CachedArticle {
-  const { body: _body, html: _html, sections: _sections, file: _file, ...rest } = article;
-  return rest;
+/** What the cache keeps of a freshly parsed article: the fields the load indexes it by, and its text without the body. */
+export interface CacheFields {
+  published: number;
+  contentHash: string;
+  text: Buffer;
 }
 
-function articleText(article: CachedArticle): Buffer {
-  return Buffer.from(JSON.stringify({ ...article, published: article.published.getTime(), updated: article.updated?.getTime() }), 'utf8');
+/** The cache's fields of an article; its text is encoded into memory of its own (a resident watch keeps it). */
+export function cacheFields(article: Article): CacheFields {
+  const { body: _body, html: _html, sections: _sections, file: _file, ...rest } = article;
+  const text = JSON.stringify({ ...rest, published: rest.published.getTime(), updated: rest.updated?.getTime() });
+  return { published: article.published.getTime(), contentHash: article.contentHash, text: ownBytes(text) };
+}
+
+/** `text` as UTF-8 in a buffer of its own, never a slice of Node's shared pool: safe to keep or move to another thread. */
+export function ownBytes(text: string): Buffer {
+  const bytes = new TextEncoder().encode(text);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function parseArticle(text: Buffer): CachedArticle {
@@ -392,8 +403,8 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
       changed = true;
       return recordOf(restamped);
     },
-    set(name, article, stamp) {
-      keep(name, { stamp, published: article.published.getTime(), contentHash: article.contentHash, text: articleText(withoutBody(article)) }, true);
+    set(name, fields, stamp) {
+      keep(name, { stamp, published: fields.published, contentHash: fields.contentHash, text: fields.text }, true);
       changed = true;
     },
     save() {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Article, SiteArticle, SiteSection } from './article.js';
+import { cacheFields, ownBytes, type CacheFields } from './article-cache.js';
 import { indexArticle, type IndexedArticle } from './indexed-article.js';
 
 /**
@@ -18,6 +19,8 @@ export interface ArticleSpool {
    * each time it is asked for (held in memory should the spool fail).
    */
   keep(article: Article): IndexedArticle<SiteArticle>;
+  /** Keeps an article another thread has already encoded (see packArticle): this thread only writes its bytes. */
+  keepPacked(packed: PackedArticle): IndexedArticle<SiteArticle>;
   /**
    * The entries as plain data another thread of this process reads them by (see readSpoolTable), in
    * their order; undefined unless every one was kept by this spool (and not held in memory).
@@ -139,6 +142,49 @@ function headText(article: SiteArticle): string {
   return JSON.stringify({ ...head, published: head.published.getTime(), updated: head.updated?.getTime() });
 }
 
+/**
+ * A freshly parsed article as a build keeps it, encoded by the thread that parsed it (so the two
+ * parsing threads share this work and the loading thread only writes bytes): the fields the load
+ * indexes it by, its parse-cache entry, and what the site shows of it as the spool keeps it.
+ */
+export interface PackedArticle {
+  id: string;
+  cache: CacheFields;
+  /** The spool's head (the article but for its sections) and sections, as JSON in UTF-8. */
+  head: Buffer;
+  sections: Buffer;
+}
+
+/** Encodes a parsed article for the parse cache and the spool. */
+export function packArticle(article: Article): PackedArticle {
+  const shown = siteArticle(article);
+  return { id: article.id, cache: cacheFields(article), head: ownBytes(headText(shown)), sections: ownBytes(JSON.stringify(shown.sections)) };
+}
+
+/** A packed article's buffers as another thread sends them (plain byte arrays), as Buffers again without a copy. */
+export function revivePackedArticle(packed: PackedArticle): PackedArticle {
+  const buffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { id: packed.id, cache: { ...packed.cache, text: buffer(packed.cache.text) }, head: buffer(packed.head), sections: buffer(packed.sections) };
+}
+
+/** The memory a packed article's buffers own, to move to another thread rather than copy. */
+export function packedTransfers(packed: PackedArticle): ArrayBuffer[] {
+  return [packed.cache.text.buffer, packed.head.buffer, packed.sections.buffer] as ArrayBuffer[];
+}
+
+/** A spooled head's fields, its times revived. */
+function headFields(text: string): Record<string, unknown> {
+  const head = JSON.parse(text) as Record<string, unknown>;
+  head.published = new Date(head.published as number);
+  if (head.updated !== undefined) head.updated = new Date(head.updated as number);
+  return head;
+}
+
+/** What the site shows of an article, from its spooled head and sections (kept in memory when the spool cannot grow). */
+function siteArticleOf(head: Buffer, sections: Buffer): SiteArticle {
+  return { ...headFields(head.toString('utf8')), sections: JSON.parse(sections.toString('utf8')) as SiteSection[] } as unknown as SiteArticle;
+}
+
 /** Reads kept articles back from the spool's file, by position. */
 function restorer(fd: number): Restore {
   const read = (at: number, length: number): string => {
@@ -152,9 +198,7 @@ function restorer(fd: number): Restore {
     return buffer.toString('utf8');
   };
   return (at, headLength, sectionsLength) => {
-    const head = JSON.parse(read(at, headLength)) as Record<string, unknown>;
-    head.published = new Date(head.published as number);
-    if (head.updated !== undefined) head.updated = new Date(head.updated as number);
+    const head = headFields(read(at, headLength));
     let sections: SiteSection[] | undefined;
     // The sections (the bulk) are read only if asked for: a feed entry or a list wants the head alone.
     return Object.assign(
@@ -187,23 +231,22 @@ export function openArticleSpool(folder: string): ArticleSpool {
     end += bytes.length;
   };
   const rows = new SpoolRows(restorer(fd));
+  const keepPacked = ({ id, cache, head, sections }: PackedArticle): IndexedArticle<SiteArticle> => {
+    // Its row holds the hash as 32 bytes: anything else would come back as another hash, unnoticed.
+    if (!SHA256_HEX.test(cache.contentHash)) throw new Error(`the article spool keeps SHA-256 content hashes, not "${cache.contentHash}"`);
+    const at = end;
+    try {
+      write(Buffer.concat([head, sections]));
+    } catch {
+      // A spool that cannot grow (a full disk, a file-size limit) only costs memory: this one stays in it.
+      end = at;
+      return indexArticle(siteArticleOf(head, sections));
+    }
+    return new SpooledArticle(id, rows.add(cache.published, cache.contentHash, at, head.length, sections.length), rows);
+  };
   return {
-    keep(article) {
-      // Its row holds the hash as 32 bytes: anything else would come back as another hash, unnoticed.
-      if (!SHA256_HEX.test(article.contentHash)) throw new Error(`the article spool keeps SHA-256 content hashes, not "${article.contentHash}"`);
-      const shown = siteArticle(article);
-      const head = Buffer.from(headText(shown), 'utf8');
-      const sections = Buffer.from(JSON.stringify(shown.sections), 'utf8');
-      const at = end;
-      try {
-        write(Buffer.concat([head, sections]));
-      } catch {
-        // A spool that cannot grow (a full disk, a file-size limit) only costs memory: this one stays in it.
-        end = at;
-        return indexArticle(shown);
-      }
-      return new SpooledArticle(article.id, rows.add(article.published.getTime(), article.contentHash, at, head.length, sections.length), rows);
-    },
+    keep: (article) => keepPacked(packArticle(article)),
+    keepPacked,
     table(entries) {
       const which: number[] = [];
       for (const entry of entries) {

@@ -5,12 +5,12 @@ import type { Topic } from '../config.js';
 import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
 import { checkUtf8, notUtf8Message, type NotUtf8 } from '../utf8-text.js';
 import type { Article, SiteArticle } from './article.js';
-import { articleFromCache, openArticleCache, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
-import type { ArticleSpool } from './article-spool.js';
+import { articleFromCache, cacheFields, openArticleCache, type ArticleCacheOptions, type CachedArticle, type CachedRecord, type RecordStamp } from './article-cache.js';
+import { packArticle, type ArticleSpool, type PackedArticle } from './article-spool.js';
 import { indexArticle, type IndexedArticle } from './indexed-article.js';
 import { createArticleParser, type ArticleParser, type ParseResult } from './parse-article.js';
 import { statHere, type RecordStatter } from './record-stats.js';
-import { createSharedParser, type BegunBatch } from './shared-parse.js';
+import { createSharedParser, type BegunBatch, type ParsedArticle, type RecordToParse } from './shared-parse.js';
 
 /** Where the records are and what they are checked against. */
 export interface LoadArticlesOptions {
@@ -37,7 +37,7 @@ export interface LoadArticleIndexOptions extends LoadArticlesOptions {
  * gathered and thrown as one BriefingError, each line `content: FILE:LINE: field: what is wrong`.
  */
 export async function loadArticles(options: LoadArticlesOptions): Promise<Article[]> {
-  return (await loadEntries(options, indexArticle)).map((entry) => entry.article());
+  return (await loadEntries(options, { pack: false, keep: (article) => indexArticle(article as Article) })).map((entry) => entry.article());
 }
 
 /**
@@ -48,13 +48,27 @@ export async function loadArticles(options: LoadArticlesOptions): Promise<Articl
  */
 export function loadArticleIndex(options: LoadArticleIndexOptions): Promise<Array<IndexedArticle<SiteArticle>>> {
   const spool = options.spool;
-  return loadEntries(options, spool === undefined ? indexArticle : (article) => spool.keep(article));
+  if (spool === undefined) return loadEntries(options, { pack: false, keep: (article) => indexArticle(article as Article) });
+  // The parsing threads pack each article for the spool and the cache: this thread only writes it.
+  return loadEntries(options, { pack: true, keep: (article) => spool.keepPacked(isPacked(article) ? article : packArticle(article)) });
 }
 
-/** The load of both: `keep` makes the entry of a freshly parsed article, which a cached one has anyway. */
-async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, keep: (article: Article) => IndexedArticle<A>): Promise<Array<IndexedArticle<A | Article>>> {
+/**
+ * How the load of both keeps a freshly parsed article (a cached one has its entry anyway): whole,
+ * or packed by the thread that parsed it (`pack`).
+ */
+interface Keeper<A extends SiteArticle> {
+  pack: boolean;
+  keep(article: Article | PackedArticle): IndexedArticle<A>;
+}
+
+function isPacked(article: Article | PackedArticle): article is PackedArticle {
+  return 'cache' in article;
+}
+
+async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, keeper: Keeper<A>): Promise<Array<IndexedArticle<A | Article>>> {
   const names = listRecords(options.dir);
-  const records = createRecordReader(options);
+  const records = createRecordReader(options, keeper.pack);
   const cache = options.cache === undefined ? undefined : openArticleCache(options.cache);
   // Every record's stamp before any is read: an edit in between leaves a stamp older than the bytes
   // read, so the next load reads the record again, never the other way round. After the cache is
@@ -82,10 +96,10 @@ async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, 
     if (cached !== undefined) return records.fromCache(name, cached, text);
     return { name, text, stamp: seen };
   };
-  const parsed = (record: ToParse, { article, problems }: ParseResult): IndexedArticle<A> | Problem[] => {
+  const parsed = (record: ToParse, { article, problems }: ParsedArticle): IndexedArticle<A> | Problem[] => {
     if (article === undefined) return problems;
-    cache?.set(record.name, article, record.stamp);
-    return keep(article);
+    cache?.set(record.name, isPacked(article) ? article.cache : cacheFields(article), record.stamp);
+    return keeper.keep(article);
   };
   const entries: Array<IndexedArticle<A | Article>> = [];
   const problems: Problem[] = [];
@@ -100,7 +114,7 @@ async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, 
   const settle = ({ window, batch }: { window: ReturnType<typeof read>[]; batch: BegunBatch }): void => {
     const results = batch.finish();
     let next = 0;
-    for (const loaded of window) add(isToParse(loaded) ? parsed(loaded, results[next++] as ParseResult) : loaded);
+    for (const loaded of window) add(isToParse(loaded) ? parsed(loaded, results[next++] as ParsedArticle) : loaded);
   };
   try {
     let begun: Parameters<typeof settle>[0] | undefined;
@@ -202,7 +216,8 @@ function readRecord(file: string, limit: number): string | number | NotUtf8 {
   }
 }
 
-function createRecordReader(options: LoadArticlesOptions): RecordReader {
+/** The reader of a load; with `pack`, the records it parses give packed articles (see packArticle). */
+function createRecordReader(options: LoadArticlesOptions, pack: boolean): RecordReader {
   let parser: ArticleParser | undefined;
   const rules = (): ArticleParser => (parser ??= createArticleParser({ topics: options.topics, timeZone: options.timeZone }));
   // Paths joined by hand (path.join normalises every time, a good part of a load that reads nothing):
@@ -213,7 +228,11 @@ function createRecordReader(options: LoadArticlesOptions): RecordReader {
   const shown = (name: string): string => (shownDir === '' ? name : `${shownDir}${path.sep}${name}`);
   const idOf = (name: string): string => name.slice(0, -'.md'.length);
   const parse = (name: string, text: string): ParseResult => rules().parse(text, shown(name), idOf(name));
-  const shared = createSharedParser({ topics: options.topics, timeZone: options.timeZone }, (record) => rules().parse(record.text, record.file, record.id));
+  const parseToKeep = (record: RecordToParse): ParsedArticle => {
+    const result = rules().parse(record.text, record.file, record.id);
+    return pack && result.article !== undefined ? { article: packArticle(result.article) } : result;
+  };
+  const shared = createSharedParser({ topics: options.topics, timeZone: options.timeZone }, parseToKeep, pack);
 
   // The whole of a cached article: its cached fields, and its body fields from the record's bytes.
   const whole = (name: string, record: CachedRecord, text: string | undefined): Article => {

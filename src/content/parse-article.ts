@@ -9,8 +9,9 @@ import { createFrontMatterSchema, type FrontMatter } from './record-schema.js';
 import { createMarkdownRenderer, type RenderedSection } from './render-markdown.js';
 import { createTopicMatcher, type TopicMatcher } from './topics.js';
 
-/** The outcome of reading one record: an article, or every problem found in it. */
-export type ParseResult = { article: Article; problems?: undefined } | { article?: undefined; problems: Problem[] };
+/** The outcome of reading one record: an article (or what is kept of it), or every problem found in it. */
+export type Parsed<T> = { article: T; problems?: undefined } | { article?: undefined; problems: Problem[] };
+export type ParseResult = Parsed<Article>;
 
 /** Reads record texts into articles with rules compiled once for the whole content folder. */
 export interface ArticleParser {

@@ -1,5 +1,10 @@
+import type { Article } from './article.js';
+import { revivePackedArticle, type PackedArticle } from './article-spool.js';
 import { NEXT, lazyHelperThread, sharedCounters, waitForHelper } from './helper-thread.js';
-import type { ArticleRules, ParseResult } from './parse-article.js';
+import type { ArticleRules, Parsed } from './parse-article.js';
+
+/** What a record parses into: the article, or, for a build, the article packed by the thread that parsed it. */
+export type ParsedArticle = Parsed<Article | PackedArticle>;
 
 /** One record to parse: its text, the path shown in its problems, its id. */
 export interface RecordToParse {
@@ -13,10 +18,12 @@ export interface ParseBatch {
   id: number;
   records: readonly RecordToParse[];
   counters: SharedArrayBuffer;
+  /** Post each article packed (see packArticle), not whole. */
+  pack: boolean;
 }
 
 /** What the helper posts back for each record it took. */
-export type ParsedRecord = { batch: number; index: number; result: ParseResult; failure?: undefined } | { batch: number; index: number; failure: string; result?: undefined };
+export type ParsedRecord = { batch: number; index: number; result: ParsedArticle; failure?: undefined } | { batch: number; index: number; failure: string; result?: undefined };
 
 /** Fewer records than this are parsed here: a helper thread costs more to start than they take. */
 const SHARED_FROM = 16;
@@ -27,7 +34,7 @@ const HELPER_YOUNG_GENERATION_MB = 8;
 /** A batch handed out: its records are taken by both threads from the moment it is begun. */
 export interface BegunBatch {
   /** Parses what the helper has not taken, waits for what it holds; the results in the records' order. */
-  finish(): ParseResult[];
+  finish(): ParsedArticle[];
 }
 
 /** Parses batches of records on this thread and, for larger ones, a helper thread beside it. */
@@ -51,7 +58,7 @@ export interface SharedParser {
  * and reads the helper's results with `receiveMessageOnPort`, never through the event loop. Parsing
  * is a pure function of the text, so which thread parsed a record does not change a byte.
  */
-export function createSharedParser(rules: ArticleRules, parseHere: (record: RecordToParse) => ParseResult): SharedParser {
+export function createSharedParser(rules: ArticleRules, parseHere: (record: RecordToParse) => ParsedArticle, pack: boolean): SharedParser {
   // Its young generation kept small: V8's default growth added some 40 MB to the peak of a
   // 10,000-record build for a tenth of its load time.
   const helper = lazyHelperThread('parse-worker.js', { rules: { topics: rules.topics, timeZone: rules.timeZone } }, HELPER_YOUNG_GENERATION_MB);
@@ -66,21 +73,21 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
       const counters = sharedCounters();
       batches += 1;
       const batch = batches;
-      if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer } satisfies ParseBatch);
+      if (shared !== undefined) shared.port.postMessage({ id: batch, records, counters: counters.buffer, pack } satisfies ParseBatch);
       return {
         finish() {
-          const results: Array<ParseResult | undefined> = new Array(records.length);
+          const results: Array<ParsedArticle | undefined> = new Array(records.length);
           for (let index = Atomics.add(counters, NEXT, 1); index < records.length; index = Atomics.add(counters, NEXT, 1)) {
             results[index] = parseHere(records[index] as RecordToParse);
           }
-          if (shared === undefined) return results as ParseResult[];
+          if (shared === undefined) return results as ParsedArticle[];
           // Every record is taken: wait for those the helper holds, then collect what it posted
           // (replies to a later batch, begun already, are kept for its own finish).
           const posted = waitForHelper(shared, counters, { stage: 'content', code: 'parse-helper-stopped', what: 'parsing helper thread held a record' }) as ParsedRecord[];
           for (const reply of [...early.splice(0), ...posted]) place(reply);
           const missing = results.findIndex((result) => result === undefined);
           if (missing !== -1) throw new Error(`the parsing helper thread took ${records[missing]?.file ?? 'a record'} and sent nothing back`);
-          return results as ParseResult[];
+          return results as ParsedArticle[];
 
           function place(reply: ParsedRecord): void {
             if (reply.batch !== batch) {
@@ -88,7 +95,9 @@ export function createSharedParser(rules: ArticleRules, parseHere: (record: Reco
               return;
             }
             if (reply.failure !== undefined) throw new Error(`parsing ${records[reply.index]?.file ?? 'a record'} failed in the helper thread: ${reply.failure}`);
-            results[reply.index] = reply.result;
+            // A packed article's buffers arrive as plain byte arrays.
+            const article = reply.result.article;
+            results[reply.index] = pack && article !== undefined ? { article: revivePackedArticle(article as PackedArticle) } : reply.result;
             helperParsed += 1;
           }
         },
