@@ -91,8 +91,25 @@ export interface RenderShare {
   close(): Promise<void>;
 }
 
+/** A rendering helper thread, started ahead of the plan it will share (its modules and templates load meanwhile). */
+export interface RenderHelper {
+  /** Shares this build's rendering with it (once). */
+  share(input: RenderShareInput): RenderShare;
+  /** Ends its thread unused. */
+  close(): Promise<void>;
+}
+
+/** What a share is made from: the spooled articles as a table, and what the plan is made from besides. */
+export interface RenderShareInput {
+  table: SpoolTable;
+  buildKey: string;
+  previous: BuildManifest | undefined;
+  existing: OutputPathMap<true>;
+  batches: number;
+}
+
 /**
- * Shares the rendering of a build with a helper thread. Both threads make the same plan from the
+ * Starts a helper thread to share a build's rendering with. Both threads make the same plan from the
  * same inputs (the helper reads the articles through the spool's descriptor) and take the jobs of
  * each batch from a shared counter, so each job is rendered once, by whichever thread is free. The
  * batches keep their order: neither thread begins a batch before the other has written its share
@@ -100,49 +117,51 @@ export interface RenderShare {
  * the plan, so which thread rendered a file does not change a byte. None (all is rendered here) when
  * the helper cannot start, as when running the TypeScript sources.
  */
-export function shareRender(
-  data: RenderHelperData,
-  input: { table: SpoolTable; buildKey: string; previous: BuildManifest | undefined; existing: OutputPathMap<true>; batches: number },
-): RenderShare | undefined {
+export function startRenderHelper(data: RenderHelperData): RenderHelper | undefined {
   const thread = lazyHelperThread('../output/render-worker.js', { ...data }, HELPER_YOUNG_GENERATION_MB);
   const helper = thread.get();
   if (helper === undefined) return undefined;
-  const counters = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (doneSlot(input.batches) + 1)));
-  const { table, buildKey, previous, existing, batches } = input;
-  const job: RenderShareJob = {
-    table,
-    buildKey,
-    previous: previous === undefined ? undefined : { buildKey: previous.buildKey, outputs: previous.outputs },
-    existing,
-    counters: counters.buffer,
-  };
-  helper.port.postMessage(job, [table.rows.buffer]);
-  const collect = (batch: number): RenderReply[] =>
-    waitForHelper(helper, batchCounters(counters, batch), { stage: 'output', code: 'render-helper-stopped', what: 'rendering helper thread held a page' }) as RenderReply[];
-  const done = doneSlot(batches);
   return {
-    claim: (batch) => claimer(counters, batch, batches),
-    finish(batch) {
-      const counts: WrittenCounts = { written: 0, unchanged: 0 };
-      // A reply to an earlier batch may come late (the helper began it after this thread had taken every job): it wrote nothing.
-      for (const reply of collect(batch)) {
-        if (reply.failure !== undefined) throw reviveFailure(reply.failure);
-        counts.written += reply.counts.written;
-        counts.unchanged += reply.counts.unchanged;
-      }
-      Atomics.store(counters, done, batch + 1);
-      Atomics.notify(counters, done);
-      return counts;
+    share(input) {
+      const counters = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (doneSlot(input.batches) + 1)));
+      const { table, buildKey, previous, existing, batches } = input;
+      const job: RenderShareJob = {
+        table,
+        buildKey,
+        previous: previous === undefined ? undefined : { buildKey: previous.buildKey, outputs: previous.outputs },
+        existing,
+        counters: counters.buffer,
+      };
+      helper.port.postMessage(job, [table.rows.buffer]);
+      const collect = (batch: number): RenderReply[] =>
+        waitForHelper(helper, batchCounters(counters, batch), { stage: 'output', code: 'render-helper-stopped', what: 'rendering helper thread held a page' }) as RenderReply[];
+      const done = doneSlot(batches);
+      return {
+        claim: (batch) => claimer(counters, batch, batches),
+        finish(batch) {
+          const counts: WrittenCounts = { written: 0, unchanged: 0 };
+          // A reply to an earlier batch may come late (the helper began it after this thread had taken every job): it wrote nothing.
+          for (const reply of collect(batch)) {
+            if (reply.failure !== undefined) throw reviveFailure(reply.failure);
+            counts.written += reply.counts.written;
+            counts.unchanged += reply.counts.unchanged;
+          }
+          Atomics.store(counters, done, batch + 1);
+          Atomics.notify(counters, done);
+          return counts;
+        },
+        async close() {
+          Atomics.store(counters, done, STOP);
+          Atomics.notify(counters, done);
+          try {
+            for (let batch = 0; batch < batches; batch += 1) collect(batch);
+          } finally {
+            // Ended, not only asked to end: a helper stuck in a job never reads the spool's descriptor once it is closed (or reused).
+            await thread.close();
+          }
+        },
+      };
     },
-    async close() {
-      Atomics.store(counters, done, STOP);
-      Atomics.notify(counters, done);
-      try {
-        for (let batch = 0; batch < batches; batch += 1) collect(batch);
-      } finally {
-        // Ended, not only asked to end: a helper stuck in a job never reads the spool's descriptor once it is closed (or reused).
-        await thread.close();
-      }
-    },
+    close: () => thread.close(),
   };
 }

@@ -19,7 +19,7 @@ import { publishEditions } from '../output/publish-editions.js';
 import { removeOutputFiles } from '../output/remove-output-files.js';
 import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources, type SiteTemplates } from '../output/site-templates.js';
-import { SHARED_RENDER_FROM, shareRender } from '../output/shared-render.js';
+import { SHARED_RENDER_FROM, startRenderHelper, type RenderHelper, type RenderHelperData } from '../output/shared-render.js';
 import { writeOutputFiles } from '../output/write-output-files.js';
 import { writeRenderJobs, type WrittenCounts } from '../output/write-render-jobs.js';
 
@@ -197,6 +197,11 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
       // records come from the parse cache in data/ (never published), keyed like the build itself, and
       // the others, once parsed, wait in a spool there until their pages are rendered.
       const spool = buildOptions.articles === undefined ? await openSpool(config.paths.data) : undefined;
+      // A build that renders everything (the first, or after a template or program change) renders far
+      // more than a helper thread costs: it starts now, so it loads its modules and compiles the
+      // templates while the records are loaded, not after.
+      const everything = previous === undefined || previous.buildKey !== buildKey;
+      let helper = spool !== undefined && cacheMemory === undefined && everything ? startRenderHelper(renderHelperData(config, sources, shownTemplates)) : undefined;
       try {
         const loaded =
           buildOptions.articles?.map(indexArticle) ??
@@ -218,12 +223,16 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
           pendingText,
           existing,
           spool,
+          helper,
         });
+        helper = undefined;
         // A resident caller reports the build once its files are in place, then records it (afterBuild).
         if (options.resident === true) written = { buildKey, site };
         else await site.recordManifest();
         return site.summary;
       } finally {
+        // A helper writeSite did not take (the load failed): ended before the spool it would read is closed.
+        await helper?.close();
         spool?.close();
       }
     },
@@ -255,6 +264,12 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
  */
 export function buildSite(config: Config, options: BuildOptions = {}): Promise<BuildSummary> {
   return createSiteBuilder(config).build(options);
+}
+
+/** What a rendering helper thread is started with: the site's facts and the templates' sources. */
+function renderHelperData(config: Config, sources: SiteTemplateSources, folderName: string): RenderHelperData {
+  const { title, description, siteUrl, language, direction, timeZone, topics, author, feed } = config;
+  return { site: { title, description, siteUrl, language, direction, timeZone, topics, author, feed }, sources, folderName, outputDir: config.paths.output };
 }
 
 /** A spool in the data folder; none (the articles stay in memory) where that folder cannot be written. */
@@ -300,6 +315,8 @@ async function writeSite(
     existing: OutputPathMap<true>;
     /** Where the articles wait, if they do: a helper thread reads them there. */
     spool: ArticleSpool | undefined;
+    /** A rendering helper started ahead, if one was: writeSite shares the rendering with it or ends it. */
+    helper: RenderHelper | undefined;
   },
 ): Promise<WrittenSite> {
   const outputDir = config.paths.output;
@@ -325,14 +342,9 @@ async function writeSite(
   if (changing) await writeOutputFiles(outputDir, new Map([[PENDING_PATH, serializePending(plan.pending())]]), { absent: () => true });
   // Many files to render: a helper thread renders them beside this one, reading the spooled articles.
   const table = plan.rendered >= SHARED_RENDER_FROM ? input.spool?.table(articles) : undefined;
-  const { title, description, siteUrl, language, direction, timeZone, topics, author, feed } = config;
-  const share =
-    table === undefined
-      ? undefined
-      : shareRender(
-          { site: { title, description, siteUrl, language, direction, timeZone, topics, author, feed }, sources: input.templates.sources, folderName: input.templates.folderName, outputDir },
-          { table, buildKey, previous, existing, batches: plan.batches.length },
-        );
+  if (table === undefined) await input.helper?.close();
+  const helper = table === undefined ? undefined : (input.helper ?? startRenderHelper(renderHelperData(config, input.templates.sources, input.templates.folderName)));
+  const share = table === undefined ? undefined : helper?.share({ table, buildKey, previous, existing, batches: plan.batches.length });
   const count = (counts: WrittenCounts): void => {
     summary.written += counts.written;
     summary.unchanged += counts.unchanged;

@@ -90,6 +90,23 @@ describe('rendering on two threads', () => {
     expectSameFiles();
   });
 
+  it('reports a first build\'s broken record as one thread does, its helper (started with the load) ended, and builds once it is mended', async () => {
+    const broken = path.join(dir, 'content', 'zz-broken.md');
+    writeFileSync(broken, '---\ntitle: No date\nsource: Test\n---\nBody.\n');
+    const cli = (): ReturnType<typeof spawnSync> =>
+      spawnSync(process.execPath, [path.join(REPOSITORY, 'dist/cli/main.js'), 'build'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+    const failed = cli();
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/^content: 1 problem in the article records\ncontent: content\/zz-broken\.md:\d+: published: /);
+    // Nothing rendered: the problem is found before any page is written.
+    expect(readdirSync(dir)).not.toContain('output');
+    rmSync(broken);
+    const mended = cli();
+    expect(mended.status).toBe(0);
+    await buildOnOneThread();
+    expectSameFiles();
+  });
+
   it('fails on an unwritable output folder with the one-line error of one thread, exit 1, the previous files left as they were', async () => {
     await buildOnTwoThreads();
     const output = path.join(dir, 'output');
