@@ -111,6 +111,23 @@ describe('briefing build --watch', () => {
     expect(await watch.exit).toBe(0);
   });
 
+  it('writes again a page removed by hand between two builds, though the listing of output/ it took while idle said it was there', async () => {
+    const watch = startWatch();
+    await watch.next();
+    writeFileSync(path.join(dir, 'content/story-2.md'), record(2, 'Story two, corrected'));
+    await watch.next();
+    // Long enough for the watch to list output/ while it waits (some 150 ms after a build, see build-site.ts).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    rmSync(path.join(dir, 'output/articles/story-4.html'));
+    rmSync(path.join(dir, 'output/archive/feed-1.xml'));
+    writeFileSync(path.join(dir, 'content/story-3.md'), record(3, 'Story three, corrected'));
+    expect(await watch.next()).toMatchObject({ articles: 6 });
+    expect(existsSync(path.join(dir, 'output/articles/story-4.html'))).toBe(true);
+    expect(tree(path.join(dir, 'output'))).toEqual(await fullBuild());
+    child?.kill('SIGINT');
+    expect(await watch.exit).toBe(0);
+  });
+
   it('gathers a burst of changes (a checkout of many records) into a few builds, not one per change, and ends as a full build', async () => {
     const watch = startWatch();
     await watch.next();
