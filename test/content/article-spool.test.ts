@@ -1,14 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/content/article.js';
 import { openArticleSpool } from '../../src/content/article-spool.js';
 import type { IndexedArticle } from '../../src/content/indexed-article.js';
 import { createArticleParser } from '../../src/content/parse-article.js';
-import { record, testTopics } from './helpers.js';
+import { compiled, record, testTopics } from './helpers.js';
 
 // A full collection on demand, to see what the spool still holds.
 setFlagsFromString('--expose-gc');
@@ -81,5 +83,41 @@ describe('openArticleSpool', () => {
     const spool = openArticleSpool(await spoolFolder());
     expect(() => spool.keep({ ...parsed('Ceasefire talks resume.'), contentHash: 'not-a-digest' })).toThrow(/SHA-256/);
     spool.close();
+  });
+
+  it('keeps an article in memory, as the site shows it, when the spool cannot grow (a file-size limit here)', async () => {
+    // A process of its own under a 64 KB file-size limit, the write refused (EFBIG) rather than the process killed.
+    await compiled('content/article-spool.js');
+    const dist = (file: string): string => JSON.stringify(pathToFileURL(path.resolve('dist', file)).href);
+    const script = [
+      `process.on('SIGXFSZ', () => undefined);`,
+      `const { openArticleSpool } = await import(${dist('content/article-spool.js')});`,
+      `const { createArticleParser } = await import(${dist('content/parse-article.js')});`,
+      `const text = process.env.SPOOL_RECORD;`,
+      `const parsed = createArticleParser({ topics: [], timeZone: 'Europe/Kyiv' }).parse(text, 'a.md', 'a');`,
+      `const spool = openArticleSpool(process.argv[1]);`,
+      // Forty copies of a 4 KB article: the spool file reaches the limit part way.
+      `const entries = Array.from({ length: 40 }, (_, index) => spool.keep({ ...parsed.article, id: 'a-' + index }));`,
+      `const back = entries.map((entry) => { const article = entry.article(); return { id: article.id, html: article.html, published: article.published.toISOString(), sections: article.sections }; });`,
+      `spool.close();`,
+      `const spooled = entries.filter((entry) => entry.constructor.name === 'SpooledArticle').length;`,
+      `process.stdout.write(JSON.stringify({ back, spooled }));`,
+    ].join('\n');
+    const dir = await spoolFolder();
+    const text = record(`${'Ceasefire talks & more, at length. '.repeat(110)}\n\n## Later\n\nA second <b>section</b> ]]> \u00e9.`);
+    const out = execFileSync('prlimit', ['--fsize=65536', process.execPath, '--input-type=module', '-e', script, dir], { encoding: 'utf8', env: { ...process.env, SPOOL_RECORD: text } });
+    const { back, spooled } = JSON.parse(out) as { back: Array<{ id: string; html: string; published: string; sections: unknown }>; spooled: number };
+    // Some went to the file before it was full, the rest stayed in memory: each comes back the same.
+    expect(spooled).toBeGreaterThan(0);
+    expect(spooled).toBeLessThan(40);
+    const article = parsed(text.slice(text.indexOf('---\n', 4) + 4).trim());
+    expect(back).toHaveLength(40);
+    back.forEach((entry, index) => {
+      expect(entry.id).toBe(`a-${index}`);
+      expect(entry.published).toBe(article.published.toISOString());
+      expect(entry.html).toBe(article.html);
+      expect(entry.sections).toEqual(back[0]?.sections);
+    });
+    expect(back[0]?.html).toContain('&lt;b&gt;section&lt;/b&gt; ]]&gt; \u00e9');
   });
 });
