@@ -253,7 +253,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   };
 }
 
-/** The config without its `$comment` fields: JSON has no comments, so an object may carry one (as in JSON Schema). */
 const NOT_A_CONFIGURATION = 'a JSON object of settings ("title", "siteUrl", …) was expected here: is --config naming the right file?';
 
 /**
@@ -264,7 +263,7 @@ const NOT_A_CONFIGURATION = 'a JSON object of settings ("title", "siteUrl", …)
 function notAConfiguration(text: string, source: YamlSource): number | undefined {
   const firstLine = (): number => {
     const lines = text.split('\n');
-    const index = lines.findIndex((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+    const index = lines.findIndex((line) => line.trim() !== '');
     return index < 0 ? 1 : index + 1;
   };
   if (source.syntaxProblems.length > 0) {
@@ -279,6 +278,7 @@ function notAConfiguration(text: string, source: YamlSource): number | undefined
   return keys.length === 0 || keys.some((key) => settings.includes(key)) ? undefined : firstLine();
 }
 
+/** The config without its `$comment` fields: JSON has no comments, so an object may carry one (as in JSON Schema). */
 function withoutComments(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutComments);
   if (value === null || typeof value !== 'object') return value;

@@ -96,7 +96,7 @@ describe('parseConfig', () => {
 
   it.each([
     ['an article (front matter)', '---\ntitle: A story\npublished: 2025-07-23T12:00:00Z\n---\nIts text.\n', 1],
-    ['Markdown notes', '# Notes\n\nSome *text*: with a colon.\n', 3],
+    ['Markdown notes', '\n# Notes\n\nSome *text*: with a colon.\n', 2],
     ['a CSV list', 'address,name\nann@example.org,Ann\n', 1],
     ['a JSON list', '[{ "title": "Briefing" }]', 1],
   ])('says that %s given to --config is not a configuration, at its first line', (_what, text, line) => {

@@ -2,6 +2,7 @@ import { hash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { settledBefore } from '../settled-change.js';
 import type { Article } from './article.js';
 
 /** Where the parse cache lives and what must hold for its entries to be valid. */
@@ -66,7 +67,8 @@ export interface CachedRecord {
 export interface ArticleCache {
   /**
    * What is cached of a record whose stamp is the one recorded and old enough to vouch for its bytes
-   * (see `vouches`), so the record need not be read at all.
+   * (see settledBefore: a record written again within the step of its last change keeps its stamp if
+   * its size is the same), so the record need not be read at all.
    */
   unchanged(name: string, stamp: RecordStamp): CachedRecord | undefined;
   /**
@@ -251,21 +253,6 @@ function openCacheWriter(file: string): CacheWriter {
   };
 }
 
-/**
- * Whether a stamp seen at `statedAt` still vouches for the bytes read after it. A file system keeps
- * times in steps (nanoseconds on most, whole seconds on some, two on FAT); a record written again
- * within the step of its last change keeps its stamp if its size is the same. So a stamp vouches only
- * once its last change lay a step before it was seen: later writes then get a later time. Until then
- * (a record changed in the moments before a build) the record is read and hashed, as git does with
- * its "racily clean" files. Whole-second times are taken for a coarse file system. Like git, this
- * trusts the file system's clock (a network share's) to agree with this machine's within the step.
- */
-function vouches(stamp: RecordStamp, statedAt: number): boolean {
-  const coarse = stamp.mtimeMs % 1000 === 0 && stamp.ctimeMs % 1000 === 0;
-  const step = coarse ? 3000 : 100;
-  return Math.max(stamp.mtimeMs, stamp.ctimeMs) < statedAt - step;
-}
-
 function sameStamp(a: RecordStamp, b: RecordStamp): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }
@@ -389,7 +376,7 @@ export function openArticleCache(options: ArticleCacheOptions): ArticleCache {
   return {
     unchanged(name, stamp) {
       const entry = stored.entries.get(name);
-      if (entry === undefined || !sameStamp(entry.stamp, stamp) || !vouches(entry.stamp, stored.statedAt)) return undefined;
+      if (entry === undefined || !sameStamp(entry.stamp, stamp) || !settledBefore(entry.stamp, stored.statedAt)) return undefined;
       keep(name, entry, false);
       return recordOf(entry);
     },

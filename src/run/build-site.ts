@@ -12,6 +12,7 @@ import { indexArticle, type IndexedArticle } from '../content/indexed-article.js
 import { loadArticleIndex } from '../content/load-articles.js';
 import { createSharedStats } from '../content/record-stats.js';
 import { BriefingError } from '../errors.js';
+import { settledBefore } from '../settled-change.js';
 import { MANIFEST_PATH, PENDING_PATH, parseManifest, serializeManifest, serializePending, withoutPending, type BuildManifest, type PlannedManifest } from '../output/build-manifest.js';
 import { OutputPathMap } from '../output/output-path-map.js';
 import { planSiteBuild } from '../output/plan-site-build.js';
@@ -43,14 +44,18 @@ export interface BuildSummary {
 const OUTPUT_FOLDERS = ['', ARTICLES_FOLDER, ARCHIVE_FOLDER] as const;
 
 /**
- * Each output folder's inode and change times (nanoseconds), or that it is missing: a folder's times
- * change whenever a file is added to it, removed or renamed in it.
+ * The output folders' inodes and change times (nanoseconds) as one key, and their times: a folder's
+ * times change whenever a file is added to it, removed or renamed in it.
  */
-function folderStamps(outputDir: string): string[] {
-  return OUTPUT_FOLDERS.map((folder) => {
+function folderStamps(outputDir: string): { key: string; times: Array<{ mtimeMs: number; ctimeMs: number }> } {
+  const parts: string[] = [];
+  const times: Array<{ mtimeMs: number; ctimeMs: number }> = [];
+  for (const folder of OUTPUT_FOLDERS) {
     const stat = statSync(path.join(outputDir, folder), { bigint: true, throwIfNoEntry: false });
-    return stat === undefined ? 'missing' : `${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`;
-  });
+    parts.push(stat === undefined ? 'missing' : `${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`);
+    if (stat !== undefined) times.push({ mtimeMs: Number(stat.mtimeMs), ctimeMs: Number(stat.ctimeMs) });
+  }
+  return { key: parts.join(), times };
 }
 
 /**
@@ -61,23 +66,17 @@ function folderStamps(outputDir: string): string[] {
 const IDLE_LISTING_DELAY_MS = 150;
 
 /**
- * A file system's clock moves in steps (a few milliseconds, whole seconds on some): a change within
- * the step of the folder's last one may leave its times as they were. So a listing is kept only if
- * every folder's last change lay this long before it was taken, as the parse cache does with records.
+ * The listing of output/ now, kept only if it can vouch for itself: a change within the step of a
+ * folder's last one may leave its times as they were, so every folder's last change must have
+ * settled before the listing (see settledBefore), as the parse cache asks of records.
  */
-const LISTING_STEP_MS = 100;
-
-/** The listing of output/ now, kept only if it can vouch for itself (see LISTING_STEP_MS). */
-function idleListing(outputDir: string): { existing: OutputPathMap<true>; stamps: string[] } | undefined {
+function idleListing(outputDir: string): { existing: OutputPathMap<true>; stamps: string } | undefined {
   const listedAt = Date.now();
-  for (const folder of OUTPUT_FOLDERS) {
-    const stat = statSync(path.join(outputDir, folder), { throwIfNoEntry: false });
-    if (stat !== undefined && Math.max(stat.mtimeMs, stat.ctimeMs) >= listedAt - LISTING_STEP_MS) return undefined;
-  }
-  const stamps = folderStamps(outputDir);
+  const before = folderStamps(outputDir);
+  if (!before.times.every((times) => settledBefore(times, listedAt))) return undefined;
   const existing = listOutputs(outputDir);
   // Nothing came or went while it was listed.
-  return folderStamps(outputDir).join() === stamps.join() ? { existing, stamps } : undefined;
+  return folderStamps(outputDir).key === before.key ? { existing, stamps: before.key } : undefined;
 }
 
 /** How far V8's old generation may grow past what was live at its last collection, in percent (see buildSite). */
@@ -207,12 +206,12 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
   let kept: KeptManifest | undefined;
   let written: { buildKey: string; site: WrittenSite } | undefined;
   /** A resident builder's listing of output/ taken while idle, and its pending timer (see IDLE_LISTING_DELAY_MS). */
-  let listed: { existing: OutputPathMap<true>; stamps: string[] } | undefined;
+  let listed: { existing: OutputPathMap<true>; stamps: string } | undefined;
   let listing: NodeJS.Timeout | undefined;
   const outputListing = (): OutputPathMap<true> => {
     const idle = listed;
     listed = undefined;
-    return idle !== undefined && folderStamps(outputDir).join() === idle.stamps.join() ? idle.existing : listOutputs(outputDir);
+    return idle !== undefined && folderStamps(outputDir).key === idle.stamps ? idle.existing : listOutputs(outputDir);
   };
   const compile = async (): Promise<{ sources: SiteTemplateSources; templates: SiteTemplates; buildKey: string }> => {
     // Started first, so the program's files are read while the templates are.
@@ -252,7 +251,8 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
       // more than a helper thread costs: it starts now, so it loads its modules and compiles the
       // templates while the records are loaded, not after.
       const everything = previous === undefined || previous.buildKey !== buildKey;
-      let helper = spool !== undefined && cacheMemory === undefined && everything ? startRenderHelper(renderHelperData(config, sources, shownTemplates)) : undefined;
+      const ahead = spool !== undefined && cacheMemory === undefined && everything && manyRecords(config.paths.content);
+      let helper = ahead ? startRenderHelper(renderHelperData(config, sources, shownTemplates)) : undefined;
       try {
         const loaded =
           buildOptions.articles?.map(indexArticle) ??
@@ -282,9 +282,12 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
         else await site.recordManifest();
         return site.summary;
       } finally {
-        // A helper writeSite did not take (the load failed): ended before the spool it would read is closed.
-        await helper?.close();
-        spool?.close();
+        try {
+          // A helper writeSite did not take (the load failed): ended before the spool it would read is closed.
+          await helper?.close();
+        } finally {
+          spool?.close();
+        }
       }
     },
     async afterBuild() {
@@ -324,6 +327,16 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
  */
 export function buildSite(config: Config, options: BuildOptions = {}): Promise<BuildSummary> {
   return createSiteBuilder(config).build(options);
+}
+
+/** Whether the content folder holds enough names for its full build to share the rendering (a small site starts no helper ahead). */
+function manyRecords(folder: string): boolean {
+  try {
+    return readdirSync(folder).length >= SHARED_RENDER_FROM;
+  } catch {
+    // The load says what is wrong with the folder.
+    return false;
+  }
 }
 
 /** What a rendering helper thread is started with: the site's facts and the templates' sources. */

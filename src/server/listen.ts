@@ -6,6 +6,15 @@ import { BriefingError } from '../errors.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionLimits } from './connection-guard.js';
 import { addSecurityHeaders } from './security-headers.js';
 
+/** The answer to a request the app never sees: the given page, or a bare 400 should it fail to render (an edited template). */
+function badRequest(page: (() => Response) | undefined): Response {
+  try {
+    return page?.() ?? new Response(null, { status: 400 });
+  } catch {
+    return new Response(null, { status: 400 });
+  }
+}
+
 /** A server on a socket, and how to stop it. */
 export interface RunningServer {
   /** `http://host:port/` as bound (the real port when 0 was asked for). */
@@ -33,7 +42,7 @@ export async function listen(
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const requests = getRequestListener(app.fetch, {
     errorHandler: (error) => {
-      const response = error instanceof RequestError ? (options.badRequest?.() ?? new Response(null, { status: 400 })) : new Response(null, { status: 500 });
+      const response = error instanceof RequestError ? badRequest(options.badRequest) : new Response(null, { status: 500 });
       addSecurityHeaders(response.headers);
       return response;
     },

@@ -243,8 +243,11 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
     const notUtf8 = new Map<number, NotUtf8>();
     /** Cells of the header row: a row may have fewer (or more, empty), not values past them. */
     let columns = 0;
-    /** Where the last record (or skipped line) ended, and csv-parse's count of empty lines then: where the next one starts. */
-    let endedAt = { line: 0, emptyLines: 0 };
+    /**
+     * Where the last record read ended, and csv-parse's count of empty lines then: where the next one
+     * starts. Unknown after a skipped record, whose end csv-parse does not tell.
+     */
+    let endedAt: { line: number; emptyLines: number } | undefined = { line: 0, emptyLines: 0 };
     /**
      * The first line from `first` to `last` that is not UTF-8. Lines up to `last` are done with: they
      * are forgotten, so a file with a bad byte on every line keeps no more than the parser reads ahead.
@@ -267,15 +270,14 @@ export function readSubscriberCsv(input: Readable, options: CsvReadOptions): { b
       on_skip: (error) => {
         report.lines += 1;
         report.errors += 1;
-        const emptyLines = typeof error?.empty_lines === 'number' ? error.empty_lines : endedAt.emptyLines;
-        if (error?.code === 'CSV_QUOTE_NOT_CLOSED') {
+        const line = typeof error?.lines === 'number' ? error.lines : undefined;
+        if (error?.code === 'CSV_QUOTE_NOT_CLOSED' && endedAt !== undefined && line !== undefined && typeof error.empty_lines === 'number') {
           // csv-parse reports the file's end; the quote opened in the record after the last one read.
-          const line = endedAt.line + 1 + (emptyLines - endedAt.emptyLines);
-          addProblem({ file: options.file, line, field: 'csv', message: 'a quote opened in the row that starts here is never closed' });
+          const opened = endedAt.line + 1 + (error.empty_lines - endedAt.emptyLines);
+          addProblem({ file: options.file, line: Math.min(opened, line), field: 'csv', message: 'a quote opened in the row that starts here is never closed' });
           return undefined;
         }
-        const line = typeof error?.lines === 'number' ? error.lines : undefined;
-        if (line !== undefined) endedAt = { line, emptyLines };
+        endedAt = undefined;
         addProblem({ file: options.file, line, field: 'csv', message: error?.message.replace(/ on line \d+$/, '') ?? 'unreadable line' });
         return undefined;
       },

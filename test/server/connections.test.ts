@@ -19,11 +19,11 @@ afterEach(async () => {
   publication.cleanup();
 });
 
-async function start(connections: Partial<ConnectionLimits>): Promise<URL> {
+async function start(connections: Partial<ConnectionLimits>, badRequest?: () => Response): Promise<URL> {
   publication = createPublication();
   writeFileSync(path.join(publication.output, 'feed.xml'), '<?xml version="1.0"?><rss version="2.0"><channel/></rss>\n');
   server = await openTestServer(publication);
-  running = await listen(server.app, { port: 0, host: '127.0.0.1', connections, badRequest: () => errorResponse(server.deps.pages, 400) });
+  running = await listen(server.app, { port: 0, host: '127.0.0.1', connections, badRequest: badRequest ?? (() => errorResponse(server.deps.pages, 400)) });
   return new URL(running.url);
 }
 
@@ -125,6 +125,16 @@ describe('requests the app never sees', () => {
     expect(answer).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
     expect(answer).toContain('Bad request');
     // The feed itself still answers a request with a Host.
+    expect((await rawRequest(url, 'GET /feed.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+  });
+
+  it('answers a bare 400 with the security headers, and keeps serving, when the 400 page cannot be rendered (an edited template)', async () => {
+    const url = await start({}, () => {
+      throw new Error('the error template names a partial that does not exist');
+    });
+    const answer = await rawRequest(url, 'GET /feed.xml HTTP/1.0\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
     expect((await rawRequest(url, 'GET /feed.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });
 });

@@ -102,6 +102,15 @@ describe('readSubscriberCsv', () => {
     expect(rows.map((row) => row.address)).toEqual(['ann@example.org']);
   });
 
+  it('never names a line inside a skipped row, nor past the file, for a quote that is never closed', async () => {
+    // A bad closing quote skips its row up to the row's end (line 4 here): the unclosed quote is csv-parse's to place.
+    const afterSkip = await readAll('address,name\na@example.org,A"b,"multi\nline\nmore"\nz@example.org,"unclosed\n');
+    expect(afterSkip.messages.at(-1)).toMatch(/^list\.csv:5: csv: Quote Not Closed/);
+    // After a bad closing quote csv-parse stays within the quotes: the quote never closed is that one, and the file has 4 lines.
+    const sameQuote = await readAll('address,name\n"a@example.org"x,A\nc@example.org,C\n"b,B\n');
+    for (const message of sameQuote.messages) expect(Number(/^list\.csv:(\d+):/.exec(message)?.[1])).toBeLessThanOrEqual(4);
+  });
+
   it('uses --status for rows without one and reads times written by export', async () => {
     const { rows, messages } = await readAll(
       'address,status,created,confirmed,unsubscribed\n' +
