@@ -305,9 +305,11 @@ export function cacheFields(article: Article): CacheFields {
   return { published: article.published.getTime(), contentHash: article.contentHash, text: ownBytes(text) };
 }
 
+const UTF8 = new TextEncoder();
+
 /** `text` as UTF-8 in a buffer of its own, never a slice of Node's shared pool: safe to keep or move to another thread. */
 export function ownBytes(text: string): Buffer {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = UTF8.encode(text);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -37,7 +37,7 @@ export interface LoadArticleIndexOptions extends LoadArticlesOptions {
  * gathered and thrown as one BriefingError, each line `content: FILE:LINE: field: what is wrong`.
  */
 export async function loadArticles(options: LoadArticlesOptions): Promise<Article[]> {
-  return (await loadEntries(options, { pack: false, keep: (article) => indexArticle(article as Article) })).map((entry) => entry.article());
+  return (await loadEntries(options, WHOLE)).map((entry) => entry.article());
 }
 
 /**
@@ -48,9 +48,9 @@ export async function loadArticles(options: LoadArticlesOptions): Promise<Articl
  */
 export function loadArticleIndex(options: LoadArticleIndexOptions): Promise<Array<IndexedArticle<SiteArticle>>> {
   const spool = options.spool;
-  if (spool === undefined) return loadEntries(options, { pack: false, keep: (article) => indexArticle(article as Article) });
+  if (spool === undefined) return loadEntries(options, WHOLE);
   // The parsing threads pack each article for the spool and the cache: this thread only writes it.
-  return loadEntries(options, { pack: true, keep: (article) => spool.keepPacked(isPacked(article) ? article : packArticle(article)) });
+  return loadEntries(options, { pack: true, keep: (article) => (isPacked(article) ? spool.keepPacked(article) : spool.keep(article)) });
 }
 
 /**
@@ -65,6 +65,9 @@ interface Keeper<A extends SiteArticle> {
 function isPacked(article: Article | PackedArticle): article is PackedArticle {
   return 'cache' in article;
 }
+
+/** Keeps each article whole, in memory (a load that parses without packing gives only whole ones). */
+const WHOLE: Keeper<Article> = { pack: false, keep: (article) => indexArticle(article as Article) };
 
 async function loadEntries<A extends SiteArticle>(options: LoadArticlesOptions, keeper: Keeper<A>): Promise<Array<IndexedArticle<A | Article>>> {
   const names = listRecords(options.dir);

@@ -415,9 +415,12 @@ async function writeSite(
   if (changing) await writeOutputFiles(outputDir, new Map([[PENDING_PATH, serializePending(plan.pending())]]), { absent: () => true });
   // Many files to render: a helper thread renders them beside this one, reading the spooled articles.
   const table = plan.rendered >= SHARED_RENDER_FROM ? input.spool?.table(articles) : undefined;
+  const share =
+    table === undefined
+      ? undefined
+      : (input.helper ?? startRenderHelper(renderHelperData(config, input.templates.sources, input.templates.folderName)))?.share({ table, buildKey, previous, existing, batches: plan.batches.length });
+  // Few files to render: a helper started ahead goes unused.
   if (table === undefined) await input.helper?.close();
-  const helper = table === undefined ? undefined : (input.helper ?? startRenderHelper(renderHelperData(config, input.templates.sources, input.templates.folderName)));
-  const share = table === undefined ? undefined : helper?.share({ table, buildKey, previous, existing, batches: plan.batches.length });
   const count = (counts: WrittenCounts): void => {
     summary.written += counts.written;
     summary.unchanged += counts.unchanged;

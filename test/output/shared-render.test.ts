@@ -90,7 +90,7 @@ describe('rendering on two threads', () => {
     expectSameFiles();
   });
 
-  it('reports a first build\'s broken record as one thread does, its helper (started with the load) ended, and builds once it is mended', async () => {
+  it('reports a broken record of a first build (whose helper starts with the load) before any page is written, and builds once it is mended', async () => {
     const broken = path.join(dir, 'content', 'zz-broken.md');
     writeFileSync(broken, '---\ntitle: No date\nsource: Test\n---\nBody.\n');
     const cli = (): ReturnType<typeof spawnSync> =>
