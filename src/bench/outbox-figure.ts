@@ -17,29 +17,33 @@ export interface OutboxShare {
   outcomesPerRecord: number;
 }
 
-/** Wraps the sender's store so every call's time is added up, and recorded batches counted. */
-function metered(store: SenderStore, tally: { ms: number; claims: number; records: number; outcomes: number }): SenderStore {
-  const time = async <T>(work: Promise<T>, start: number): Promise<T> => {
+/**
+ * Wraps the sender's store so every call's time is added up, and recorded batches counted. The clock
+ * starts before the call is made: a store may do part of its work before it returns its promise.
+ */
+export function meteredStore(store: SenderStore, tally: { ms: number; claims: number; records: number; outcomes: number }): SenderStore {
+  const time = async <T>(call: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
     try {
-      return await work;
+      return await call();
     } finally {
       tally.ms += performance.now() - start;
     }
   };
   return {
-    enqueueDeliveries: (...args) => time(store.enqueueDeliveries(...args), performance.now()),
+    enqueueDeliveries: (...args) => time(() => store.enqueueDeliveries(...args)),
     claimDeliveries: (...args) => {
       tally.claims += 1;
-      return time(store.claimDeliveries(...args), performance.now());
+      return time(() => store.claimDeliveries(...args));
     },
-    renewLease: (...args) => time(store.renewLease(...args), performance.now()),
+    renewLease: (...args) => time(() => store.renewLease(...args)),
     recordOutcomes: (editionId, worker, outcomes, now) => {
       tally.records += 1;
       tally.outcomes += outcomes.length;
-      return time(store.recordOutcomes(editionId, worker, outcomes, now), performance.now());
+      return time(() => store.recordOutcomes(editionId, worker, outcomes, now));
     },
-    sendingWorkers: (...args) => time(store.sendingWorkers(...args), performance.now()),
-    deliveryCounts: (...args) => time(store.deliveryCounts(...args), performance.now()),
+    sendingWorkers: (...args) => time(() => store.sendingWorkers(...args)),
+    deliveryCounts: (...args) => time(() => store.deliveryCounts(...args)),
   };
 }
 
@@ -64,7 +68,7 @@ export async function measureOutboxShare(
     const now = new Date();
     await store.createEdition({ id: edition, slot: now, status: 'sending', cutoff: now, subject: options.template.subject, note: null, memory: null }, now);
     const summary = await sendEdition(
-      { store: metered(store, tally), transport, clock: { now: () => new Date() }, settings: config.delivery, secret: options.secret, siteUrl: config.siteUrl, logger },
+      { store: meteredStore(store, tally), transport, clock: { now: () => new Date() }, settings: config.delivery, secret: options.secret, siteUrl: config.siteUrl, logger },
       { editionId: edition, templates: oneTemplate(options.template), enqueue: true },
     );
     if (summary.sent !== summary.total) throw new Error(`the in-process send sent ${summary.sent} of ${summary.total} messages`);
