@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { BriefingError, missingFolderHint } from '../errors.js';
+import { templateProblem } from '../template-problem.js';
 
 /** One template file as read, for naming it (and its lines) in errors. */
 export interface TemplateSource {
@@ -86,17 +87,7 @@ function parseOrThrow(handlebars: typeof Handlebars, source: TemplateSource): vo
   try {
     handlebars.parse(source.text);
   } catch (error) {
-    // Two shapes: "Parse error on line N:\n<text>\n---^\nExpecting …", or "each doesn't match if - N:C" with lineNumber.
-    const { message, lineNumber } = error as Error & { lineNumber?: number };
-    const [head = message, near, , expecting] = message.split('\n');
-    const line = lineNumber ?? Number(/on line (\d+)/.exec(head)?.[1] ?? Number.NaN);
-    const detail = expecting === undefined ? head : `${expecting} near "${near?.trim() ?? ''}"`;
-    throw BriefingError.fromProblems(
-      'email',
-      'invalid-template',
-      [{ file: source.file, ...(Number.isNaN(line) ? {} : { line }), message: `template syntax: ${detail}` }],
-      `${source.file} is not a valid template`,
-    );
+    throw BriefingError.fromProblems('email', 'invalid-template', [templateProblem(source.file, error)], `${source.file} is not a valid template`);
   }
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { BriefingError, missingFolderHint, type Problem } from '../errors.js';
+import { templateProblem } from '../template-problem.js';
 import type { ArticlePageView, EditionsPageView, IndexPageView } from './site-views.js';
 
 /** The files in templates/ that make the site pages; users restyle the site by editing them. */
@@ -49,13 +50,6 @@ const PAGE_KEYS = ['index', 'article', 'editions'] as const;
 type PageKey = (typeof PAGE_KEYS)[number];
 const PARTIALS = { pageHead: 'page-head', subscribeForm: 'subscribe-form', siteFooter: 'site-footer' } as const;
 type PartialKey = keyof typeof PARTIALS;
-
-/** Handlebars parse errors say "Parse error on line N:"; the line goes into the problem. */
-function templateProblem(file: string, error: unknown): Problem {
-  const message = error instanceof Error ? error.message : String(error);
-  const line = /line (\d+)/.exec(message)?.[1];
-  return { file, ...(line === undefined ? {} : { line: Number(line) }), message: message.split('\n')[0] ?? message };
-}
 
 /** Compiles the site templates, reporting every syntax error at once with file and line. */
 export function compileSiteTemplates(sources: SiteTemplateSources, folderName = 'templates'): SiteTemplates {

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { BriefingError } from '../errors.js';
+import { BriefingError, formatProblem } from '../errors.js';
+import { templateProblem } from '../template-problem.js';
 
 /** The pages and the one email the server renders, each a template in templates/web/. */
 export type PageName =
@@ -72,7 +73,7 @@ export function loadPages(templatesDir: string, site: PageSite): Pages {
       handlebars.precompile(source.text);
       return template;
     } catch (error) {
-      throw new BriefingError('server', 'template-invalid', `${source.file}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      throw new BriefingError('server', 'template-invalid', formatProblem(templateProblem(source.file, error)), { cause: error });
     }
   };
   handlebars.registerPartial('layout', compile('layout.hbs', false));

@@ -283,8 +283,8 @@ describe('site templates', () => {
         return undefined;
       })();
       expect(error).toBeInstanceOf(BriefingError);
-      expect((error as BriefingError).message).toMatch(/^output: the site templates have errors\noutput: templates\/article\.hbs:\d+: /);
-      expect((error as BriefingError).problems[0]).toMatchObject({ file: 'templates/article.hbs' });
+      expect((error as BriefingError).message).toMatch(/^output: the site templates have errors\noutput: templates\/article\.hbs:5: template syntax: Expecting .*got 'EOF' near "/);
+      expect((error as BriefingError).problems[0]).toMatchObject({ file: 'templates/article.hbs', line: 5 });
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
