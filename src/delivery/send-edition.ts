@@ -312,7 +312,7 @@ class EditionSend {
   async releaseUntried(): Promise<void> {
     if (this.ready.length === 0) return;
     const now = this.dependencies.clock.now();
-    const released = this.ready.splice(0).map((delivery): DeliveryOutcome => ({ subscriberId: delivery.subscriberId, status: 'retry', reply: 'not tried: the send stopped', notBefore: now }));
+    const released = this.ready.splice(0).map((delivery): DeliveryOutcome => ({ subscriberId: delivery.subscriberId, status: 'retry', reply: 'not tried: the send stopped', notBefore: now, untried: true }));
     await this.store.recordOutcomes(this.run.editionId, this.worker, released, now);
   }
 
@@ -354,7 +354,7 @@ class EditionSend {
       // Enqueued by another sender after this one prepared its briefings: this run cannot send it; a resumed run will.
       const topics = delivery.topics?.join(', ') ?? 'every topic';
       this.stopError ??= new BriefingError('delivery', 'unprepared-topics', `a delivery for topics ${topics} was enqueued after this send prepared its briefings; run \`briefing send --resume --date ${this.run.editionId}\` to send it`);
-      return { subscriberId: delivery.subscriberId, status: 'retry', reply: `not sent: no briefing prepared for topics ${topics}`, notBefore: clock.now() };
+      return { subscriberId: delivery.subscriberId, status: 'retry', reply: `not sent: no briefing prepared for topics ${topics}`, notBefore: clock.now(), untried: true };
     }
     try {
       const links = subscriberLinks(siteUrl, secret, { id: delivery.subscriberId, linkKey: delivery.linkKey });
@@ -395,9 +395,10 @@ class EditionSend {
     const { settings } = this;
     const subscriberId = delivery.subscriberId;
     if (!(error instanceof TransportError) || error.fatal) {
-      // The transport cannot work (or a bug): stop, and leave the delivery queued for the next run.
+      // The transport cannot work (or a bug): stop, and leave the delivery queued for the next run,
+      // its attempt given back (an outage is not this message's failure).
       this.stopError ??= error;
-      return { subscriberId, status: 'retry', reply: `not sent: ${error instanceof Error ? error.message : String(error)}`, notBefore: clock.now() };
+      return { subscriberId, status: 'retry', reply: `not sent: ${error instanceof Error ? error.message : String(error)}`, notBefore: clock.now(), untried: true };
     }
     if (!error.temporary) return { subscriberId, status: 'failed', reply: error.message, bounce: error.bounce };
     if (delivery.attempts >= settings.maxAttempts) {

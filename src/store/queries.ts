@@ -134,6 +134,11 @@ export function buildQueries(d: Dialect) {
     markRetry: q('markRetry', `
       UPDATE deliveries SET status = 'queued', last_reply = $4, worker = NULL, lease_until = NULL, updated_at = $5, not_before = $6
       WHERE edition_id = $1 AND subscriber_id = $2 AND status = 'sending' AND worker = $3`),
+    // The same, giving back the attempt its claim counted (see DeliveryOutcome's `untried`).
+    markUntried: q('markUntried', `
+      UPDATE deliveries SET status = 'queued', last_reply = $4, worker = NULL, lease_until = NULL, updated_at = $5, not_before = $6,
+        attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+      WHERE edition_id = $1 AND subscriber_id = $2 AND status = 'sending' AND worker = $3`),
     deliveryTopicChoices: q('deliveryTopicChoices', `
       SELECT DISTINCT topics FROM deliveries WHERE edition_id = $1 AND status IN ('queued', 'sending') ORDER BY topics`),
     // $1 edition, $2 topics (null: every topic), $3 reason, $4 now.

@@ -369,7 +369,7 @@ export function createSqlStore(dialect: Dialect, driver: SqlDriver, q: Queries):
           if (outcome.status === 'sent') {
             if (sentAtOnce.length === 0) yield* run(q.markSent, held);
           } else if (outcome.status === 'retry') {
-            yield* run(q.markRetry, [...held, outcome.notBefore]);
+            yield* run(outcome.untried === true ? q.markUntried : q.markRetry, [...held, outcome.notBefore]);
           } else {
             const changed = yield* run(q.markFailed, held);
             if (changed > 0 && outcome.bounce && (yield* run(q.bounceSubscriber, [outcome.subscriberId, reasonLine(`refused: ${outcome.reply}`), now])) > 0) {

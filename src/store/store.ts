@@ -236,7 +236,18 @@ export interface OutboxStore {
 export type DeliveryOutcome =
   | { subscriberId: number; status: 'sent'; reply: string }
   | { subscriberId: number; status: 'failed'; reply: string; bounce: boolean }
-  | { subscriberId: number; status: 'retry'; reply: string; notBefore: Date };
+  | {
+      subscriberId: number;
+      status: 'retry';
+      reply: string;
+      notBefore: Date;
+      /**
+       * The message was not tried for its own sake: it was never handed to the server, or the server
+       * could not work at all (unreachable, silent, refusing the login). Its claim is then not counted
+       * as one of its attempts, so an outage does not use up what `delivery.maxAttempts` allows.
+       */
+      untried?: boolean;
+    };
 
 /** Every backend: SQLite (embedded default) and PostgreSQL (scale-out). */
 export interface Store extends SubscriberStore, EditionStore, OutboxStore {

@@ -275,5 +275,19 @@ describe('sendEdition', () => {
     expect(error).toBeInstanceOf(BriefingError);
     expect(String(error)).toMatch(/^BriefingError: delivery: cannot connect to 127\.0\.0\.1:\d+: ECONNREFUSED .*send --resume/);
     expect(await store.deliveryCounts(EDITION)).toEqual({ queued: 30, sending: 0, sent: 0, failed: 0, skipped: 0 });
+
+    // Resumed twice more during the outage: an outage uses up none of a message's attempts, so a
+    // single 451 once the server is back is retried, not failed for good.
+    for (let run = 0; run < 2; run += 1) {
+      await expect(sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: false })).rejects.toThrow(/ECONNREFUSED/);
+    }
+    const queued = await store.listDeliveries({ editionId: EDITION, status: 'queued', limit: 100 });
+    expect(queued.map((delivery) => delivery.attempts)).toEqual(Array.from({ length: 30 }, () => 0));
+    await transport?.close();
+    await connect();
+    const resumed = await sendEdition(dependencies(), { editionId: EDITION, templates: oneTemplate(template), enqueue: false });
+    expect(resumed).toMatchObject({ sent: 30, failed: 0, complete: true });
+    const sent = await store.listDeliveries({ editionId: EDITION, status: 'sent', limit: 100 });
+    expect(sent.map((delivery) => delivery.attempts)).toEqual(Array.from({ length: 30 }, () => 1));
   });
 });

@@ -479,6 +479,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const again = await store.claimDeliveries({ editionId: E, worker: 'w', limit: 10, now: at(30), leaseUntil: at(90) });
         expect(again.map((d) => [d.subscriberId, d.attempts])).toEqual([[retry, 2]]);
 
+        // A message that was never tried (the run stopped, or the server could not work) gets its attempt back.
+        await store.recordOutcomes(E, 'w', [{ subscriberId: retry, status: 'retry', reply: 'not tried: the send stopped', notBefore: at(30), untried: true }], at(31));
+        const [given] = await store.listDeliveries({ editionId: E, status: 'queued', limit: 10 });
+        expect(given).toMatchObject({ subscriberId: retry, lastReply: 'not tried: the send stopped', worker: null, attempts: 1 });
+        const third = await store.claimDeliveries({ editionId: E, worker: 'w', limit: 10, now: at(32), leaseUntil: at(90) });
+        expect(third.map((d) => [d.subscriberId, d.attempts])).toEqual([[retry, 2]]);
+
         // Status only moves forward: a sent row stays sent whatever is recorded for it later.
         await store.recordOutcomes(E, 'w', [{ subscriberId: sent, status: 'failed', reply: '550 oops', bounce: true }], at(31));
         const [stillSent] = await store.listDeliveries({ editionId: E, status: 'sent', limit: 10 });
