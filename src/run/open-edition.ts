@@ -8,6 +8,7 @@ import type { MjmlRenderer } from '../email/compile-mjml.js';
 import type { EditionRecord, EditionStore } from '../store/store.js';
 import { outlineEdition, type Edition, type EditionOutline, type EditionWindow } from '../edition/edition.js';
 import { planEdition } from '../edition/plan-edition.js';
+import { BriefingError } from '../errors.js';
 import { readStoredEdition, type StoredEdition } from './stored-edition.js';
 
 /** What opening an edition needs; the store is only read unless the request persists. */
@@ -53,6 +54,18 @@ interface OpenedFields {
 /** An edition ready to send (with its briefing), or skipped because nothing is new (with the message to print). */
 export type OpenedEdition = (OpenedFields & { kind: 'ready'; briefing: Briefing }) | (OpenedFields & { kind: 'skipped'; message: string });
 
+/** Later than any slot: `previousEdition(END_OF_TIME)` is the newest edition that went out. */
+const END_OF_TIME = new Date(8.64e15);
+
+/**
+ * The newest edition that went out (sent or being sent), when its slot is later than `slot`: it
+ * already told the stories an edition planned now for `slot` would tell again.
+ */
+export async function editionSentAfter(store: Pick<EditionStore, 'previousEdition'>, slot: Date): Promise<EditionRecord | undefined> {
+  const latest = await store.previousEdition(END_OF_TIME);
+  return latest !== undefined && latest.slot.getTime() > slot.getTime() ? latest : undefined;
+}
+
 /**
  * Finds or makes the edition a use case works on, for preview, send, run and schedule alike. A
  * record the run read for the slot is reused as it is (so a resumed send re-sends identical content
@@ -66,6 +79,13 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
   const zone = config.timeZone;
   const { id, slot } = request.target;
   if (request.stored !== undefined) return fromRecord(request.stored, zone);
+  if (request.persist) {
+    // Planned now, an earlier edition would start from the one before it and tell again what the later one told.
+    const later = await editionSentAfter(store, slot);
+    if (later !== undefined) {
+      throw new BriefingError('edition', 'earlier-than-sent', `edition ${id} cannot be planned: edition ${later.id}, which went out after it, already told its stories; send a date after ${later.id}`);
+    }
+  }
 
   const previousRecord = await store.previousEdition(slot);
   const previous = previousRecord === undefined ? undefined : { cutoff: previousRecord.cutoff, memory: readStoredEdition(previousRecord.id, previousRecord.memory).memory };

@@ -3,7 +3,7 @@ import type { Transport } from '../delivery/transport.js';
 import { BriefingError } from '../errors.js';
 import { formatZoneTime } from '../schedule/zone-time.js';
 import type { EditionRecord, EditionStatus, Store } from '../store/store.js';
-import type { OpenedEdition } from './open-edition.js';
+import { editionSentAfter, type OpenedEdition } from './open-edition.js';
 import { openSlotEdition, resolveTarget } from './open-slot-edition.js';
 import type { RunContext } from './run-context.js';
 
@@ -34,8 +34,6 @@ export type SendReport =
   | { kind: 'skipped'; opened: OpenedEdition & { kind: 'skipped' } }
   | { kind: 'delivered'; opened: OpenedEdition & { kind: 'ready' }; summary: SendSummary; transport: string };
 
-/** Later than any slot: `previousEdition(END_OF_TIME)` is the newest edition that went out. */
-const END_OF_TIME = new Date(8.64e15);
 
 /**
  * `briefing send`: opens the slot's edition (resolved once, its record read once), recording it,
@@ -122,8 +120,8 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
  */
 async function replan(store: Store, existing: EditionRecord): Promise<EditionStatus> {
   const { id } = existing;
-  const latest = await store.previousEdition(END_OF_TIME);
-  if (latest !== undefined && latest.slot.getTime() > existing.slot.getTime()) {
+  const latest = await editionSentAfter(store, existing.slot);
+  if (latest !== undefined) {
     throw new BriefingError('delivery', 'replan-refused', `edition ${id} cannot be planned again: edition ${latest.id}, sent after it, already covers its articles`);
   }
   if (existing.status === 'sent') {

@@ -91,6 +91,19 @@ describe('send --replan', () => {
   });
 });
 
+describe('send --date of an earlier day than an edition that went out', () => {
+  it('is refused, planning nothing, instead of sending the later edition\'s stories a second time', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    expect((await workspace.run(['send', '--date', '2025-07-24'])).code).toBe(0);
+    const earlier = await workspace.run(['send', '--date', '2025-07-23']);
+    expect(earlier.code).toBe(1);
+    expect(earlier.stderr).toMatch(/^edition: edition 2025-07-23 cannot be planned: edition 2025-07-24, which went out after it, already told its stories; send a date after 2025-07-24$/m);
+    expect(await withStore(workspace.databaseFile, (store) => store.getEdition('2025-07-23'))).toBeUndefined();
+    // A look at it is still allowed: nothing is planned or sent.
+    expect((await workspace.run(['send', '--date', '2025-07-23', '--dry-run'])).code).toBe(0);
+  });
+});
+
 describe('send --to without --date', () => {
   it('sends the newest edition with content, says which, in one sentence, when today has nothing new', async () => {
     workspace = await createWorkspace({ subscribers: 1 });
