@@ -58,6 +58,16 @@ describe('briefing init', () => {
     expect(existsSync(path.join(dir, 'content'))).toBe(false);
   });
 
+  it('names a file in the way of the folder in one line, not a stack trace', async () => {
+    writeFileSync(path.join(dir, 'notes.md'), '# notes\n');
+    for (const target of ['notes.md', path.join('notes.md', 'paper')]) {
+      const result = await briefing('init', target);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`cli: cannot write the new publication into ${target}: a file is in the way of the folder; choose an empty folder (\`briefing init DIR\`)\n`);
+    }
+    expect(readFileSync(path.join(dir, 'notes.md'), 'utf8')).toBe('# notes\n');
+  });
+
   it('starts a publication in another folder', async () => {
     const result = await briefing('init', 'paper');
     expect(result.code).toBe(0);

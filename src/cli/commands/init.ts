@@ -95,10 +95,17 @@ export default async function init(context: CliContext, _options: unknown, args:
       `${shown(existing[0] ?? dir)} exists already${existing.length > 1 ? ` (and ${existing.length - 1} more)` : ''}: init writes nothing over existing files; choose an empty folder (\`briefing init DIR\`)`,
     );
   }
-  mkdirSync(path.join(dir, 'content'), { recursive: true });
-  writeFileSync(path.join(dir, 'briefing.config.json'), `${JSON.stringify(STARTING_CONFIG, null, 2)}\n`, { flag: 'wx' });
-  writeFileSync(path.join(dir, 'content', 'example.md'), EXAMPLE_ARTICLE, { flag: 'wx' });
-  cpSync(SHIPPED_TEMPLATES, path.join(dir, 'templates'), { recursive: true, errorOnExist: true, force: false });
+  try {
+    mkdirSync(path.join(dir, 'content'), { recursive: true });
+    writeFileSync(path.join(dir, 'briefing.config.json'), `${JSON.stringify(STARTING_CONFIG, null, 2)}\n`, { flag: 'wx' });
+    writeFileSync(path.join(dir, 'content', 'example.md'), EXAMPLE_ARTICLE, { flag: 'wx' });
+    cpSync(SHIPPED_TEMPLATES, path.join(dir, 'templates'), { recursive: true, errorOnExist: true, force: false });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // A file where the folder (or one of its parents) should be, or a folder that cannot be written.
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way of the folder' : (code ?? String(error));
+    throw new BriefingError('cli', 'init-unwritable', `cannot write the new publication into ${shown(dir)}: ${why}; choose an empty folder (\`briefing init DIR\`)`, { cause: error });
+  }
   const config = shown(path.join(dir, 'briefing.config.json'));
   const flag = config === 'briefing.config.json' ? '' : ` --config ${config}`;
   for (const line of [
