@@ -67,7 +67,6 @@ export function buildDependencies(parts: {
     limits,
     async sendConfirmation(recipient, confirmUrl) {
       const text = pages.render('confirmation-email.txt', {
-        name: recipient.name,
         confirmUrl,
         confirmHours: limits.confirmHours,
         postalAddress: config.postalAddress,

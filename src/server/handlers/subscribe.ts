@@ -27,6 +27,16 @@ interface SubscribeRequest {
  * the address was on the list. The redirect (303) lands on GET /subscribe/sent, which a reload
  * shows again instead of posting the form twice.
  */
+/**
+ * The inbox an address reaches, for the confirmation limit: its `+tag` left out, so `reader+1@` …
+ * `reader+99@` (which most providers deliver to `reader@`) share one allowance.
+ */
+function inboxKey(key: string): string {
+  const at = key.lastIndexOf('@');
+  const plus = key.indexOf('+');
+  return plus > 0 && plus < at ? `${key.slice(0, plus)}${key.slice(at)}` : key;
+}
+
 export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Context): Promise<Response>; sent(c: Context): Promise<Response> } {
   const perAddress = createRateLimiter(deps.limits.perAddress);
   const sentLocation = `${new URL(deps.config.siteUrl).pathname}subscribe/sent`;
@@ -37,8 +47,9 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
       await deps.store.addSubscribers([{ address: request.address, name: request.name, status: 'pending', source: 'web', topics: request.topics }], now);
       subscriber = await deps.store.findSubscriber(request.address);
     }
-    if (subscriber !== undefined && subscriber.status !== 'active' && !refusesSignUp(subscriber) && perAddress.take(request.key, now).allowed) {
-      const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: subscriber.name };
+    if (subscriber !== undefined && subscriber.status !== 'active' && !refusesSignUp(subscriber) && perAddress.take(inboxKey(request.key), now).allowed) {
+      // No name: whoever filled in the form chose it, and nobody at the address has confirmed it yet.
+      const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: null };
       const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
       await deps.sendConfirmation(recipient, confirmUrl);
     }
