@@ -1,11 +1,11 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { storeUnavailability, type StoreUnavailability } from '../store/store-unavailable.js';
 import { accessLog } from './access-log.js';
 import type { ServerDependencies } from './dependencies.js';
 import { readToken } from './handlers/link-token.js';
-import { createRateLimiter } from './rate-limiter.js';
-import { canonicalAddress, clientAddress } from './client-address.js';
+import { createRateLimiter, type RateDecision } from './rate-limiter.js';
+import { canonicalAddress, clientAddress, clientKey } from './client-address.js';
 import { errorResponse } from './respond.js';
 import { listRoutes, type RouteLimit } from './routes.js';
 import { sameOrigin } from './same-origin.js';
@@ -30,14 +30,28 @@ export function createApp(deps: ServerDependencies): Hono {
   const limiter = createRateLimiter(deps.limits.perClient);
   const trustedProxies = new Set(deps.config.env.trustedProxies.map(canonicalAddress));
 
+  const tooMany = (decision: Extract<RateDecision, { allowed: false }>): Response => errorResponse(deps.pages, 429, { 'retry-after': String(decision.retryAfterSeconds) });
+  const clientOf = (c: Context): string => `client:${clientKey(clientAddress(c, trustedProxies))}`;
+  // A link's token is in its query, but the preference form posts it in the body.
+  const tokenInBody = (c: Context): boolean => c.req.method === 'POST' && c.req.query('token') === undefined;
+  // Before any body is read: a client over its limit is answered at once, and cannot hold a
+  // connection by trickling a body (a form, or a token in one) that would be charged only once in.
+  const chargedBeforeBody = (limit: Exclude<RouteLimit, { by: 'none' }>): MiddlewareHandler => async (c, next) => {
+    if (limit.by === 'client' || tokenInBody(c)) {
+      const decision = limiter.take(clientOf(c), deps.clock.now());
+      if (!decision.allowed) return tooMany(decision);
+    }
+    await next();
+  };
   // Verifying a token is one key lookup (a read, never waiting for writers) and one HMAC, cheaper than
-  // the work it guards; a bad one counts per client.
-  const rateLimited = (limit: Exclude<RouteLimit, { by: 'none' }>): MiddlewareHandler => async (c, next) => {
+  // the work it guards: a valid link is limited by its subscriber, a bad one in a query by its client.
+  const chargedByLink = (limit: Extract<RouteLimit, { by: 'link' }>): MiddlewareHandler => async (c, next) => {
     const now = deps.clock.now();
-    const link = limit.by === 'link' ? await readToken(c, deps, limit.purpose, now) : undefined;
-    const key = link?.ok ? `link:${link.subscriber.id}` : `client:${clientAddress(c, trustedProxies)}`;
-    const decision = limiter.take(key, now);
-    if (!decision.allowed) return errorResponse(deps.pages, 429, { 'retry-after': String(decision.retryAfterSeconds) });
+    const link = await readToken(c, deps, limit.purpose, now);
+    if (link.ok || !tokenInBody(c)) {
+      const decision = limiter.take(link.ok ? `link:${link.subscriber.id}` : clientOf(c), now);
+      if (!decision.allowed) return tooMany(decision);
+    }
     await next();
   };
   const fromThisSite = sameOrigin(deps.config.siteUrl, deps.pages);
@@ -60,11 +74,12 @@ export function createApp(deps: ServerDependencies): Hono {
 
   for (const route of listRoutes(deps)) {
     for (const [method, handler] of Object.entries(route.handlers)) {
-      // A POST's body is bounded before anything reads it: the rate limiter may read a link's token from the form.
+      // A POST's body is bounded before anything reads it: the link's limit may read its token from the form.
       const guards = [
         ...(method === 'POST' && route.sameOrigin ? [fromThisSite] : []),
+        ...(route.limit.by === 'none' ? [] : [chargedBeforeBody(route.limit)]),
         ...(method === 'POST' ? [limitedBody] : []),
-        ...(route.limit.by === 'none' ? [] : [rateLimited(route.limit)]),
+        ...(route.limit.by === 'link' ? [chargedByLink(route.limit)] : []),
       ];
       app.on(method, [route.path], ...guards, handler);
     }

@@ -8,6 +8,25 @@ export function canonicalAddress(address: string): string {
 }
 
 /**
+ * The client an address counts as for limits: an IPv4 address itself, an IPv6 one its /64 prefix
+ * (`2001:db8:1:2::/64`), since one host is given a whole /64 and could otherwise be any number of
+ * clients. Anything else (no address known) as it is.
+ */
+export function clientKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail] = address.split('::');
+  const groups = (text: string): string[] => (text === '' ? [] : text.split(':'));
+  // An embedded IPv4 tail (`::1.2.3.4`) is two groups; only the first four groups matter here.
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail).flatMap((group) => (group.includes('.') ? ['0', '0'] : [group]));
+  const all = tail === undefined ? left : [...left, ...Array.from({ length: 8 - left.length - right.length }, () => '0'), ...right];
+  return `${all
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/**
  * Who sent a request: the TCP peer, unless the peer is a trusted reverse proxy; then the nearest
  * address in X-Forwarded-For that is not itself a trusted proxy (entries further left were written
  * by the client and cannot be believed). A malformed entry stops the walk at the last good address.

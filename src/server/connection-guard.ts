@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { canonicalAddress } from './client-address.js';
+import { canonicalAddress, clientKey } from './client-address.js';
 
 /** Bounds on the sockets of the HTTP server; defaults suit one public server. */
 export interface ConnectionLimits {
@@ -36,6 +36,8 @@ interface Tracked {
   client: string;
   /** Requests received and not yet answered. */
   inFlight: number;
+  /** When its oldest unanswered request arrived (performance.now()); NaN when none is in flight. */
+  busySince: number;
   headTimer: NodeJS.Timeout | undefined;
 }
 
@@ -43,8 +45,11 @@ interface Tracked {
  * Keeps `server`'s sockets within `limits`. Node's own header timeout never closes a socket that has
  * sent nothing, so a timer per socket waits for each request head. A new connection past a client's
  * cap, or past the total, closes that client's (or anyone's) oldest connection that has no request
- * in flight; only when every one is busy is the new connection refused. So idle sockets cannot keep
- * anyone out, not even their own client's next real request.
+ * in flight. So idle sockets cannot keep anyone out, not even their own client's next real request.
+ * Past the total with every connection busy, the one whose request has taken longest goes, if it has
+ * taken longer than a head may (`headMs`): every route answers in milliseconds once its request is
+ * in, so that is a body trickled a byte at a time to hold the slot; only when none has is the new
+ * connection refused. Clients are counted by address, an IPv6 one by its /64 (see clientKey).
  */
 export function guardConnections(server: Server, limits: ConnectionLimits, trustedProxies: readonly string[]): void {
   const trusted = new Set(trustedProxies.map(canonicalAddress));
@@ -70,6 +75,16 @@ export function guardConnections(server: Server, limits: ConnectionLimits, trust
     }
     return false;
   };
+  const closeLongestBusy = (): boolean => {
+    let longest: [Socket, Tracked] | undefined;
+    for (const entry of open) {
+      if (entry[1].busySince < (longest?.[1].busySince ?? performance.now() - limits.headMs)) longest = entry;
+    }
+    if (longest === undefined) return false;
+    forget(longest[0]);
+    longest[0].destroy();
+    return true;
+  };
   const awaitHead = (socket: Socket, tracked: Tracked): void => {
     clearTimeout(tracked.headTimer);
     tracked.headTimer = setTimeout(() => {
@@ -81,17 +96,18 @@ export function guardConnections(server: Server, limits: ConnectionLimits, trust
 
   server.setTimeout(limits.idleMs);
   server.on('connection', (socket: Socket) => {
-    const client = canonicalAddress(socket.remoteAddress ?? '');
-    const atClientCap = !trusted.has(client) && (perClient.get(client) ?? 0) >= limits.perClient;
+    const address = canonicalAddress(socket.remoteAddress ?? '');
+    const client = clientKey(address);
+    const atClientCap = !trusted.has(address) && (perClient.get(client) ?? 0) >= limits.perClient;
     if (atClientCap && !closeOldestIdle((tracked) => tracked.client === client)) {
       socket.destroy();
       return;
     }
-    if (open.size >= limits.total && !closeOldestIdle(() => true)) {
+    if (open.size >= limits.total && !closeOldestIdle(() => true) && !closeLongestBusy()) {
       socket.destroy();
       return;
     }
-    const tracked: Tracked = { client, inFlight: 0, headTimer: undefined };
+    const tracked: Tracked = { client, inFlight: 0, busySince: Number.NaN, headTimer: undefined };
     open.set(socket, tracked);
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
     awaitHead(socket, tracked);
@@ -102,9 +118,11 @@ export function guardConnections(server: Server, limits: ConnectionLimits, trust
     const tracked = open.get(socket);
     if (tracked === undefined) return;
     tracked.inFlight += 1;
+    if (tracked.inFlight === 1) tracked.busySince = performance.now();
     clearTimeout(tracked.headTimer);
     response.once('close', () => {
       tracked.inFlight -= 1;
+      if (tracked.inFlight === 0) tracked.busySince = Number.NaN;
       if (tracked.inFlight === 0 && open.has(socket)) awaitHead(socket, tracked);
     });
   });

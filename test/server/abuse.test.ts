@@ -52,6 +52,37 @@ describe('rate limits per client', () => {
   });
 });
 
+describe('a token the server must read from the body', () => {
+  it('is paid for by the client first (as a sign-up form is), so a client over its limit gets 429 without its body being waited for', async () => {
+    const { app } = await open({ limits: { perClient: { burst: 2, perSecond: 1 / 60 } } });
+    /** A POST whose token would be in a body that never ends (a body trickled to hold the connection). */
+    const trickled = (path: string, client: string): Promise<Response> => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('token='));
+        },
+      });
+      return Promise.resolve(app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, duplex: 'half' } as RequestInit, fromClient(client)));
+    };
+    for (let index = 0; index < 2; index += 1) {
+      const form = await app.request('/unsubscribe', { method: 'POST', body: 'token=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, fromClient('192.0.2.9'));
+      expect(form.status).toBe(400);
+    }
+    for (const path of ['/unsubscribe', '/confirm', '/preferences', '/subscribe']) {
+      const answer = await Promise.race([trickled(path, '192.0.2.9'), new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 2_000))]);
+      expect(answer === 'waiting' ? answer : answer.status).toBe(429);
+    }
+  });
+
+  it('counts the addresses of one IPv6 /64 as one client', async () => {
+    const { app } = await open({ limits: { perClient: { burst: 2, perSecond: 1 / 60 } } });
+    const answers = [];
+    for (const client of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff::3']) answers.push((await subscribe(app, client, `${client.length}@example.org`)).status);
+    expect(answers).toEqual([303, 303, 429]);
+    expect((await subscribe(app, '2001:db8:1:3::1')).status).toBe(303);
+  });
+});
+
 describe('one-click unsubscribes of many readers from one mail provider address (RFC 8058)', () => {
   const oneClick = (app: TestServer['app'], token: string, client: string): Promise<Response> =>
     Promise.resolve(app.request(`/unsubscribe?token=${encodeURIComponent(token)}`, { method: 'POST', body: 'List-Unsubscribe=One-Click' }, fromClient(client)));

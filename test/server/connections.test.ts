@@ -99,6 +99,25 @@ describe('idle connections (slowloris without a byte)', () => {
   });
 });
 
+describe('bodies trickled to hold every connection', () => {
+  it('closes, when the server is full, the connection whose request has taken longest, past a head\'s time, for a new one', async () => {
+    const url = await start({ total: 4, perClient: 100, headMs: 400, requestMs: 10_000 });
+    const slow = [];
+    for (let index = 0; index < 4; index += 1) {
+      const held = await idleSocket(url);
+      held.socket.write('POST /unsubscribe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8000\r\n\r\ntoken=');
+      slow.push(held);
+      await settle(20);
+    }
+    await settle(600);
+    const answer = await timedGet(url);
+    expect(answer.status).toBe(200);
+    // The first of them went; the others still trickle (each is still within its request time).
+    expect(isClosed(slow[0]!.socket)).toBe(true);
+    expect(isClosed(slow[3]!.socket)).toBe(false);
+  });
+});
+
 /** Sends `head` as is on a connection of its own and reads the whole answer (the server closes it). */
 function rawRequest(url: URL, head: string): Promise<string> {
   return new Promise((resolve, reject) => {
