@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { BriefingError, isBriefingError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 import type { Delivery, DeliveryCounts, DeliveryOutcome, OutboxStore, TopicChoice } from '../store/store.js';
 import { personaliseMessage, type MessageRecipient, type MessageTemplate } from './message.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
@@ -90,31 +90,6 @@ export interface SenderDependencies {
 /** `host:pid:random`: unique per run, and tells which process on which host holds a row. */
 export function workerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !zombie(pid);
-}
-
-/**
- * Whether the process has ended and waits only for its parent to reap it (a shell or supervisor
- * that has not looked yet): a send killed a moment ago holds nothing and sends nothing, and its rows
- * are taken over at once rather than after the lease. Read from /proc; elsewhere, kill's answer stands.
- */
-function zombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The state follows the command name, which is in parentheses and may hold any character.
-    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
 }
 
 /** Workers of this host whose process is gone: their rows are taken over at once, not after the lease. */

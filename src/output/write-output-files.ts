@@ -2,8 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BriefingError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 /** Which files a write changed and which already held the same bytes (and kept their mtime). */
+/** The name a file is written under before it is renamed into place: `.NAME.PID-RANDOM-N.tmp`. */
+const TEMPORARY_NAME = /^\..+\.(\d+)-[0-9a-f]{12}-\d+\.tmp$/;
+
+/** Longer than writing and renaming one file ever takes: a temporary file this old was abandoned. */
+const TEMPORARY_LIFETIME_MS = 60_000;
+
+/**
+ * Whether a file of an output folder is a temporary file of a build that ended before renaming it
+ * (killed midway): its process is gone from this host, or it is older than any write takes. One of
+ * a build still writing (this one's, or another process's) is neither.
+ */
+export function abandonedTemporary(name: string, modifiedMs: () => number, nowMs: number): boolean {
+  const pid = Number(TEMPORARY_NAME.exec(name)?.[1] ?? Number.NaN);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  return (pid !== process.pid && !processAlive(pid)) || nowMs - modifiedMs() > TEMPORARY_LIFETIME_MS;
+}
+
 export interface WriteResult {
   written: string[];
   unchanged: string[];
@@ -98,8 +116,8 @@ export async function writeOutputFiles(outputDir: string, files: OutputFiles, op
     folders.add(folder);
   };
 
-  // Random, not just pid + counter: a build killed midway leaves its temporary file behind, and a later
-  // process may well get the same pid (containers start from 1).
+  // Random, not just pid + counter: a build killed midway leaves its temporary file behind (a later
+  // build removes it, see abandonedTemporary), and a later process may well get the same pid.
   const temporaryTag = `${process.pid}-${randomBytes(6).toString('hex')}`;
   let temporaryCount = 0;
   const result: WriteResult = { written: [], unchanged: [] };

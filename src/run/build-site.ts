@@ -21,7 +21,7 @@ import { removeOutputFiles } from '../output/remove-output-files.js';
 import { ARCHIVE_FOLDER, ARTICLES_FOLDER } from '../output/site-paths.js';
 import { compileSiteTemplates, readSiteTemplates, type SiteTemplateSources, type SiteTemplates } from '../output/site-templates.js';
 import { SHARED_RENDER_FROM, startRenderHelper, type RenderHelper, type RenderHelperData } from '../output/shared-render.js';
-import { writeOutputFiles } from '../output/write-output-files.js';
+import { abandonedTemporary, writeOutputFiles } from '../output/write-output-files.js';
 import { writeRenderJobs, type WrittenCounts } from '../output/write-render-jobs.js';
 
 /** What `briefing build` did. */
@@ -89,10 +89,15 @@ const HEAP_GROWING_PERCENT = 20;
  */
 function listOutputs(outputDir: string): OutputPathMap<true> {
   const existing = new OutputPathMap<true>();
+  const now = Date.now();
   for (const folder of OUTPUT_FOLDERS) {
     try {
       for (const entry of readdirSync(path.join(outputDir, folder), { withFileTypes: true })) {
-        if (entry.isFile()) existing.set(folder === '' ? entry.name : `${folder}/${entry.name}`, true);
+        if (!entry.isFile()) continue;
+        const file = path.join(entry.parentPath, entry.name);
+        // A page a killed build never renamed into place: a static host would publish it.
+        if (entry.name.endsWith('.tmp') && abandonedTemporary(entry.name, () => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? now, now)) removeAbandoned(file);
+        else existing.set(folder === '' ? entry.name : `${folder}/${entry.name}`, true);
       }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -103,6 +108,14 @@ function listOutputs(outputDir: string): OutputPathMap<true> {
     }
   }
   return existing;
+}
+
+function removeAbandoned(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Left as it is (a read-only folder): the next build tries again.
+  }
 }
 
 async function readOptional(file: string): Promise<string | undefined> {

@@ -4,7 +4,7 @@
  * matter, the same build function in process where only the files do (a process start costs seconds).
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSite } from '../../src/run/build-site.js';
@@ -145,6 +145,23 @@ describe('briefing build', () => {
     expect(await buildInProcess()).toMatchObject({ rendered: 0, removed: 1 });
     expect(readdirSync(path.join(dir, 'output/articles'))).not.toContain('story-9.html');
     expect(bytesOf(snapshot(path.join(dir, 'output'))).filter(([file]) => !file.startsWith('.'))).toEqual(bytesOf(await fullBuild()).filter(([file]) => !file.startsWith('.')));
+  });
+
+  it('removes the temporary files a killed build left (its process gone, or older than a write takes), and keeps a live build\'s', async () => {
+    await buildInProcess();
+    const articles = path.join(dir, 'output/articles');
+    // A process that has ended: a child run to its end, whose pid no running process has any more.
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const deadBuild = `.story-1.html.${ended}-0123456789ab-1.tmp`;
+    const liveBuild = `.story-2.html.${process.ppid}-0123456789ab-1.tmp`;
+    const oldLiveBuild = `.story-3.html.${process.ppid}-0123456789ab-2.tmp`;
+    const notOurs = '.story-4.html.swp.tmp';
+    for (const name of [deadBuild, liveBuild, oldLiveBuild, notOurs]) writeFileSync(path.join(articles, name), 'half a page');
+    const longAgo = new Date(Date.now() - 120_000);
+    utimesSync(path.join(articles, oldLiveBuild), longAgo, longAgo);
+    await buildInProcess();
+    const left = readdirSync(articles).filter((name) => name.endsWith('.tmp'));
+    expect(left.sort()).toEqual([liveBuild, notOurs].sort());
   });
 
   it('takes a damaged pending list as vouching for nothing: everything is rendered again', async () => {

@@ -201,7 +201,7 @@ describe('header injection through the real entry points', () => {
     }
   });
 
-  it('the subscribe form refuses a name with a line break and mails a look-alike name as text, with the usual header fields only', async () => {
+  it('the subscribe form refuses a name with a line break, and its confirmation carries no name, with the usual header fields only', async () => {
     const served = await startServe(workspace.configFile, env);
     try {
       const url = served.url;
@@ -219,9 +219,9 @@ describe('header injection through the real entry points', () => {
       expect(Object.keys(mail?.headers ?? {}).sort()).toEqual(['auto-submitted', 'content-transfer-encoding', 'content-type', 'date', 'from', 'message-id', 'mime-version', 'subject', 'to']);
       expect(mail?.addresses.to).toHaveLength(1);
       expect(mail?.addresses.to?.[0]?.address).toBe('eve@example.org');
-      // Python 3.11 puts a space between adjacent encoded-words of a display name (RFC 2047 6.2 says
-      // to drop it); the long name takes two, so compare without white space.
-      expect(mail?.addresses.to?.[0]?.name.replace(/\s+/g, '')).toBe(lookAlike.replace(/\s+/g, ''));
+      // The name waits for the confirmation (a look-alike in a briefing's To is encoded as text: see above).
+      expect(mail?.addresses.to?.[0]?.name).toBe('');
+      expect(server.raws[0]?.toString('latin1')).not.toMatch(/Bcc|=\?utf-8\?q\?Eve/i);
     } finally {
       await served.stop();
     }
