@@ -47,7 +47,8 @@ const fileConfigSchema = z.strictObject({
   siteUrl: z.url({ protocol: /^https?$/ }).transform((url) => (url.endsWith('/') ? url : `${url}/`)),
   /** BCP 47 language tag, e.g. `en` or `en-CA`. */
   language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag'),
-  direction: z.enum(['ltr', 'rtl']).default('ltr'),
+  /** Writing direction of the pages and the email; by default the language's (see languageDirection). */
+  direction: z.enum(['ltr', 'rtl']).optional(),
   timeZone: zoneSchema,
   author: z.strictObject({ name: headerText, email: z.email().optional(), url: z.url().optional() }),
   sender: z.strictObject({
@@ -170,6 +171,24 @@ const fileConfigSchema = z.strictObject({
     .default({ content: 'content', templates: 'templates', output: 'output', data: 'data' }),
 });
 
+/** Scripts written right to left (ISO 15924). */
+const RIGHT_TO_LEFT_SCRIPTS = new Set(['Adlm', 'Arab', 'Hebr', 'Mand', 'Nkoo', 'Rohg', 'Samr', 'Syrc', 'Thaa']);
+
+/**
+ * The writing direction of a BCP 47 language: that of its script, named in the tag (`az-Arab`) or
+ * the one the language is most likely written in (`ar`, `fa`, `he`, `ur`, `yi` right to left; `ku`
+ * left to right).
+ */
+export function languageDirection(language: string): 'ltr' | 'rtl' {
+  let script: string | undefined;
+  try {
+    script = new Intl.Locale(language).maximize().script;
+  } catch {
+    // A tag ICU cannot read (the config's pattern lets a few through): left to right, as before.
+  }
+  return script !== undefined && RIGHT_TO_LEFT_SCRIPTS.has(script) ? 'rtl' : 'ltr';
+}
+
 export type Topic = z.infer<typeof topicSchema>;
 export type FileConfig = z.infer<typeof fileConfigSchema>;
 
@@ -197,7 +216,8 @@ export interface EnvironmentConfig {
 }
 
 /** Everything a run needs to know, with folders made absolute. */
-export interface Config extends Omit<FileConfig, 'paths' | 'sampleSubscribers'> {
+export interface Config extends Omit<FileConfig, 'paths' | 'sampleSubscribers' | 'direction'> {
+  direction: 'ltr' | 'rtl';
   configFile: string;
   paths: { content: string; templates: string; output: string; data: string };
   sampleSubscribers: string | undefined;
@@ -331,6 +351,7 @@ export function parseConfig(text: string, configFile: string, env: EnvironmentCo
   }
   return {
     ...rest,
+    direction: rest.direction ?? languageDirection(rest.language),
     configFile,
     paths: {
       content: path.resolve(base, paths.content),

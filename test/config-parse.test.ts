@@ -74,6 +74,22 @@ describe('parseConfig', () => {
     for (const problem of problems) expect(problem).toMatch(new RegExp(`^${lineOf(text, '"title"')}:  invalid JSON: `));
   });
 
+  it.each([
+    ['en-GB', undefined, 'ltr'],
+    ['ar', undefined, 'rtl'],
+    ['he', undefined, 'rtl'],
+    ['fa-IR', undefined, 'rtl'],
+    ['ur', undefined, 'rtl'],
+    ['az-Arab', undefined, 'rtl'],
+    ['ku', undefined, 'ltr'],
+    ['uk', undefined, 'ltr'],
+    ['ar', 'ltr', 'ltr'],
+  ])('writes a publication in %s (direction %s) %s', (language, direction, expected) => {
+    const text = TEXT.replace(/"language": "[^"]*"/, `"language": "${language}"${direction === undefined ? '' : `, "direction": "${direction}"`}`);
+    expect(text).toContain(`"language": "${language}"`);
+    expect(parseConfig(text, FILE, ENV).direction).toBe(expected);
+  });
+
   it('names the line of a repeated topic id and of a field with a problem', () => {
     const text = TEXT.replace('"id": "protests"', '"id": "talks"');
     expect(problemsOf(text)).toEqual([`${lineOf(text, '"id": "talks"', 2)}: topics.1.id duplicate topic "talks"`]);
