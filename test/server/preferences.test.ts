@@ -405,6 +405,9 @@ describe('the subscribe form with topic boxes', () => {
     expect(response.status).toBe(400);
     const html = await response.text();
     expect(html).toContain('The form named a topic this briefing does not have');
+    // Headed by what is wrong: the address was fine.
+    expect(html).toMatch(/<h1>Choose the topics again<\/h1>/);
+    expect(html).not.toContain('does not look right');
     expect(html).not.toContain('<script');
     expect(boxes(html)).toEqual({ talks: true, protests: true, war: true });
     expect(await stored(mail)).toBeUndefined();
@@ -413,6 +416,7 @@ describe('the subscribe form with topic boxes', () => {
   it('shows the boxes as ticked when the address is refused, so the reader fixes only the address', async () => {
     const response = await subscribe([['address', 'not an address'], ['topics', 'talks']]);
     expect(response.status).toBe(400);
+    expect(await response.clone().text()).toMatch(/<h1>That address does not look right<\/h1>/);
     expect(boxes(await response.text())).toEqual({ talks: true, protests: false, war: false });
   });
 });

@@ -63,14 +63,14 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
       const rawName = form.text('name');
       const ticked = form.all('topics');
       // The form again, ticked as sent (none ticked is every topic, as a form without boxes is).
-      const refuse = (problem: string, boxes: readonly string[] | null = ticked.length === 0 ? null : ticked): Response =>
-        pageResponse(deps.pages, 400, 'subscribe-invalid', { problem, address: rawAddress, name: rawName ?? '', topics: topicBoxes(deps.config.topics, boxes) });
+      const refuse = (heading: string, problem: string, boxes: readonly string[] | null = ticked.length === 0 ? null : ticked): Response =>
+        pageResponse(deps.pages, 400, 'subscribe-invalid', { heading, problem, address: rawAddress, name: rawName ?? '', topics: topicBoxes(deps.config.topics, boxes) });
       const topics = formTopics(ticked, deps.config.topics);
-      if (topics.kind === 'unknown') return refuse('The form named a topic this briefing does not have: choose from the topics below.', null);
+      if (topics.kind === 'unknown') return refuse('Choose the topics again', 'The form named a topic this briefing does not have: choose from the topics below.', null);
       const parsed = parseAddress(rawAddress);
-      if (!parsed.ok) return refuse(`The email address ${parsed.problem}.`);
+      if (!parsed.ok) return refuse('That address does not look right', `The email address ${parsed.problem}.`);
       const name = normaliseName(rawName);
-      if (!name.ok) return refuse(`The name ${name.problem}.`);
+      if (!name.ok) return refuse('That name cannot be used', `The name ${name.problem}.`);
       // The same for every address: a busy or missing store is answered 503 now, not lost later.
       await deps.store.checkWritable();
       const now = deps.clock.now();
