@@ -10,23 +10,27 @@ export interface FrontMatterParts {
 
 const FENCE = /^---[ \t]*$/;
 
+/** Why a text has no front matter: no `---` line opens it, or none closes it. */
+export type NoFrontMatter = 'missing' | 'unclosed';
+
 /**
- * Splits `---`-fenced front matter from the body. Line endings must be LF already. Returns undefined
- * when the text does not start with a `---` line or the front matter is never closed.
+ * Splits `---`-fenced front matter from the body. Line endings must be LF already. Says which fence
+ * is missing when the text does not start with a `---` line or the front matter is never closed.
  */
-export function splitFrontMatter(text: string): FrontMatterParts | undefined {
+export function splitFrontMatter(text: string): FrontMatterParts | NoFrontMatter {
   const lines = text.split('\n');
   if (!FENCE.test(lines[0] ?? '')) {
-    return undefined;
+    return 'missing';
   }
   const close = lines.findIndex((line, index) => index > 0 && FENCE.test(line));
   if (close === -1) {
-    return undefined;
+    return 'unclosed';
   }
   return {
     yaml: lines.slice(1, close).join('\n'),
     yamlFirstLine: 2,
     body: lines.slice(close + 1).join('\n'),
-    bodyFirstLine: close + 2,
+    // A file that ends at the closing `---` has no line after it: its body is at that line.
+    bodyFirstLine: Math.min(close + 2, lines.length),
   };
 }

@@ -46,8 +46,12 @@ export function createArticleParser(rules: ArticleRules): ArticleParser {
       problems.push({ file, line: 1, field: 'id', message: `"${id}" (the file name) must be lower-case letters, digits and single dashes` });
     }
     const parts = splitFrontMatter(normalise(raw));
-    if (!parts) {
-      problems.push({ file, line: 1, field: 'front matter', message: 'missing: a record starts with a `---` line, its YAML fields, and another `---` line' });
+    if (typeof parts === 'string') {
+      const message =
+        parts === 'missing'
+          ? 'missing: a record starts with a `---` line, its YAML fields, and another `---` line'
+          : 'not closed: no `---` line ends the YAML fields that this line opens';
+      problems.push({ file, line: 1, field: 'front matter', message });
       return { problems };
     }
     const source = parseYamlSource(parts.yaml, file, parts.yamlFirstLine);
@@ -77,7 +81,7 @@ export function createArticleParser(rules: ArticleRules): ArticleParser {
 
   const html = (raw: string): string | undefined => {
     const parts = splitFrontMatter(normalise(raw));
-    return parts && renderer.render(parts.body).html;
+    return typeof parts === 'string' ? undefined : renderer.render(parts.body).html;
   };
 
   return { parse, html };

@@ -35,7 +35,7 @@ describe('loadArticles: bad records', () => {
     const error = await loadError(dir);
     expect(error.stage).toBe('content');
     const lines = error.message.split('\n');
-    expect(lines[0]).toBe('content: 19 problems in the article records');
+    expect(lines[0]).toBe('content: 21 problems in the article records');
     const file = (name: string) => `${dir}/${name}`;
     expect(lines.slice(1)).toEqual([
       `content: ${file('2025-07-22-bad-fields.md')}:2: title: must not contain control characters or line breaks`,
@@ -47,6 +47,8 @@ describe('loadArticles: bad records', () => {
       `content: ${file('2025-07-22-bad-yaml.md')}:4: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
       `content: ${file('2025-07-22-duplicate-key.md')}:4: invalid YAML: Map keys must be unique`,
       `content: ${file('2025-07-22-empty-body.md')}:6: body: is empty: a record needs at least one paragraph`,
+      // The file ends at its closing `---`, on line 5: the body is placed there, not on a line 6 it lacks.
+      `content: ${file('2025-07-22-ends-at-fence.md')}:5: body: is empty: a record needs at least one paragraph`,
       `content: ${file('2025-07-22-no-front-matter.md')}:1: front matter: missing: a record starts with a \`---\` line, its YAML fields, and another \`---\` line`,
       `content: ${file('2025-07-22-structures.md')}:2: title: must not be empty`,
       `content: ${file('2025-07-22-structures.md')}:2: published: is required`,
@@ -54,11 +56,12 @@ describe('loadArticles: bad records', () => {
       `content: ${file('2025-07-22-structures.md')}:8: images.0.url: must be an absolute http or https URL`,
       `content: ${file('2025-07-22-structures.md')}:11: videos.0.duration: must be a duration such as 2:08`,
       `content: ${file('2025-07-22-structures.md')}:12: credits.1: must not be empty`,
+      `content: ${file('2025-07-22-unclosed.md')}:1: front matter: not closed: no \`---\` line ends the YAML fields that this line opens`,
       `content: ${file('2025-07-22-updated.md')}:4: updated: is earlier than published`,
       `content: ${file('2025-07-22-updated.md')}:8: body: has an empty subheading`,
       `content: ${file('Bad_Name.md')}:1: id: "Bad_Name" (the file name) must be lower-case letters, digits and single dashes`,
     ]);
-    expect(error.problems).toHaveLength(19);
+    expect(error.problems).toHaveLength(21);
     expect(error.problems[0]).toMatchObject({ file: file('2025-07-22-bad-fields.md'), line: 2, field: 'title' });
   });
 

@@ -83,7 +83,10 @@ function bodiesUnder(folder: string): string[] {
   return readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
     .map((entry) => readFileSync(path.join(entry.parentPath, entry.name), 'utf8'))
-    .map((text) => splitFrontMatter(text)?.body ?? text);
+    .map((text) => {
+      const parts = splitFrontMatter(text);
+      return typeof parts === 'string' ? text : parts.body;
+    });
 }
 
 const EVERY_FORM = [
