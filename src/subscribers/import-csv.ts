@@ -70,9 +70,11 @@ function headerMap(header: readonly string[], file: string): Map<CsvField, numbe
     fields.set(field, index);
   });
   if (!fields.has('address')) {
-    throw BriefingError.fromProblems('subscribers', 'invalid-csv', [
-      { file, line: 1, field: 'header', message: `no "address" or "email" column (found ${JSON.stringify(header)})` },
-    ]);
+    // Text saved as UTF-16 without a byte-order mark reads as letters with NUL bytes between them.
+    const message = header.some((cell) => cell.includes('\u0000'))
+      ? 'the file looks like UTF-16 without a byte-order mark (NUL bytes between the letters): save it as UTF-8'
+      : `no "address" or "email" column (found ${JSON.stringify(header)})`;
+    throw BriefingError.fromProblems('subscribers', 'invalid-csv', [{ file, line: 1, field: 'header', message }]);
   }
   return fields;
 }

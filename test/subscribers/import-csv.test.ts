@@ -149,6 +149,13 @@ describe('readSubscriberCsv', () => {
     expect(error).toBeInstanceOf(BriefingError);
     expect((error as BriefingError).message).toMatch(message);
   });
+
+  it('names a file saved as UTF-16 without a byte-order mark as such, not as a header without an address column', async () => {
+    const utf16 = Buffer.from('email,name\nolena@example.org,Olena\n', 'utf16le');
+    const error = await readAll([utf16]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BriefingError);
+    expect((error as BriefingError).message).toMatch(/list\.csv:1: header: the file looks like UTF-16 without a byte-order mark \(NUL bytes between the letters\): save it as UTF-8$/m);
+  });
 });
 
 describe('importSubscriberCsv', () => {
