@@ -171,8 +171,11 @@ const fileConfigSchema = z.strictObject({
     .default({ content: 'content', templates: 'templates', output: 'output', data: 'data' }),
 });
 
-/** Scripts written right to left (ISO 15924). */
-const RIGHT_TO_LEFT_SCRIPTS = new Set(['Adlm', 'Arab', 'Hebr', 'Mand', 'Nkoo', 'Rohg', 'Samr', 'Syrc', 'Thaa']);
+/** Scripts written right to left (ISO 15924), Arabic's Nastaliq form (`ur-Aran`) and the historic ones among them. */
+const RIGHT_TO_LEFT_SCRIPTS = new Set([
+  'Adlm', 'Arab', 'Aran', 'Armi', 'Avst', 'Chrs', 'Elym', 'Hatr', 'Hebr', 'Khar', 'Lydi', 'Mand', 'Mani', 'Mend', 'Narb', 'Nbat', 'Nkoo',
+  'Ougr', 'Palm', 'Phli', 'Phlp', 'Phnx', 'Prti', 'Rohg', 'Samr', 'Sarb', 'Sogd', 'Sogo', 'Syrc', 'Thaa', 'Yezi',
+]);
 
 /**
  * The writing direction of a BCP 47 language: that of its script, named in the tag (`az-Arab`) or

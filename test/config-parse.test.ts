@@ -81,6 +81,8 @@ describe('parseConfig', () => {
     ['fa-IR', undefined, 'rtl'],
     ['ur', undefined, 'rtl'],
     ['az-Arab', undefined, 'rtl'],
+    ['ur-Aran', undefined, 'rtl'],
+    ['arc', undefined, 'rtl'],
     ['ku', undefined, 'ltr'],
     ['uk', undefined, 'ltr'],
     ['ar', 'ltr', 'ltr'],

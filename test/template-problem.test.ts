@@ -20,6 +20,10 @@ describe('templateProblem', () => {
     expect(problem.message).toMatch(/^template syntax: Expecting .*got 'INVALID' near ".*<p>\{\{title\}<\/p>"$/);
   });
 
+  it('places a lexical error (an unclosed comment) on its line, near its text', () => {
+    expect(formatProblem(templateProblem('briefing.txt', errorOf('a\n{{!-- never closed')))).toBe('briefing.txt:2: template syntax: Unrecognized text. near "a{{!-{{!-- never closed"');
+  });
+
   it('keeps a mismatched block with its line', () => {
     expect(formatProblem(templateProblem('web/layout.hbs', errorOf('<p>\n{{#each a}}\n{{/if}}')))).toBe("web/layout.hbs:2: template syntax: each doesn't match if - 2:3");
   });

@@ -1,27 +1,38 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { BriefingError } from '../errors.js';
 import { processAlive } from '../process-alive.js';
 
-/** Which files a write changed and which already held the same bytes (and kept their mtime). */
-/** The name a file is written under before it is renamed into place: `.NAME.PID-RANDOM-N.tmp`. */
-const TEMPORARY_NAME = /^\..+\.(\d+)-[0-9a-f]{12}-\d+\.tmp$/;
+/**
+ * The name a file is written under before it is renamed into place: `.NAME.PID-HOST-RANDOM-N.tmp`,
+ * HOST a digest of the host's name (older versions wrote none), so a pid is only ever judged on the
+ * host that gave it (an output folder may be shared between containers or machines).
+ */
+const TEMPORARY_NAME = /^\..+\.(\d+)-(?:([0-9a-f]{8})-)?[0-9a-f]{12}-\d+\.tmp$/;
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 
-/** Longer than writing and renaming one file ever takes: a temporary file this old was abandoned. */
-const TEMPORARY_LIFETIME_MS = 60_000;
+/**
+ * Older than writing and renaming one file ever takes, with room for the clock of a shared folder's
+ * server to be ahead of this one's: a temporary file this old was abandoned, whoever made it.
+ */
+const TEMPORARY_LIFETIME_MS = 10 * 60_000;
 
 /**
  * Whether a file of an output folder is a temporary file of a build that ended before renaming it
- * (killed midway): its process is gone from this host, or it is older than any write takes. One of
- * a build still writing (this one's, or another process's) is neither.
+ * (killed midway): made on this host by a process that is gone, or older than any write takes. One
+ * of a build still writing (this one's, or another process's anywhere) is neither.
  */
 export function abandonedTemporary(name: string, modifiedMs: () => number, nowMs: number): boolean {
-  const pid = Number(TEMPORARY_NAME.exec(name)?.[1] ?? Number.NaN);
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  return (pid !== process.pid && !processAlive(pid)) || nowMs - modifiedMs() > TEMPORARY_LIFETIME_MS;
+  const match = TEMPORARY_NAME.exec(name);
+  if (match === null) return false;
+  const pid = Number(match[1]);
+  const ended = match[2] === HOST_TAG && Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
+  return ended || nowMs - modifiedMs() > TEMPORARY_LIFETIME_MS;
 }
 
+/** Which files a write changed and which already held the same bytes (and kept their mtime). */
 export interface WriteResult {
   written: string[];
   unchanged: string[];
@@ -118,7 +129,7 @@ export async function writeOutputFiles(outputDir: string, files: OutputFiles, op
 
   // Random, not just pid + counter: a build killed midway leaves its temporary file behind (a later
   // build removes it, see abandonedTemporary), and a later process may well get the same pid.
-  const temporaryTag = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temporaryTag = `${process.pid}-${HOST_TAG}-${randomBytes(6).toString('hex')}`;
   let temporaryCount = 0;
   const result: WriteResult = { written: [], unchanged: [] };
   for (const job of jobs) {

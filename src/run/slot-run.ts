@@ -8,7 +8,7 @@ import type { Transport } from '../delivery/transport.js';
 import type { RunOutcome, RunSlot, SkipSlot, SlotTarget } from '../schedule/scheduler.js';
 import type { EditionStore } from '../store/store.js';
 import { loadContent } from './load-content.js';
-import { openEdition, type OpenEditionDeps } from './open-edition.js';
+import { editionSentAfter, openEdition, type OpenEditionDeps } from './open-edition.js';
 import { publishEdition } from './publish-edition.js';
 import { skippedSlotRecord } from './stored-edition.js';
 import { briefingsForOpened } from './topic-briefings.js';
@@ -61,6 +61,13 @@ export async function runEditionSlot<SiteReport>(
   const { target, articles } = input;
   const site = await dependencies.buildSite(articles);
   const stored = await store.getEdition(target.id);
+  const later = stored === undefined ? await editionSentAfter(store, target.slot) : undefined;
+  if (later !== undefined) {
+    // An edition sent ahead (`send --date D --force`) told this slot's stories: recorded as skipped, as a missed slot is.
+    const message = `edition ${target.id} skipped: edition ${later.id}, which went out after it, already told its stories`;
+    await store.createEdition(skippedSlotRecord(target, message), clock.now());
+    return { edition: target.id, articles: articles.length, site, outcome: 'skipped', message };
+  }
   const opened = await openEdition({ config, store, articles, clock }, { target, stored, persist: true });
   const base = { edition: opened.id, articles: articles.length, site };
   if (opened.kind === 'skipped') return { ...base, outcome: 'skipped', message: opened.message };

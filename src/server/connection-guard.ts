@@ -122,7 +122,8 @@ export function guardConnections(server: Server, limits: ConnectionLimits, trust
     clearTimeout(tracked.headTimer);
     response.once('close', () => {
       tracked.inFlight -= 1;
-      if (tracked.inFlight === 0) tracked.busySince = Number.NaN;
+      // A pipelined request behind it began no sooner than now.
+      tracked.busySince = tracked.inFlight === 0 ? Number.NaN : performance.now();
       if (tracked.inFlight === 0 && open.has(socket)) awaitHead(socket, tracked);
     });
   });

@@ -2,12 +2,13 @@
  * A new operator's first steps (issue 15 §2): `briefing init` and config errors that name the next
  * step, through the built CLI (dist/, `npx tsc -p .` first) in a temp folder.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPOSITORY } from '../support/cli-workspace.js';
+import { withoutPermissionOverride } from '../support/without-permission-override.js';
 
 const MAIN = path.join(REPOSITORY, 'dist/cli/main.js');
 
@@ -58,14 +59,33 @@ describe('briefing init', () => {
     expect(existsSync(path.join(dir, 'content'))).toBe(false);
   });
 
-  it('names a file in the way of the folder in one line, not a stack trace', async () => {
+  it('names a file in the way of a folder in one line, not a stack trace, and writes nothing', async () => {
     writeFileSync(path.join(dir, 'notes.md'), '# notes\n');
-    for (const target of ['notes.md', path.join('notes.md', 'paper')]) {
-      const result = await briefing('init', target);
+    mkdirSync(path.join(dir, 'paper'));
+    writeFileSync(path.join(dir, 'paper', 'templates'), 'not a folder');
+    for (const [target, inTheWay] of [
+      ['notes.md', 'notes.md'],
+      [path.join('notes.md', 'paper'), 'notes.md'],
+      ['paper', path.join('paper', 'templates')],
+    ]) {
+      const result = await briefing('init', target as string);
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`cli: cannot write the new publication into ${target}: a file is in the way of the folder; choose an empty folder (\`briefing init DIR\`)\n`);
+      expect(result.stderr).toBe(`cli: cannot write the new publication into ${target}: ${inTheWay} is a file where a folder is needed; choose an empty folder (\`briefing init DIR\`)\n`);
     }
     expect(readFileSync(path.join(dir, 'notes.md'), 'utf8')).toBe('# notes\n');
+    expect(readdirSync(path.join(dir, 'paper'))).toEqual(['templates']);
+  });
+
+  it('takes back what it wrote when a folder cannot be written, so it can run again once that is mended', async () => {
+    mkdirSync(path.join(dir, 'paper', 'templates'), { recursive: true });
+    chmodSync(path.join(dir, 'paper', 'templates'), 0o555);
+    const child = withoutPermissionOverride(process.execPath, [MAIN, 'init', 'paper']);
+    const result = spawnSync(child.command, child.args, { cwd: dir, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('cli: cannot write the new publication into paper: EACCES; choose an empty folder (`briefing init DIR`)\n');
+    expect(readdirSync(path.join(dir, 'paper'))).toEqual(['templates']);
+    chmodSync(path.join(dir, 'paper', 'templates'), 0o755);
+    expect((await briefing('init', 'paper')).code).toBe(0);
   });
 
   it('starts a publication in another folder', async () => {

@@ -5,6 +5,8 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSite } from '../../src/run/build-site.js';
@@ -152,16 +154,20 @@ describe('briefing build', () => {
     const articles = path.join(dir, 'output/articles');
     // A process that has ended: a child run to its end, whose pid no running process has any more.
     const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-    const deadBuild = `.story-1.html.${ended}-0123456789ab-1.tmp`;
-    const liveBuild = `.story-2.html.${process.ppid}-0123456789ab-1.tmp`;
-    const oldLiveBuild = `.story-3.html.${process.ppid}-0123456789ab-2.tmp`;
+    const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+    const deadBuild = `.story-1.html.${ended}-${host}-0123456789ab-1.tmp`;
+    const liveBuild = `.story-2.html.${process.ppid}-${host}-0123456789ab-1.tmp`;
+    const oldLiveBuild = `.story-3.html.${process.ppid}-${host}-0123456789ab-2.tmp`;
+    // Another host's build, its pid meaningless here: judged by its age alone.
+    const otherHost = `.story-5.html.${ended}-00000000-0123456789ab-1.tmp`;
+    const oldOtherHost = `.story-6.html.${ended}-00000000-0123456789ab-2.tmp`;
     const notOurs = '.story-4.html.swp.tmp';
-    for (const name of [deadBuild, liveBuild, oldLiveBuild, notOurs]) writeFileSync(path.join(articles, name), 'half a page');
-    const longAgo = new Date(Date.now() - 120_000);
-    utimesSync(path.join(articles, oldLiveBuild), longAgo, longAgo);
+    for (const name of [deadBuild, liveBuild, oldLiveBuild, otherHost, oldOtherHost, notOurs]) writeFileSync(path.join(articles, name), 'half a page');
+    const longAgo = new Date(Date.now() - 20 * 60_000);
+    for (const name of [oldLiveBuild, oldOtherHost]) utimesSync(path.join(articles, name), longAgo, longAgo);
     await buildInProcess();
     const left = readdirSync(articles).filter((name) => name.endsWith('.tmp'));
-    expect(left.sort()).toEqual([liveBuild, notOurs].sort());
+    expect(left.sort()).toEqual([liveBuild, otherHost, notOurs].sort());
   });
 
   it('takes a damaged pending list as vouching for nothing: everything is rendered again', async () => {

@@ -134,4 +134,29 @@ describe('a run resolves its slot once and reads its record once', () => {
     }
     expect(await recordedEditions()).toEqual([`${SEED_EDITION} sent`]);
   });
+
+  it('a slot before an edition that went out (sent ahead with --force) is recorded as skipped, saying why, and sends nothing', async () => {
+    const store = await openStore();
+    const dependencies = {
+      config,
+      store,
+      clock: { now: () => AFTER_NEXT_SLOT },
+      logger,
+      interactive: false,
+      createTransport: async (editionId: string) => createTransport(config, editionId, logger),
+      dkim: undefined,
+      buildSite: (loaded: Parameters<typeof buildSite>[1]['articles']) => buildSite(config, { articles: loaded }),
+    };
+    try {
+      const articles = await loadContent(config);
+      const ahead = await runEditionSlot(dependencies, { target: { id: SEED_EDITION, slot: new Date('2025-07-23T18:00:00Z') }, articles }, new AbortController().signal);
+      expect(ahead.outcome).toBe('sent');
+      const earlier = await runEditionSlot(dependencies, { target: { id: '2025-07-22', slot: new Date('2025-07-22T18:00:00Z') }, articles }, new AbortController().signal);
+      expect(earlier).toMatchObject({ outcome: 'skipped', message: `edition 2025-07-22 skipped: edition ${SEED_EDITION}, which went out after it, already told its stories` });
+    } finally {
+      await store.close();
+    }
+    expect(await recordedEditions()).toEqual([`${SEED_EDITION} sent`, '2025-07-22 skipped']);
+    expect(readdirSync(path.join(root, 'output', 'outbox'))).toEqual([SEED_EDITION]);
+  });
 });

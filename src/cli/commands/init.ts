@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BriefingError } from '../../errors.js';
@@ -78,6 +78,29 @@ function filesUnder(folder: string): string[] {
  * `$comment` fields), a copy of the templates and one example article. Refuses, writing nothing,
  * when any of those files exists already.
  */
+/**
+ * The folders the targets need, from the nearest one that exists: the first of them that is a file
+ * instead (which no write could get past), and those missing (which the writes will make).
+ */
+function foldersOnTheWay(targets: readonly string[]): { inTheWay: string | undefined; missing: string[] } {
+  const missing = new Set<string>();
+  for (const target of targets) {
+    for (let folder = path.dirname(target); folder !== path.dirname(folder); folder = path.dirname(folder)) {
+      let stat;
+      try {
+        stat = statSync(folder, { throwIfNoEntry: false });
+      } catch {
+        // ENOTDIR: a file further up; the walk finds it.
+        stat = undefined;
+      }
+      if (stat?.isDirectory() === true) break;
+      if (stat !== undefined) return { inTheWay: folder, missing: [] };
+      missing.add(folder);
+    }
+  }
+  return { inTheWay: undefined, missing: [...missing] };
+}
+
 export default async function init(context: CliContext, _options: unknown, args: string[]): Promise<number> {
   const dir = path.resolve(args[0] ?? '.');
   const shown = (file: string): string => path.relative(process.cwd(), file) || '.';
@@ -95,16 +118,26 @@ export default async function init(context: CliContext, _options: unknown, args:
       `${shown(existing[0] ?? dir)} exists already${existing.length > 1 ? ` (and ${existing.length - 1} more)` : ''}: init writes nothing over existing files; choose an empty folder (\`briefing init DIR\`)`,
     );
   }
+  const unwritable = (why: string, cause?: unknown): BriefingError =>
+    new BriefingError('cli', 'init-unwritable', `cannot write the new publication into ${shown(dir)}: ${why}; choose an empty folder (\`briefing init DIR\`)`, { cause });
+  const { inTheWay, missing } = foldersOnTheWay(targets);
+  if (inTheWay !== undefined) throw unwritable(`${shown(inTheWay)} is a file where a folder is needed`);
   try {
     mkdirSync(path.join(dir, 'content'), { recursive: true });
     writeFileSync(path.join(dir, 'briefing.config.json'), `${JSON.stringify(STARTING_CONFIG, null, 2)}\n`, { flag: 'wx' });
     writeFileSync(path.join(dir, 'content', 'example.md'), EXAMPLE_ARTICLE, { flag: 'wx' });
     cpSync(SHIPPED_TEMPLATES, path.join(dir, 'templates'), { recursive: true, errorOnExist: true, force: false });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // A file where the folder (or one of its parents) should be, or a folder that cannot be written.
-    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way of the folder' : (code ?? String(error));
-    throw new BriefingError('cli', 'init-unwritable', `cannot write the new publication into ${shown(dir)}: ${why}; choose an empty folder (\`briefing init DIR\`)`, { cause: error });
+    // Nothing half-made is left: the files this run wrote go, and the folders it made if they are empty.
+    for (const file of targets) rmSync(file, { force: true });
+    for (const folder of missing.sort((a, b) => b.length - a.length)) {
+      try {
+        rmdirSync(folder);
+      } catch {
+        // Not empty (something else was put there meanwhile) or already gone: left as it is.
+      }
+    }
+    throw unwritable((error as NodeJS.ErrnoException).code ?? String(error), error);
   }
   const config = shown(path.join(dir, 'briefing.config.json'));
   const flag = config === 'briefing.config.json' ? '' : ` --config ${config}`;

@@ -17,6 +17,16 @@ interface SubscribeRequest {
 }
 
 /**
+ * The inbox an address reaches, for the confirmation limit: its `+tag` left out, so `reader+1@` …
+ * `reader+99@` (which most providers deliver to `reader@`) share one allowance.
+ */
+function inboxKey(key: string): string {
+  const at = key.lastIndexOf('@');
+  const plus = key.indexOf('+');
+  return plus > 0 && plus < at ? `${key.slice(0, plus)}${key.slice(at)}` : key;
+}
+
+/**
  * POST /subscribe (form: `address`, optional `name`, the ticked `topics` boxes) and the page it leads
  * to. A new address is stored `pending` with its topics (every topic when every box or none is
  * ticked; a box naming no configured topic is refused); a pending or unsubscribed one stays as it is
@@ -27,16 +37,6 @@ interface SubscribeRequest {
  * the address was on the list. The redirect (303) lands on GET /subscribe/sent, which a reload
  * shows again instead of posting the form twice.
  */
-/**
- * The inbox an address reaches, for the confirmation limit: its `+tag` left out, so `reader+1@` …
- * `reader+99@` (which most providers deliver to `reader@`) share one allowance.
- */
-function inboxKey(key: string): string {
-  const at = key.lastIndexOf('@');
-  const plus = key.indexOf('+');
-  return plus > 0 && plus < at ? `${key.slice(0, plus)}${key.slice(at)}` : key;
-}
-
 export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Context): Promise<Response>; sent(c: Context): Promise<Response> } {
   const perAddress = createRateLimiter(deps.limits.perAddress);
   const sentLocation = `${new URL(deps.config.siteUrl).pathname}subscribe/sent`;
