@@ -295,7 +295,7 @@ class EditionSend {
   throwIfStopped(): void {
     const error = this.stopError;
     if (error instanceof TransportError) {
-      throw new BriefingError('delivery', 'transport-failed', `${error.message}; the undelivered messages stay queued: run \`briefing send --resume\` once it is fixed`, {
+      throw new BriefingError('delivery', 'transport-failed', `${error.message}; the undelivered messages stay queued: run \`briefing send --resume --date ${this.run.editionId}\` once it is fixed`, {
         cause: error,
       });
     }

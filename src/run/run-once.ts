@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Article } from '../content/article.js';
 import type { Transport } from '../delivery/transport.js';
 import { chooseDueEdition, type DueEdition } from '../schedule/due-edition.js';
 import { seedSampleSubscribers } from '../subscribers/seed-sample.js';
@@ -10,14 +11,21 @@ import { runEditionSlot, type SlotRunReport } from './slot-run.js';
 /** What `briefing run` did: the sample subscribers seeded, and the due edition's pass (none when no slot is due yet). */
 export interface RunOnceReport {
   seeded: number;
+  /** Editions an earlier run left unfinished (its server was down, or it was stopped), resumed first. */
+  resumed: Array<SlotRunReport<BuildSummary>>;
   due: DueEdition | undefined;
   slot: SlotRunReport<BuildSummary> | undefined;
 }
+
+/** How many recent editions a run looks at for unfinished ones, as the scheduler does on start. */
+const RESUME_LOOKBACK = 20;
 
 /** What a run tells its caller as it goes, before its report. */
 export interface RunOnceEvents {
   /** Sample subscribers were added to an empty store from `file` (as shown to the operator). */
   seeded?(count: number, file: string): void;
+  /** An unfinished edition is about to be resumed. */
+  resuming?(id: string): void;
   /** The edition chosen, before its pass starts. */
   chosen?(due: DueEdition): void;
   /** The first message is about to go through this transport. */
@@ -51,24 +59,29 @@ export async function runOnce(context: RunContext, input: { interactive: boolean
       content: contentChanges(articles),
       firstEdition,
     });
-    if (due === undefined) return { seeded, due, slot: undefined };
+    const dependencies = {
+      config,
+      store,
+      clock: context.clock,
+      logger: context.logger,
+      interactive: input.interactive,
+      createTransport: (editionId: string) => context.createTransport(editionId),
+      dkim: context.dkim(),
+      buildSite: (loaded: readonly Article[]) => buildSite(config, { articles: loaded }),
+      ...(events.sendStarted === undefined ? {} : { onSendStart: events.sendStarted }),
+    };
+    // What an earlier run left unfinished goes out first, oldest first, as the scheduler does.
+    const resumed = [];
+    const unfinished = (await store.listEditions(RESUME_LOOKBACK)).filter((edition) => edition.status === 'planned' || edition.status === 'sending').reverse();
+    for (const edition of unfinished) {
+      if (context.stopSignal.aborted || edition.id === due?.target.id) continue;
+      events.resuming?.(edition.id);
+      resumed.push(await runEditionSlot(dependencies, { target: { id: edition.id, slot: edition.slot }, articles }, context.stopSignal));
+    }
+    if (due === undefined) return { seeded, resumed, due, slot: undefined };
     events.chosen?.(due);
-    const slot = await runEditionSlot(
-      {
-        config,
-        store,
-        clock: context.clock,
-        logger: context.logger,
-        interactive: input.interactive,
-        createTransport: (editionId) => context.createTransport(editionId),
-        dkim: context.dkim(),
-        buildSite: (loaded) => buildSite(config, { articles: loaded }),
-        ...(events.sendStarted === undefined ? {} : { onSendStart: events.sendStarted }),
-      },
-      { target: due.target, articles },
-      context.stopSignal,
-    );
-    return { seeded, due, slot };
+    const slot = await runEditionSlot(dependencies, { target: due.target, articles }, context.stopSignal);
+    return { seeded, resumed, due, slot };
   } finally {
     await store.close();
   }

@@ -109,6 +109,8 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
   let busy: Promise<void> | undefined;
   let stopFires: (() => void) | undefined;
   let cancelBackstop: (() => void) | undefined;
+  /** A run failed or was cut short since the last look for unfinished editions: the next fire looks first. */
+  let unfinishedLeft = false;
 
   const target = (slot: Date): SlotTarget => ({ id: slotId(cron, zone, slot), slot });
   const describe = ({ id, slot }: SlotTarget): Record<string, string> => ({
@@ -135,6 +137,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
       }
       logger.info({ event: 'run-start', reason, ...describe(slotTarget) }, `run of edition ${slotTarget.id} starts (${reason})`);
       const outcome = await dependencies.runSlot(slotTarget, stopRequest.signal);
+      if (outcome.status === 'interrupted') unfinishedLeft = true;
       summary.runs += 1;
       if (outcome.status === 'skipped') summary.skipped += 1;
       const durationMs = clock.now().getTime() - started.getTime();
@@ -144,8 +147,28 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
       );
     } catch (error) {
       summary.failed += 1;
-      logger.error({ event: 'run-failed', reason, ...describe(slotTarget), err: error }, `run of edition ${slotTarget.id} failed; an unfinished edition is resumed on the next start`);
+      unfinishedLeft = true;
+      logger.error({ event: 'run-failed', reason, ...describe(slotTarget), err: error }, `run of edition ${slotTarget.id} failed; an unfinished edition is resumed before the next slot's run`);
     }
+  }
+
+  /** Resumes the unfinished editions (planned, or sending with deliveries left), oldest first. */
+  async function resumeUnfinished(recent: readonly EditionRecord[]): Promise<void> {
+    unfinishedLeft = false;
+    const unfinished = recent.filter((edition) => edition.status === 'planned' || edition.status === 'sending').reverse();
+    for (const edition of unfinished) {
+      if (stopRequest.signal.aborted) return;
+      summary.resumed += 1;
+      const resumed = { id: edition.id, slot: edition.slot };
+      logger.info({ event: 'resume', ...describe(resumed), status: edition.status }, `resuming unfinished edition ${edition.id} (${edition.status})`);
+      await runOne(resumed, 'resume');
+    }
+  }
+
+  /** A fire's run, after the editions an earlier run of this scheduler left unfinished (a server that was down). */
+  async function runFired(fired: SlotTarget): Promise<void> {
+    if (unfinishedLeft) await resumeUnfinished(await editions.listEditions(RESUME_LOOKBACK));
+    if (!stopRequest.signal.aborted) await runOne(fired, 'fire');
   }
 
   /** Runs `first`, then the slot that waited meanwhile (if any), one at a time. */
@@ -154,7 +177,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
       busy = undefined;
       const next = waiting;
       waiting = undefined;
-      if (next !== undefined && !stopRequest.signal.aborted) drain(() => runOne(target(next), 'fire'));
+      if (next !== undefined && !stopRequest.signal.aborted) drain(() => runFired(target(next)));
       else armBackstop();
     });
   }
@@ -171,7 +194,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
     logger.info({ event: 'fire', source, ...describe(fired) }, `fire for edition ${fired.id} (${source})`);
     armBackstop();
     if (busy === undefined) {
-      drain(() => runOne(fired, 'fire'));
+      drain(() => runFired(fired));
       return;
     }
     const replaced = waiting;
@@ -205,14 +228,8 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
 
   async function startUp(): Promise<void> {
     const recent = await editions.listEditions(RESUME_LOOKBACK);
-    const unfinished = recent.filter((edition) => edition.status === 'planned' || edition.status === 'sending').reverse();
-    for (const edition of unfinished) {
-      if (stopRequest.signal.aborted) return;
-      summary.resumed += 1;
-      const resumed = { id: edition.id, slot: edition.slot };
-      logger.info({ event: 'resume', ...describe(resumed), status: edition.status }, `resuming unfinished edition ${edition.id} (${edition.status})`);
-      await runOne(resumed, 'resume');
-    }
+    await resumeUnfinished(recent);
+    if (stopRequest.signal.aborted) return;
     await catchUp(recent[0]);
   }
 

@@ -67,7 +67,8 @@ describe('send --replan', () => {
     expect(early.stdout).toMatch(/^Recorded edition 2025-07-25 as skipped: nothing new between 2025-07-23 21:00 EEST and 2025-07-25 21:00 EEST; `briefing send --date 2025-07-25 --replan` plans it again$/m);
     addLateArticle(workspace.root);
     const again = await workspace.run(['send', '--date', '2025-07-25']);
-    expect(again.stdout).toMatch(/^Edition 2025-07-25 is recorded as skipped \(.*\); `briefing send --date 2025-07-25 --replan` plans it again$/m);
+    // The hint once: the recorded note already has it.
+    expect(again.stdout).toMatch(/^Edition 2025-07-25 is recorded as skipped: edition 2025-07-25: nothing new between .*, so it is recorded as skipped \(`briefing send --date 2025-07-25 --replan` plans it again; edition\.sendWhenEmpty sends empty editions\)$/m);
     const replanned = await workspace.run(['send', '--date', '2025-07-25', '--replan']);
     expect(replanned.stderr).not.toMatch(/error/i);
     expect(replanned.code).toBe(0);
@@ -88,6 +89,23 @@ describe('send --replan', () => {
     expect(covered.stderr).toMatch(/^delivery: edition 2025-07-22 cannot be planned again: edition 2025-07-23, sent after it, already covers its articles$/m);
     const usage = await workspace.run(['send', '--replan']);
     expect(usage.code).toBe(2);
+  });
+});
+
+describe('run after a send the mail server stopped', () => {
+  it('resumes the unfinished edition first and says so, instead of leaving it half sent', async () => {
+    workspace = await createWorkspace({ subscribers: 3 });
+    // Nothing listens on port 9 of the loopback: the server cannot be reached, the send stops.
+    const down = await workspace.run(['send', '--date', '2025-07-23'], { BRIEFING_SMTP_URL: 'smtp://127.0.0.1:9', BRIEFING_SECRET: 'a-secret-for-this-test-0123456789' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/the undelivered messages stay queued: run `briefing send --resume --date 2025-07-23` once it is fixed/);
+    expect(await withStore(workspace.databaseFile, (store) => store.getEdition('2025-07-23'))).toMatchObject({ status: 'sending' });
+    const run = await workspace.run(['run']);
+    expect(run.stderr).not.toMatch(/"level":[5-9]\d|error/i);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Resuming edition 2025-07-23, which an earlier run left unfinished$/m);
+    expect(run.stdout).toMatch(/^Edition 2025-07-23 \(resumed\): /m);
+    expect(await withStore(workspace.databaseFile, (store) => store.deliveryCounts('2025-07-23'))).toMatchObject({ sent: 3, queued: 0, sending: 0 });
   });
 });
 

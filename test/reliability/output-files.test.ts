@@ -233,7 +233,7 @@ describe('a full disk or a read-only output/', () => {
     writeFileSync(path.join(disk!.dir, 'ballast'), Buffer.alloc(Math.max(0, free - 200_000)));
     const stopped = await workspace!.run(['send', '--date', EDITION, '--json'], env);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toMatch(/^delivery: cannot write disk\/output\/outbox\/2025-07-23\b.*\bENOSPC\b.*the undelivered messages stay queued: run `briefing send --resume` once it is fixed\n$/);
+    expect(stopped.stderr).toMatch(/^delivery: cannot write disk\/output\/outbox\/2025-07-23\b.*\bENOSPC\b.*the undelivered messages stay queued: run `briefing send --resume --date 2025-07-23` once it is fixed\n$/);
     const status = await workspace!.run(['status', '--date', EDITION, '--json'], env);
     const counts = (JSON.parse(status.stdout) as { counts: Record<string, number> }).counts;
     expect(counts).toMatchObject({ failed: 0, sending: 0 });

@@ -167,6 +167,23 @@ describe('scheduler on a fake clock', () => {
     await scheduler.stop();
   });
 
+  it('resumes an edition a failed run left unfinished before the next slot\'s run, not only on the next start', async () => {
+    const { time, fires, runs, logs, scheduler } = setUp({ start: '2025-07-23T06:59:00Z', cron: '0 * * * *' });
+    await scheduler.start();
+    runs.failing.add('2025-07-23T10:00');
+    await time.advanceTo('2025-07-23T07:00:00Z');
+    fires.fire('2025-07-23T07:00:00Z');
+    await until(() => logs.events('run-failed').length === 1, 'the failed run');
+    expect((await store.getEdition('2025-07-23T10:00'))?.status).toBe('sending');
+    await time.advanceTo('2025-07-23T08:00:00Z');
+    fires.fire('2025-07-23T08:00:00Z');
+    await until(() => runs.active === 0 && logs.events('run').length === 3, 'the resumed and the new run');
+    expect(runs.ids()).toEqual(['2025-07-23T09:00', '2025-07-23T10:00', '2025-07-23T10:00', '2025-07-23T11:00']);
+    expect(logs.events('resume').map((line) => line.edition)).toEqual(['2025-07-23T10:00']);
+    expect((await store.getEdition('2025-07-23T10:00'))?.status).toBe('sent');
+    await scheduler.stop();
+  });
+
   it('on SIGTERM stops taking new work, lets the run in flight finish, and drops the waiting slot', async () => {
     const { time, fires, runs, logs, scheduler } = setUp({ start: '2025-07-23T06:59:00Z', cron: '0 * * * *' });
     await scheduler.start();

@@ -8,8 +8,8 @@ interface RunOptions {
 }
 
 /**
- * `briefing run` (`npm start`): one pass of what the schedule does (see runOnce) and prints what it
- * did. A skipped edition (nothing new) is a normal outcome: exit 0. Exit 1 when deliveries failed
+ * `briefing run` (`npm start`): one pass of what the schedule does (see runOnce: editions an
+ * earlier run left unfinished first, then the due one) and prints what it did. A skipped edition (nothing new) is a normal outcome: exit 0. Exit 1 when deliveries failed
  * or are left for a retry; a stop signal ends the send gracefully (exit 0) and the next run or
  * `briefing send --resume` continues it.
  */
@@ -21,11 +21,12 @@ export default async function run(context: CliContext, options: RunOptions): Pro
     else context.print(line);
   };
   let via: string | undefined;
-  const { seeded, due, slot: report } = await runOnce(
+  const { seeded, resumed, due, slot: report } = await runOnce(
     context,
     { interactive: context.interactive && !options.json },
     {
       seeded: (count, file) => say(`Seeded ${count} sample subscriber${count === 1 ? '' : 's'} from ${file}`),
+      resuming: (id) => say(`Resuming edition ${id}, which an earlier run left unfinished`),
       chosen: (chosen) => {
         if (chosen.reason === 'newest-content' && chosen.due !== undefined) {
           say(
@@ -39,10 +40,16 @@ export default async function run(context: CliContext, options: RunOptions): Pro
       },
     },
   );
+  for (const earlier of resumed) {
+    say(`Edition ${earlier.edition} (resumed): ${earlier.outcome === 'skipped' ? (earlier.message ?? 'skipped') : (earlier.subject ?? '')}`);
+    if (earlier.send !== undefined) for (const line of formatSendSummary(earlier.send)) say(line);
+  }
+  const resumedFailed = resumed.some((earlier) => earlier.send !== undefined && !earlier.send.stopped && (earlier.send.counts.failed > 0 || !earlier.send.complete));
+  const resumedJson = resumed.map((earlier) => ({ edition: earlier.edition, outcome: earlier.outcome, send: earlier.send }));
   if (due === undefined || report === undefined) {
     say(`No edition is due: schedule.cron "${config.schedule.cron}" has no slot before now`);
-    if (options.json) context.print(JSON.stringify({ edition: null, seeded }));
-    return 0;
+    if (options.json) context.print(JSON.stringify({ edition: null, seeded, resumed: resumedJson }));
+    return resumedFailed ? 1 : 0;
   }
   const { site } = report;
   say(formatBuildSummary(site));
@@ -52,8 +59,11 @@ export default async function run(context: CliContext, options: RunOptions): Pro
   if (via !== undefined) say(via);
   if (report.send !== undefined) for (const line of formatSendSummary(report.send)) say(line);
   if (options.json) {
-    context.print(JSON.stringify({ edition: report.edition, reason: due.reason, outcome: report.outcome, subject: report.subject, message: report.message, seeded, site, send: report.send, lines }));
+    context.print(
+      JSON.stringify({ edition: report.edition, reason: due.reason, outcome: report.outcome, subject: report.subject, message: report.message, seeded, resumed: resumedJson, site, send: report.send, lines }),
+    );
   }
+  if (resumedFailed) return 1;
   if (report.send === undefined) return 0;
   if (report.send.stopped) return 0;
   return report.send.counts.failed > 0 || !report.send.complete ? 1 : 0;

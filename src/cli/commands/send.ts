@@ -70,11 +70,13 @@ function viaLine(smtpUrl: string | undefined, description: string): string {
 
 /**
  * What a send prints for a skipped edition: that the skip is recorded (a later send of the same
- * date finds it skipped, even once articles arrive) and how to plan it again.
+ * date finds it skipped, even once articles arrive) and, when it was skipped just now for want of
+ * news, how to plan it again.
  */
 function skipNotice(opened: OpenedEdition & { kind: 'skipped' }, zone: string): string {
   const again = `\`briefing send --date ${opened.id} --replan\` plans it again`;
-  if (opened.origin === 'stored') return `Edition ${opened.id} is recorded as skipped (${opened.message}); ${again}`;
+  // A recorded skip's note says why, and how to plan it again where that can be done.
+  if (opened.origin === 'stored') return `Edition ${opened.id} is recorded as skipped: ${opened.message}`;
   const { since, until } = opened.window;
   return `Recorded edition ${opened.id} as skipped: nothing new between ${formatZoneTime(since, zone)} and ${formatZoneTime(until, zone)}; ${again}`;
 }

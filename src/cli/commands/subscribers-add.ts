@@ -40,7 +40,7 @@ export default async function subscribersAdd(context: CliContext, options: AddOp
     );
     const subscriber = await store.findSubscriber(address.address);
     if (outcome === 'kept-unsubscribed') {
-      throw new BriefingError('subscribers', 'kept-unsubscribed', `${address.address} is ${subscriber?.status ?? 'unsubscribed'}: not re-activated`);
+      throw new BriefingError('subscribers', 'kept-unsubscribed', `${address.address} is ${subscriber?.status ?? 'unsubscribed'}: not re-activated (if they ask to come back, \`briefing subscribers remove ${address.address} --forget\` erases the address, then add it again)`);
     }
     context.print(`${outcome} ${subscriber?.address ?? address.address} (${subscriber?.status ?? status})`);
     return 0;

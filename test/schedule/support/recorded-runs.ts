@@ -12,6 +12,8 @@ export class RecordedRuns {
   active = 0;
   maxActive = 0;
   holding = false;
+  /** Slots whose next run fails after its record is made (a server that is down), leaving it `sending`. */
+  readonly failing = new Set<string>();
   private held: Array<() => void> = [];
   signals: AbortSignal[] = [];
 
@@ -31,6 +33,7 @@ export class RecordedRuns {
       if (existing === undefined) {
         await this.editions.createEdition({ id: target.id, slot: target.slot, status: 'sending', cutoff: target.slot, subject: `Edition ${target.id}`, note: null, memory: null }, now);
       }
+      if (this.failing.delete(target.id)) throw new Error('cannot connect to 127.0.0.1:2525: ECONNREFUSED');
       if (this.holding) await new Promise<void>((resolve) => this.held.push(resolve));
       await this.editions.setEditionStatus(target.id, 'sent', this.clock.now());
       return { status: 'sent' };
