@@ -8,7 +8,6 @@ import type { MjmlRenderer } from '../email/compile-mjml.js';
 import type { EditionRecord, EditionStore } from '../store/store.js';
 import { outlineEdition, type Edition, type EditionOutline, type EditionWindow } from '../edition/edition.js';
 import { planEdition } from '../edition/plan-edition.js';
-import { BriefingError } from '../errors.js';
 import { readStoredEdition, type StoredEdition } from './stored-edition.js';
 
 /** What opening an edition needs; the store is only read unless the request persists. */
@@ -79,13 +78,6 @@ export async function openEdition(deps: OpenEditionDeps, request: OpenEditionReq
   const zone = config.timeZone;
   const { id, slot } = request.target;
   if (request.stored !== undefined) return fromRecord(request.stored, zone);
-  if (request.persist) {
-    // Planned now, an earlier edition would start from the one before it and tell again what the later one told.
-    const later = await editionSentAfter(store, slot);
-    if (later !== undefined) {
-      throw new BriefingError('edition', 'earlier-than-sent', `edition ${id} cannot be planned: edition ${later.id}, which went out after it, already told its stories; send a date after ${later.id}`);
-    }
-  }
 
   const previousRecord = await store.previousEdition(slot);
   const previous = previousRecord === undefined ? undefined : { cutoff: previousRecord.cutoff, memory: readStoredEdition(previousRecord.id, previousRecord.memory).memory };

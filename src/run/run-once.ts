@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Article } from '../content/article.js';
 import type { Transport } from '../delivery/transport.js';
 import { chooseDueEdition, type DueEdition } from '../schedule/due-edition.js';
+import { recentEditions, unfinishedOldestFirst } from '../schedule/unfinished-editions.js';
 import { seedSampleSubscribers } from '../subscribers/seed-sample.js';
 import { buildSite, type BuildSummary } from './build-site.js';
 import { contentChanges, loadContent } from './load-content.js';
@@ -17,8 +18,6 @@ export interface RunOnceReport {
   slot: SlotRunReport<BuildSummary> | undefined;
 }
 
-/** How many recent editions a run looks at for unfinished ones, as the scheduler does on start. */
-const RESUME_LOOKBACK = 20;
 
 /** What a run tells its caller as it goes, before its report. */
 export interface RunOnceEvents {
@@ -72,8 +71,7 @@ export async function runOnce(context: RunContext, input: { interactive: boolean
     };
     // What an earlier run left unfinished goes out first, oldest first, as the scheduler does.
     const resumed = [];
-    const unfinished = (await store.listEditions(RESUME_LOOKBACK)).filter((edition) => edition.status === 'planned' || edition.status === 'sending').reverse();
-    for (const edition of unfinished) {
+    for (const edition of unfinishedOldestFirst(await recentEditions(store))) {
       if (context.stopSignal.aborted || edition.id === due?.target.id) continue;
       events.resuming?.(edition.id);
       resumed.push(await runEditionSlot(dependencies, { target: { id: edition.id, slot: edition.slot }, articles }, context.stopSignal));

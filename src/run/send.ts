@@ -59,6 +59,13 @@ export async function sendToSubscribers(context: RunContext, request: SendReques
       events.replanned?.(target.id, await replan(store, stored));
       stored = undefined;
     }
+    if (stored === undefined) {
+      // Planned now, an earlier edition would start from the one before it and tell again what the later one told.
+      const later = await editionSentAfter(store, target.slot);
+      if (later !== undefined) {
+        throw new BriefingError('edition', 'earlier-than-sent', `edition ${target.id} cannot be planned: edition ${later.id}, which went out after it, already told its stories; send a date after ${later.id}`);
+      }
+    }
     if (request.resume) {
       const counts = await store.deliveryCounts(target.id);
       if (stored === undefined || counts.queued + counts.sending + counts.sent + counts.failed === 0) {

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { EditionRecord, EditionStore } from '../store/store.js';
+import { recentEditions, unfinishedOldestFirst } from './unfinished-editions.js';
 import { planCatchUp } from './catch-up.js';
 import { nextSlot, previousSlot, upcomingSlots } from './next-slot.js';
 import { slotId } from './slot-id.js';
@@ -82,8 +83,6 @@ export interface Scheduler {
   stop(): Promise<SchedulerSummary>;
 }
 
-/** How many recent editions are looked at for unfinished ones on start. */
-const RESUME_LOOKBACK = 20;
 const DEFAULT_DRAIN_MS = 30_000;
 /** How long after a slot the backstop timer waits for node-cron's fire (less for crons that fire faster). */
 const BACKSTOP_GRACE_MS = 1000;
@@ -155,8 +154,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
   /** Resumes the unfinished editions (planned, or sending with deliveries left), oldest first. */
   async function resumeUnfinished(recent: readonly EditionRecord[]): Promise<void> {
     unfinishedLeft = false;
-    const unfinished = recent.filter((edition) => edition.status === 'planned' || edition.status === 'sending').reverse();
-    for (const edition of unfinished) {
+    for (const edition of unfinishedOldestFirst(recent)) {
       if (stopRequest.signal.aborted) return;
       summary.resumed += 1;
       const resumed = { id: edition.id, slot: edition.slot };
@@ -167,7 +165,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
 
   /** A fire's run, after the editions an earlier run of this scheduler left unfinished (a server that was down). */
   async function runFired(fired: SlotTarget): Promise<void> {
-    if (unfinishedLeft) await resumeUnfinished(await editions.listEditions(RESUME_LOOKBACK));
+    if (unfinishedLeft) await resumeUnfinished(await recentEditions(editions));
     if (!stopRequest.signal.aborted) await runOne(fired, 'fire');
   }
 
@@ -227,7 +225,7 @@ export function createScheduler(dependencies: SchedulerDependencies): Scheduler 
   }
 
   async function startUp(): Promise<void> {
-    const recent = await editions.listEditions(RESUME_LOOKBACK);
+    const recent = await recentEditions(editions);
     await resumeUnfinished(recent);
     if (stopRequest.signal.aborted) return;
     await catchUp(recent[0]);

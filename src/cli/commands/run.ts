@@ -9,9 +9,10 @@ interface RunOptions {
 
 /**
  * `briefing run` (`npm start`): one pass of what the schedule does (see runOnce: editions an
- * earlier run left unfinished first, then the due one) and prints what it did. A skipped edition (nothing new) is a normal outcome: exit 0. Exit 1 when deliveries failed
- * or are left for a retry; a stop signal ends the send gracefully (exit 0) and the next run or
- * `briefing send --resume` continues it.
+ * earlier run left unfinished first, then the due one) and prints what it did. A skipped edition
+ * (nothing new) is a normal outcome: exit 0. Exit 1 when deliveries failed or are left for a retry;
+ * a stop signal ends the send gracefully (exit 0) and the next run or `briefing send --resume`
+ * continues it.
  */
 export default async function run(context: CliContext, options: RunOptions): Promise<number> {
   const config = context.config();
