@@ -38,19 +38,23 @@ export interface ServerLimits {
   bodyBytes: number;
   /** How long a confirmation link works. */
   confirmHours: number;
+  /** After how long a confirmation email the mail server could not take is tried again: once per entry. */
+  confirmRetryMs: readonly number[];
   /** How long a request waits for a store another writer holds before it is answered 503. */
   storeWaitMs: number;
 }
 
 /**
  * Ten list requests per client (or per signed link) in a burst, then one every six seconds; two
- * confirmation emails per address per quarter hour; a second and a half of waiting for a busy store.
+ * confirmation emails per address per quarter hour, one the mail server could not take tried again
+ * after a minute, five and fifteen; a second and a half of waiting for a busy store.
  */
 export const DEFAULT_LIMITS: ServerLimits = {
   perClient: { burst: 10, perSecond: 1 / 6 },
   perAddress: { burst: 2, perSecond: 1 / 900 },
   bodyBytes: 8 * 1024,
   confirmHours: 48,
+  confirmRetryMs: [60_000, 5 * 60_000, 15 * 60_000],
   storeWaitMs: 1_500,
 };
 

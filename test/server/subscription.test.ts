@@ -512,7 +512,7 @@ describe('links forged without the subscriber link key', () => {
       request: (url, body) =>
         Promise.resolve(app.request(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, from)),
       close: async () => {
-        await deps.tasks.idle();
+        await deps.tasks.close();
         await transport.close();
       },
     };

@@ -120,7 +120,7 @@ export async function openTestServer(publication: TestPublication, options: { li
     records,
     clock,
     close: async () => {
-      await deps.tasks.idle();
+      await deps.tasks.close();
       await transport.close();
       await store.close().catch(() => undefined);
     },

@@ -47,7 +47,7 @@ export default async function serve(context: CliContext, options: ServeOptions):
       });
       context.logger.info('server: stopping');
       await server.close();
-      await deps.tasks.idle();
+      await deps.tasks.close();
     } finally {
       await transport.close();
     }

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { normaliseName, parseAddress } from '../../address.js';
+import { TransportError } from '../../delivery/transport.js';
 import { refusesSignUp, type TopicChoice } from '../../store/store.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { readForm } from '../form-fields.js';
@@ -41,18 +42,35 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
   const perAddress = createRateLimiter(deps.limits.perAddress);
   const sentLocation = `${new URL(deps.config.siteUrl).pathname}subscribe/sent`;
 
-  const register = async (request: SubscribeRequest, now: Date): Promise<void> => {
-    let subscriber = await deps.store.findSubscriber(request.address);
-    if (subscriber === undefined) {
-      await deps.store.addSubscribers([{ address: request.address, name: request.name, status: 'pending', source: 'web', topics: request.topics }], now);
-      subscriber = await deps.store.findSubscriber(request.address);
-    }
-    if (subscriber !== undefined && subscriber.status !== 'active' && !refusesSignUp(subscriber) && perAddress.take(inboxKey(request.key), now).allowed) {
-      // No name: whoever filled in the form chose it, and nobody at the address has confirmed it yet.
-      const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: null };
-      const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
+  /**
+   * Mails a confirmation link to an address that may have one: not active, not refusing mail, and
+   * within its inbox's allowance. A message the mail server could not take now (down, busy, 4xx)
+   * gives its allowance back and is tried again after each of `confirmRetryMs`, with a new link and
+   * the subscriber looked up again (confirmed or removed meanwhile: nothing is sent).
+   */
+  const confirm = async (address: string, inbox: string, attempt: number): Promise<void> => {
+    const now = deps.clock.now();
+    const subscriber = await deps.store.findSubscriber(address);
+    if (subscriber === undefined || subscriber.status === 'active' || refusesSignUp(subscriber) || !perAddress.take(inbox, now).allowed) return;
+    // No name: whoever filled in the form chose it, and nobody at the address has confirmed it yet.
+    const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: null };
+    const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
+    try {
       await deps.sendConfirmation(recipient, confirmUrl);
+    } catch (error) {
+      perAddress.giveBack(inbox, now);
+      const delay = deps.limits.confirmRetryMs[attempt];
+      const transient = error instanceof TransportError && (error.temporary || error.fatal);
+      if (!transient || delay === undefined || !deps.tasks.later('confirmation', delay, () => confirm(address, inbox, attempt + 1))) throw error;
+      deps.logger.warn({ err: error, retryInSeconds: Math.round(delay / 1000) }, 'server: confirmation email not sent now, trying again later');
     }
+  };
+
+  const register = async (request: SubscribeRequest, now: Date): Promise<void> => {
+    if ((await deps.store.findSubscriber(request.address)) === undefined) {
+      await deps.store.addSubscribers([{ address: request.address, name: request.name, status: 'pending', source: 'web', topics: request.topics }], now);
+    }
+    await confirm(request.address, inboxKey(request.key), 0);
   };
 
   return {
