@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -252,7 +253,13 @@ export function createSiteBuilder(config: Config, options: { resident?: boolean 
       // peak memory half garbage and grow with the number of articles. Collecting at 1.2 times keeps the
       // peak near what is live (a third less at 10,000 articles, for the same CPU time). Not so for a
       // resident builder: there it would collect the whole heap on every rebuild (a third of its time).
-      if (cacheMemory === undefined) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      if (cacheMemory === undefined) {
+        setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+        // The build's two threads (this one and a parsing or rendering helper) hold both cores of a
+        // two-core machine: V8's helper threads for young-generation collections then only take turns
+        // with them (a 10,000-article build 2-3 % faster without, eight alternating pairs).
+        if (availableParallelism() <= 2) setFlagsFromString('--no-parallel-scavenge');
+      }
       written = undefined;
       const [{ sources, templates, buildKey }, previous, pendingText] = await Promise.all([compile(), previousManifest(), readOptional(path.join(outputDir, PENDING_PATH))]);
       const existing = outputListing();
