@@ -27,7 +27,7 @@ export interface SiteBuildInput {
   existing: OutputPathMap<true>;
 }
 
-/** Renders some outputs: one article page, one list page, or one feed page in its three formats (as UTF-8 bytes). */
+/** Renders some outputs: the style sheet, a feed page's articles' pages, its three formats and its list page, or the home page. */
 export interface RenderJob {
   paths: string[];
   render(): Map<string, string | Uint8Array>;
@@ -36,10 +36,11 @@ export interface RenderJob {
 /** What a build has to do. */
 export interface SiteBuildPlan {
   /**
-   * Rendering to do, in batches to be written one after the other: style sheet, article pages,
-   * archive feeds and pages, subscription feeds, home page. So a feed or page never links to a file
-   * not yet written, whichever thread renders it (see shared-render.ts). Jobs render when asked, so
-   * a build can write as it goes instead of holding every page.
+   * Rendering to do, in batches to be written one after the other: style sheet, archive pages (each
+   * job an archive page's article pages, then its feeds and its HTML page), the newest articles'
+   * pages with the subscription feeds, home page. So a feed or page never links to an article page
+   * or to the home page before it is written, whichever thread renders it (see shared-render.ts).
+   * Jobs render when asked, so a build can write as it goes instead of holding every page.
    */
   batches: Array<Iterable<RenderJob>>;
   /** Files of the last build this one no longer makes (a removed article, a vanished archive page). */
@@ -52,39 +53,11 @@ export interface SiteBuildPlan {
   reused: number;
 }
 
-/** One output as planned: its key, its batch, and the job that renders it, made only if it is out of date. */
-interface Output {
-  paths: string[];
-  key: string;
-  batch: 1 | 2 | 3;
-  job(): RenderJob;
-}
-
 /** A file of the plan other than an article page, with its key and whether it is up to date. */
 interface PlannedFile {
   path: string;
   key: string;
   upToDate: boolean;
-}
-
-/**
- * An article page to render. A plan holds one per article to render (a hundred thousand in a full
- * build of as many), so it is one small object whose methods are shared, rather than a closure, its
- * context, a path array and a job object each: the plan then grows by a few dozen bytes an article.
- */
-class ArticlePageJob implements RenderJob {
-  constructor(
-    private readonly entry: SiteEntry,
-    private readonly pages: SitePages,
-  ) {}
-
-  get paths(): string[] {
-    return [articlePagePath(this.entry.id)];
-  }
-
-  render(): Map<string, string | Uint8Array> {
-    return new Map([[articlePagePath(this.entry.id), this.pages.articlePage(this.entry.article())]]);
-  }
 }
 
 /** A short, stable digest of the parts an output is made from (the build key stands beside it in the manifest). */
@@ -97,10 +70,6 @@ function singleJob(path: string, render: () => string): RenderJob {
   return { paths: [path], render: () => new Map([[path, render()]]) };
 }
 
-function single(path: string, key: string, batch: Output['batch'], render: () => string): Output {
-  return { paths: [path], key, batch, job: () => singleJob(path, render) };
-}
-
 /** The key of an article page: its content hash is a digest of the record already (its first 128 bits are plenty to tell edits apart). */
 function articlePageKey(article: SiteEntry): string {
   return article.contentHash.slice(0, 32);
@@ -108,21 +77,14 @@ function articlePageKey(article: SiteEntry): string {
 
 /**
  * The article pages of a plan, newest first, with a flag for each to render: what a plan keeps per
- * article is its index entry and one byte, never a path, a key or a job (they are made as they are
- * needed, the jobs one at a time as the build writes them).
+ * article is its index entry and one byte, never a path, a key or a job (paths and keys are made as
+ * they are needed; the pages are rendered by the jobs of the feed pages that hold their articles).
  */
-class ArticlePages implements Iterable<RenderJob> {
+class ArticlePages {
   constructor(
     readonly articles: readonly SiteEntry[],
     readonly toRender: Uint8Array,
-    private readonly pages: SitePages,
   ) {}
-
-  *[Symbol.iterator](): Iterator<RenderJob> {
-    for (let index = 0; index < this.articles.length; index += 1) {
-      if (this.toRender[index] === 1) yield new ArticlePageJob(this.articles[index] as SiteEntry, this.pages);
-    }
-  }
 
   /** Path and key of each article page, newest first. */
   *outputs(): Iterable<readonly [string, string]> {
@@ -179,40 +141,43 @@ function pageKey(page: FeedPage<SiteEntry>): string {
   return keyOf([page.kind, page.number, page.prevArchive ?? 0, page.nextArchive ?? 0, stamps]);
 }
 
-/** Gives a planned page with its articles read, to be rendered. */
-type PageReader = (page: FeedPage<SiteEntry>) => FeedPage;
-
 /**
- * Reads a planned page's articles. A feed page and its list page twin are rendered one after the
- * other (in the same batch, the feed first; the subscription feed just before the home page), so the
- * last page read is kept and the twin does not read its articles again.
+ * What one feed page's job renders: the pages of its articles that are out of date, then its feeds
+ * in three formats and its HTML twin (an archive page) when they are. Its articles are read once, for
+ * all of these (a feed entry, an article page and a list all show them), and only those it needs.
  */
-function pageReader(): PageReader {
-  let last: { page: FeedPage<SiteEntry>; read: FeedPage } | undefined;
-  return (page) => {
-    if (last?.page !== page) last = { page, read: { ...page, articles: page.articles.map((entry) => entry.article()) } };
-    return last.read;
-  };
+interface PageGroup {
+  page: FeedPage<SiteEntry>;
+  /** The plan's article pages and where the page's articles start among them (they follow on from there); none for the home page, whose articles are the subscription feed's. */
+  articlePages: { all: ArticlePages; offset: number } | undefined;
+  /** The feeds and the list page twin, when out of date. */
+  feeds: boolean;
+  list: { path: string; pageCount: number } | undefined;
+  site: FeedSite;
+  pages: SitePages;
 }
 
-function feedPageOutput(page: FeedPage<SiteEntry>, key: string, site: FeedSite, read: PageReader): Output {
+function pageGroupJob(group: PageGroup): RenderJob {
+  const { page, articlePages, feeds, list } = group;
+  const rendersArticle = (index: number): boolean => articlePages !== undefined && articlePages.all.toRender[articlePages.offset + index] === 1;
+  const feedPaths = feeds ? FEED_FORMATS.map((format) => feedPagePath(format, page)) : [];
   return {
-    paths: FEED_FORMATS.map((format) => feedPagePath(format, page)),
-    key,
-    batch: page.kind === 'archive' ? 1 : 2,
-    job: () => ({ paths: FEED_FORMATS.map((format) => feedPagePath(format, page)), render: () => renderFeedPage(read(page), site) }),
+    paths: [...page.articles.flatMap((entry, index) => (rendersArticle(index) ? [articlePagePath(entry.id)] : [])), ...feedPaths, ...(list === undefined ? [] : [list.path])],
+    render() {
+      const whole = feeds || list !== undefined;
+      const read = page.articles.map((entry, index) => (whole || rendersArticle(index) ? entry.article() : undefined));
+      const files = new Map<string, string | Uint8Array>();
+      // The article pages first: the feeds and the list link to them.
+      read.forEach((article, index) => {
+        if (article !== undefined && rendersArticle(index)) files.set(articlePagePath(article.id), group.pages.articlePage(article));
+      });
+      if (!whole) return files;
+      const readPage: FeedPage = { ...page, articles: read as SiteArticle[] };
+      if (feeds) for (const [path, bytes] of renderFeedPage(readPage, group.site)) files.set(path, bytes);
+      if (list !== undefined) files.set(list.path, group.pages.listPage(readPage, list.pageCount));
+      return files;
+    },
   };
-}
-
-/**
- * The HTML twin of a feed page: the home page for the subscription feed, an archive page for an
- * archive feed page. An archive page lists every archive page, so their number is part of its key.
- */
-function listPageOutput(page: FeedPage<SiteEntry>, key: string, pages: SitePages, pageCount: number, read: PageReader): Output {
-  const archived = page.kind === 'archive';
-  const path = archived ? archivePagePath(page.number) : INDEX_PATH;
-  // The home page goes last: it links to the newest archive page.
-  return single(path, archived ? keyOf([key, pageCount]) : key, archived ? 1 : 3, () => pages.listPage(read(page), pageCount));
 }
 
 /**
@@ -228,8 +193,10 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   const previous = input.previous?.buildKey === input.buildKey ? input.previous.outputs : new OutputPathMap<string>();
   const { existing } = input;
   const upToDate = (path: string, key: string): boolean => previous.get(path) === key && existing.has(path);
-  // Indexed by Output['batch'] (1 archive pages, 2 subscription feeds, 3 home page); the style sheet and article pages go before them.
-  const batches: RenderJob[][] = [[], [], [], []];
+  // The archive pages' jobs, the subscription feed page's, and the home page's: each batch written before the next.
+  const archive: RenderJob[] = [];
+  const current: RenderJob[] = [];
+  const home: RenderJob[] = [];
   const before: PlannedFile[] = [];
   const after: PlannedFile[] = [];
   let rendered = 0;
@@ -250,23 +217,39 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
     toRender[index] = 1;
     rendered += 1;
   });
-  const articlePages = new ArticlePages(newestFirst, toRender, pages);
+  const articlePages = new ArticlePages(newestFirst, toRender);
 
-  const plan = (output: Output): void => {
-    const current = output.paths.every((path) => upToDate(path, output.key));
-    for (const path of output.paths) after.push({ path, key: output.key, upToDate: current });
-    if (!current) {
-      batches[output.batch]?.push(output.job());
-      rendered += output.paths.length;
-    }
+  /** Lists a page's files in the manifest; whether they are all up to date. */
+  const planFiles = (paths: readonly string[], key: string): boolean => {
+    const upToDateNow = paths.every((path) => upToDate(path, key));
+    for (const path of paths) after.push({ path, key, upToDate: upToDateNow });
+    if (!upToDateNow) rendered += paths.length;
+    return upToDateNow;
   };
   const feedPages = planFeedPages(newestFirst, input.site.feed);
-  const archivePages = feedPages.filter((page) => page.kind === 'archive').length;
-  const read = pageReader();
+  const pageCount = feedPages.filter((page) => page.kind === 'archive').length;
+  // The pages hold the articles in their order, the subscription feed first: each page's articles follow the last page's.
+  let offset = 0;
   for (const page of feedPages) {
+    page.articles.forEach((entry, index) => {
+      if (newestFirst[offset + index] !== entry) throw new Error(`feed page ${page.number} does not hold the articles after the page before it`);
+    });
     const key = pageKey(page);
-    plan(feedPageOutput(page, key, input.site, read));
-    plan(listPageOutput(page, key, pages, archivePages, read));
+    const feeds = !planFiles(FEED_FORMATS.map((format) => feedPagePath(format, page)), key);
+    const archived = page.kind === 'archive';
+    // An archive page lists every archive page, so their number is part of its key.
+    const listPath = archived ? archivePagePath(page.number) : INDEX_PATH;
+    const list = planFiles([listPath], archived ? keyOf([key, pageCount]) : key) ? undefined : { path: listPath, pageCount };
+    const pagesToRender = toRender.subarray(offset, offset + page.articles.length).includes(1);
+    const group = { page, articlePages: { all: articlePages, offset }, feeds, site: input.site, pages };
+    if (archived) {
+      if (pagesToRender || feeds || list !== undefined) archive.push(pageGroupJob({ ...group, list }));
+    } else {
+      if (pagesToRender || feeds) current.push(pageGroupJob({ ...group, list: undefined }));
+      // The home page goes last, on its own: it links to the newest archive page.
+      if (list !== undefined) home.push(pageGroupJob({ ...group, articlePages: undefined, feeds: false, list }));
+    }
+    offset += page.articles.length;
   }
 
   // Whatever its build key, the last build's files that this one does not make are gone.
@@ -283,7 +266,7 @@ export function planSiteBuild(input: SiteBuildInput): SiteBuildPlan {
   }
   const total = before.length + newestFirst.length + after.length;
   return {
-    batches: [stylesheetJobs, articlePages, ...batches.slice(1)],
+    batches: [stylesheetJobs, archive, current, home],
     stale,
     manifest: plannedManifest(input.buildKey, before, articlePages, after),
     pending: () => pendingPaths(before, articlePages, after),

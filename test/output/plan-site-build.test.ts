@@ -49,20 +49,30 @@ function expectSameAsFullBuild(incremental: Site, articles: readonly Article[]):
 describe('planSiteBuild', () => {
   const articles = makeArticles(12);
 
-  it('renders everything the first time, in batches: style sheet, pages, archive, subscription feeds, home page', () => {
+  it('renders everything the first time, in batches: style sheet, archive pages with their articles, newest articles with the subscription feeds, home page', () => {
     const { plan, files } = build(articles);
     expect(plan.reused).toBe(0);
     expect(plan.rendered).toBe(files.size);
     // Style sheet, article pages, and for the subscription feed and each of 3 archive pages three feed formats and a page.
     expect(files.size).toBe(1 + 12 + 4 * 4);
-    const [stylesheet, pages, archive, current, home] = plan.batches.map((batch) => [...batch].flatMap((job) => job.paths));
+    const [stylesheet, archive, current, home] = plan.batches.map((batch) => [...batch].map((job) => job.paths));
     // A batch of its own: with two threads rendering, no article page can reach the disk before it.
-    expect(stylesheet).toEqual(['style.css']);
-    expect(pages).toHaveLength(12);
-    expect(pages?.every((file) => file.startsWith('articles/'))).toBe(true);
-    expect(archive?.every((file) => file.startsWith('archive/'))).toBe(true);
-    expect(current?.sort()).toEqual(['atom.xml', 'feed.json', 'feed.xml']);
-    expect(home).toEqual(['index.html']);
+    expect(stylesheet).toEqual([['style.css']]);
+    // One job per archive page: its articles' pages first (the feeds and the list link to them), then its feeds and its page.
+    const pageOf = (page: number, ids: number[]): string[] => [
+      ...ids.map((id) => `articles/a-${String(id).padStart(3, '0')}.html`),
+      `archive/feed-${page}.xml`,
+      `archive/atom-${page}.xml`,
+      `archive/feed-${page}.json`,
+      `archive/page-${page}.html`,
+    ];
+    // Pages of 4 counted from the oldest article: page 3, the newest, holds the one left over.
+    expect(archive).toEqual([pageOf(3, [9]), pageOf(2, [8, 7, 6, 5]), pageOf(1, [4, 3, 2, 1])]);
+    expect(current).toEqual([['articles/a-012.html', 'articles/a-011.html', 'articles/a-010.html', 'feed.xml', 'atom.xml', 'feed.json']]);
+    expect(home).toEqual([['index.html']]);
+    // The files of a job come out in the order of its paths.
+    const job = [...(plan.batches[1] ?? [])][0];
+    expect([...(job?.render().keys() ?? [])]).toEqual(archive?.[0]);
   });
 
   it('writes its manifest as the JSON of the object of its paths and keys, in the order it plans them', () => {
@@ -115,7 +125,7 @@ describe('planSiteBuild', () => {
     expect([...read].sort()).toEqual(['a-001', 'a-002', 'a-003', 'a-004']);
   });
 
-  it('reads each article twice in a full build: once for its page, once for its feed page and the HTML twin of that page', () => {
+  it('reads each article once in a full build, for its page, its feed page and the HTML twin of that page; the home page reads the newest again', () => {
     const reads = new Map<string, number>();
     const entries = articles.map((article) => ({
       ...indexArticle(article),
@@ -126,7 +136,7 @@ describe('planSiteBuild', () => {
     }));
     const plan = planSiteBuild({ articles: entries, site, templates, buildKey: 'key-1', previous: undefined, existing: new OutputPathMap() });
     for (const batch of plan.batches) for (const job of batch) job.render();
-    expect([...reads.values()]).toEqual(articles.map(() => 2));
+    expect(Object.fromEntries(reads)).toEqual(Object.fromEntries(articles.map((article) => [article.id, ['a-010', 'a-011', 'a-012'].includes(article.id) ? 2 : 1])));
   });
 
   it('renders the changed article page, the subscription feeds and the home page for a change to one of the newest', () => {
