@@ -160,9 +160,12 @@ interface PageGroup {
 function pageGroupJob(group: PageGroup): RenderJob {
   const { page, articlePages, feeds, list } = group;
   const rendersArticle = (index: number): boolean => articlePages !== undefined && articlePages.all.toRender[articlePages.offset + index] === 1;
-  const feedPaths = feeds ? FEED_FORMATS.map((format) => feedPagePath(format, page)) : [];
+  const feedPaths = (): string[] => (feeds ? FEED_FORMATS.map((format) => feedPagePath(format, page)) : []);
   return {
-    paths: [...page.articles.flatMap((entry, index) => (rendersArticle(index) ? [articlePagePath(entry.id)] : [])), ...feedPaths, ...(list === undefined ? [] : [list.path])],
+    // Made when asked: a plan holds a job per feed page for the whole build.
+    get paths() {
+      return [...page.articles.flatMap((entry, index) => (rendersArticle(index) ? [articlePagePath(entry.id)] : [])), ...feedPaths(), ...(list === undefined ? [] : [list.path])];
+    },
     render() {
       const whole = feeds || list !== undefined;
       const read = page.articles.map((entry, index) => (whole || rendersArticle(index) ? entry.article() : undefined));
