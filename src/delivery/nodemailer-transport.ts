@@ -88,12 +88,12 @@ export function createNodemailerTransport(settings: SmtpSettings, options: Nodem
     const code = error.responseCode ?? null;
     const what = `${text(error)}${error.command ? ` (${error.command})` : ''}`;
     if (error.code === 'EAUTH' || error.code === 'ETLS' || error.code === 'ENOAUTH') {
-      return new TransportError(`${what} (${settings.description}: the send stops and can resume)`, { temporary: code === null || code < 500, fatal: true, responseCode: code });
+      return new TransportError(`${what} (${settings.description}: the send stops and can resume)`, { temporary: code === null || code < 500, fatal: true, responseCode: code, notTaken: true });
     }
     if (code !== null && error.command !== 'CONN') {
       const permanent = code >= 500;
       const bounce = permanent && error.command === 'RCPT TO' && ([550, 551, 553].includes(code) || / 5\.1\.\d/.test(error.message));
-      return new TransportError(what, { temporary: !permanent, responseCode: code, bounce });
+      return new TransportError(what, { temporary: !permanent, responseCode: code, bounce, notTaken: true });
     }
     if (error.code !== undefined && CONNECTION_CODES.has(error.code)) {
       failuresInARow += 1;
@@ -101,7 +101,8 @@ export function createNodemailerTransport(settings: SmtpSettings, options: Nodem
         return new TransportError(`${what} (${settings.description} cannot be reached; the send stops and can resume)`, { temporary: true, fatal: true });
       }
     }
-    return new TransportError(what, { temporary: code === null || code < 500, responseCode: code });
+    // A reply to the connection (a refused greeting) comes before any message; a socket error may come after the data.
+    return new TransportError(what, { temporary: code === null || code < 500, responseCode: code, notTaken: code !== null || error.code === 'EDNS' });
   }
 
   // Known from the settings alone: every send refuses, none connects.

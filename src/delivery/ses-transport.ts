@@ -94,7 +94,7 @@ export function createSesTransport(settings: SesSettings): Transport {
     const status = error.$metadata?.httpStatusCode;
     const what = `SES: ${error.name}: ${error.message.replace(/\s+/g, ' ').trim().slice(0, 300)}`;
     if (FATAL.has(error.name) || status === 401 || status === 403) {
-      return new TransportError(`${what} (${settings.description}: the send stops and can resume)`, { temporary: true, fatal: true, responseCode: status ?? null, cause: error });
+      return new TransportError(`${what} (${settings.description}: the send stops and can resume)`, { temporary: true, fatal: true, responseCode: status ?? null, notTaken: true, cause: error });
     }
     if (status === undefined) {
       // No answer from SES at all (refused connection, DNS, timeout).
@@ -103,10 +103,11 @@ export function createSesTransport(settings: SesSettings): Transport {
       return new TransportError(down ? `${what} (${settings.description} cannot be reached; the send stops and can resume)` : what, { temporary: true, fatal: down, cause: error });
     }
     if (THROTTLED.has(error.name) || status === 429 || error.$fault === 'server' || status >= 500) {
-      return new TransportError(what, { temporary: true, responseCode: status, cause: error });
+      // Throttled: refused before it was taken; a server fault may come after SES took it.
+      return new TransportError(what, { temporary: true, responseCode: status, notTaken: THROTTLED.has(error.name) || status === 429, cause: error });
     }
     // MessageRejected, BadRequestException: this message will not go, the others may.
-    return new TransportError(what, { temporary: false, responseCode: status, cause: error });
+    return new TransportError(what, { temporary: false, responseCode: status, notTaken: true, cause: error });
   }
 
   return {

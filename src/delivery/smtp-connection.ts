@@ -22,7 +22,8 @@ export type SmtpConnectionOptions = Pick<
 export class SmtpConnectError extends TransportError {
   readonly reachable: boolean;
   constructor(message: string, options: { temporary: boolean; fatal?: boolean; reachable: boolean; responseCode?: number | null; cause?: unknown }) {
-    super(message, options);
+    // No message is handed over before the session is open.
+    super(message, { ...options, notTaken: true });
     this.name = 'SmtpConnectError';
     this.reachable = options.reachable;
   }
@@ -114,7 +115,7 @@ function replyError(reply: SmtpReply, stage: Stage): TransportError {
   const enhanced = enhancedCode(reply);
   const permanent = reply.code >= 500;
   const bounce = permanent && stage === 'RCPT TO' && ([550, 551, 553].includes(reply.code) || (enhanced?.startsWith('5.1.') ?? false));
-  return new TransportError(`${formatReply(reply)} (${stage})`, { temporary: !permanent, responseCode: reply.code, bounce });
+  return new TransportError(`${formatReply(reply)} (${stage})`, { temporary: !permanent, responseCode: reply.code, bounce, notTaken: true });
 }
 
 /**
@@ -222,7 +223,7 @@ export class SmtpConnection {
   private deliver(reply: SmtpReply): void {
     if (reply.code === 421) {
       // The server is closing the channel: everything still pending fails, to be retried.
-      this.fail(new TransportError(`${formatReply(reply)} (server closing the connection)`, { temporary: true, responseCode: 421 }));
+      this.fail(new TransportError(`${formatReply(reply)} (server closing the connection)`, { temporary: true, responseCode: 421, notTaken: true }));
       this.socket.end();
       return;
     }

@@ -71,7 +71,7 @@ export function createSmtpTransport(settings: SmtpSettings, options: { maxConnec
 
   /** The fatal error of a server that cannot work now: the sender stops, what is undelivered stays queued. */
   function serverDown(error: TransportError, why: 'cannot be reached' | 'stopped answering'): TransportError {
-    return new TransportError(`${error.message} (${settings.description} ${why}; the send stops and can resume)`, { temporary: true, fatal: true, cause: error });
+    return new TransportError(`${error.message} (${settings.description} ${why}; the send stops and can resume)`, { temporary: true, fatal: true, notTaken: error.notTaken, cause: error });
   }
 
   /**

@@ -30,9 +30,14 @@ export class TransportError extends Error {
   readonly responseCode: number | null;
   readonly bounce: boolean;
   readonly fatal: boolean;
+  /**
+   * The server certainly did not take the message: it answered with a refusal, or was never reached.
+   * False where it may have (the connection broke, or no reply came, after the data was sent).
+   */
+  readonly notTaken: boolean;
   constructor(
     message: string,
-    options: { temporary: boolean; responseCode?: number | null; bounce?: boolean; fatal?: boolean; cause?: unknown },
+    options: { temporary: boolean; responseCode?: number | null; bounce?: boolean; fatal?: boolean; notTaken?: boolean; cause?: unknown },
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TransportError';
@@ -40,6 +45,7 @@ export class TransportError extends Error {
     this.responseCode = options.responseCode ?? null;
     this.bounce = options.bounce ?? false;
     this.fatal = options.fatal ?? false;
+    this.notTaken = options.notTaken ?? false;
   }
 }
 

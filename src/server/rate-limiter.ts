@@ -16,7 +16,7 @@ const SWEEP_AT = 10_000;
  * A token bucket per key (the client's address), kept in memory: each request takes one token; tokens
  * come back at `perSecond` up to `burst`. Time comes from the caller, so tests need no waiting.
  */
-export function createRateLimiter(limit: RateLimit): { take(key: string, now: Date): RateDecision; giveBack(key: string, now: Date): void } {
+export function createRateLimiter(limit: RateLimit): { take(key: string, now: Date): RateDecision } {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const refill = (bucket: { tokens: number; at: number }, at: number): number =>
     Math.min(limit.burst, bucket.tokens + (Math.max(0, at - bucket.at) / 1000) * limit.perSecond);
@@ -39,13 +39,6 @@ export function createRateLimiter(limit: RateLimit): { take(key: string, now: Da
       if (bucket === undefined && buckets.size >= SWEEP_AT) sweep(at);
       buckets.set(key, { tokens: tokens - 1, at });
       return { allowed: true };
-    },
-    /** Returns the token a request took for work that did not happen (an email the server could not send). */
-    giveBack(key, now) {
-      const bucket = buckets.get(key);
-      if (bucket === undefined) return;
-      const at = now.getTime();
-      buckets.set(key, { tokens: Math.min(limit.burst, refill(bucket, at) + 1), at });
     },
   };
 }

@@ -59,7 +59,16 @@ describe('confirmation email when the mail server cannot take it', () => {
     expect((await server.store.findSubscriber('patient@example.org'))?.status).toBe('active');
   });
 
-  it('gives up after the configured tries, logs it, and leaves the inbox its allowance', async () => {
+  it('is tried again when the server drops every connection before its greeting (down)', async () => {
+    smtp.setFaults({ dropRate: 1, dropStages: ['connect'] });
+    await subscribe('outage@example.org');
+    while (logged('server: confirmation email not sent now, trying again later').length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    smtp.setFaults({});
+    await server.deps.tasks.idle();
+    expect(readMail(smtp, 0).map((message) => message.to)).toEqual(['outage@example.org']);
+  });
+
+  it('gives up after the configured tries and logs it; the tries take nothing more from the inbox\'s allowance', async () => {
     smtp.setFaults({ temporaryRate: 1 });
     await subscribe('unlucky@example.org');
     await server.deps.tasks.idle();
@@ -67,13 +76,21 @@ describe('confirmation email when the mail server cannot take it', () => {
     expect(logged('server: confirmation email not sent now, trying again later')).toHaveLength(2);
     expect(logged('server: confirmation failed')).toHaveLength(1);
     expect(smtp.messages).toHaveLength(0);
-    // Nothing was sent, so the two confirmations a quarter hour are still there.
+    // The request took one of the two confirmations a quarter hour, its tries none.
     smtp.setFaults({});
     await subscribe('unlucky@example.org');
     await subscribe('unlucky@example.org');
-    await subscribe('unlucky@example.org');
     await server.deps.tasks.idle();
-    expect(readMail(smtp, 0)).toHaveLength(2);
+    expect(readMail(smtp, 0)).toHaveLength(1);
+  });
+
+  it('does not try again a message the server may have taken (the connection broke after the data)', async () => {
+    smtp.setFaults({ dropRate: 1, dropStages: ['accepted'] });
+    for (let request = 0; request < 3; request += 1) await subscribe('victim@example.org');
+    await server.deps.tasks.idle();
+    // Two requests within the allowance, each mailed once; none tried again.
+    expect(smtp.messages).toHaveLength(2);
+    expect(logged('server: confirmation email not sent now, trying again later')).toHaveLength(0);
   });
 
   it('does not try again a message the server refused for good (550)', async () => {
@@ -85,15 +102,35 @@ describe('confirmation email when the mail server cannot take it', () => {
     expect(logged('server: subscription failed')).toHaveLength(1);
   });
 
-  it('sends nothing on a retry for an address confirmed meanwhile', async () => {
+  it('sends nothing on a retry for an address whose status changed meanwhile (confirmed, then unsubscribed)', async () => {
     smtp.setFaults({ temporaryRate: 1 });
     await subscribe('quick@example.org');
     while (logged('server: confirmation email not sent now, trying again later').length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const subscriber = await server.store.findSubscriber('quick@example.org');
     await server.store.setSubscriberStatus(subscriber?.id as number, 'active', new Date(), 'confirmed by hand');
+    await server.store.setSubscriberStatus(subscriber?.id as number, 'unsubscribed', new Date(Date.now() + 1), 'unsubscribe link');
     smtp.setFaults({});
     await server.deps.tasks.idle();
     expect(smtp.messages).toHaveLength(0);
+  });
+});
+
+describe('confirmation email with a mail server that refuses our login', () => {
+  it('is not tried again: a refused login needs the operator, not retries', async () => {
+    const guarded = await startSmtpTestServer({ auth: { user: 'briefing', pass: 'right' } });
+    const refused = createPublication({ smtpUrl: `smtp://briefing:wr0ng-password@127.0.0.1:${guarded.port}` });
+    const app = await openTestServer(refused, { limits: { confirmRetryMs: [40, 40] } });
+    try {
+      const response = await app.app.request('/subscribe', { method: 'POST', body: 'address=someone%40example.org', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, fromClient('192.0.2.200'));
+      expect(response.status).toBe(303);
+      await app.deps.tasks.idle();
+      expect(app.records.filter((record) => record.msg === 'server: confirmation email not sent now, trying again later')).toHaveLength(0);
+      expect(app.records.filter((record) => record.msg === 'server: subscription failed')).toHaveLength(1);
+    } finally {
+      await app.close();
+      await guarded.close();
+      refused.cleanup();
+    }
   });
 });
 

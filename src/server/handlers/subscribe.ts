@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { normaliseName, parseAddress } from '../../address.js';
 import { TransportError } from '../../delivery/transport.js';
 import { refusesSignUp, type TopicChoice } from '../../store/store.js';
+import { MAX_WAITING_TASKS } from '../background-tasks.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { readForm } from '../form-fields.js';
 import { createRateLimiter } from '../rate-limiter.js';
@@ -44,24 +45,28 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
 
   /**
    * Mails a confirmation link to an address that may have one: not active, not refusing mail, and
-   * within its inbox's allowance. A message the mail server could not take now (down, busy, 4xx)
-   * gives its allowance back and is tried again after each of `confirmRetryMs`, with a new link and
-   * the subscriber looked up again (confirmed or removed meanwhile: nothing is sent).
+   * within its inbox's allowance. A message the mail server certainly did not take (it was down, or
+   * answered 4xx) is tried again after each of `confirmRetryMs`, with a new link and without taking
+   * from the allowance again; not if the subscriber's status changed meanwhile (confirmed, removed,
+   * unsubscribed), nor after a failure that may have come once the server had it.
    */
-  const confirm = async (address: string, inbox: string, attempt: number): Promise<void> => {
+  const confirm = async (address: string, inbox: string, attempt: number, waiting?: { status: string; changedAt: number | undefined }): Promise<void> => {
     const now = deps.clock.now();
     const subscriber = await deps.store.findSubscriber(address);
-    if (subscriber === undefined || subscriber.status === 'active' || refusesSignUp(subscriber) || !perAddress.take(inbox, now).allowed) return;
+    if (subscriber === undefined || subscriber.status === 'active' || refusesSignUp(subscriber)) return;
+    const state = { status: subscriber.status, changedAt: subscriber.statusChangedAt?.getTime() };
+    if (waiting === undefined ? !perAddress.take(inbox, now).allowed : waiting.status !== state.status || waiting.changedAt !== state.changedAt) return;
     // No name: whoever filled in the form chose it, and nobody at the address has confirmed it yet.
     const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: null };
     const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
     try {
       await deps.sendConfirmation(recipient, confirmUrl);
     } catch (error) {
-      perAddress.giveBack(inbox, now);
       const delay = deps.limits.confirmRetryMs[attempt];
-      const transient = error instanceof TransportError && (error.temporary || error.fatal);
-      if (!transient || delay === undefined || !deps.tasks.later('confirmation', delay, () => confirm(address, inbox, attempt + 1))) throw error;
+      if (!(error instanceof TransportError && error.temporary && error.notTaken) || delay === undefined) throw error;
+      if (!deps.tasks.later('confirmation', delay, () => confirm(address, inbox, attempt + 1, state))) {
+        throw new Error(`${error.message}; not tried again: ${MAX_WAITING_TASKS} emails already wait to be, or the server is stopping`, { cause: error });
+      }
       deps.logger.warn({ err: error, retryInSeconds: Math.round(delay / 1000) }, 'server: confirmation email not sent now, trying again later');
     }
   };
