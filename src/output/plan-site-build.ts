@@ -170,9 +170,10 @@ function pageGroupJob(group: PageGroup): RenderJob {
       const whole = feeds || list !== undefined;
       const read = page.articles.map((entry, index) => (whole || rendersArticle(index) ? entry.article() : undefined));
       const files = new Map<string, string | Uint8Array>();
-      // The article pages first: the feeds and the list link to them.
+      // The article pages first: the feeds and the list link to them. Each encoded at once, so a job
+      // holds its pages as bytes rather than as strings too while it renders the rest.
       read.forEach((article, index) => {
-        if (article !== undefined && rendersArticle(index)) files.set(articlePagePath(article.id), group.pages.articlePage(article));
+        if (article !== undefined && rendersArticle(index)) files.set(articlePagePath(article.id), Buffer.from(group.pages.articlePage(article), 'utf8'));
       });
       if (!whole) return files;
       const readPage: FeedPage = { ...page, articles: read as SiteArticle[] };

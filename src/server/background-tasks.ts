@@ -58,7 +58,11 @@ export function createBackgroundTasks(logger: Logger): BackgroundTasks {
     },
     async close() {
       closed = true;
-      if (waiting.size > 0) logger.warn({ tasks: [...waiting.values()] }, `server: ${waiting.size} task(s) waiting to be tried again dropped at shutdown`);
+      if (waiting.size > 0) {
+        const byLabel: Record<string, number> = {};
+        for (const label of waiting.values()) byLabel[label] = (byLabel[label] ?? 0) + 1;
+        logger.warn({ tasks: byLabel }, `server: ${waiting.size} task(s) waiting to be tried again dropped at shutdown`);
+      }
       for (const timer of waiting.keys()) clearTimeout(timer);
       waiting.clear();
       for (const wake of watchers) wake();
