@@ -29,6 +29,9 @@ export interface RunOnceEvents {
   chosen?(due: DueEdition): void;
   /** The first message is about to go through this transport. */
   sendStarted?(transport: Transport): void;
+  /** The due edition's pass built the site, then opened its edition (see SlotRunDependencies). */
+  built?(site: BuildSummary): void;
+  opened?(edition: string, subject: string, sent: boolean): void;
 }
 
 function shown(file: string): string {
@@ -78,7 +81,8 @@ export async function runOnce(context: RunContext, input: { interactive: boolean
     }
     if (due === undefined) return { seeded, resumed, due, slot: undefined };
     events.chosen?.(due);
-    const slot = await runEditionSlot(dependencies, { target: due.target, articles }, context.stopSignal);
+    const told = { ...(events.built === undefined ? {} : { onBuilt: events.built }), ...(events.opened === undefined ? {} : { onOpened: events.opened }) };
+    const slot = await runEditionSlot({ ...dependencies, ...told }, { target: due.target, articles }, context.stopSignal);
     return { seeded, resumed, due, slot };
   } finally {
     await store.close();

@@ -29,6 +29,9 @@ export interface SlotRunDependencies<SiteReport> {
   buildSite(articles: readonly Article[]): Promise<SiteReport>;
   /** Told which transport is used before the first message goes (for `briefing run`'s output). */
   onSendStart?: (transport: Transport) => void;
+  /** Told what the build did, and the edition opened (`sent`: it went out before), as they happen: a send that fails after them still showed them. */
+  onBuilt?: (site: SiteReport) => void;
+  onOpened?: (edition: string, subject: string, sent: boolean) => void;
 }
 
 /** What one pass did: `briefing run` prints it, the scheduler logs it. */
@@ -60,6 +63,7 @@ export async function runEditionSlot<SiteReport>(
   const { config, store, clock, logger } = dependencies;
   const { target, articles } = input;
   const site = await dependencies.buildSite(articles);
+  dependencies.onBuilt?.(site);
   const stored = await store.getEdition(target.id);
   const later = stored === undefined ? await editionSentAfter(store, target.slot) : undefined;
   if (later !== undefined) {
@@ -72,6 +76,7 @@ export async function runEditionSlot<SiteReport>(
   const base = { edition: opened.id, articles: articles.length, site };
   if (opened.kind === 'skipped') return { ...base, outcome: 'skipped', message: opened.message };
   const subject = opened.briefing.subject;
+  dependencies.onOpened?.(opened.id, subject, opened.record?.status === 'sent');
   if (opened.record?.status === 'sent') return { ...base, outcome: 'already-sent', subject };
   // Always enqueue (it is idempotent): a run killed between marking the edition `sending` and
   // enqueueing must still give every subscriber a delivery when resumed.

@@ -109,6 +109,17 @@ describe('run after a send the mail server stopped', () => {
   });
 });
 
+describe('run when the mail server cannot be reached', () => {
+  it('has told what it built and which edition it opened before the error', async () => {
+    workspace = await createWorkspace({ subscribers: 2 });
+    const down = await workspace.run(['run'], { BRIEFING_SMTP_URL: 'smtp://127.0.0.1:9', BRIEFING_SECRET: 'a-secret-for-this-test-0123456789' });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/^Built \d+ articles? into output\/: /m);
+    expect(down.stdout).toMatch(/^Edition \d{4}-\d{2}-\d{2}: \S/m);
+    expect(down.stderr).toMatch(/the undelivered messages stay queued: run `briefing send --resume --date \d{4}-\d{2}-\d{2}` once it is fixed/);
+  });
+});
+
 describe('send --date of an earlier day than an edition that went out', () => {
   it('is refused, planning nothing, instead of sending the later edition\'s stories a second time', async () => {
     workspace = await createWorkspace({ subscribers: 2 });

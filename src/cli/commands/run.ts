@@ -39,6 +39,9 @@ export default async function run(context: CliContext, options: RunOptions): Pro
       sendStarted: (transport) => {
         via = config.env.smtpUrl === undefined ? `Wrote ${transport.description} (BRIEFING_SMTP_URL is not set)` : `Sent via ${transport.description}`;
       },
+      // Told as they happen: a send that then fails (its server down) has still shown what was built and planned.
+      built: (site) => say(formatBuildSummary(site)),
+      opened: (edition, subject, sent) => say(sent ? `Edition ${edition} was sent already: ${subject}` : `Edition ${edition}: ${subject}`),
     },
   );
   for (const earlier of resumed) {
@@ -53,10 +56,7 @@ export default async function run(context: CliContext, options: RunOptions): Pro
     return resumedFailed ? 1 : 0;
   }
   const { site } = report;
-  say(formatBuildSummary(site));
   if (report.outcome === 'skipped') say(report.message ?? `Edition ${report.edition} skipped`);
-  else if (report.outcome === 'already-sent') say(`Edition ${report.edition} was sent already: ${report.subject ?? ''}`);
-  else say(`Edition ${report.edition}: ${report.subject ?? ''}`);
   if (via !== undefined) say(via);
   if (report.send !== undefined) for (const line of formatSendSummary(report.send)) say(line);
   if (options.json) {
