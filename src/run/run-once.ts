@@ -81,7 +81,7 @@ export async function runOnce(context: RunContext, input: { interactive: boolean
     }
     if (due === undefined) return { seeded, resumed, due, slot: undefined };
     events.chosen?.(due);
-    const told = { ...(events.built === undefined ? {} : { onBuilt: events.built }), ...(events.opened === undefined ? {} : { onOpened: events.opened }) };
+    const told = { onBuilt: (site: BuildSummary) => events.built?.(site), onOpened: (edition: string, subject: string, sent: boolean) => events.opened?.(edition, subject, sent) };
     const slot = await runEditionSlot({ ...dependencies, ...told }, { target: due.target, articles }, context.stopSignal);
     return { seeded, resumed, due, slot };
   } finally {

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { normaliseName, parseAddress } from '../../address.js';
 import { TransportError } from '../../delivery/transport.js';
-import { refusesSignUp, type TopicChoice } from '../../store/store.js';
+import { refusesSignUp, type Subscriber, type TopicChoice } from '../../store/store.js';
 import { MAX_WAITING_TASKS } from '../background-tasks.js';
 import type { ServerDependencies } from '../dependencies.js';
 import { readForm } from '../form-fields.js';
@@ -50,12 +50,16 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
    * from the allowance again; not if the subscriber's status changed meanwhile (confirmed, removed,
    * unsubscribed), nor after a failure that may have come once the server had it.
    */
-  const confirm = async (address: string, inbox: string, attempt: number, waiting?: { status: string; changedAt: number | undefined }): Promise<void> => {
-    const now = deps.clock.now();
-    const subscriber = await deps.store.findSubscriber(address);
+  const confirm = async (subscriber: Subscriber | undefined, inbox: string, attempt: number, waiting?: { status: string; changedAt: number | undefined }): Promise<void> => {
     if (subscriber === undefined || subscriber.status === 'active' || refusesSignUp(subscriber)) return;
+    const now = deps.clock.now();
     const state = { status: subscriber.status, changedAt: subscriber.statusChangedAt?.getTime() };
-    if (waiting === undefined ? !perAddress.take(inbox, now).allowed : waiting.status !== state.status || waiting.changedAt !== state.changedAt) return;
+    if (waiting === undefined) {
+      if (!perAddress.take(inbox, now).allowed) return;
+    } else if (waiting.status !== state.status || waiting.changedAt !== state.changedAt) {
+      // A retry is the same confirmation: it takes nothing from the allowance, and goes only to an address still as it was.
+      return;
+    }
     // No name: whoever filled in the form chose it, and nobody at the address has confirmed it yet.
     const recipient = { subscriberId: subscriber.id, address: subscriber.address, name: null };
     const confirmUrl = `${deps.config.siteUrl}confirm?token=${encodeURIComponent(deps.tokens.confirmToken(subscriber, now))}`;
@@ -64,18 +68,21 @@ export function subscribeHandlers(deps: ServerDependencies): { subscribe(c: Cont
     } catch (error) {
       const delay = deps.limits.confirmRetryMs[attempt];
       if (!(error instanceof TransportError && error.temporary && error.notTaken) || delay === undefined) throw error;
-      if (!deps.tasks.later('confirmation', delay, () => confirm(address, inbox, attempt + 1, state))) {
-        throw new Error(`${error.message}; not tried again: ${MAX_WAITING_TASKS} emails already wait to be, or the server is stopping`, { cause: error });
+      const retry = async (): Promise<void> => confirm(await deps.store.findSubscriber(subscriber.address), inbox, attempt + 1, state);
+      if (!deps.tasks.later('confirmation', delay, retry)) {
+        throw new Error(`${error.message}; not tried again: ${MAX_WAITING_TASKS} tasks already wait, or the server is stopping`, { cause: error });
       }
       deps.logger.warn({ err: error, retryInSeconds: Math.round(delay / 1000) }, 'server: confirmation email not sent now, trying again later');
     }
   };
 
   const register = async (request: SubscribeRequest, now: Date): Promise<void> => {
-    if ((await deps.store.findSubscriber(request.address)) === undefined) {
+    let subscriber = await deps.store.findSubscriber(request.address);
+    if (subscriber === undefined) {
       await deps.store.addSubscribers([{ address: request.address, name: request.name, status: 'pending', source: 'web', topics: request.topics }], now);
+      subscriber = await deps.store.findSubscriber(request.address);
     }
-    await confirm(request.address, inboxKey(request.key), 0);
+    await confirm(subscriber, inboxKey(request.key), 0);
   };
 
   return {
